@@ -17,20 +17,21 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-// pub mod ballot;
+pub mod ballot;
 pub mod batch;
 pub mod canonical;
-// pub mod credential;
+pub mod credential;
 // pub mod decryption;
 // pub mod dkg;
 pub mod dlog;
 pub mod elgamal;
 pub mod encoding;
-// pub mod fingerprint;
-// pub mod manifest;
+pub mod fingerprint;
+pub mod manifest;
 pub mod proofs;
 // pub mod record;
-// pub mod rules;
+pub mod rules;
+pub mod samples;
 // pub mod tally;
 pub mod transcript;
 
