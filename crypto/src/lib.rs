@@ -19,6 +19,7 @@
 
 pub mod ballot;
 pub mod batch;
+pub mod board;
 pub mod canonical;
 pub mod credential;
 // pub mod decryption;

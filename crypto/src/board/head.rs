@@ -1,0 +1,144 @@
+//! Signed tree heads: the board's signed statement "the log of election E had `size` entries
+//! with root `root` at `timestamp`" (`spec/record.md` §9.3).
+//!
+//! The signature is ed25519 by the board key over
+//! `str("piaojue-v1/tree-head") ‖ log_id ‖ u64(size) ‖ root ‖ u64(timestamp_ms)`.
+//! Two heads signed by the same key for the same log that are not consistent (same size and
+//! different roots, or no consistency proof between them) prove that the board forked.
+
+use core::fmt;
+
+use ed25519_dalek::{Signature, Signer, SigningKey};
+use rand_core::CryptoRng;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::canonical::Writer;
+use crate::credential::CredentialKey;
+use crate::encoding::{Bytes, DecodeError, Digest32, decode_hex_array};
+
+/// Domain tag of a tree head's signed bytes.
+pub const TAG_TREE_HEAD: &str = "piaojue-v1/tree-head";
+
+/// The unsigned content of a tree head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TreeHead {
+    /// The log: an election's id hash (`SHA-256(str("piaojue-v1/log") ‖ str(election_id))`).
+    pub log_id: Digest32,
+    /// Number of entries.
+    pub size: u64,
+    /// Merkle root of the entries.
+    pub root: Digest32,
+    /// Milliseconds since the Unix epoch, UTC.
+    pub timestamp_ms: u64,
+}
+
+impl TreeHead {
+    /// The bytes the board key signs.
+    pub fn signed_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::tagged(TAG_TREE_HEAD);
+        w.bytes(&self.log_id)
+            .u64(self.size)
+            .bytes(&self.root)
+            .u64(self.timestamp_ms);
+        w.into_bytes()
+    }
+}
+
+/// The log id of an election's board.
+pub fn log_id(election_id: &str) -> Digest32 {
+    let mut w = Writer::tagged("piaojue-v1/log");
+    w.str(election_id);
+    w.sha256()
+}
+
+/// A tree head with the board's signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedTreeHead {
+    /// The head.
+    #[serde(flatten)]
+    pub head: TreeHead,
+    /// ed25519 signature by the board key over [`TreeHead::signed_bytes`].
+    pub signature: Bytes<64>,
+}
+
+impl SignedTreeHead {
+    /// Checks the signature (strict ed25519) against the board's public key.
+    pub fn verify(&self, board: &CredentialKey) -> bool {
+        board.verify(&self.head.signed_bytes(), &self.signature.0)
+    }
+}
+
+/// The board's signing key. Zeroized on drop.
+pub struct BoardKey(SigningKey);
+
+impl BoardKey {
+    /// A fresh key.
+    pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        BoardKey(SigningKey::generate(rng))
+    }
+    /// The key with this seed.
+    pub fn from_seed(seed: &[u8; 32]) -> Self {
+        BoardKey(SigningKey::from_bytes(seed))
+    }
+    /// The key from 64 hex digits.
+    pub fn from_hex(text: &str) -> Result<Self, DecodeError> {
+        let seed = Zeroizing::new(decode_hex_array::<32>(text.trim())?);
+        Ok(Self::from_seed(&seed))
+    }
+    /// The secret seed, for the server's key file.
+    pub fn seed(&self) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(self.0.to_bytes())
+    }
+    /// The public key.
+    pub fn public(&self) -> CredentialKey {
+        CredentialKey::decode(&self.0.verifying_key().to_bytes()).expect("a generated key is valid")
+    }
+    /// Signs a tree head.
+    pub fn sign(&self, head: TreeHead) -> SignedTreeHead {
+        let sig: Signature = self.0.sign(&head.signed_bytes());
+        SignedTreeHead {
+            head,
+            signature: Bytes(sig.to_bytes()),
+        }
+    }
+    /// Signs arbitrary domain-tagged bytes (receipts).
+    pub fn sign_bytes(&self, message: &[u8]) -> Bytes<64> {
+        Bytes(self.0.sign(message).to_bytes())
+    }
+}
+
+impl fmt::Debug for BoardKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BoardKey({:?}, secret hidden)", self.public())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_and_verify() {
+        let key = BoardKey::generate(&mut rand::rng());
+        let head = TreeHead {
+            log_id: log_id("e"),
+            size: 3,
+            root: Bytes([1; 32]),
+            timestamp_ms: 5,
+        };
+        let sth = key.sign(head);
+        assert!(sth.verify(&key.public()));
+        let json = serde_json::to_string(&sth).unwrap();
+        let back: SignedTreeHead = serde_json::from_str(&json).unwrap();
+        assert!(back.verify(&key.public()));
+        let mut forged = sth;
+        forged.head.size = 4;
+        assert!(!forged.verify(&key.public()));
+        let other = BoardKey::generate(&mut rand::rng());
+        assert!(!sth.verify(&other.public()));
+        assert_ne!(log_id("e"), log_id("f"));
+    }
+}
