@@ -21,8 +21,8 @@
 pub mod batch;
 pub mod canonical;
 // pub mod credential;
-// pub mod decryption;
-// pub mod dkg;
+pub mod decryption;
+pub mod dkg;
 pub mod dlog;
 pub mod elgamal;
 pub mod encoding;
