@@ -1,1 +1,215 @@
-fn main() {}
+//! `piaojue`: the command people run.
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use piaojue::simulate::Simulation;
+use piaojue_crypto::manifest::TellerParams;
+use piaojue_crypto::samples;
+use piaojue_verifier::{Lang, record_io, verify_record};
+
+#[derive(Parser)]
+#[command(
+    name = "piaojue",
+    version,
+    about = "票决 Piaojue — verifiable voting for livelihood-project ballots"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs a whole election in this process (key ceremony, voting, tally, decryption),
+    /// prints the result, writes the record and verifies it.
+    Demo {
+        /// Deputies on the roll.
+        #[arg(long, default_value_t = 250)]
+        deputies: usize,
+        /// Candidate projects.
+        #[arg(long, default_value_t = 13)]
+        candidates: usize,
+        /// Seats: at most this many projects are chosen.
+        #[arg(long, default_value_t = 10)]
+        seats: u32,
+        /// Tellers.
+        #[arg(long, default_value_t = 5)]
+        tellers: u32,
+        /// Tellers needed to decrypt.
+        #[arg(long, default_value_t = 3)]
+        threshold: u32,
+        /// Ballots audited (cast-or-audit challenge) before casting.
+        #[arg(long, default_value_t = 5)]
+        audited: usize,
+        /// Folder to write the election record to.
+        #[arg(long, default_value = "demo-record")]
+        out: PathBuf,
+        /// Seed (64 hex digits) for a reproducible run; random if absent.
+        #[arg(long)]
+        seed: Option<String>,
+        /// Language of the report: zh or en.
+        #[arg(long, default_value = "zh")]
+        lang: String,
+    },
+    /// Verifies an election record (a folder or a single JSON file).
+    Verify {
+        /// The record.
+        record: PathBuf,
+        /// Language of the report: zh or en.
+        #[arg(long, default_value = "zh")]
+        lang: String,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn lang(s: &str) -> anyhow::Result<Lang> {
+    match s {
+        "zh" | "zh-CN" => Ok(Lang::Zh),
+        "en" => Ok(Lang::En),
+        other => anyhow::bail!("unknown language {other:?}: use zh or en"),
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Demo {
+            deputies,
+            candidates,
+            seats,
+            tellers,
+            threshold,
+            audited,
+            out,
+            seed,
+            lang: l,
+        } => {
+            let lang = lang(&l)?;
+            let seed = match seed {
+                Some(s) => {
+                    piaojue_crypto::encoding::decode_hex_array::<32>(&s).context("--seed")?
+                }
+                None => rand::random(),
+            };
+            let manifest = samples::up_to_k_of_n(
+                "demo",
+                candidates,
+                seats,
+                TellerParams {
+                    n: tellers,
+                    t: threshold,
+                },
+            );
+            let sim = Simulation {
+                manifest,
+                deputies,
+                voters: deputies,
+                audited,
+                decrypting_tellers: (1..=threshold).collect(),
+                seed,
+            };
+            let started = std::time::Instant::now();
+            let (record, _) = sim.run()?;
+            let elapsed = started.elapsed();
+            record_io::write_record_folder(&out, &record)?;
+            print_result(&record, lang);
+            println!(
+                "{} {} ({:.2?}); record: {}",
+                match lang {
+                    Lang::Zh => "已完成",
+                    Lang::En => "done",
+                },
+                record.ballots.len(),
+                elapsed,
+                out.display()
+            );
+            let report = verify_record(&record_io::read_record(&out)?);
+            print!("{}", report.render(lang));
+            anyhow::ensure!(report.passed(), "the record did not verify");
+        }
+        Command::Verify {
+            record,
+            lang: l,
+            json,
+        } => {
+            let lang = lang(&l)?;
+            let record = record_io::read_record(&record)?;
+            let report = verify_record(&record);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.render(lang));
+            }
+            if !report.passed() {
+                std::process::exit(1);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_result(record: &piaojue_crypto::record::ElectionRecord, lang: Lang) {
+    let Some(r) = &record.result else { return };
+    let m = &record.election.manifest;
+    let o = &r.outcome;
+    match lang {
+        Lang::Zh => println!(
+            "{}：应到 {} 人，实投 {} 票，过半数需 {} 票，{}",
+            m.title.zh,
+            o.roll,
+            o.ballots,
+            o.majority_threshold,
+            if o.quorum_met {
+                "有效"
+            } else {
+                "未达法定人数，无效"
+            }
+        ),
+        Lang::En => println!(
+            "{}: roll {}, ballots {}, majority {}, {}",
+            m.title.en,
+            o.roll,
+            o.ballots,
+            o.majority_threshold,
+            if o.quorum_met {
+                "valid"
+            } else {
+                "quorum NOT met"
+            }
+        ),
+    }
+    for p in &o.projects {
+        let option = &m.contests[p.contest as usize].options[p.option as usize];
+        let name = match lang {
+            Lang::Zh => &option.title.zh,
+            Lang::En => &option.title.en,
+        };
+        let mark = match (p.adopted, p.passes, lang) {
+            (true, _, Lang::Zh) => "当选",
+            (true, _, Lang::En) => "adopted",
+            (false, true, Lang::Zh) => "过半未入选",
+            (false, true, Lang::En) => "passed, not adopted",
+            (false, false, Lang::Zh) => "未过半",
+            (false, false, Lang::En) => "did not pass",
+        };
+        println!("  {:>4}  {:<6} {}", p.yes, mark, name);
+    }
+    if let Some(t) = &o.tie {
+        match lang {
+            Lang::Zh => println!(
+                "  边界同票：{} 个项目争 {} 个名额，需重新投票",
+                t.projects.len(),
+                t.seats_left
+            ),
+            Lang::En => println!(
+                "  tie at the boundary: {} projects for {} seats, re-vote needed",
+                t.projects.len(),
+                t.seats_left
+            ),
+        }
+    }
+}

@@ -240,11 +240,8 @@ impl DecisionRule {
                         Rating::NotSatisfied
                     };
                     p.rating = quorum_met.then_some(rating);
-                    p.satisfaction_bp = Some(if ballots == 0 {
-                        0
-                    } else {
-                        ((n[0] + n[1]) * 10_000 / ballots) as u32
-                    });
+                    p.satisfaction_bp =
+                        Some(((n[0] + n[1]) * 10_000).checked_div(ballots).unwrap_or(0) as u32);
                     p
                 })
                 .collect(),

@@ -1,0 +1,146 @@
+//! The encrypted tally and its decryption into counts (`spec/protocol.md` §11,
+//! `spec/verification.md` V7–V8).
+//!
+//! The encrypted tally of contest `c`, option `o` is the component-wise sum of that option's
+//! ciphertexts over the counted ballots: `(Σ αᵢ, Σ βᵢ) = Enc_K(Σ vᵢ; Σ rᵢ)`. Only
+//! [`VerifiedBallot`]s can be added. Its `N` ciphertexts, flattened in manifest order (contest
+//! by contest, option by option), are what the tellers decrypt; the count of each is the
+//! discrete logarithm of `β − x·α`, at most the number of counted ballots.
+
+use curve25519_dalek::ristretto::RistrettoPoint;
+use serde::{Deserialize, Serialize};
+
+use crate::ballot::VerifiedBallot;
+use crate::decryption::{DecryptionError, DecryptionShare, combine};
+use crate::dlog::DiscreteLog;
+use crate::elgamal::Ciphertext;
+use crate::encoding::Point;
+use crate::manifest::Manifest;
+
+/// Per contest, per option: the sum of the counted ballots' ciphertexts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncryptedTally {
+    /// `contests[c][o]`.
+    pub contests: Vec<Vec<Ciphertext>>,
+}
+
+impl EncryptedTally {
+    /// Adds up verified ballots (`spec/verification.md` V7.1).
+    pub fn aggregate<'a>(
+        manifest: &Manifest,
+        ballots: impl IntoIterator<Item = &'a VerifiedBallot>,
+    ) -> Self {
+        let mut sums: Vec<Vec<(RistrettoPoint, RistrettoPoint)>> = manifest
+            .contests
+            .iter()
+            .map(|c| vec![(RistrettoPoint::default(), RistrettoPoint::default()); c.options.len()])
+            .collect();
+        for b in ballots {
+            for (sc, bc) in sums.iter_mut().zip(&b.ballot().contests) {
+                for (s, sel) in sc.iter_mut().zip(&bc.selections) {
+                    s.0 += sel.ciphertext.a.point();
+                    s.1 += sel.ciphertext.b.point();
+                }
+            }
+        }
+        EncryptedTally {
+            contests: sums
+                .into_iter()
+                .map(|c| {
+                    c.into_iter()
+                        .map(|(a, b)| Ciphertext {
+                            a: Point::from_point(a),
+                            b: Point::from_point(b),
+                        })
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    /// The ciphertexts in manifest order, as the tellers decrypt them.
+    pub fn flatten(&self) -> Vec<Ciphertext> {
+        self.contests.iter().flatten().copied().collect()
+    }
+
+    /// Whether the tally has the manifest's shape.
+    pub fn fits(&self, manifest: &Manifest) -> bool {
+        self.contests.len() == manifest.contests.len()
+            && self
+                .contests
+                .iter()
+                .zip(&manifest.contests)
+                .all(|(t, c)| t.len() == c.options.len())
+    }
+}
+
+/// Why a tally could not be decrypted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TallyError {
+    /// The decryption shares do not combine.
+    #[error(transparent)]
+    Decryption(#[from] DecryptionError),
+    /// A decrypted value is not a count of at most `bound` ballots.
+    #[error(
+        "contest {contest}, option {option}: the decrypted value is not a count in [0, {bound}]"
+    )]
+    OutOfRange {
+        /// Contest index.
+        contest: usize,
+        /// Option index.
+        option: usize,
+        /// The largest possible count.
+        bound: u64,
+    },
+    /// The tally does not have the manifest's shape.
+    #[error("the tally does not have the shape of the manifest")]
+    Shape,
+}
+
+/// Per contest, per option: the number of counted ballots that selected it.
+pub type Counts = Vec<Vec<u64>>;
+
+/// Combines `t` verified decryption shares of the tally and solves each count
+/// (`spec/verification.md` V8.2–V8.3). `ballots` is the number of counted ballots, the bound
+/// of every count.
+pub fn decrypt_counts(
+    manifest: &Manifest,
+    tally: &EncryptedTally,
+    shares: &[DecryptionShare],
+    ballots: u64,
+) -> Result<Counts, TallyError> {
+    if !tally.fits(manifest) {
+        return Err(TallyError::Shape);
+    }
+    let flat = tally.flatten();
+    let points = combine(manifest.tellers.t, shares, &flat)?;
+    counts_from_points(manifest, &points, ballots)
+}
+
+/// Solves the discrete logarithms of the combined points `m·G` in manifest order.
+pub fn counts_from_points(
+    manifest: &Manifest,
+    points: &[RistrettoPoint],
+    ballots: u64,
+) -> Result<Counts, TallyError> {
+    if points.len() != manifest.option_count() {
+        return Err(TallyError::Shape);
+    }
+    let dlog = DiscreteLog::new(ballots);
+    let mut it = points.iter();
+    let mut counts = Vec::with_capacity(manifest.contests.len());
+    for (ci, c) in manifest.contests.iter().enumerate() {
+        let mut row = Vec::with_capacity(c.options.len());
+        for oi in 0..c.options.len() {
+            let p = it.next().expect("length checked");
+            row.push(dlog.solve(p).ok_or(TallyError::OutOfRange {
+                contest: ci,
+                option: oi,
+                bound: ballots,
+            })?);
+        }
+        counts.push(row);
+    }
+    Ok(counts)
+}

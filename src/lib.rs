@@ -1,0 +1,5 @@
+//! The `piaojue` command's library: the in-process election simulation and the command-line
+//! front ends. The protocol itself is in `piaojue-crypto`; the verifier in `piaojue-verifier`.
+#![forbid(unsafe_code)]
+
+pub mod simulate;

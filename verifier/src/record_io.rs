@@ -1,0 +1,131 @@
+//! Reading and writing election records in the two forms of `spec/record.md`: one JSON file,
+//! or a folder of `election.json`, `ballots.jsonl`, `audited.jsonl` and `result.json`.
+
+use std::fs::{self, File};
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use piaojue_crypto::record::ElectionRecord;
+use serde::de::DeserializeOwned;
+
+/// File names of the folder form.
+pub mod files {
+    /// The set-up.
+    pub const ELECTION: &str = "election.json";
+    /// Cast ballots, one per line.
+    pub const BALLOTS: &str = "ballots.jsonl";
+    /// Audited ballots, one per line.
+    pub const AUDITED: &str = "audited.jsonl";
+    /// The result.
+    pub const RESULT: &str = "result.json";
+}
+
+/// Why a record could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A file does not decode (bad JSON, bad point, non-canonical scalar, unknown field …).
+    #[error("{path}{}: {source}", line.map(|l| format!(", line {l}")).unwrap_or_default())]
+    Decode {
+        /// The file.
+        path: PathBuf,
+        /// The line (JSON Lines files).
+        line: Option<usize>,
+        /// The error.
+        source: serde_json::Error,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RecordError + '_ {
+    move |source| RecordError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, RecordError> {
+    let file = File::open(path).map_err(io(path))?;
+    serde_json::from_reader(BufReader::new(file)).map_err(|source| RecordError::Decode {
+        path: path.to_path_buf(),
+        line: None,
+        source,
+    })
+}
+
+/// Reads a JSON Lines file (blank lines are not allowed).
+pub fn read_jsonl<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, RecordError> {
+    let file = File::open(path).map_err(io(path))?;
+    let mut out = Vec::new();
+    for (i, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(io(path))?;
+        out.push(
+            serde_json::from_str(&line).map_err(|source| RecordError::Decode {
+                path: path.to_path_buf(),
+                line: Some(i + 1),
+                source,
+            })?,
+        );
+    }
+    Ok(out)
+}
+
+/// Reads a record from a folder or a single JSON file.
+pub fn read_record(path: &Path) -> Result<ElectionRecord, RecordError> {
+    if !path.is_dir() {
+        return read_json(path);
+    }
+    let result_path = path.join(files::RESULT);
+    Ok(ElectionRecord {
+        election: read_json(&path.join(files::ELECTION))?,
+        ballots: read_jsonl(&path.join(files::BALLOTS))?,
+        audited: read_jsonl(&path.join(files::AUDITED))?,
+        result: if result_path.exists() {
+            Some(read_json(&result_path)?)
+        } else {
+            None
+        },
+    })
+}
+
+fn write_jsonl<T: serde::Serialize>(path: &Path, items: &[T]) -> Result<(), RecordError> {
+    let mut w = BufWriter::new(File::create(path).map_err(io(path))?);
+    for item in items {
+        serde_json::to_writer(&mut w, item).expect("record values serialize");
+        w.write_all(b"\n").map_err(io(path))?;
+    }
+    w.flush().map_err(io(path))
+}
+
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), RecordError> {
+    let mut w = BufWriter::new(File::create(path).map_err(io(path))?);
+    serde_json::to_writer_pretty(&mut w, value).expect("record values serialize");
+    w.write_all(b"\n").map_err(io(path))?;
+    w.flush().map_err(io(path))
+}
+
+/// Writes a record in the folder form (creating the folder).
+pub fn write_record_folder(path: &Path, record: &ElectionRecord) -> Result<(), RecordError> {
+    fs::create_dir_all(path).map_err(io(path))?;
+    write_json(&path.join(files::ELECTION), &record.election)?;
+    write_jsonl(&path.join(files::BALLOTS), &record.ballots)?;
+    write_jsonl(&path.join(files::AUDITED), &record.audited)?;
+    let result_path = path.join(files::RESULT);
+    match &record.result {
+        Some(r) => write_json(&result_path, r)?,
+        None if result_path.exists() => fs::remove_file(&result_path).map_err(io(&result_path))?,
+        None => {}
+    }
+    Ok(())
+}
+
+/// Writes a record as one JSON file.
+pub fn write_record_file(path: &Path, record: &ElectionRecord) -> Result<(), RecordError> {
+    write_json(path, record)
+}
