@@ -113,6 +113,38 @@ pub fn random_selection<R: Rng>(manifest: &Manifest, rng: &mut R) -> Selection {
     Selection::from_chosen(manifest, &chosen).expect("a random selection within the range is valid")
 }
 
+/// A selection by a deputy with preferences: option `o` of contest `c` is chosen with
+/// probability `popularity[c][o]`, then options are dropped or added at random until the count
+/// is in `[min, max]`.
+pub fn preference_selection<R: Rng>(
+    manifest: &Manifest,
+    popularity: &[Vec<f64>],
+    rng: &mut R,
+) -> Selection {
+    let chosen: Vec<Vec<usize>> = manifest
+        .contests
+        .iter()
+        .zip(popularity)
+        .map(|(c, pop)| {
+            let mut picked: Vec<usize> = (0..c.options.len())
+                .filter(|&o| rng.random_bool(pop[o]))
+                .collect();
+            while picked.len() > c.max as usize {
+                picked.swap_remove(rng.random_range(0..picked.len()));
+            }
+            while picked.len() < c.min as usize {
+                let o = rng.random_range(0..c.options.len());
+                if !picked.contains(&o) {
+                    picked.push(o);
+                }
+            }
+            picked.sort_unstable();
+            picked
+        })
+        .collect();
+    Selection::from_chosen(manifest, &chosen).expect("trimmed to the range")
+}
+
 impl Simulation {
     /// Runs the election and returns its record and secrets.
     pub fn run(&self) -> anyhow::Result<(ElectionRecord, Secrets)> {
@@ -135,8 +167,20 @@ impl Simulation {
             fingerprint: piaojue_crypto::encoding::Bytes([0; 32]),
         };
         election.fingerprint = election.compute_fingerprint();
-        let ctx = election.context();
+        let ctx = election.context()?;
 
+        // How much the deputies like each option: between 30% and 95%.
+        let popularity: Vec<Vec<f64>> = self
+            .manifest
+            .contests
+            .iter()
+            .map(|c| {
+                c.options
+                    .iter()
+                    .map(|_| rng.random_range(0.30..0.95))
+                    .collect()
+            })
+            .collect();
         let mut audited = Vec::new();
         let mut ballots = Vec::new();
         for (i, cred) in credentials.iter().take(self.voters).enumerate() {
@@ -148,7 +192,7 @@ impl Simulation {
                     opening: secrets.open(),
                 });
             }
-            let sel = random_selection(&self.manifest, &mut rng);
+            let sel = preference_selection(&self.manifest, &popularity, &mut rng);
             let (ballot, _secrets) = Ballot::build(&ctx, cred, &sel, &mut rng)?;
             ballots.push(ballot);
         }

@@ -1,4 +1,4 @@
-//! Batch verification by random linear combination (`spec/protocol.md` §5.5).
+//! Batch verification by random linear combination (`spec/protocol.md` §5.6).
 //!
 //! Every verification equation in this library has the form `Σᵢ aᵢ·Pᵢ = 0` for public scalars
 //! `aᵢ` and points `Pᵢ`. To check many equations `E₁ … Eₘ` at once the verifier draws

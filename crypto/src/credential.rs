@@ -71,12 +71,17 @@ pub struct CredentialKey {
 }
 
 impl CredentialKey {
-    /// Decodes a public key, refusing invalid and small-order (weak) keys.
+    /// Decodes a public key, refusing invalid, non-canonical and small-order (weak) keys.
     pub fn decode(bytes: &[u8; 32]) -> Result<Self, DecodeError> {
         let key = VerifyingKey::from_bytes(bytes)
             .map_err(|_| DecodeError::InvalidCredential("not a point"))?;
         if key.is_weak() {
             return Err(DecodeError::InvalidCredential("small-order key"));
+        }
+        // RFC 8032 decoding: the bytes must be the point's canonical encoding (no y ≥ p, no
+        // negative zero), so that one key has exactly one byte string.
+        if key.to_edwards().compress().to_bytes() != *bytes {
+            return Err(DecodeError::InvalidCredential("non-canonical encoding"));
         }
         Ok(CredentialKey { bytes: *bytes, key })
     }
@@ -276,6 +281,33 @@ mod tests {
             CredentialKey::decode(&off_curve),
             Err(DecodeError::InvalidCredential("not a point"))
         );
+    }
+
+    #[test]
+    fn non_canonical_encodings_are_refused() {
+        // A valid key with its y-coordinate written as y + p (possible when y < 19): the same
+        // point under a second byte string. Find such a key: y = 1..18 with x ≠ 0.
+        let p_plus = |y: u8| {
+            // p = 2^255 − 19; y + p in little-endian: low byte y − 19 (mod 256) with borrow.
+            let mut b = [0xffu8; 32];
+            b[0] = y.wrapping_sub(19);
+            b[31] = 0x7f;
+            b
+        };
+        let mut found = false;
+        for y in 2u8..19 {
+            let mut canonical = [0u8; 32];
+            canonical[0] = y;
+            if let Ok(k) = CredentialKey::decode(&canonical) {
+                let alias = p_plus(y);
+                assert!(
+                    CredentialKey::decode(&alias).is_err(),
+                    "y = {y}: y + p accepted as {k:?}"
+                );
+                found = true;
+            }
+        }
+        assert!(found, "no small y gave a valid key to test with");
     }
 
     #[test]

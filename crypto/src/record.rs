@@ -23,7 +23,7 @@ use crate::decryption::DecryptionShare;
 use crate::dkg::{CeremonyOutput, CeremonyParams, dealer::CeremonyTranscript};
 use crate::encoding::{Bytes, Digest32};
 use crate::fingerprint::{FingerprintInputs, ceremony_id, election_fingerprint, manifest_hash};
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, ManifestError};
 use crate::rules::Outcome;
 use crate::tally::{Counts, EncryptedTally};
 
@@ -73,7 +73,7 @@ impl ElectionData {
     }
 
     /// The context for building and verifying ballots.
-    pub fn context(&self) -> ElectionContext {
+    pub fn context(&self) -> Result<ElectionContext, ManifestError> {
         ElectionContext::new(
             self.manifest.clone(),
             self.fingerprint,

@@ -129,6 +129,20 @@ impl Canonical for DecisionRule {
     }
 }
 
+/// The option ids, in order, of each contest under [`DecisionRule::ApproveEach`].
+pub const APPROVE_OPTIONS: [&str; 3] = ["yes", "no", "abstain"];
+/// The option ids, in order, of each contest under [`DecisionRule::Rating`].
+pub const RATING_OPTIONS: [&str; 4] = [
+    "satisfied",
+    "basically_satisfied",
+    "not_satisfied",
+    "abstain",
+];
+
+fn has_options(c: &Contest, ids: &[&str]) -> bool {
+    c.options.len() == ids.len() && c.options.iter().zip(ids).all(|(o, id)| o.id == *id)
+}
+
 impl DecisionRule {
     /// Checks that the rule fits the contests.
     pub fn validate(&self, contests: &[Contest]) -> Result<(), ManifestError> {
@@ -147,7 +161,7 @@ impl DecisionRule {
             DecisionRule::ApproveEach { seats, quorum, .. } => {
                 if contests
                     .iter()
-                    .any(|c| c.options.len() != 3 || c.min != 1 || c.max != 1)
+                    .any(|c| !has_options(c, &APPROVE_OPTIONS) || c.min != 1 || c.max != 1)
                 {
                     return err(
                         "approve_each needs contests of 3 options (yes, no, abstain) with range [1, 1]",
@@ -161,7 +175,7 @@ impl DecisionRule {
             DecisionRule::Rating { quorum, .. } => {
                 if contests
                     .iter()
-                    .any(|c| c.options.len() != 4 || c.min != 1 || c.max != 1)
+                    .any(|c| !has_options(c, &RATING_OPTIONS) || c.min != 1 || c.max != 1)
                 {
                     return err(
                         "rating needs contests of 4 options (satisfied, basically satisfied, not satisfied, abstain) with range [1, 1]",
@@ -261,8 +275,16 @@ impl DecisionRule {
                 .collect();
             // Most yes-votes first; equal votes keep ballot order (the order does not decide).
             passing.sort_by(|&a, &b| projects[b].yes.cmp(&projects[a].yes).then(a.cmp(&b)));
-            for (rank, &i) in passing.iter().enumerate() {
-                projects[i].rank = Some(rank as u32 + 1);
+            // Competition ranking: equal votes share a rank ("1, 2, 2, 4").
+            for (pos, &i) in passing.iter().enumerate() {
+                let rank = match pos {
+                    0 => 1,
+                    _ if projects[passing[pos - 1]].yes == projects[i].yes => {
+                        projects[passing[pos - 1]].rank.expect("ranked above")
+                    }
+                    _ => pos as u32 + 1,
+                };
+                projects[i].rank = Some(rank);
             }
             let k = seats as usize;
             if passing.len() <= k {
@@ -334,7 +356,7 @@ pub struct ProjectOutcome {
     pub yes: u64,
     /// Whether it reached the majority (quorum met and `yes ≥ majority_threshold`).
     pub passes: bool,
-    /// Rank among passing projects by yes-votes (1 = most).
+    /// Rank among passing projects by yes-votes (1 = most; equal votes share a rank).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rank: Option<u32>,
     /// Whether it is adopted.
@@ -447,6 +469,9 @@ mod tests {
             })
         );
         assert!(!o.projects[2].passes);
+        // Equal votes share a rank.
+        let ranks: Vec<Option<u32>> = o.projects.iter().map(|p| p.rank).collect();
+        assert_eq!(ranks, [Some(1), Some(3), None, Some(2), Some(3)]);
     }
 
     #[test]
@@ -484,7 +509,7 @@ mod tests {
                 title: Text::default(),
                 min: 1,
                 max: 1,
-                options: ["s", "b", "n", "a"]
+                options: RATING_OPTIONS
                     .iter()
                     .map(|id| BallotOption {
                         id: id.to_string(),
@@ -509,6 +534,31 @@ mod tests {
         assert_eq!(o.projects[1].rating, Some(Rating::BasicallySatisfied));
         assert_eq!(o.projects[2].rating, Some(Rating::NotSatisfied));
         assert_eq!(o.projects[1].satisfaction_bp, Some(6000));
+    }
+
+    #[test]
+    fn options_are_read_by_id_not_only_by_position() {
+        let contest = |ids: [&str; 3]| Contest {
+            id: "p".into(),
+            title: Text::default(),
+            min: 1,
+            max: 1,
+            options: ids
+                .iter()
+                .map(|id| BallotOption {
+                    id: id.to_string(),
+                    title: Text::default(),
+                    project: None,
+                })
+                .collect(),
+        };
+        let rule = DecisionRule::ApproveEach {
+            seats: 1,
+            majority: MajorityBase::AllDeputies,
+            quorum: Quorum::NONE,
+        };
+        rule.validate(&[contest(APPROVE_OPTIONS)]).unwrap();
+        assert!(rule.validate(&[contest(["no", "yes", "abstain"])]).is_err());
     }
 
     #[test]

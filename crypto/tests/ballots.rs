@@ -26,7 +26,7 @@ fn fixture(manifest: piaojue_crypto::manifest::Manifest, voters: usize) -> Fixtu
         .collect();
     let list = CredentialList::new(creds.iter().map(Credential::public)).unwrap();
     let key = PublicKey::from_secret(&Scalar::from(0x5eed_u64));
-    let ctx = ElectionContext::new(manifest, Bytes([7; 32]), key);
+    let ctx = ElectionContext::new(manifest, Bytes([7; 32]), key).unwrap();
     Fixture { ctx, creds, list }
 }
 

@@ -34,7 +34,13 @@ pub fn verify_record(record: &ElectionRecord) -> Report {
         &record.ballots,
         &mut report,
     );
-    verify_audited(&ctx, &record.audited, &record.ballots, &mut report);
+    verify_audited(
+        &ctx,
+        &record.election.credentials,
+        &record.audited,
+        &record.ballots,
+        &mut report,
+    );
     report.skip(steps::BOARD, "the record has no board log");
     verify_result(
         &record.election,
@@ -127,7 +133,11 @@ pub fn verify_election(e: &ElectionData, report: &mut Report) -> Option<Election
     }
     report.push(steps::FINGERPRINT, computed.to_hex(), failures.clone());
 
-    (manifest_ok && ceremony_ok && failures.is_empty()).then(|| e.context())
+    if manifest_ok && ceremony_ok && failures.is_empty() {
+        e.context().ok()
+    } else {
+        None
+    }
 }
 
 /// V5: every cast ballot, in parallel batches; then one counted ballot per credential and no
@@ -193,10 +203,11 @@ pub fn verify_cast_ballots(
     verified.into_iter().map(|(_, b)| b).collect()
 }
 
-/// V6: audited ballots: each is a well-formed ballot of this election whose opening matches,
+/// V6: audited ballots: each is a valid ballot of this election (as in V5) whose opening matches,
 /// and none of them is among the cast ballots.
 pub fn verify_audited(
     ctx: &ElectionContext,
+    credentials: &CredentialList,
     audited: &[AuditedBallot],
     cast: &[Ballot],
     report: &mut Report,
@@ -212,9 +223,7 @@ pub fn verify_audited(
         .enumerate()
         .filter_map(|(i, a)| {
             let code = a.ballot.tracking_code();
-            let problem = if a.ballot.election != ctx.fingerprint {
-                Some("it is for another election".to_string())
-            } else if let Err(e) = a.ballot.check_signature() {
+            let problem = if let Err(e) = a.ballot.clone().verify(ctx, credentials) {
                 Some(e.to_string())
             } else if let Err(e) = a.check_opening(ctx) {
                 Some(e.to_string())

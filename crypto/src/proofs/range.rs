@@ -33,6 +33,7 @@ use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::MultiscalarMul;
 use rand_core::{CryptoRng, SeedableRng};
 use serde::{Deserialize, Serialize};
+use subtle::{ConditionallySelectable, ConstantTimeEq};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::batch::BatchVerifier;
@@ -127,6 +128,21 @@ pub struct RangeWitness<'a> {
     pub randomness: &'a Scalar,
 }
 
+/// Sets branch `real` to `(c, s)` and leaves the others, touching every branch the same way.
+fn select_branch(
+    challenges: &mut [Scalar],
+    responses: &mut [Scalar],
+    real: usize,
+    c: &Scalar,
+    s: &Scalar,
+) {
+    for (j, (cj, sj)) in challenges.iter_mut().zip(responses.iter_mut()).enumerate() {
+        let here = (j as u64).ct_eq(&(real as u64));
+        *cj = Scalar::conditional_select(cj, c, here);
+        *sj = Scalar::conditional_select(sj, s, here);
+    }
+}
+
 impl RangeProof {
     /// Proves that `Σ st.ciphertexts` encrypts `witness.value ∈ [lo, hi]`.
     ///
@@ -158,8 +174,9 @@ impl RangeProof {
         let w = Zeroizing::new(Scalar::random(&mut prng));
         let mut challenges: Vec<Scalar> = (0..n).map(|_| Scalar::random(&mut prng)).collect();
         let mut responses: Vec<Scalar> = (0..n).map(|_| Scalar::random(&mut prng)).collect();
-        challenges[real] = Scalar::ZERO;
-        responses[real] = *w;
+        // The true branch gets c = 0 and s = w for now; selected in constant time so that the
+        // memory access pattern does not depend on the vote.
+        select_branch(&mut challenges, &mut responses, real, &Scalar::ZERO, &w);
 
         let k = *st.key.point();
         let mut commitments = Vec::with_capacity(n);
@@ -174,8 +191,9 @@ impl RangeProof {
         }
         let c = t.challenge_scalar(b"challenge");
         let others: Scalar = challenges.iter().sum();
-        challenges[real] = c - others;
-        responses[real] = *w + challenges[real] * witness.randomness;
+        let c_real = c - others;
+        let s_real = Zeroizing::new(*w + c_real * witness.randomness);
+        select_branch(&mut challenges, &mut responses, real, &c_real, &s_real);
         challenges.pop();
         Ok(RangeProof {
             commitments,

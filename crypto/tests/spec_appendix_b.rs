@@ -1,0 +1,123 @@
+//! Cross-check with `spec/protocol.md` Appendix B, whose values were computed by an independent
+//! Python implementation of the spec (not by this code).
+
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT as G;
+use piaojue_crypto::Scalar;
+use piaojue_crypto::canonical::Canonical;
+use piaojue_crypto::credential::CredentialList;
+use piaojue_crypto::encoding::Point;
+use piaojue_crypto::fingerprint::{ceremony_id, manifest_hash};
+use piaojue_crypto::manifest::Manifest;
+use piaojue_crypto::transcript::{ProofContext, TranscriptProtocol, new_transcript};
+
+fn p(i: u64) -> Point {
+    Point::from_point(G * Scalar::from(i))
+}
+
+fn challenge(mut t: merlin::Transcript) -> (String, String) {
+    let mut bytes = [0u8; 64];
+    t.challenge_bytes(b"challenge", &mut bytes);
+    (
+        hex::encode(bytes),
+        hex::encode(Scalar::from_bytes_mod_order_wide(&bytes).as_bytes()),
+    )
+}
+
+#[test]
+fn b1_points() {
+    assert_eq!(
+        p(1).to_hex(),
+        "e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d76"
+    );
+    assert_eq!(
+        p(5).to_hex(),
+        "e882b131016b52c1d3337080187cf768423efccbb517bb495ab812c4160ff44e"
+    );
+}
+
+#[test]
+fn b2_manifest_hash_and_ceremony_id() {
+    let m: Manifest = serde_json::from_str(
+        r#"{"version":1,"election_id":"demo","title":{"zh":"测试","en":"Test"},"congress":{"zh":"","en":""},
+        "tellers":{"n":1,"t":1},
+        "contests":[{"id":"c","title":{"zh":"选择","en":""},"min":0,"max":1,"options":[
+          {"id":"a","title":{"zh":"甲","en":""}},
+          {"id":"b","title":{"zh":"乙","en":""},"project":{"department":{"zh":"县水利局","en":""},
+           "investment_yuan":1000,"completion":"2027-12","description":{"zh":"","en":""}}}]}],
+        "decision":{"kind":"counts"}}"#,
+    )
+    .unwrap();
+    assert_eq!(m.canonical_bytes().len(), 163);
+    let h = manifest_hash(&m);
+    assert_eq!(
+        h.to_hex(),
+        "fb1da7eb2445677e89c24379a928a92598f73fd13b8c9908d932256191e4a350"
+    );
+    assert_eq!(
+        ceremony_id(&h).to_hex(),
+        "83c2077c8bfc7bc87cf8cb4d2037388f015af9d5b572023cd6e8720795fe6dfd"
+    );
+    assert_eq!(
+        CredentialList::default().hash().to_hex(),
+        "18012ab10ec09cca2242f99c696c937a34335fdba2cab17f67b1d587e7c855f0"
+    );
+}
+
+#[test]
+fn b3_transcript_challenges() {
+    let mut t = new_transcript();
+    t.begin_proof(b"schnorr", &ProofContext::new([1; 32], [2; 32], b"test"));
+    t.append_point(b"X", &p(1));
+    t.append_point(b"R", &p(2));
+    let (bytes, c) = challenge(t);
+    assert_eq!(
+        bytes,
+        "e8857428fed132e88c2b2163a09e6e7d3e9137b0c1ac5db1b84f752f5fce5e36dc17835714e46b6beefb113e987dc39d17f77956ca733b6c5b178b0ffb684630"
+    );
+    assert_eq!(
+        c,
+        "90700e6baed390d80375b47946dff9ccdb3e56b20b941063f8803a4ad3a8e600"
+    );
+
+    let mut t = new_transcript();
+    t.begin_proof(b"dleq", &ProofContext::new([3; 32], [4; 32], b"test"));
+    t.append_point(b"H", &p(2));
+    t.append_point(b"X", &p(1));
+    t.append_point(b"Y", &p(4));
+    t.append_point(b"R1", &p(3));
+    t.append_point(b"R2", &p(5));
+    let (bytes, c) = challenge(t);
+    assert_eq!(
+        bytes,
+        "4779a0fea13a9defc337041dbcd931ec431cb84cdedc41ebe0e80f22c492e24cda92ac5d39ff81edd46e76debe0b4cc982730458aff6088ea74703b8104d8b05"
+    );
+    assert_eq!(
+        c,
+        "cd10774b3c8b4ba06a83cc7c7151795350c89aa4d28e6f7259e641bb09c75d01"
+    );
+
+    let mut t = new_transcript();
+    t.begin_proof(
+        b"range",
+        &ProofContext::new([5; 32], [6; 32], b"selection").at(1, 2),
+    );
+    t.append_point(b"K", &p(3));
+    t.append_int(b"lo", 0);
+    t.append_int(b"hi", 1);
+    t.append_int(b"count", 1);
+    t.append_point(b"alpha", &p(4));
+    t.append_point(b"beta", &p(5));
+    t.append_point(b"A", &p(1));
+    t.append_point(b"B", &p(2));
+    t.append_point(b"A", &p(3));
+    t.append_point(b"B", &p(4));
+    let (bytes, c) = challenge(t);
+    assert_eq!(
+        bytes,
+        "b0feb14071aa0dd0b81e6503d7cbf8ce108980b160358632183833549c947c4097a5b7211e61f63d3194286e82b9b1075fcc5553995e58618ba372dfc1b46829"
+    );
+    assert_eq!(
+        c,
+        "921ad91b60ed0104bec9974d2b6c40fc28be990f36694e13c5debfecf9d52c02"
+    );
+}

@@ -1,0 +1,282 @@
+//! The deterministic test vectors of `spec/vectors/`: every value comes from fixed seeds, so
+//! the same code always gives the same files, byte for byte. `tests/vectors.rs` regenerates them
+//! and compares with the committed files (set `PIAOJUE_REGENERATE_VECTORS=1` to rewrite them
+//! after a deliberate protocol change), and checks each with the verifying code.
+
+use std::collections::BTreeMap;
+
+use chacha20::ChaCha20Rng;
+use piaojue_crypto::Scalar;
+use piaojue_crypto::board::MerkleTree;
+use piaojue_crypto::board::merkle::leaf_hash;
+use piaojue_crypto::canonical::Canonical;
+use piaojue_crypto::elgamal::EncryptionKey;
+use piaojue_crypto::encoding::{Point, PublicKey};
+use piaojue_crypto::manifest::{BallotOption, Contest, Manifest, TellerParams, Text};
+use piaojue_crypto::proofs::dleq::DleqStatement;
+use piaojue_crypto::proofs::range::{RangeStatement, RangeWitness};
+use piaojue_crypto::proofs::{DleqProof, RangeProof, SchnorrProof};
+use piaojue_crypto::rules::{DecisionRule, MajorityBase, Quorum};
+use piaojue_crypto::samples;
+use piaojue_crypto::transcript::ProofContext;
+use rand::SeedableRng;
+use serde_json::{Value, json};
+
+use crate::simulate::{Simulation, key_ceremony};
+
+fn rng(label: u8) -> ChaCha20Rng {
+    ChaCha20Rng::from_seed([label; 32])
+}
+
+fn hex(bytes: &[u8]) -> String {
+    hex::encode(bytes)
+}
+
+fn scalar(label: u8) -> Scalar {
+    Scalar::from_bytes_mod_order_wide(&[label; 64])
+}
+
+fn ctx_json(c: &ProofContext) -> Value {
+    json!({
+        "election": hex(&c.election),
+        "party": hex(&c.party),
+        "role": String::from_utf8_lossy(c.role),
+        "index": c.index,
+    })
+}
+
+/// The small election of the spec: 5 deputies, 3 tellers with t = 2, one "up to 2 of 4"
+/// contest and one yes/no/abstain contest, decided by counts.
+pub fn small_election_manifest() -> Manifest {
+    let mut m = samples::up_to_k_of_n("vector-election", 4, 2, TellerParams { n: 3, t: 2 });
+    m.title = Text::new("测试向量选举", "Test-vector election");
+    let yna = samples::yes_no_abstain("x", 1, 1, m.tellers);
+    let mut c: Contest = yna.contests[0].clone();
+    c.id = "p05".into();
+    m.contests.push(c);
+    m.decision = DecisionRule::Counts;
+    m
+}
+
+/// Every vector file: name → JSON.
+pub fn generate() -> anyhow::Result<BTreeMap<&'static str, Value>> {
+    let mut files = BTreeMap::new();
+
+    // ElGamal.
+    let x = scalar(1);
+    let key = EncryptionKey::new(PublicKey::from_secret(&x));
+    let encryptions: Vec<Value> = [(0u64, 2u8), (1, 3), (5, 4), (1000, 5)]
+        .iter()
+        .map(|&(m, r)| {
+            let ct = key.encrypt(m, &scalar(r));
+            json!({"message": m, "randomness": hex(scalar(r).as_bytes()), "ciphertext": ct})
+        })
+        .collect();
+    files.insert(
+        "elgamal.json",
+        json!({
+            "description": "Exponential ElGamal: (r·G, m·G + r·K). Scalars are SHA-free: the wide reduction of 64 repeated bytes.",
+            "secret_key": hex(x.as_bytes()),
+            "public_key": key.key(),
+            "encryptions": encryptions,
+        }),
+    );
+
+    // Schnorr.
+    let ctx = ProofContext::new([0x11; 32], [0x22; 32], b"vector").at(3, 4);
+    let pk = *PublicKey::from_secret(&scalar(6)).as_point();
+    let proof = SchnorrProof::prove(&ctx, &scalar(6), &pk, &mut rng(6));
+    let mut bad = proof.clone();
+    bad.response += Scalar::ONE;
+    files.insert(
+        "schnorr.json",
+        json!({
+            "context": ctx_json(&ctx),
+            "public": pk,
+            "valid": proof,
+            "invalid": [{"why": "response + 1", "proof": bad},
+                        {"why": "valid proof under context index [3, 5]", "context_index": [3, 5], "proof": proof}],
+        }),
+    );
+
+    // DLEQ.
+    let h = Point::from_point(curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT * scalar(7));
+    let xs = scalar(8);
+    let xp = *PublicKey::from_secret(&xs).as_point();
+    let yp = Point::from_point(h.point() * xs);
+    let st = DleqStatement {
+        h: &h,
+        x: &xp,
+        y: &yp,
+    };
+    let proof = DleqProof::prove(&ctx, &xs, &st, &mut rng(8));
+    let mut bad = proof.clone();
+    std::mem::swap(&mut bad.commitment_g, &mut bad.commitment_h);
+    files.insert(
+        "dleq.json",
+        json!({
+            "context": ctx_json(&ctx),
+            "h": h, "x": xp, "y": yp,
+            "valid": proof,
+            "invalid": [{"why": "commitments swapped", "proof": bad}],
+        }),
+    );
+
+    // Range proofs: a 0/1 proof and a contest-sum proof.
+    let r1 = scalar(9);
+    let ct1 = key.encrypt(1, &r1);
+    let st1 = RangeStatement {
+        key: key.key(),
+        ciphertexts: std::slice::from_ref(&ct1),
+        lo: 0,
+        hi: 1,
+    };
+    let sel_ctx = ProofContext::new([0x11; 32], [0x22; 32], b"selection").at(0, 2);
+    let p1 = RangeProof::prove(
+        &sel_ctx,
+        &st1,
+        &RangeWitness {
+            value: 1,
+            randomness: &r1,
+        },
+        &mut rng(9),
+    )?;
+    let rs: Vec<Scalar> = (10..14).map(scalar).collect();
+    let votes = [1u64, 0, 1, 0];
+    let cts: Vec<_> = votes
+        .iter()
+        .zip(&rs)
+        .map(|(&v, r)| key.encrypt(v, r))
+        .collect();
+    let sum_r: Scalar = rs.iter().sum();
+    let st2 = RangeStatement {
+        key: key.key(),
+        ciphertexts: &cts,
+        lo: 0,
+        hi: 2,
+    };
+    let sum_ctx = ProofContext::new([0x11; 32], [0x22; 32], b"contest-sum");
+    let p2 = RangeProof::prove(
+        &sum_ctx,
+        &st2,
+        &RangeWitness {
+            value: 2,
+            randomness: &sum_r,
+        },
+        &mut rng(10),
+    )?;
+    let mut bad = p1.clone();
+    bad.challenges[0] += Scalar::ONE;
+    files.insert(
+        "range.json",
+        json!({
+            "key": key.key(),
+            "selection": {"context": ctx_json(&sel_ctx), "ciphertexts": [ct1], "lo": 0, "hi": 1, "value": 1, "proof": p1},
+            "contest_sum": {"context": ctx_json(&sum_ctx), "ciphertexts": cts, "lo": 0, "hi": 2, "value": 2, "proof": p2},
+            "invalid": [{"why": "selection proof with challenge 0 + 1", "proof": bad}],
+        }),
+    );
+
+    // Canonical bytes of a small manifest and its hash.
+    let tiny = Manifest {
+        version: 1,
+        election_id: "tiny".into(),
+        title: Text::new("小", "Tiny"),
+        congress: Text::new("", ""),
+        tellers: TellerParams { n: 1, t: 1 },
+        contests: vec![Contest {
+            id: "c".into(),
+            title: Text::new("是否", "Yes or no"),
+            min: 1,
+            max: 1,
+            options: vec![
+                BallotOption {
+                    id: "yes".into(),
+                    title: Text::new("赞成", "Yes"),
+                    project: None,
+                },
+                BallotOption {
+                    id: "no".into(),
+                    title: Text::new("反对", "No"),
+                    project: None,
+                },
+            ],
+        }],
+        decision: DecisionRule::Counts,
+    };
+    files.insert(
+        "canonical.json",
+        json!({
+            "manifest": tiny,
+            "canonical_bytes": hex(&tiny.canonical_bytes()),
+            "manifest_hash": piaojue_crypto::fingerprint::manifest_hash(&tiny),
+            "ceremony_id": piaojue_crypto::fingerprint::ceremony_id(&piaojue_crypto::fingerprint::manifest_hash(&tiny)),
+        }),
+    );
+
+    // Key ceremony, n = 3, t = 2.
+    let dkg_manifest = small_election_manifest();
+    let (transcript, output, _, _) = key_ceremony(&dkg_manifest, &mut rng(20))?;
+    files.insert(
+        "dkg.json",
+        json!({
+            "params": piaojue_crypto::record::ceremony_params(&dkg_manifest),
+            "transcript": transcript,
+            "output": output,
+        }),
+    );
+
+    // Merkle tree.
+    let entries: Vec<String> = (0..7).map(|i| format!("entry {i}")).collect();
+    let tree = MerkleTree::from_leaves(entries.iter().map(|e| leaf_hash(e.as_bytes())));
+    files.insert(
+        "merkle.json",
+        json!({
+            "entries_utf8": entries,
+            "roots": (1..=7).map(|n| hex(&tree.root_at(n).expect("n ≤ 7"))).collect::<Vec<_>>(),
+            "inclusion": {"index": 2, "size": 7, "path": tree.inclusion_proof(2, 7).expect("in range").iter().map(|h| hex(h)).collect::<Vec<_>>()},
+            "consistency": {"old": 3, "new": 7, "path": tree.consistency_proof(3, 7).expect("in range").iter().map(|h| hex(h)).collect::<Vec<_>>()},
+        }),
+    );
+
+    // Decision rules.
+    let topk = samples::up_to_k_of_n("r", 5, 3, TellerParams { n: 1, t: 1 });
+    let rules: Vec<Value> = [
+        (vec![8u64, 6, 5, 7, 6], 8u64, 10u64),
+        (vec![9, 7, 7, 1, 0], 9, 10),
+        (vec![6, 6, 6, 0, 0], 6, 9),
+    ]
+    .into_iter()
+    .map(|(counts, ballots, roll)| {
+        let outcome = topk.decision.apply(&topk.contests, std::slice::from_ref(&counts), ballots, roll);
+        json!({"rule": topk.decision, "counts": [counts], "ballots": ballots, "roll": roll, "outcome": outcome})
+    })
+    .collect();
+    let rating = DecisionRule::Rating {
+        majority: MajorityBase::AllDeputies,
+        quorum: Quorum::TWO_THIRDS,
+    };
+    let rating_manifest = samples::rating("r", 3, TellerParams { n: 1, t: 1 });
+    let rating_counts = vec![vec![6u64, 2, 1, 1], vec![3, 3, 3, 1], vec![2, 3, 4, 1]];
+    let rating_outcome = rating.apply(&rating_manifest.contests, &rating_counts, 10, 10);
+    files.insert(
+        "rules.json",
+        json!({
+            "top_k": {"candidates": 5, "cases": rules},
+            "rating": {"rule": rating, "counts": rating_counts, "ballots": 10, "roll": 10, "outcome": rating_outcome},
+        }),
+    );
+
+    // The complete small election.
+    let sim = Simulation {
+        manifest: small_election_manifest(),
+        deputies: 5,
+        voters: 4,
+        audited: 1,
+        decrypting_tellers: vec![1, 3],
+        seed: [0x42; 32],
+    };
+    let (record, _) = sim.run()?;
+    files.insert("election-record.json", serde_json::to_value(&record)?);
+    Ok(files)
+}

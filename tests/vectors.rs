@@ -1,0 +1,210 @@
+//! The spec's test vectors: regenerated from their fixed seeds they must equal the committed
+//! files byte for byte, and each must pass (or, for the invalid ones, fail) verification.
+//! `PIAOJUE_REGENERATE_VECTORS=1 cargo test --test vectors` rewrites them after a deliberate
+//! change of the protocol.
+
+use std::path::PathBuf;
+
+use piaojue_crypto::ballot::AuditedBallot;
+use piaojue_crypto::dkg::CeremonyOutput;
+use piaojue_crypto::dkg::dealer::CeremonyTranscript;
+use piaojue_crypto::elgamal::{Ciphertext, EncryptionKey};
+use piaojue_crypto::encoding::{Point, PublicKey, decode_hex_array, decode_scalar};
+use piaojue_crypto::proofs::dleq::DleqStatement;
+use piaojue_crypto::proofs::range::RangeStatement;
+use piaojue_crypto::proofs::{DleqProof, RangeProof, SchnorrProof};
+use piaojue_crypto::record::ElectionRecord;
+use piaojue_crypto::transcript::ProofContext;
+use serde_json::Value;
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("spec/vectors")
+}
+
+fn load(name: &str) -> Value {
+    let text = std::fs::read_to_string(dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    serde_json::from_str(&text).unwrap()
+}
+
+fn from<T: serde::de::DeserializeOwned>(v: &Value) -> T {
+    serde_json::from_value(v.clone()).unwrap()
+}
+
+fn context(v: &Value, role: &'static [u8]) -> ProofContext {
+    assert_eq!(v["role"].as_str().unwrap().as_bytes(), role);
+    let idx: [u64; 2] = from(&v["index"]);
+    ProofContext::new(
+        decode_hex_array(v["election"].as_str().unwrap()).unwrap(),
+        decode_hex_array(v["party"].as_str().unwrap()).unwrap(),
+        role,
+    )
+    .at(idx[0], idx[1])
+}
+
+#[test]
+fn vectors_are_reproducible() {
+    let generated = piaojue::vectors::generate().unwrap();
+    let regenerate = std::env::var_os("PIAOJUE_REGENERATE_VECTORS").is_some();
+    for (name, value) in generated {
+        let text = serde_json::to_string_pretty(&value).unwrap() + "\n";
+        let path = dir().join(name);
+        if regenerate {
+            std::fs::create_dir_all(dir()).unwrap();
+            std::fs::write(&path, &text).unwrap();
+        } else {
+            let committed =
+                std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(
+                committed == text,
+                "{name} differs from what the code generates; if the protocol changed on purpose, regenerate"
+            );
+        }
+    }
+}
+
+#[test]
+fn elgamal_vectors() {
+    let v = load("elgamal.json");
+    let x = decode_scalar(&decode_hex_array(v["secret_key"].as_str().unwrap()).unwrap()).unwrap();
+    let key: PublicKey = from(&v["public_key"]);
+    assert_eq!(key, PublicKey::from_secret(&x));
+    let key = EncryptionKey::new(key);
+    for e in v["encryptions"].as_array().unwrap() {
+        let r =
+            decode_scalar(&decode_hex_array(e["randomness"].as_str().unwrap()).unwrap()).unwrap();
+        let ct: Ciphertext = from(&e["ciphertext"]);
+        assert_eq!(key.encrypt(e["message"].as_u64().unwrap(), &r), ct);
+    }
+}
+
+#[test]
+fn proof_vectors_verify_and_invalid_ones_fail() {
+    let v = load("schnorr.json");
+    let ctx = context(&v["context"], b"vector");
+    let public: Point = from(&v["public"]);
+    from::<SchnorrProof>(&v["valid"])
+        .verify(&ctx, &public)
+        .unwrap();
+    let invalid = v["invalid"].as_array().unwrap();
+    assert!(
+        from::<SchnorrProof>(&invalid[0]["proof"])
+            .verify(&ctx, &public)
+            .is_err()
+    );
+    assert!(
+        from::<SchnorrProof>(&invalid[1]["proof"])
+            .verify(&ctx.at(3, 5), &public)
+            .is_err()
+    );
+
+    let v = load("dleq.json");
+    let ctx = context(&v["context"], b"vector");
+    let (h, x, y): (Point, Point, Point) = (from(&v["h"]), from(&v["x"]), from(&v["y"]));
+    let st = DleqStatement {
+        h: &h,
+        x: &x,
+        y: &y,
+    };
+    from::<DleqProof>(&v["valid"]).verify(&ctx, &st).unwrap();
+    assert!(
+        from::<DleqProof>(&v["invalid"][0]["proof"])
+            .verify(&ctx, &st)
+            .is_err()
+    );
+
+    let v = load("range.json");
+    let key: PublicKey = from(&v["key"]);
+    for (part, role) in [
+        ("selection", &b"selection"[..]),
+        ("contest_sum", &b"contest-sum"[..]),
+    ] {
+        let p = &v[part];
+        let role: &'static [u8] = if role == b"selection" {
+            b"selection"
+        } else {
+            b"contest-sum"
+        };
+        let ctx = context(&p["context"], role);
+        let cts: Vec<Ciphertext> = from(&p["ciphertexts"]);
+        let st = RangeStatement {
+            key: &key,
+            ciphertexts: &cts,
+            lo: p["lo"].as_u64().unwrap(),
+            hi: p["hi"].as_u64().unwrap(),
+        };
+        from::<RangeProof>(&p["proof"]).verify(&ctx, &st).unwrap();
+        if part == "selection" {
+            assert!(
+                from::<RangeProof>(&v["invalid"][0]["proof"])
+                    .verify(&ctx, &st)
+                    .is_err()
+            );
+        }
+    }
+}
+
+#[test]
+fn dkg_vector_verifies() {
+    let v = load("dkg.json");
+    let transcript: CeremonyTranscript = from(&v["transcript"]);
+    let output: CeremonyOutput = from(&v["output"]);
+    assert_eq!(transcript.verify(&from(&v["params"])).unwrap(), output);
+}
+
+#[test]
+fn merkle_vector() {
+    use piaojue_crypto::board::merkle::{leaf_hash, verify_consistency, verify_inclusion};
+    let v = load("merkle.json");
+    let entries: Vec<String> = from(&v["entries_utf8"]);
+    let roots: Vec<[u8; 32]> = v["roots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| decode_hex_array(r.as_str().unwrap()).unwrap())
+        .collect();
+    let path = |p: &Value| -> Vec<[u8; 32]> {
+        p.as_array()
+            .unwrap()
+            .iter()
+            .map(|h| decode_hex_array(h.as_str().unwrap()).unwrap())
+            .collect()
+    };
+    assert!(verify_inclusion(
+        &leaf_hash(entries[2].as_bytes()),
+        2,
+        7,
+        &path(&v["inclusion"]["path"]),
+        &roots[6]
+    ));
+    assert!(verify_consistency(
+        3,
+        7,
+        &roots[2],
+        &roots[6],
+        &path(&v["consistency"]["path"])
+    ));
+}
+
+#[test]
+fn small_election_record_verifies_and_has_its_results() {
+    let record: ElectionRecord = from(&load("election-record.json"));
+    let report = piaojue_verifier::verify_record(&record);
+    assert!(
+        report.passed(),
+        "{}",
+        report.render(piaojue_verifier::Lang::En)
+    );
+    let m = &record.election.manifest;
+    assert_eq!((m.tellers.n, m.tellers.t), (3, 2));
+    assert_eq!(record.election.credentials.len(), 5);
+    assert_eq!(m.contests.len(), 2);
+    let result = record.result.as_ref().unwrap();
+    assert_eq!(result.counted, 4);
+    // Every counted ballot selects one of yes/no/abstain.
+    assert_eq!(result.counts[1].iter().sum::<u64>(), 4);
+    assert!(result.counts[0].iter().sum::<u64>() <= 8);
+    let audited: &AuditedBallot = &record.audited[0];
+    audited
+        .check_opening(&record.election.context().unwrap())
+        .unwrap();
+}
