@@ -106,6 +106,16 @@ impl MerkleTree {
         index
     }
 
+    /// Forgets every leaf from `len` on (to undo appends whose commit failed).
+    pub fn truncate(&mut self, len: u64) {
+        for (h, level) in self.levels.iter_mut().enumerate() {
+            level.truncate((len >> h) as usize);
+        }
+        while self.levels.last().is_some_and(Vec::is_empty) {
+            self.levels.pop();
+        }
+    }
+
     /// The leaf hash at `index`.
     pub fn leaf(&self, index: u64) -> Option<Hash> {
         self.levels.first()?.get(index as usize).copied()
@@ -389,6 +399,22 @@ mod tests {
         }
         assert!(t.inclusion_proof(40, 40).is_none());
         assert!(t.consistency_proof(0, 5).is_none());
+    }
+
+    #[test]
+    fn truncate_undoes_appends() {
+        let (mut t, leaves) = tree(37);
+        let root_20 = t.root_at(20).unwrap();
+        t.truncate(20);
+        assert_eq!(t.len(), 20);
+        assert_eq!(t.root(), root_20);
+        for l in &leaves[20..] {
+            t.push_leaf_hash(*l);
+        }
+        assert_eq!(t.root(), reference_root(&leaves));
+        t.truncate(0);
+        assert!(t.is_empty());
+        assert_eq!(t.root(), empty_root());
     }
 
     #[test]
