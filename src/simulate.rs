@@ -16,7 +16,7 @@ use piaojue_crypto::manifest::Manifest;
 use piaojue_crypto::record::{
     ElectionData, ElectionRecord, RECORD_VERSION, TallyResult, ceremony_params,
 };
-use piaojue_crypto::tally::{EncryptedTally, decrypt_counts};
+use piaojue_crypto::tally::{EncryptedTally, decrypt_counts, select_counted};
 use rand::{Rng, RngExt, SeedableRng};
 
 /// What to simulate.
@@ -203,7 +203,8 @@ impl Simulation {
             "honest ballots rejected: {:?}",
             outcome.rejected
         );
-        let verified: Vec<VerifiedBallot> = outcome.verified.into_iter().map(|(_, b)| b).collect();
+        let verified: Vec<VerifiedBallot> =
+            select_counted(self.manifest.revote, outcome.verified).counted;
         let tally = EncryptedTally::aggregate(&self.manifest, &verified);
         let flat = tally.flatten();
         let shares: Vec<DecryptionShare> = self

@@ -54,7 +54,7 @@ pub fn small_election_manifest() -> Manifest {
     let mut c: Contest = yna.contests[0].clone();
     c.id = "p05".into();
     m.contests.push(c);
-    m.decision = DecisionRule::Counts;
+    m.decision = DecisionRule::Counts {};
     m
 }
 
@@ -202,7 +202,8 @@ pub fn generate() -> anyhow::Result<BTreeMap<&'static str, Value>> {
                 },
             ],
         }],
-        decision: DecisionRule::Counts,
+        decision: DecisionRule::Counts {},
+        revote: Default::default(),
     };
     files.insert(
         "canonical.json",

@@ -1,6 +1,6 @@
 //! Ballots: building one from a plain selection on the voter's device, verifying one into a
 //! [`VerifiedBallot`], batch verification of many, and the cast-or-audit opening
-//! (`spec/protocol.md` §8, `spec/verification.md` V4–V5).
+//! (`spec/protocol.md` §8, `spec/verification.md` V5–V6).
 //!
 //! A ballot for an election with contests `c = 0 … C−1`, contest `c` having options
 //! `o = 0 … Nc−1` and range `[min_c, max_c]`, holds:
@@ -344,7 +344,7 @@ impl Ballot {
     }
 
     /// Checks everything about the ballot that needs no proof arithmetic
-    /// (`spec/verification.md` V4.1–V4.3): election, credential on the list, shape.
+    /// (`spec/verification.md` V5.1–V5.3): election, credential on the list, shape.
     pub fn check_structure(
         &self,
         ctx: &ElectionContext,
@@ -387,7 +387,7 @@ impl Ballot {
         Ok(())
     }
 
-    /// Checks the credential's signature (`spec/verification.md` V4.4), strict ed25519.
+    /// Checks the credential's signature (`spec/verification.md` V5.4), strict ed25519.
     pub fn check_signature(&self) -> Result<(), BallotError> {
         self.credential
             .verify(&self.signed_bytes(), &self.signature.0)
@@ -395,7 +395,7 @@ impl Ballot {
             .ok_or(BallotError::Signature)
     }
 
-    /// Queues every proof of the ballot into a batch (`spec/verification.md` V4.5–V4.6).
+    /// Queues every proof of the ballot into a batch (`spec/verification.md` V5.5–V5.6).
     /// The structure must have been checked.
     pub fn queue_proofs(
         &self,
@@ -491,7 +491,7 @@ impl Ballot {
         }
     }
 
-    /// Verifies the ballot completely (V4.1–V4.6); the only way, with
+    /// Verifies the ballot completely (`spec/verification.md` V5.1–V5.6); the only way, with
     /// [`verify_ballots`], to get a [`VerifiedBallot`].
     pub fn verify(
         self,
@@ -586,7 +586,7 @@ pub struct BatchOutcome {
 /// Verifies many ballots together: structure and strict ed25519 signatures one by one, all
 /// proofs in one random linear combination. When a batch fails, it is split in halves
 /// until the bad ballots are found, so the verdict for each ballot is the same as verifying
-/// it alone (`spec/verification.md` V4).
+/// it alone (`spec/verification.md` V5).
 pub fn verify_ballots(
     ctx: &ElectionContext,
     credentials: &CredentialList,
@@ -737,7 +737,7 @@ pub struct AuditedBallot {
 
 impl AuditedBallot {
     /// Checks that the opening matches every ciphertext of the ballot and returns the plain
-    /// selection it reveals (`spec/verification.md` V5.2). The selection is checked against
+    /// selection it reveals (`spec/verification.md` V6.2). The selection is checked against
     /// the manifest too: a device that encrypted an invalid selection is caught here.
     pub fn check_opening(&self, ctx: &ElectionContext) -> Result<Selection, BallotError> {
         let b = &self.ballot;

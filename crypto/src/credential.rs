@@ -179,7 +179,7 @@ impl CredentialList {
     }
 
     /// Builds the list from keys as published: they must be strictly ascending
-    /// (`spec/verification.md` V3.1).
+    /// (`spec/verification.md` V3.2).
     pub fn from_published(keys: &[CredentialKey]) -> Result<Self, CredentialListError> {
         for w in keys.windows(2) {
             if w[0] == w[1] {

@@ -1,4 +1,4 @@
-//! Threshold decryption (`spec/protocol-dkg.md` §Decryption).
+//! Threshold decryption (`spec/protocol.md` §10).
 //!
 //! After the key ceremony ([`crate::dkg`]) teller `j` holds `xⱼ = F(j)` with public
 //! `Xⱼ = xⱼ·G`, and the election key is `K = F(0)·G` for a polynomial `F` of degree `t − 1`.

@@ -1,5 +1,5 @@
 //! The election manifest: what is voted on, by which ballot form, counted by which rule
-//! (`spec/record.md` §2).
+//! (`spec/protocol.md` §6.1, `spec/record.md` §3).
 //!
 //! Every ballot form in use for livelihood-project votes is a list of contests, each a list of
 //! options with a selection range `[min, max]`:
@@ -141,7 +141,7 @@ pub struct TellerParams {
 pub struct Manifest {
     /// Protocol version, [`crate::PROTOCOL_VERSION`].
     pub version: u32,
-    /// Election identifier: 1–64 characters of `a-z`, `0-9`, `-`.
+    /// Election identifier: 1–64 characters of `a-z`, `0-9`, `-`, `_`.
     pub election_id: String,
     /// Title of the vote.
     pub title: Text,
@@ -153,6 +153,20 @@ pub struct Manifest {
     pub contests: Vec<Contest>,
     /// How counts become a result.
     pub decision: DecisionRule,
+    /// What happens when a credential casts a second ballot.
+    #[serde(default)]
+    pub revote: Revote,
+}
+
+/// The rule for a second ballot from the same credential (an election setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Revote {
+    /// The first ballot is final; later ones are refused (the default, as with paper).
+    #[default]
+    FirstFinal,
+    /// A later ballot replaces the earlier one; only the last is counted.
+    LastCounts,
 }
 
 impl Canonical for Manifest {
@@ -167,6 +181,10 @@ impl Canonical for Manifest {
             w.object(c);
         });
         w.object(&self.decision);
+        w.u8(match self.revote {
+            Revote::FirstFinal => 0,
+            Revote::LastCounts => 1,
+        });
     }
 }
 
@@ -214,7 +232,7 @@ fn check_id(id: &str) -> Result<(), ManifestError> {
 }
 
 impl Manifest {
-    /// Checks that the manifest describes a possible election (`spec/verification.md` V1.1).
+    /// Checks that the manifest describes a possible election (`spec/verification.md` V1.2).
     pub fn validate(&self) -> Result<(), ManifestError> {
         if self.version != crate::PROTOCOL_VERSION {
             return Err(ManifestError::Version(self.version));

@@ -1,5 +1,5 @@
-//! Decision rules: how decrypted counts become the result (`spec/record.md` §7,
-//! `spec/verification.md` V9).
+//! Decision rules: how decrypted counts become the result (`spec/protocol.md` §12, `spec/record.md` §7.4,
+//! `spec/verification.md` V11).
 //!
 //! The rules of livelihood-project votes (民生实事项目票决) are settings of each election:
 //!
@@ -59,8 +59,9 @@ impl Quorum {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum DecisionRule {
-    /// Publish the counts, decide nothing.
-    Counts,
+    /// Publish the counts, decide nothing. (A struct variant, so that unknown fields are
+    /// refused like everywhere else.)
+    Counts {},
     /// "Select up to K of N": the candidates are the options of the single contest, a
     /// selection is a yes-vote.
     TopK {
@@ -99,7 +100,7 @@ impl Canonical for DecisionRule {
             });
         }
         match self {
-            DecisionRule::Counts => {
+            DecisionRule::Counts {} => {
                 w.u8(0);
             }
             DecisionRule::TopK {
@@ -148,7 +149,7 @@ impl DecisionRule {
     pub fn validate(&self, contests: &[Contest]) -> Result<(), ManifestError> {
         let err = |s: &str| Err(ManifestError::Rule(s.to_string()));
         let quorum = match self {
-            DecisionRule::Counts => return Ok(()),
+            DecisionRule::Counts {} => return Ok(()),
             DecisionRule::TopK { seats, quorum, .. } => {
                 if contests.len() != 1 {
                     return err("top_k needs exactly one contest");
@@ -201,7 +202,7 @@ impl DecisionRule {
         roll: u64,
     ) -> Outcome {
         let (quorum, majority) = match self {
-            DecisionRule::Counts => {
+            DecisionRule::Counts {} => {
                 return Outcome {
                     roll,
                     ballots,
@@ -259,7 +260,7 @@ impl DecisionRule {
                     p
                 })
                 .collect(),
-            DecisionRule::Counts => unreachable!(),
+            DecisionRule::Counts {} => unreachable!(),
         };
         let seats = match self {
             DecisionRule::TopK { seats, .. } | DecisionRule::ApproveEach { seats, .. } => *seats,

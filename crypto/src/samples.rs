@@ -153,6 +153,7 @@ fn manifest(
         tellers,
         contests,
         decision,
+        revote: Default::default(),
     }
 }
 

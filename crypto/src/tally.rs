@@ -1,5 +1,5 @@
 //! The encrypted tally and its decryption into counts (`spec/protocol.md` §11,
-//! `spec/verification.md` V7–V8).
+//! `spec/verification.md` V8–V10).
 //!
 //! The encrypted tally of contest `c`, option `o` is the component-wise sum of that option's
 //! ciphertexts over the counted ballots: `(Σ αᵢ, Σ βᵢ) = Enc_K(Σ vᵢ; Σ rᵢ)`. Only
@@ -8,6 +8,8 @@
 //! discrete logarithm of `β − x·α`, at most the number of counted ballots.
 
 use curve25519_dalek::ristretto::RistrettoPoint;
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::ballot::VerifiedBallot;
@@ -15,7 +17,7 @@ use crate::decryption::{DecryptionError, DecryptionShare, combine};
 use crate::dlog::DiscreteLog;
 use crate::elgamal::Ciphertext;
 use crate::encoding::Point;
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, Revote};
 
 /// Per contest, per option: the sum of the counted ballots' ciphertexts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,7 +28,7 @@ pub struct EncryptedTally {
 }
 
 impl EncryptedTally {
-    /// Adds up verified ballots (`spec/verification.md` V7.1).
+    /// Adds up verified ballots (`spec/verification.md` V8.2).
     pub fn aggregate<'a>(
         manifest: &Manifest,
         ballots: impl IntoIterator<Item = &'a VerifiedBallot>,
@@ -75,6 +77,45 @@ impl EncryptedTally {
     }
 }
 
+/// Which verified ballots count, under the election's [`Revote`] rule
+/// (`spec/verification.md` V5.7).
+#[derive(Debug)]
+pub struct CountedBallots {
+    /// The ballots that count, in board order.
+    pub counted: Vec<VerifiedBallot>,
+    /// Ballots replaced by a later ballot of the same credential (`last_counts`): positions.
+    pub superseded: Vec<usize>,
+    /// Ballots that a `first_final` election must never have accepted: (position, position
+    /// of the credential's first ballot).
+    pub second_ballots: Vec<(usize, usize)>,
+}
+
+/// Applies the revote rule to verified ballots given with their board positions, in order.
+pub fn select_counted(revote: Revote, ballots: Vec<(usize, VerifiedBallot)>) -> CountedBallots {
+    let mut first: HashMap<[u8; 32], usize> = HashMap::with_capacity(ballots.len());
+    let mut last: HashMap<[u8; 32], usize> = HashMap::with_capacity(ballots.len());
+    for (pos, b) in &ballots {
+        let key = *b.ballot().credential.as_bytes();
+        first.entry(key).or_insert(*pos);
+        last.insert(key, *pos);
+    }
+    let mut out = CountedBallots {
+        counted: Vec::with_capacity(first.len()),
+        superseded: Vec::new(),
+        second_ballots: Vec::new(),
+    };
+    for (pos, b) in ballots {
+        let key = *b.ballot().credential.as_bytes();
+        match revote {
+            Revote::FirstFinal if first[&key] == pos => out.counted.push(b),
+            Revote::FirstFinal => out.second_ballots.push((pos, first[&key])),
+            Revote::LastCounts if last[&key] == pos => out.counted.push(b),
+            Revote::LastCounts => out.superseded.push(pos),
+        }
+    }
+    out
+}
+
 /// Why a tally could not be decrypted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TallyError {
@@ -102,7 +143,7 @@ pub enum TallyError {
 pub type Counts = Vec<Vec<u64>>;
 
 /// Combines `t` verified decryption shares of the tally and solves each count
-/// (`spec/verification.md` V8.2–V8.3). `ballots` is the number of counted ballots, the bound
+/// (`spec/protocol.md` §10.3, §11; the verifier checks recorded counts instead: `spec/verification.md` V10). `ballots` is the number of counted ballots, the bound
 /// of every count.
 pub fn decrypt_counts(
     manifest: &Manifest,

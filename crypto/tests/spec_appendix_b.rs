@@ -47,15 +47,15 @@ fn b2_manifest_hash_and_ceremony_id() {
         "decision":{"kind":"counts"}}"#,
     )
     .unwrap();
-    assert_eq!(m.canonical_bytes().len(), 163);
+    assert_eq!(m.canonical_bytes().len(), 164);
     let h = manifest_hash(&m);
     assert_eq!(
         h.to_hex(),
-        "fb1da7eb2445677e89c24379a928a92598f73fd13b8c9908d932256191e4a350"
+        "4945e9a05835ba29834feec599884e24841aeb339ed8ef82316c3a8cfb5e6d11"
     );
     assert_eq!(
         ceremony_id(&h).to_hex(),
-        "83c2077c8bfc7bc87cf8cb4d2037388f015af9d5b572023cd6e8720795fe6dfd"
+        "9bc5183bb6a9ea55b48f6ee4c1f59bd1575d7aff0449a24596070a347f76bc60"
     );
     assert_eq!(
         CredentialList::default().hash().to_hex(),

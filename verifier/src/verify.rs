@@ -11,7 +11,7 @@ use piaojue_crypto::decryption::combine;
 use piaojue_crypto::elgamal::encode_message;
 use piaojue_crypto::encoding::Digest32;
 use piaojue_crypto::record::{ElectionData, ElectionRecord, RECORD_VERSION, TallyResult};
-use piaojue_crypto::tally::EncryptedTally;
+use piaojue_crypto::tally::{EncryptedTally, select_counted};
 use rayon::prelude::*;
 
 use crate::report::{Report, steps};
@@ -133,16 +133,25 @@ pub fn verify_election(e: &ElectionData, report: &mut Report) -> Option<Election
     }
     report.push(steps::FINGERPRINT, computed.to_hex(), failures.clone());
 
-    if manifest_ok && ceremony_ok && failures.is_empty() {
-        e.context().ok()
-    } else {
-        None
+    if !(manifest_ok && ceremony_ok && failures.is_empty()) {
+        return None;
+    }
+    match e.context() {
+        Ok(ctx) => Some(ctx),
+        Err(err) => {
+            report.push(
+                steps::MANIFEST,
+                "the election context cannot be built",
+                vec![err.to_string()],
+            );
+            None
+        }
     }
 }
 
-/// V5: every cast ballot, in parallel batches; then one counted ballot per credential and no
-/// repeated ballot. Returns the ballots that passed, in board order, which are the ones the
-/// tally must contain.
+/// V5: every cast ballot, in parallel batches; no repeated ballot; then the revote rule: one
+/// counted ballot per credential. Returns the counted ballots, in board order, which are the
+/// ones the tally must contain.
 pub fn verify_cast_ballots(
     ctx: &ElectionContext,
     credentials: &CredentialList,
@@ -167,40 +176,54 @@ pub fn verify_cast_ballots(
             )
         })
         .collect();
-    let mut failures = Vec::new();
+    // (position, message), sorted by position at the end.
+    let mut failures: Vec<(usize, String)> = Vec::new();
     let mut verified = Vec::with_capacity(ballots.len());
     for (ok, bad) in results {
         verified.extend(ok);
         for (i, err) in bad {
-            failures.push(format!(
-                "ballot #{i} ({}): {err}",
-                ballots[i].tracking_code()
+            failures.push((
+                i,
+                format!("ballot #{i} ({}): {err}", ballots[i].tracking_code()),
             ));
         }
     }
-    let mut by_credential: HashMap<[u8; 32], usize> = HashMap::with_capacity(ballots.len());
     let mut by_code: HashMap<Digest32, usize> = HashMap::with_capacity(ballots.len());
     for (i, b) in &verified {
-        if let Some(first) = by_credential.insert(*b.ballot().credential.as_bytes(), *i) {
-            failures.push(format!(
-                "ballot #{i}: credential {} already cast ballot #{first}",
-                b.ballot().credential.to_hex()
-            ));
-        }
         if let Some(first) = by_code.insert(*b.tracking_code(), *i) {
-            failures.push(format!(
-                "ballot #{i} repeats ballot #{first} ({})",
-                b.tracking_code()
+            failures.push((
+                *i,
+                format!(
+                    "ballot #{i} repeats ballot #{first} ({})",
+                    b.tracking_code()
+                ),
             ));
         }
     }
-    failures.sort_by_key(|f| f.split(':').next().map(str::to_string));
+    let total = verified.len();
+    let selected = select_counted(ctx.manifest.revote, verified);
+    for (i, first) in &selected.second_ballots {
+        failures.push((
+            *i,
+            format!("ballot #{i}: its credential already cast ballot #{first}, and the first ballot is final"),
+        ));
+    }
+    failures.sort_by_key(|(i, _)| *i);
+    let superseded = if selected.superseded.is_empty() {
+        String::new()
+    } else {
+        format!(", {} replaced by a later ballot", selected.superseded.len())
+    };
     report.push(
         steps::BALLOTS,
-        format!("{} ballots, {} verified", ballots.len(), verified.len()),
-        failures,
+        format!(
+            "{} ballots, {total} verified, {} counted{superseded}",
+            ballots.len(),
+            selected.counted.len()
+        ),
+        failures.into_iter().map(|(_, f)| f).collect(),
     );
-    verified.into_iter().map(|(_, b)| b).collect()
+    selected.counted
 }
 
 /// V6: audited ballots: each is a valid ballot of this election (as in V5) whose opening matches,

@@ -1,5 +1,5 @@
 //! The bulletin board's Merkle tree, as in RFC 9162 (Certificate Transparency 2.0) §2.1
-//! (`spec/record.md` §9).
+//! (`spec/record.md` §9.2).
 //!
 //! With `HASH` = SHA-256, the hash of a list of `n` entries `D[n] = {d(0), …, d(n−1)}` is
 //!

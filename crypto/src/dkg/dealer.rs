@@ -1,4 +1,4 @@
-//! The public checks of the key ceremony (`spec/protocol-dkg.md` §Checks): what the server runs
+//! The public checks of the key ceremony (`spec/protocol.md` §9.8): what the server runs
 //! on each message as it arrives and what any verifier runs on the published record.
 //!
 //! Nothing here needs a secret. Per message:

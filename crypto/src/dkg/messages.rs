@@ -1,4 +1,4 @@
-//! The key ceremony's four signed messages (`spec/protocol-dkg.md` §Messages).
+//! The key ceremony's four signed messages (`spec/protocol.md` §9.4).
 //!
 //! Every message carries the ceremony id and the sender's index and is signed with the sender's
 //! ed25519 signing key (announced in round 0) over
@@ -66,11 +66,12 @@ pub trait SignedMessage: Canonical {
     }
 }
 
-/// Decodes an ed25519 public key and refuses weak (small-order) ones.
+/// Decodes an ed25519 public key as a credential key is decoded
+/// ([`crate::credential::CredentialKey::decode`]): valid, canonical, not weak (small-order).
 pub fn signing_key(key: &Bytes<32>) -> Option<VerifyingKey> {
-    VerifyingKey::from_bytes(&key.0)
+    crate::credential::CredentialKey::decode(&key.0)
         .ok()
-        .filter(|vk| !vk.is_weak())
+        .map(|k| *k.verifying_key())
 }
 
 pub(crate) fn sign<M: SignedMessage>(msg: &M, key: &SigningKey) -> Bytes<64> {

@@ -1,4 +1,4 @@
-//! The tellers' t-of-n key ceremony (`spec/protocol-dkg.md`): a Pedersen distributed key
+//! The tellers' t-of-n key ceremony (`spec/protocol.md` §9): a Pedersen distributed key
 //! generation with Feldman commitments, a commit-to-hash round against a rushing teller, shares
 //! encrypted teller-to-teller through the server and a public complaint path that names the
 //! cheater.
@@ -53,7 +53,7 @@ pub use party::{
 /// Largest number of tellers.
 pub const MAX_TELLERS: u32 = 32;
 
-/// Domain tag of the key that encrypts a share (`spec/protocol-dkg.md` §KDF).
+/// Domain tag of the key that encrypts a share (`spec/protocol.md` §9.6).
 pub const SHARE_KEY_TAG: &str = "piaojue-v1/dkg/share-key";
 
 /// Length of an encrypted share: a 32-byte scalar and a 16-byte Poly1305 tag.
