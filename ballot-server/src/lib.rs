@@ -1,1 +1,70 @@
-//! Placeholder
+//! # piaojue-server
+//!
+//! The ballot server and public bulletin board of Piaojue (票决): runs an election from set-up
+//! to result and publishes every event on an append-only, hash-linked, signed log that anyone
+//! can read and nobody can quietly rewrite. It never sees a plaintext vote or a teller's secret.
+//!
+//! * [`db`] — SQLite (default) or PostgreSQL through one `sqlx::AnyPool`, SQL in migrations.
+//! * [`board`] — the per-election Merkle log with group commit and signed tree heads.
+//! * [`elections`] — the lifecycle: draft → key ceremony → registration → open → closed →
+//!   tallied → published.
+//! * [`routes`] — the HTTP API; [`auth`] — roles.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod board;
+pub mod db;
+pub mod demo;
+pub mod elections;
+pub mod error;
+pub mod routes;
+pub mod state;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use state::{AppState, ElectionState};
+
+/// Largest request body: a ballot of the largest manifest is far smaller.
+pub const MAX_BODY: usize = 2 * 1024 * 1024;
+
+impl AppState {
+    /// Connects to the database (running migrations) and opens the board.
+    pub async fn connect(database_url: &str) -> Result<Self, sqlx::Error> {
+        let db = db::Db::connect(database_url).await?;
+        let board = Arc::new(board::Board::open(db.clone()).await?);
+        Ok(AppState {
+            db,
+            board,
+            elections: Arc::new(elections::Elections::default()),
+        })
+    }
+}
+
+/// The application: the API with its limits and request tracing.
+pub fn app(state: AppState) -> Router {
+    routes::router()
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves the application on a bound listener until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ballot::VerifiedBallot;
+use crate::ballot::{Ballot, VerifiedBallot};
 use crate::decryption::{DecryptionError, DecryptionShare, combine};
 use crate::dlog::DiscreteLog;
 use crate::elgamal::Ciphertext;
@@ -33,13 +33,34 @@ impl EncryptedTally {
         manifest: &Manifest,
         ballots: impl IntoIterator<Item = &'a VerifiedBallot>,
     ) -> Self {
+        Self::sum(manifest, ballots.into_iter().map(VerifiedBallot::ballot))
+    }
+
+    /// Adds up ballots that the caller verified before storing them: the ballot server, which
+    /// verified every ballot before committing it to its board, reads them back to close the
+    /// vote. Refuses ballots that do not have the manifest's shape; checks nothing else.
+    pub fn aggregate_stored(manifest: &Manifest, ballots: &[Ballot]) -> Result<Self, TallyError> {
+        let fits = |b: &Ballot| {
+            b.contests.len() == manifest.contests.len()
+                && b.contests
+                    .iter()
+                    .zip(&manifest.contests)
+                    .all(|(bc, mc)| bc.selections.len() == mc.options.len())
+        };
+        if !ballots.iter().all(fits) {
+            return Err(TallyError::Shape);
+        }
+        Ok(Self::sum(manifest, ballots.iter()))
+    }
+
+    fn sum<'a>(manifest: &Manifest, ballots: impl Iterator<Item = &'a Ballot>) -> Self {
         let mut sums: Vec<Vec<(RistrettoPoint, RistrettoPoint)>> = manifest
             .contests
             .iter()
             .map(|c| vec![(RistrettoPoint::default(), RistrettoPoint::default()); c.options.len()])
             .collect();
         for b in ballots {
-            for (sc, bc) in sums.iter_mut().zip(&b.ballot().contests) {
+            for (sc, bc) in sums.iter_mut().zip(&b.contests) {
                 for (s, sel) in sc.iter_mut().zip(&bc.selections) {
                     s.0 += sel.ciphertext.a.point();
                     s.1 += sel.ciphertext.b.point();

@@ -1,0 +1,85 @@
+//! Roles. Staff present a bearer token (only its SHA-256 is stored; a token is shown once,
+//! when it is made). Tellers are authenticated by the ed25519 signatures on their ceremony
+//! messages and by the proofs in their decryption shares, deputies by their credential's
+//! signature on the ballot; the public reads.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use rand::RngExt;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use subtle::ConstantTimeEq;
+
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Proof that the request carries a valid staff token.
+#[derive(Debug, Clone, Copy)]
+pub struct Staff;
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "staff only: send Authorization: Bearer <staff token>".into(),
+                )
+            })?;
+        let token = header.strip_prefix("Bearer ").ok_or_else(|| {
+            ApiError::Unauthorized("the Authorization header must be 'Bearer <staff token>'".into())
+        })?;
+        let hash = token_hash(token.trim());
+        let rows = sqlx::query("SELECT token_hash FROM staff_tokens")
+            .fetch_all(&state.db.pool)
+            .await?;
+        let mut ok = subtle::Choice::from(0u8);
+        for r in rows {
+            let stored: String = r.try_get(0)?;
+            ok |= stored.as_bytes().ct_eq(hash.as_bytes());
+        }
+        if bool::from(ok) {
+            Ok(Staff)
+        } else {
+            Err(ApiError::Forbidden("this staff token is not valid".into()))
+        }
+    }
+}
+
+/// Makes a new staff token, stores its hash and returns the token (shown once).
+pub async fn create_staff_token(db: &Db, label: &str) -> Result<String, sqlx::Error> {
+    let bytes: [u8; 24] = rand::rng().random();
+    let token = format!("pjs_{}", hex::encode(bytes));
+    sqlx::query("INSERT INTO staff_tokens (token_hash, label, created_ms) VALUES ($1, $2, $3)")
+        .bind(token_hash(&token))
+        .bind(label)
+        .bind(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0),
+        )
+        .execute(&db.pool)
+        .await?;
+    Ok(token)
+}
+
+/// Whether any staff token exists.
+pub async fn has_staff_token(db: &Db) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("SELECT 1 FROM staff_tokens LIMIT 1")
+        .fetch_optional(&db.pool)
+        .await?
+        .is_some())
+}

@@ -1,0 +1,678 @@
+//! One election's append-only log and its writer.
+//!
+//! Every change to an election goes through [`LogWriter`]: a task that owns the election's
+//! Merkle tree, takes append jobs from a queue, and commits as many queued jobs as are waiting
+//! in **one** database transaction (group commit), signing one tree head for the lot. A job is
+//! answered only after its transaction committed, so an acknowledged ballot is on disk; a job
+//! whose preconditions fail is answered with its error and changes nothing.
+//!
+//! Serialisation across processes (several servers on one PostgreSQL database): each
+//! transaction starts by updating the election's row (`lock_version = lock_version + 1`), which
+//! takes the row lock in PostgreSQL and the write lock in SQLite; so one writer at a time
+//! appends to an election's log, and it first loads any entries another process appended since
+//! its last look. The primary key `(election_id, idx)` makes a fork impossible even if that
+//! reasoning were wrong: two writers could never both commit entry `i`.
+
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use piaojue_crypto::board::merkle::leaf_hash;
+use piaojue_crypto::board::{
+    BoardKey, Entry, Event, MerkleTree, Receipt, SignedTreeHead, TreeHead, log_id,
+};
+use piaojue_crypto::encoding::{Bytes, Digest32};
+use sqlx::{Any, Row, Transaction};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::state::ElectionState;
+
+/// Most jobs committed in one transaction.
+pub const MAX_BATCH: usize = 512;
+
+/// A condition the writer checks inside the transaction, against the committed log and the jobs
+/// before it in the same batch.
+#[derive(Debug, Clone)]
+pub enum Precondition {
+    /// The election is in one of these states.
+    State(Vec<ElectionState>),
+    /// No cast ballot with this credential yet (first ballot final).
+    CredentialUnused([u8; 32]),
+    /// No cast or audited ballot with this tracking code yet.
+    TrackingCodeUnused(Digest32),
+    /// This teller has not yet posted a message of this round.
+    CeremonyMessageUnused {
+        /// Round name.
+        round: &'static str,
+        /// Teller index.
+        teller: u32,
+    },
+    /// No election with this id exists (creation).
+    ElectionAbsent,
+    /// None of these credentials is registered yet.
+    CredentialsNew(Vec<[u8; 32]>),
+}
+
+/// What a job changes besides appending its entries; applied in the same transaction.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    /// Creates the election's row (with the first entry, the manifest).
+    CreateElection {
+        /// Manifest JSON.
+        manifest: String,
+        /// Re-vote of this election, if any.
+        parent: Option<String>,
+    },
+    /// Moves the election to a state.
+    SetState(ElectionState),
+    /// Records the fingerprint (at opening).
+    SetFingerprint(Digest32),
+    /// Records a cast ballot at the job's first entry.
+    RecordCast {
+        /// Credential.
+        credential: [u8; 32],
+        /// Tracking code.
+        tracking_code: Digest32,
+    },
+    /// Records an audited ballot at the job's first entry.
+    RecordAudited {
+        /// Tracking code.
+        tracking_code: Digest32,
+    },
+    /// Records a ceremony message at the job's first entry.
+    RecordCeremonyMessage {
+        /// Round name.
+        round: &'static str,
+        /// Teller index.
+        teller: u32,
+    },
+    /// Registers credentials.
+    AddCredentials(Vec<[u8; 32]>),
+}
+
+/// A request to append entries.
+#[derive(Debug, Clone, Default)]
+pub struct AppendJob {
+    /// Events to append, in order.
+    pub events: Vec<Event>,
+    /// Checked before anything is written.
+    pub preconditions: Vec<Precondition>,
+    /// Applied with the append.
+    pub effects: Vec<Effect>,
+    /// Make and store a receipt for the first event, a ballot with this tracking code.
+    pub receipt_for: Option<Digest32>,
+}
+
+/// What an append gave.
+#[derive(Debug, Clone)]
+pub struct Appended {
+    /// Index of the job's first entry.
+    pub first_index: u64,
+    /// The tree head signed after the batch that contained the job.
+    pub head: SignedTreeHead,
+    /// The receipt, if one was asked for.
+    pub receipt: Option<Receipt>,
+}
+
+type Reply = oneshot::Sender<Result<Appended, ApiError>>;
+
+/// The shared, read-mostly state of one election's log.
+#[derive(Debug)]
+pub struct LogView {
+    /// The Merkle tree over the committed entries (and, briefly, entries being committed).
+    pub tree: RwLock<MerkleTree>,
+}
+
+/// Handle to an election's writer task.
+#[derive(Clone, Debug)]
+pub struct LogHandle {
+    tx: mpsc::Sender<(AppendJob, Reply)>,
+    /// The tree, for proofs.
+    pub view: Arc<LogView>,
+}
+
+impl LogHandle {
+    /// Appends a job and waits until it is committed (or refused).
+    pub async fn append(&self, job: AppendJob) -> Result<Appended, ApiError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send((job, reply))
+            .await
+            .map_err(|_| ApiError::Internal("log writer stopped".into()))?;
+        rx.await
+            .map_err(|_| ApiError::Internal("log writer dropped a job".into()))?
+    }
+}
+
+/// The writer task of one election's log.
+pub struct LogWriter {
+    db: Db,
+    key: Arc<BoardKey>,
+    election_id: String,
+    view: Arc<LogView>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Loads the leaf hashes of entries `from..to` of an election.
+pub async fn load_leaves<'e, E>(
+    exec: E,
+    election_id: &str,
+    from: u64,
+    to: u64,
+) -> Result<Vec<[u8; 32]>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    let rows = sqlx::query("SELECT leaf_hash FROM board_entries WHERE election_id = $1 AND idx >= $2 AND idx < $3 ORDER BY idx")
+        .bind(election_id)
+        .bind(from as i64)
+        .bind(to as i64)
+        .fetch_all(exec)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let v: Vec<u8> = r.try_get(0)?;
+            v.try_into()
+                .map_err(|_| sqlx::Error::Decode("leaf hash is not 32 bytes".into()))
+        })
+        .collect()
+}
+
+impl LogWriter {
+    /// Starts the writer of an election's log (loading its tree) and returns its handle.
+    pub async fn spawn(
+        db: Db,
+        key: Arc<BoardKey>,
+        election_id: String,
+    ) -> Result<LogHandle, sqlx::Error> {
+        let size: i64 = sqlx::query("SELECT log_size FROM elections WHERE id = $1")
+            .bind(&election_id)
+            .fetch_optional(&db.pool)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?
+            .unwrap_or(0);
+        let leaves = load_leaves(&db.pool, &election_id, 0, size as u64).await?;
+        let view = Arc::new(LogView {
+            tree: RwLock::new(MerkleTree::from_leaves(leaves)),
+        });
+        let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
+        let writer = LogWriter {
+            db,
+            key,
+            election_id,
+            view: view.clone(),
+        };
+        tokio::spawn(writer.run(rx));
+        Ok(LogHandle { tx, view })
+    }
+
+    async fn run(self, mut rx: mpsc::Receiver<(AppendJob, Reply)>) {
+        while let Some(first) = rx.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+            self.commit_batch(batch).await;
+        }
+    }
+
+    async fn commit_batch(&self, batch: Vec<(AppendJob, Reply)>) {
+        let (jobs, replies): (Vec<AppendJob>, Vec<Reply>) = batch.into_iter().unzip();
+        let len_before = self.view.tree.read().expect("tree lock").len();
+        match self.try_commit(&jobs).await {
+            Ok(results) => {
+                for (reply, result) in replies.into_iter().zip(results) {
+                    let _ = reply.send(result);
+                }
+            }
+            Err(e) => {
+                // Nothing was committed: forget the leaves pushed for this batch.
+                self.view
+                    .tree
+                    .write()
+                    .expect("tree lock")
+                    .truncate(len_before);
+                tracing::error!(election = %self.election_id, error = %e, "append failed; nothing committed");
+                for reply in replies {
+                    let _ =
+                        reply.send(Err(ApiError::Internal("the board could not commit".into())));
+                }
+            }
+        }
+    }
+
+    /// Runs one transaction for the batch. Returns each job's outcome; an `Err` return means
+    /// the transaction did not commit.
+    async fn try_commit(
+        &self,
+        jobs: &[AppendJob],
+    ) -> Result<Vec<Result<Appended, ApiError>>, sqlx::Error> {
+        let mut tx = self.db.pool.begin().await?;
+        let creating = jobs.iter().any(|j| {
+            j.effects
+                .iter()
+                .any(|e| matches!(e, Effect::CreateElection { .. }))
+        });
+        // Take the election's write lock and learn the committed size.
+        let locked =
+            sqlx::query("UPDATE elections SET lock_version = lock_version + 1 WHERE id = $1")
+                .bind(&self.election_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        let (mut state, committed) = if locked == 0 {
+            (None, 0u64)
+        } else {
+            let row = sqlx::query("SELECT state, log_size FROM elections WHERE id = $1")
+                .bind(&self.election_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let s: String = row.try_get(0)?;
+            let n: i64 = row.try_get(1)?;
+            (ElectionState::parse(&s), n as u64)
+        };
+        if locked == 0 && !creating {
+            tx.rollback().await?;
+            return Ok(jobs
+                .iter()
+                .map(|_| {
+                    Err(ApiError::NotFound(format!(
+                        "no election {:?}",
+                        self.election_id
+                    )))
+                })
+                .collect());
+        }
+        self.sync_tree(&mut tx, committed).await?;
+
+        let mut used_credentials: HashSet<[u8; 32]> = HashSet::new();
+        let mut used_codes: HashSet<Digest32> = HashSet::new();
+        let mut used_messages: HashSet<(&'static str, u32)> = HashSet::new();
+        let mut exists = locked > 0;
+        let mut outcomes: Vec<Result<u64, ApiError>> = Vec::with_capacity(jobs.len());
+        let mut next = committed;
+        let time_ms = now_ms();
+        for job in jobs {
+            if let Err(e) = self
+                .check(
+                    &mut tx,
+                    job,
+                    state,
+                    exists,
+                    &used_credentials,
+                    &used_codes,
+                    &used_messages,
+                )
+                .await?
+            {
+                outcomes.push(Err(e));
+                continue;
+            }
+            let first = next;
+            if let Some(Effect::CreateElection { manifest, parent }) = job
+                .effects
+                .iter()
+                .find(|e| matches!(e, Effect::CreateElection { .. }))
+            {
+                sqlx::query(
+                    "INSERT INTO elections (id, state, manifest, parent, created_ms, log_size, lock_version) \
+                     VALUES ($1, $2, $3, $4, $5, 0, 0)",
+                )
+                .bind(&self.election_id)
+                .bind(ElectionState::Draft.as_str())
+                .bind(manifest)
+                .bind(parent.as_deref())
+                .bind(time_ms as i64)
+                .execute(&mut *tx)
+                .await?;
+                exists = true;
+                state = Some(ElectionState::Draft);
+            }
+            for event in &job.events {
+                let entry = Entry {
+                    index: next,
+                    time_ms,
+                    event: event.clone(),
+                };
+                let bytes = entry.to_bytes();
+                let leaf = leaf_hash(&bytes);
+                sqlx::query("INSERT INTO board_entries (election_id, idx, kind, body, leaf_hash) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(&self.election_id)
+                    .bind(next as i64)
+                    .bind(event.kind())
+                    .bind(bytes)
+                    .bind(leaf.to_vec())
+                    .execute(&mut *tx)
+                    .await?;
+                self.view
+                    .tree
+                    .write()
+                    .expect("tree lock")
+                    .push_leaf_hash(leaf);
+                next += 1;
+            }
+            for effect in &job.effects {
+                self.apply(
+                    &mut tx,
+                    effect,
+                    first,
+                    &mut state,
+                    &mut used_credentials,
+                    &mut used_codes,
+                    &mut used_messages,
+                )
+                .await?;
+            }
+            outcomes.push(Ok(first));
+        }
+
+        if next == committed {
+            // Every job was refused: nothing to write.
+            tx.rollback().await?;
+            return Ok(outcomes
+                .into_iter()
+                .map(|o| o.and_then(|_| Err(ApiError::Internal("nothing appended".into()))))
+                .collect());
+        }
+        sqlx::query("UPDATE elections SET log_size = $1 WHERE id = $2")
+            .bind(next as i64)
+            .bind(&self.election_id)
+            .execute(&mut *tx)
+            .await?;
+        let head = {
+            let tree = self.view.tree.read().expect("tree lock");
+            self.key.sign(TreeHead {
+                log_id: log_id(&self.election_id),
+                size: next,
+                root: Bytes(tree.root_at(next).expect("pushed")),
+                timestamp_ms: time_ms,
+            })
+        };
+        sqlx::query("INSERT INTO tree_heads (election_id, size, body) VALUES ($1, $2, $3)")
+            .bind(&self.election_id)
+            .bind(next as i64)
+            .bind(serde_json::to_string(&head).expect("heads serialize"))
+            .execute(&mut *tx)
+            .await?;
+        let mut results = Vec::with_capacity(jobs.len());
+        for (job, outcome) in jobs.iter().zip(outcomes) {
+            let result = match outcome {
+                Err(e) => Err(e),
+                Ok(first_index) => {
+                    let receipt = match job.receipt_for {
+                        None => None,
+                        Some(code) => {
+                            let r = self.receipt(first_index, code, &head);
+                            sqlx::query("INSERT INTO receipts (election_id, tracking_code, body) VALUES ($1, $2, $3)")
+                                .bind(&self.election_id)
+                                .bind(code.0.to_vec())
+                                .bind(serde_json::to_string(&r).expect("receipts serialize"))
+                                .execute(&mut *tx)
+                                .await?;
+                            Some(r)
+                        }
+                    };
+                    Ok(Appended {
+                        first_index,
+                        head,
+                        receipt,
+                    })
+                }
+            };
+            results.push(result);
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+
+    fn receipt(&self, index: u64, tracking_code: Digest32, head: &SignedTreeHead) -> Receipt {
+        let tree = self.view.tree.read().expect("tree lock");
+        let mut r = Receipt {
+            election_id: self.election_id.clone(),
+            tracking_code,
+            index,
+            leaf_hash: Bytes(tree.leaf(index).expect("appended")),
+            tree_head: *head,
+            inclusion: tree
+                .inclusion_proof(index, head.head.size)
+                .expect("index < size")
+                .into_iter()
+                .map(Bytes)
+                .collect(),
+            signature: Bytes([0; 64]),
+        };
+        r.signature = self.key.sign_bytes(&r.signed_bytes());
+        r
+    }
+
+    /// Brings the in-memory tree up to the committed size (entries appended by another process).
+    async fn sync_tree(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        committed: u64,
+    ) -> Result<(), sqlx::Error> {
+        let have = self.view.tree.read().expect("tree lock").len();
+        if have == committed {
+            return Ok(());
+        }
+        let (from, rebuild) = if have < committed {
+            (have, false)
+        } else {
+            (0, true)
+        };
+        let leaves = load_leaves(&mut **tx, &self.election_id, from, committed).await?;
+        let mut tree = self.view.tree.write().expect("tree lock");
+        if rebuild {
+            *tree = MerkleTree::from_leaves(leaves);
+        } else {
+            for l in leaves {
+                tree.push_leaf_hash(l);
+            }
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn check(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        job: &AppendJob,
+        state: Option<ElectionState>,
+        exists: bool,
+        used_credentials: &HashSet<[u8; 32]>,
+        used_codes: &HashSet<Digest32>,
+        used_messages: &HashSet<(&'static str, u32)>,
+    ) -> Result<Result<(), ApiError>, sqlx::Error> {
+        for p in &job.preconditions {
+            match p {
+                Precondition::ElectionAbsent => {
+                    if exists {
+                        return Ok(Err(ApiError::Conflict(format!(
+                            "election {:?} exists already",
+                            self.election_id
+                        ))));
+                    }
+                }
+                Precondition::State(allowed) => match state {
+                    Some(s) if allowed.contains(&s) => {}
+                    Some(s) => {
+                        return Ok(Err(ApiError::Conflict(format!(
+                            "the election is {}; this needs it to be {}",
+                            s.as_str(),
+                            allowed
+                                .iter()
+                                .map(|s| s.as_str())
+                                .collect::<Vec<_>>()
+                                .join(" or ")
+                        ))));
+                    }
+                    None => {
+                        return Ok(Err(ApiError::NotFound(format!(
+                            "no election {:?}",
+                            self.election_id
+                        ))));
+                    }
+                },
+                Precondition::CredentialUnused(c) => {
+                    let taken = used_credentials.contains(c)
+                        || sqlx::query(
+                            "SELECT 1 FROM cast_ballots WHERE election_id = $1 AND credential = $2",
+                        )
+                        .bind(&self.election_id)
+                        .bind(c.to_vec())
+                        .fetch_optional(&mut **tx)
+                        .await?
+                        .is_some();
+                    if taken {
+                        return Ok(Err(ApiError::Conflict(
+                            "this credential has already cast a ballot, and the first ballot is final".into(),
+                        )));
+                    }
+                }
+                Precondition::TrackingCodeUnused(code) => {
+                    let taken = used_codes.contains(code)
+                        || sqlx::query("SELECT 1 FROM cast_ballots WHERE election_id = $1 AND tracking_code = $2")
+                            .bind(&self.election_id)
+                            .bind(code.0.to_vec())
+                            .fetch_optional(&mut **tx)
+                            .await?
+                            .is_some()
+                        || sqlx::query("SELECT 1 FROM audited_ballots WHERE election_id = $1 AND tracking_code = $2")
+                            .bind(&self.election_id)
+                            .bind(code.0.to_vec())
+                            .fetch_optional(&mut **tx)
+                            .await?
+                            .is_some();
+                    if taken {
+                        return Ok(Err(ApiError::Conflict(format!(
+                            "a ballot with tracking code {code} is already on the board"
+                        ))));
+                    }
+                }
+                Precondition::CredentialsNew(keys) => {
+                    for k in keys {
+                        let taken = sqlx::query(
+                            "SELECT 1 FROM credentials WHERE election_id = $1 AND credential = $2",
+                        )
+                        .bind(&self.election_id)
+                        .bind(k.to_vec())
+                        .fetch_optional(&mut **tx)
+                        .await?
+                        .is_some();
+                        if taken {
+                            return Ok(Err(ApiError::Conflict(format!(
+                                "credential {} is registered already",
+                                hex::encode(k)
+                            ))));
+                        }
+                    }
+                }
+                Precondition::CeremonyMessageUnused { round, teller } => {
+                    let taken = used_messages.contains(&(*round, *teller))
+                        || sqlx::query("SELECT 1 FROM ceremony_messages WHERE election_id = $1 AND round = $2 AND teller = $3")
+                            .bind(&self.election_id)
+                            .bind(*round)
+                            .bind(i64::from(*teller))
+                            .fetch_optional(&mut **tx)
+                            .await?
+                            .is_some();
+                    if taken {
+                        return Ok(Err(ApiError::Conflict(format!(
+                            "teller {teller} has already posted its {round} message"
+                        ))));
+                    }
+                }
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn apply(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        effect: &Effect,
+        first: u64,
+        state: &mut Option<ElectionState>,
+        used_credentials: &mut HashSet<[u8; 32]>,
+        used_codes: &mut HashSet<Digest32>,
+        used_messages: &mut HashSet<(&'static str, u32)>,
+    ) -> Result<(), sqlx::Error> {
+        let id = &self.election_id;
+        match effect {
+            Effect::CreateElection { .. } => {}
+            Effect::SetState(s) => {
+                sqlx::query("UPDATE elections SET state = $1 WHERE id = $2")
+                    .bind(s.as_str())
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                *state = Some(*s);
+            }
+            Effect::SetFingerprint(f) => {
+                sqlx::query("UPDATE elections SET fingerprint = $1 WHERE id = $2")
+                    .bind(f.to_hex())
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            Effect::RecordCast {
+                credential,
+                tracking_code,
+            } => {
+                sqlx::query("INSERT INTO cast_ballots (election_id, credential, tracking_code, idx) VALUES ($1, $2, $3, $4)")
+                    .bind(id)
+                    .bind(credential.to_vec())
+                    .bind(tracking_code.0.to_vec())
+                    .bind(first as i64)
+                    .execute(&mut **tx)
+                    .await?;
+                used_credentials.insert(*credential);
+                used_codes.insert(*tracking_code);
+            }
+            Effect::RecordAudited { tracking_code } => {
+                sqlx::query("INSERT INTO audited_ballots (election_id, tracking_code, idx) VALUES ($1, $2, $3)")
+                    .bind(id)
+                    .bind(tracking_code.0.to_vec())
+                    .bind(first as i64)
+                    .execute(&mut **tx)
+                    .await?;
+                used_codes.insert(*tracking_code);
+            }
+            Effect::RecordCeremonyMessage { round, teller } => {
+                sqlx::query("INSERT INTO ceremony_messages (election_id, round, teller, idx) VALUES ($1, $2, $3, $4)")
+                    .bind(id)
+                    .bind(*round)
+                    .bind(i64::from(*teller))
+                    .bind(first as i64)
+                    .execute(&mut **tx)
+                    .await?;
+                used_messages.insert((*round, *teller));
+            }
+            Effect::AddCredentials(keys) => {
+                for k in keys {
+                    sqlx::query(
+                        "INSERT INTO credentials (election_id, credential) VALUES ($1, $2)",
+                    )
+                    .bind(id)
+                    .bind(k.to_vec())
+                    .execute(&mut **tx)
+                    .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

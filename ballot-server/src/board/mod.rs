@@ -1,0 +1,244 @@
+//! The bulletin board: one append-only, hash-linked log per election ([`log`]), its signed
+//! tree heads, and the reads the public API serves (entries, heads, inclusion and consistency
+//! proofs, receipts).
+
+pub mod log;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use piaojue_crypto::board::{BoardKey, SignedTreeHead};
+use piaojue_crypto::credential::CredentialKey;
+use piaojue_crypto::encoding::{Bytes, Digest32};
+use sqlx::Row;
+use tokio::sync::Mutex;
+
+use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
+pub use log::{AppendJob, Appended, Effect, LogHandle, LogWriter, Precondition};
+
+/// The board: the signing key and one writer per election.
+pub struct Board {
+    db: Db,
+    key: Arc<BoardKey>,
+    writers: Mutex<HashMap<String, LogHandle>>,
+}
+
+impl std::fmt::Debug for Board {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Board")
+            .field("key", &self.key.public())
+            .finish()
+    }
+}
+
+impl Board {
+    /// Opens the board, creating its signing key on first start (kept in the database, so
+    /// that several server processes on one database sign with the same key).
+    pub async fn open(db: Db) -> Result<Self, sqlx::Error> {
+        let fresh = BoardKey::generate(&mut rand::rng());
+        // Insert-if-absent, then read: whichever process wins, all use the stored key.
+        sqlx::query("INSERT INTO server_keys (name, value) VALUES ('board_key', $1) ON CONFLICT (name) DO NOTHING")
+            .bind(hex::encode(*fresh.seed()))
+            .execute(&db.pool)
+            .await?;
+        let row = sqlx::query("SELECT value FROM server_keys WHERE name = 'board_key'")
+            .fetch_one(&db.pool)
+            .await?;
+        let seed: String = row.try_get(0)?;
+        let key =
+            BoardKey::from_hex(&seed).map_err(|e| sqlx::Error::Decode(e.to_string().into()))?;
+        Ok(Board {
+            db,
+            key: Arc::new(key),
+            writers: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The board's public key.
+    pub fn public_key(&self) -> CredentialKey {
+        self.key.public()
+    }
+
+    /// The writer of an election's log, started on first use.
+    pub async fn log(&self, election_id: &str) -> ApiResult<LogHandle> {
+        let mut writers = self.writers.lock().await;
+        if let Some(h) = writers.get(election_id) {
+            return Ok(h.clone());
+        }
+        let h =
+            LogWriter::spawn(self.db.clone(), self.key.clone(), election_id.to_string()).await?;
+        writers.insert(election_id.to_string(), h.clone());
+        Ok(h)
+    }
+
+    /// Appends a job to an election's log and waits for its commit.
+    pub async fn append(&self, election_id: &str, job: AppendJob) -> ApiResult<Appended> {
+        self.log(election_id).await?.append(job).await
+    }
+
+    /// Number of committed entries.
+    pub async fn size(&self, election_id: &str) -> ApiResult<u64> {
+        let row = sqlx::query("SELECT log_size FROM elections WHERE id = $1")
+            .bind(election_id)
+            .fetch_optional(&self.db.pool)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no election {election_id:?}")))?;
+        Ok(row.try_get::<i64, _>(0)? as u64)
+    }
+
+    /// Entries `from .. from + limit` (their exact bytes).
+    pub async fn entries(
+        &self,
+        election_id: &str,
+        from: u64,
+        limit: u64,
+    ) -> ApiResult<Vec<Vec<u8>>> {
+        let rows = sqlx::query("SELECT body FROM board_entries WHERE election_id = $1 AND idx >= $2 ORDER BY idx LIMIT $3")
+            .bind(election_id)
+            .bind(from as i64)
+            .bind(limit as i64)
+            .fetch_all(&self.db.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Entries of one kind, in order (their exact bytes).
+    pub async fn entries_of_kind(&self, election_id: &str, kind: &str) -> ApiResult<Vec<Vec<u8>>> {
+        let rows = sqlx::query(
+            "SELECT body FROM board_entries WHERE election_id = $1 AND kind = $2 ORDER BY idx",
+        )
+        .bind(election_id)
+        .bind(kind)
+        .fetch_all(&self.db.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// One entry's bytes.
+    pub async fn entry(&self, election_id: &str, index: u64) -> ApiResult<Vec<u8>> {
+        let row = sqlx::query("SELECT body FROM board_entries WHERE election_id = $1 AND idx = $2")
+            .bind(election_id)
+            .bind(index as i64)
+            .fetch_optional(&self.db.pool)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no entry {index} in {election_id:?}")))?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// The latest signed tree head.
+    pub async fn head(&self, election_id: &str) -> ApiResult<SignedTreeHead> {
+        let row = sqlx::query(
+            "SELECT body FROM tree_heads WHERE election_id = $1 ORDER BY size DESC LIMIT 1",
+        )
+        .bind(election_id)
+        .fetch_optional(&self.db.pool)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no election {election_id:?}")))?;
+        parse_head(&row.try_get::<String, _>(0)?)
+    }
+
+    /// Every signed tree head, by increasing size.
+    pub async fn heads(&self, election_id: &str) -> ApiResult<Vec<SignedTreeHead>> {
+        let rows = sqlx::query("SELECT body FROM tree_heads WHERE election_id = $1 ORDER BY size")
+            .bind(election_id)
+            .fetch_all(&self.db.pool)
+            .await?;
+        rows.iter()
+            .map(|r| parse_head(&r.try_get::<String, _>(0)?))
+            .collect()
+    }
+
+    /// Makes sure this process's tree has at least `size` leaves, loading what other processes
+    /// appended.
+    async fn tree_at_least(&self, election_id: &str, size: u64) -> ApiResult<LogHandle> {
+        let h = self.log(election_id).await?;
+        let have = h.view.tree.read().expect("tree lock").len();
+        if have < size {
+            let leaves = log::load_leaves(&self.db.pool, election_id, have, size).await?;
+            let mut tree = h.view.tree.write().expect("tree lock");
+            // Another task may have appended meanwhile: push only what is still missing.
+            let now = tree.len();
+            for l in leaves.into_iter().skip((now - have) as usize) {
+                tree.push_leaf_hash(l);
+            }
+        }
+        Ok(h)
+    }
+
+    /// Inclusion proof of entry `index` in the tree of `size` entries.
+    pub async fn inclusion(
+        &self,
+        election_id: &str,
+        index: u64,
+        size: u64,
+    ) -> ApiResult<Vec<Digest32>> {
+        self.check_size(election_id, size).await?;
+        let h = self.tree_at_least(election_id, size).await?;
+        let tree = h.view.tree.read().expect("tree lock");
+        tree.inclusion_proof(index, size)
+            .map(|p| p.into_iter().map(Bytes).collect())
+            .ok_or_else(|| ApiError::BadRequest(format!("no entry {index} in a tree of {size}")))
+    }
+
+    /// Consistency proof between the trees of `old` and `new` entries.
+    pub async fn consistency(
+        &self,
+        election_id: &str,
+        old: u64,
+        new: u64,
+    ) -> ApiResult<Vec<Digest32>> {
+        self.check_size(election_id, new).await?;
+        if old == 0 || old > new {
+            return Err(ApiError::BadRequest(format!(
+                "need 0 < old ≤ new, got old = {old}, new = {new}"
+            )));
+        }
+        let h = self.tree_at_least(election_id, new).await?;
+        let tree = h.view.tree.read().expect("tree lock");
+        tree.consistency_proof(old, new)
+            .map(|p| p.into_iter().map(Bytes).collect())
+            .ok_or_else(|| ApiError::BadRequest("no such consistency proof".into()))
+    }
+
+    async fn check_size(&self, election_id: &str, size: u64) -> ApiResult<()> {
+        let committed = self.size(election_id).await?;
+        if size == 0 || size > committed {
+            return Err(ApiError::BadRequest(format!(
+                "the log has {committed} entries; size {size} is not a tree of it"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The stored receipt of a ballot.
+    pub async fn receipt(
+        &self,
+        election_id: &str,
+        tracking_code: &Digest32,
+    ) -> ApiResult<piaojue_crypto::board::Receipt> {
+        let row =
+            sqlx::query("SELECT body FROM receipts WHERE election_id = $1 AND tracking_code = $2")
+                .bind(election_id)
+                .bind(tracking_code.0.to_vec())
+                .fetch_optional(&self.db.pool)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::NotFound(format!(
+                        "no ballot with tracking code {tracking_code} on this board"
+                    ))
+                })?;
+        serde_json::from_str(&row.try_get::<String, _>(0)?)
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    }
+}
+
+fn parse_head(text: &str) -> ApiResult<SignedTreeHead> {
+    serde_json::from_str(text).map_err(|e| ApiError::Internal(format!("stored tree head: {e}")))
+}

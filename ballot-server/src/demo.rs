@@ -1,0 +1,172 @@
+//! The demo election that `piaojue serve --demo` prepares: "choose up to 10 of 13 projects",
+//! 5 tellers of whom any 3 decrypt, 250 deputies, voting open.
+//!
+//! The demo plays the roles that are not the server's, each on the server's machine and only
+//! for the demo: five tellers (their key shares and signing keys go to
+//! `<data-dir>/demo/teller-N.json`) and the registrar (the deputies' secret credentials go to
+//! `<data-dir>/demo/credentials.txt`, one per line; the server receives only public keys).
+//! In a real election each teller and the registrar work on their own machines.
+
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::SigningKey;
+use piaojue_crypto::credential::Credential;
+use piaojue_crypto::dkg::party::Teller;
+use piaojue_crypto::encoding::Bytes;
+use piaojue_crypto::manifest::{Manifest, TellerParams};
+use piaojue_crypto::record::ceremony_params;
+use piaojue_crypto::samples;
+use serde::{Deserialize, Serialize};
+
+use crate::elections::CeremonyMessage;
+use crate::error::ApiError;
+use crate::state::{AppState, ElectionState};
+
+/// The demo election's id.
+pub const DEMO_ID: &str = "demo-2027";
+
+/// What a demo teller keeps (plain files: this is a demo).
+#[derive(Serialize, Deserialize)]
+pub struct DemoTeller {
+    /// Teller index.
+    pub index: u32,
+    /// ed25519 signing key seed, hex.
+    pub signing_key: String,
+    /// Key share `xⱼ`, hex.
+    pub share: String,
+}
+
+/// Where the demo's files are.
+#[derive(Debug)]
+pub struct DemoInfo {
+    /// The election id.
+    pub election_id: String,
+    /// Folder of the teller files and credentials.
+    pub dir: PathBuf,
+    /// Whether it was made now (false: it existed).
+    pub created: bool,
+}
+
+/// The demo manifest.
+pub fn manifest() -> Manifest {
+    samples::up_to_k_of_n(DEMO_ID, 13, 10, TellerParams { n: 5, t: 3 })
+}
+
+fn io(e: std::io::Error) -> ApiError {
+    ApiError::Internal(format!("demo files: {e}"))
+}
+
+/// Prepares the demo election (if it does not exist yet) up to "open".
+pub async fn setup(
+    state: &AppState,
+    data_dir: &Path,
+    deputies: usize,
+) -> Result<DemoInfo, ApiError> {
+    let dir = data_dir.join("demo");
+    let info = DemoInfo {
+        election_id: DEMO_ID.into(),
+        dir: dir.clone(),
+        created: false,
+    };
+    match state.elections.state(&state.db, DEMO_ID).await {
+        Ok(ElectionState::Draft) | Err(ApiError::NotFound(_)) => {}
+        Ok(_) => return Ok(info),
+        Err(e) => return Err(e),
+    }
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    let (db, board, el) = (&state.db, &*state.board, &*state.elections);
+    let manifest = manifest();
+    if el.state(db, DEMO_ID).await.is_err() {
+        el.create(board, manifest.clone(), None).await?;
+    }
+    let mut rng = rand::rng();
+
+    // Five tellers run the key ceremony through the lifecycle, as they would over HTTP.
+    let params = ceremony_params(&manifest);
+    let signing: Vec<SigningKey> = (0..manifest.tellers.n)
+        .map(|_| SigningKey::generate(&mut rng))
+        .collect();
+    el.start_ceremony(
+        db,
+        board,
+        DEMO_ID,
+        signing
+            .iter()
+            .map(|k| Bytes(k.verifying_key().to_bytes()))
+            .collect(),
+    )
+    .await?;
+    let fail = |e: piaojue_crypto::dkg::CeremonyError| ApiError::Internal(e.to_string());
+    let mut s0 = Vec::new();
+    for (i, k) in signing.iter().enumerate() {
+        let (s, a) = Teller::new(params, i as u32 + 1, k.clone(), &mut rng).map_err(fail)?;
+        el.post_ceremony_message(db, board, DEMO_ID, CeremonyMessage::Announcement(a))
+            .await?;
+        s0.push(s);
+    }
+    let (_, t) = el.ceremony(board, DEMO_ID).await?;
+    let mut s1 = Vec::new();
+    for s in s0 {
+        let (s, c) = s.commit(&t.announcements, &mut rng).map_err(fail)?;
+        el.post_ceremony_message(db, board, DEMO_ID, CeremonyMessage::Commitment(c))
+            .await?;
+        s1.push(s);
+    }
+    let (_, t) = el.ceremony(board, DEMO_ID).await?;
+    let mut s2 = Vec::new();
+    for s in s1 {
+        let (s, r) = s.reveal(&t.commitments).map_err(fail)?;
+        el.post_ceremony_message(db, board, DEMO_ID, CeremonyMessage::Reveal(r))
+            .await?;
+        s2.push(s);
+    }
+    let (_, t) = el.ceremony(board, DEMO_ID).await?;
+    let mut s3 = Vec::new();
+    for s in s2 {
+        let (s, c) = s.check_shares(&t.reveals, &mut rng).map_err(fail)?;
+        el.post_ceremony_message(db, board, DEMO_ID, CeremonyMessage::ShareCheck(c))
+            .await?;
+        s3.push(s);
+    }
+    let (_, t) = el.ceremony(board, DEMO_ID).await?;
+    for (s, k) in s3.into_iter().zip(&signing) {
+        let key = s.finish(&t.checks).map_err(fail)?;
+        let file = DemoTeller {
+            index: key.index,
+            signing_key: hex::encode(k.to_bytes()),
+            share: hex::encode(*key.share.to_bytes()),
+        };
+        std::fs::write(
+            dir.join(format!("teller-{}.json", key.index)),
+            serde_json::to_vec_pretty(&file).expect("serializes"),
+        )
+        .map_err(io)?;
+    }
+
+    // The registrar makes the credentials; the board gets the public keys only.
+    let creds: Vec<Credential> = (0..deputies)
+        .map(|_| Credential::generate(&mut rng))
+        .collect();
+    let lines: String = creds
+        .iter()
+        .map(|c| format!("{}\n", hex::encode(*c.seed())))
+        .collect();
+    std::fs::write(dir.join("credentials.txt"), lines).map_err(io)?;
+    el.add_credentials(
+        board,
+        DEMO_ID,
+        creds.iter().map(Credential::public).collect(),
+    )
+    .await?;
+    el.set_roll(
+        db,
+        DEMO_ID,
+        (1..=deputies).map(|i| format!("代表 {i:03}")).collect(),
+    )
+    .await?;
+    el.open(db, board, DEMO_ID).await?;
+    Ok(DemoInfo {
+        created: true,
+        ..info
+    })
+}

@@ -1,0 +1,89 @@
+//! API errors: every refusal is a 4xx with a JSON body `{"error": code, "message": text}` and
+//! changes nothing; server faults are a 500 whose details go to the log, not to the client.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// Why a request was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed (bad JSON, bad encoding, impossible value).
+    #[error("{0}")]
+    BadRequest(String),
+    /// No or wrong credentials for this endpoint.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The caller's role may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such election, entry or receipt.
+    #[error("{0}")]
+    NotFound(String),
+    /// The election is not in a state that allows this, or the thing exists already.
+    #[error("{0}")]
+    Conflict(String),
+    /// A ballot or message that decodes but does not verify.
+    #[error("{0}")]
+    Invalid(String),
+    /// Too many requests.
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// A fault of the server (database …).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::Invalid(_) => "invalid",
+            ApiError::TooManyRequests(_) => "too_many_requests",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        tracing::error!(error = %e, "database error");
+        ApiError::Internal("database error".into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let message = match &self {
+            ApiError::Internal(_) => "internal server error".to_string(),
+            other => other.to_string(),
+        };
+        (
+            self.status(),
+            Json(json!({ "error": self.code(), "message": message })),
+        )
+            .into_response()
+    }
+}
+
+/// Result of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;

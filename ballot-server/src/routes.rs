@@ -1,0 +1,384 @@
+//! The HTTP API (`spec/api.md`, `GET /api/openapi.json`). Handlers are thin: decode, call the
+//! lifecycle ([`crate::elections`]) or the board, encode.
+
+use axum::body::Bytes as BodyBytes;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use piaojue_crypto::ballot::{AuditedBallot, Ballot};
+use piaojue_crypto::board::{Receipt, SignedTreeHead};
+use piaojue_crypto::credential::CredentialKey;
+use piaojue_crypto::decryption::DecryptionShare;
+use piaojue_crypto::encoding::{Bytes, Digest32};
+use piaojue_crypto::manifest::Manifest;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::auth::Staff;
+use crate::board::Appended;
+use crate::elections::{CeremonyMessage, Status};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// A JSON body whose every rejection (bad JSON, wrong content type, unknown field, bad point,
+/// non-canonical scalar …) is a 400 with the JSON error body.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = BodyBytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::BadRequest(format!("could not read the body: {e}")))?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::BadRequest(format!("invalid JSON: {e}")))
+    }
+}
+
+/// Query parameters whose rejection is a JSON 400.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|e| ApiError::BadRequest(e.body_text()))
+    }
+}
+
+/// Path parameters whose rejection is a JSON 400.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|e| ApiError::BadRequest(e.body_text()))
+    }
+}
+
+/// The router of the API.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/board-key", get(board_key))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/elections", get(list_elections).post(create_election))
+        .route("/api/elections/{id}", get(election_status))
+        .route("/api/elections/{id}/tellers", post(start_ceremony))
+        .route(
+            "/api/elections/{id}/ceremony",
+            get(ceremony).post(post_ceremony),
+        )
+        .route("/api/elections/{id}/credentials", post(add_credentials))
+        .route("/api/elections/{id}/roll", put(set_roll))
+        .route("/api/elections/{id}/open", post(open))
+        .route("/api/elections/{id}/ballots", post(cast))
+        .route("/api/elections/{id}/audited", post(audit))
+        .route("/api/elections/{id}/close", post(close))
+        .route("/api/elections/{id}/tally", get(tally))
+        .route("/api/elections/{id}/decryption-shares", post(post_share))
+        .route("/api/elections/{id}/publish", post(publish))
+        .route("/api/elections/{id}/receipts/{code}", get(receipt))
+        .route("/api/elections/{id}/board/head", get(head))
+        .route("/api/elections/{id}/board/heads", get(heads))
+        .route("/api/elections/{id}/board/entries", get(entries))
+        .route("/api/elections/{id}/board/entries/{index}", get(entry))
+        .route("/api/elections/{id}/board/inclusion", get(inclusion))
+        .route("/api/elections/{id}/board/consistency", get(consistency))
+}
+
+/// The answer to an append: where it went and the signed head after it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AppendResponse {
+    /// Index of the first entry appended.
+    pub index: u64,
+    /// The tree head signed after it.
+    pub tree_head: SignedTreeHead,
+}
+
+impl From<Appended> for AppendResponse {
+    fn from(a: Appended) -> Self {
+        AppendResponse {
+            index: a.first_index,
+            tree_head: a.head,
+        }
+    }
+}
+
+fn created<T: Serialize>(v: T) -> Response {
+    (StatusCode::CREATED, Json(v)).into_response()
+}
+
+async fn board_key(State(s): State<AppState>) -> Json<Value> {
+    Json(json!({ "board_key": s.board.public_key() }))
+}
+
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("../openapi.json"),
+    )
+        .into_response()
+}
+
+async fn list_elections(State(s): State<AppState>) -> ApiResult<Json<Vec<Status>>> {
+    Ok(Json(s.elections.list(&s.db).await?))
+}
+
+#[derive(Deserialize)]
+struct CreateQuery {
+    parent: Option<String>,
+}
+
+async fn create_election(
+    State(s): State<AppState>,
+    _: Staff,
+    Query(q): Query<CreateQuery>,
+    JsonBody(manifest): JsonBody<Manifest>,
+) -> ApiResult<Response> {
+    if let Some(p) = &q.parent {
+        s.elections.state(&s.db, p).await?;
+    }
+    let a = s.elections.create(&s.board, manifest, q.parent).await?;
+    Ok(created(AppendResponse::from(a)))
+}
+
+async fn election_status(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Status>> {
+    Ok(Json(s.elections.status(&s.db, &id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TellersBody {
+    signing_keys: Vec<Bytes<32>>,
+}
+
+async fn start_ceremony(
+    State(s): State<AppState>,
+    _: Staff,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<TellersBody>,
+) -> ApiResult<Response> {
+    let a = s
+        .elections
+        .start_ceremony(&s.db, &s.board, &id, body.signing_keys)
+        .await?;
+    Ok(created(AppendResponse::from(a)))
+}
+
+async fn ceremony(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    s.elections.state(&s.db, &id).await?;
+    let (keys, transcript) = s.elections.ceremony(&s.board, &id).await?;
+    let output = s.elections.ceremony_output(&s.board, &id).await.ok();
+    Ok(Json(
+        json!({ "signing_keys": keys, "transcript": transcript, "output": output }),
+    ))
+}
+
+async fn post_ceremony(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(msg): JsonBody<CeremonyMessage>,
+) -> ApiResult<Response> {
+    let a = s
+        .elections
+        .post_ceremony_message(&s.db, &s.board, &id, msg)
+        .await?;
+    Ok(created(AppendResponse::from(a)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CredentialsBody {
+    keys: Vec<CredentialKey>,
+}
+
+async fn add_credentials(
+    State(s): State<AppState>,
+    _: Staff,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<CredentialsBody>,
+) -> ApiResult<Response> {
+    let a = s
+        .elections
+        .add_credentials(&s.board, &id, body.keys)
+        .await?;
+    Ok(created(AppendResponse::from(a)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RollBody {
+    names: Vec<String>,
+}
+
+async fn set_roll(
+    State(s): State<AppState>,
+    _: Staff,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<RollBody>,
+) -> ApiResult<Json<Value>> {
+    s.elections.set_roll(&s.db, &id, body.names).await?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+async fn open(State(s): State<AppState>, _: Staff, Path(id): Path<String>) -> ApiResult<Response> {
+    let a = s.elections.open(&s.db, &s.board, &id).await?;
+    Ok(created(AppendResponse::from(a)))
+}
+
+async fn cast(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(ballot): JsonBody<Ballot>,
+) -> ApiResult<Response> {
+    Ok(created(
+        s.elections.cast(&s.db, &s.board, &id, ballot).await?,
+    ))
+}
+
+async fn audit(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(audited): JsonBody<AuditedBallot>,
+) -> ApiResult<Response> {
+    Ok(created(
+        s.elections.audit(&s.db, &s.board, &id, audited).await?,
+    ))
+}
+
+async fn close(State(s): State<AppState>, _: Staff, Path(id): Path<String>) -> ApiResult<Response> {
+    let a = s.elections.close(&s.db, &s.board, &id).await?;
+    Ok(created(AppendResponse::from(a)))
+}
+
+async fn tally(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    s.elections.state(&s.db, &id).await?;
+    Ok(Json(json!(s.elections.tally(&s.board, &id).await?)))
+}
+
+async fn post_share(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(share): JsonBody<DecryptionShare>,
+) -> ApiResult<Response> {
+    let a = s.elections.post_share(&s.db, &s.board, &id, share).await?;
+    Ok(created(AppendResponse::from(a)))
+}
+
+async fn publish(
+    State(s): State<AppState>,
+    _: Staff,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let a = s.elections.publish(&s.board, &id).await?;
+    Ok(created(AppendResponse::from(a)))
+}
+
+async fn receipt(
+    State(s): State<AppState>,
+    Path((id, code)): Path<(String, String)>,
+) -> ApiResult<Json<Receipt>> {
+    let code: Digest32 =
+        Bytes::from_hex(&code).map_err(|e| ApiError::BadRequest(format!("tracking code: {e}")))?;
+    Ok(Json(s.board.receipt(&id, &code).await?))
+}
+
+async fn head(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SignedTreeHead>> {
+    Ok(Json(s.board.head(&id).await?))
+}
+
+async fn heads(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<SignedTreeHead>>> {
+    s.board.size(&id).await?;
+    Ok(Json(s.board.heads(&id).await?))
+}
+
+#[derive(Deserialize)]
+struct RangeQuery {
+    #[serde(default)]
+    from: u64,
+    limit: Option<u64>,
+}
+
+/// Entries as a JSON array of the stored entry objects, byte for byte.
+async fn entries(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> ApiResult<Response> {
+    s.board.size(&id).await?;
+    let limit = q.limit.unwrap_or(1000).min(10_000);
+    let list = s.board.entries(&id, q.from, limit).await?;
+    let mut body = Vec::with_capacity(list.iter().map(Vec::len).sum::<usize>() + list.len() + 2);
+    body.push(b'[');
+    for (i, e) in list.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(e);
+    }
+    body.push(b']');
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// One entry's exact bytes.
+async fn entry(
+    State(s): State<AppState>,
+    Path((id, index)): Path<(String, u64)>,
+) -> ApiResult<Response> {
+    let bytes = s.board.entry(&id, index).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
+}
+
+#[derive(Deserialize)]
+struct InclusionQuery {
+    index: u64,
+    size: u64,
+}
+
+async fn inclusion(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<InclusionQuery>,
+) -> ApiResult<Json<Value>> {
+    let proof = s.board.inclusion(&id, q.index, q.size).await?;
+    Ok(Json(
+        json!({ "index": q.index, "size": q.size, "proof": proof }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ConsistencyQuery {
+    old: u64,
+    new: u64,
+}
+
+async fn consistency(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<ConsistencyQuery>,
+) -> ApiResult<Json<Value>> {
+    let proof = s.board.consistency(&id, q.old, q.new).await?;
+    Ok(Json(json!({ "old": q.old, "new": q.new, "proof": proof })))
+}
