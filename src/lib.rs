@@ -2,5 +2,6 @@
 //! front ends. The protocol itself is in `piaojue-crypto`; the verifier in `piaojue-verifier`.
 #![forbid(unsafe_code)]
 
+pub mod cli;
 pub mod simulate;
 pub mod vectors;

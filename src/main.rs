@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use piaojue::simulate::Simulation;
 use piaojue_crypto::manifest::TellerParams;
 use piaojue_crypto::samples;
+use piaojue_verifier::cli::{VerifyArgs, run};
 use piaojue_verifier::{Lang, record_io, verify_record};
 
 #[derive(Parser)]
@@ -23,6 +24,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Runs the ballot server and its bulletin board.
+    Serve(piaojue::cli::serve::ServeArgs),
     /// Runs a whole election in this process (key ceremony, voting, tally, decryption),
     /// prints the result, writes the record and verifies it.
     Demo {
@@ -54,17 +57,9 @@ enum Command {
         #[arg(long, default_value = "zh")]
         lang: String,
     },
-    /// Verifies an election record (a folder or a single JSON file).
-    Verify {
-        /// The record.
-        record: PathBuf,
-        /// Language of the report: zh or en.
-        #[arg(long, default_value = "zh")]
-        lang: String,
-        /// Print the report as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    /// Verifies an election record (a folder or a single JSON file), a record downloaded from a
+    /// server, a receipt, or two copies of a record: the same as `piaojue-verify`.
+    Verify(VerifyArgs),
 }
 
 fn lang(s: &str) -> anyhow::Result<Lang> {
@@ -77,6 +72,7 @@ fn lang(s: &str) -> anyhow::Result<Lang> {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Command::Serve(args) => piaojue::cli::serve::run(args)?,
         Command::Demo {
             deputies,
             candidates,
@@ -131,23 +127,7 @@ fn main() -> anyhow::Result<()> {
             print!("{}", report.render(lang));
             anyhow::ensure!(report.passed(), "the record did not verify");
         }
-        Command::Verify {
-            record,
-            lang: l,
-            json,
-        } => {
-            let lang = lang(&l)?;
-            let record = record_io::read_record(&record)?;
-            let report = verify_record(&record);
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", report.render(lang));
-            }
-            if !report.passed() {
-                std::process::exit(1);
-            }
-        }
+        Command::Verify(args) => std::process::exit(run(args)),
     }
     Ok(())
 }

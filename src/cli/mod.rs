@@ -1,0 +1,3 @@
+//! The subcommands of `piaojue` that run a service or talk to one.
+
+pub mod serve;
