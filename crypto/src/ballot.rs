@@ -25,7 +25,7 @@ use crate::batch::BatchVerifier;
 use crate::canonical::{Canonical, Writer};
 use crate::credential::{Credential, CredentialKey, CredentialList};
 use crate::elgamal::{Ciphertext, EncryptionKey};
-use crate::encoding::{Bytes, Digest32, PublicKey, scalar_hex};
+use crate::encoding::{Bytes, Digest32, Point, PublicKey, scalar_hex};
 use crate::manifest::{Manifest, ManifestError};
 use crate::proofs::range::{RangeStatement, RangeWitness};
 use crate::proofs::{ProofError, RangeProof};
@@ -278,60 +278,103 @@ impl Ballot {
     ) -> Result<(Ballot, BallotSecrets), SelectionError> {
         selection.validate(&ctx.manifest)?;
         let cred = credential.public();
-        let mut contests = Vec::with_capacity(selection.0.len());
-        let mut secrets = Vec::with_capacity(selection.0.len());
+        let table = Some(ctx.key.table());
+
+        // 1. Encrypt every option; all ciphertexts are encoded in one batch.
+        let rs: Vec<Vec<Scalar>> = selection
+            .0
+            .iter()
+            .map(|row| row.iter().map(|_| Scalar::random(rng)).collect())
+            .collect();
+        let items: Vec<(u64, &Scalar)> = selection
+            .0
+            .iter()
+            .zip(&rs)
+            .flat_map(|(row, r)| row.iter().map(|&v| u64::from(v)).zip(r))
+            .collect();
+        let mut flat = ctx.key.encrypt_many(&items).into_iter();
+        let cts: Vec<Vec<Ciphertext>> = selection
+            .0
+            .iter()
+            .map(|row| flat.by_ref().take(row.len()).collect())
+            .collect();
+        let mut sums: Vec<Scalar> = rs.iter().map(|r| r.iter().sum()).collect();
+
+        // 2. Commit every proof: per option a [0, 1] proof, per contest a [min, max] proof.
+        let mut commitments = Vec::new();
         for (ci, (contest, row)) in ctx.manifest.contests.iter().zip(&selection.0).enumerate() {
-            let mut sels = Vec::with_capacity(row.len());
-            let mut opened = Vec::with_capacity(row.len());
-            let mut cts = Vec::with_capacity(row.len());
-            let mut sum_r = Scalar::ZERO;
             for (oi, &v) in row.iter().enumerate() {
-                let r = Scalar::random(rng);
-                let ct = ctx.key.encrypt(u64::from(v), &r);
                 let st = RangeStatement {
                     key: ctx.key.key(),
-                    ciphertexts: core::slice::from_ref(&ct),
+                    ciphertexts: core::slice::from_ref(&cts[ci][oi]),
                     lo: 0,
                     hi: 1,
                 };
-                let pctx = ctx.proof_context(&cred, ROLE_SELECTION, ci, oi);
                 let witness = RangeWitness {
                     value: u64::from(v),
-                    randomness: &r,
+                    randomness: &rs[ci][oi],
                 };
-                let proof = RangeProof::prove(&pctx, &st, &witness, rng)
-                    .expect("a validated selection is 0 or 1");
-                sum_r += r;
-                cts.push(ct);
-                sels.push(EncryptedSelection {
-                    ciphertext: ct,
-                    proof,
-                });
-                opened.push(OpenedSelection {
-                    value: v,
-                    randomness: r,
-                });
+                let pctx = ctx.proof_context(&cred, ROLE_SELECTION, ci, oi);
+                commitments.push(
+                    RangeProof::commit(&pctx, &st, &witness, table, rng)
+                        .expect("a validated selection is 0 or 1"),
+                );
             }
-            let chosen: u64 = row.iter().map(|&v| u64::from(v)).sum();
             let st = RangeStatement {
                 key: ctx.key.key(),
-                ciphertexts: &cts,
+                ciphertexts: &cts[ci],
                 lo: u64::from(contest.min),
                 hi: u64::from(contest.max),
             };
-            let pctx = ctx.proof_context(&cred, ROLE_CONTEST_SUM, ci, 0);
             let witness = RangeWitness {
-                value: chosen,
-                randomness: &sum_r,
+                value: row.iter().map(|&v| u64::from(v)).sum(),
+                randomness: &sums[ci],
             };
-            let proof = RangeProof::prove(&pctx, &st, &witness, rng)
-                .expect("a validated selection count is in range");
-            sum_r.zeroize();
-            contests.push(EncryptedContest {
-                selections: sels,
-                proof,
-            });
-            secrets.push(opened);
+            let pctx = ctx.proof_context(&cred, ROLE_CONTEST_SUM, ci, 0);
+            commitments.push(
+                RangeProof::commit(&pctx, &st, &witness, table, rng)
+                    .expect("a validated selection count is in range"),
+            );
+        }
+
+        // 3. Encode every commitment in one batch, then finish every proof.
+        let halves: Vec<_> = commitments
+            .iter()
+            .flat_map(|c| c.halves().iter().copied())
+            .collect();
+        let encoded = Point::from_halves(&halves);
+        let mut at = 0;
+        let mut proofs = commitments.into_iter().map(|c| {
+            let n = c.halves().len();
+            at += n;
+            c.finish(&encoded[at - n..at])
+        });
+        let mut contests = Vec::with_capacity(selection.0.len());
+        let mut secrets = Vec::with_capacity(selection.0.len());
+        for ((row, cts), rs) in selection.0.iter().zip(&cts).zip(&rs) {
+            let selections = cts
+                .iter()
+                .map(|ct| EncryptedSelection {
+                    ciphertext: *ct,
+                    proof: proofs.next().expect("one proof per option"),
+                })
+                .collect();
+            let proof = proofs.next().expect("one proof per contest");
+            contests.push(EncryptedContest { selections, proof });
+            secrets.push(
+                row.iter()
+                    .zip(rs)
+                    .map(|(&value, &randomness)| OpenedSelection { value, randomness })
+                    .collect(),
+            );
+        }
+        drop(proofs);
+        for s in &mut sums {
+            s.zeroize();
+        }
+        let mut rs = rs;
+        for r in rs.iter_mut().flatten() {
+            r.zeroize();
         }
         let mut ballot = Ballot {
             election: ctx.fingerprint,

@@ -87,6 +87,20 @@ impl Point {
         }
     }
 
+    /// Encodes many points at once from their halves: given `Hᵢ = Pᵢ / 2`, returns the `Pᵢ`
+    /// with their encodings, at the cost of one field inversion for the lot (dalek's
+    /// `double_and_compress_batch`) instead of one per point.
+    pub fn from_halves(halves: &[RistrettoPoint]) -> Vec<Self> {
+        RistrettoPoint::double_and_compress_batch(halves)
+            .into_iter()
+            .zip(halves)
+            .map(|(c, h)| Point {
+                point: h + h,
+                bytes: c.to_bytes(),
+            })
+            .collect()
+    }
+
     /// Decodes a point; any canonical encoding, the identity included, is accepted.
     pub fn decode(bytes: &[u8; 32]) -> Result<Self, DecodeError> {
         let point = CompressedRistretto(*bytes)
@@ -174,6 +188,13 @@ impl<'de> Deserialize<'de> for Point {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         Point::from_hex(&text).map_err(serde::de::Error::custom)
     }
+}
+
+/// `1/2 mod ℓ`: scaling a scalar by it gives the half of a point, for [`Point::from_halves`].
+pub fn half() -> &'static Scalar {
+    static HALF: std::sync::LazyLock<Scalar> =
+        std::sync::LazyLock::new(|| Scalar::from(2u64).invert());
+    &HALF
 }
 
 /// A public key: a point that is not the identity.

@@ -27,13 +27,13 @@
 //! ciphertext `"alpha"`, `"beta"`, then for each branch `"A"`, `"B"`, challenge `"challenge"`.
 
 use chacha20::ChaCha20Rng;
-use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT as G;
-use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::constants::{RISTRETTO_BASEPOINT_POINT as G, RISTRETTO_BASEPOINT_TABLE};
+use curve25519_dalek::ristretto::{RistrettoBasepointTable, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::MultiscalarMul;
 use rand_core::{CryptoRng, SeedableRng};
 use serde::{Deserialize, Serialize};
-use subtle::{ConditionallySelectable, ConstantTimeEq};
+use subtle::{ConditionallySelectable, ConstantTimeEq, ConstantTimeGreater};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::batch::BatchVerifier;
@@ -143,6 +143,41 @@ fn select_branch(
     }
 }
 
+/// The first move of a range proof: every commitment computed, as halves `Aⱼ/2`, `Bⱼ/2`, not yet
+/// encoded. [`RangeProof::prove`] is `commit`, [`Point::from_halves`], `finish`; building a
+/// ballot commits all its proofs first and encodes every commitment in one batch.
+pub struct RangeCommitment<'a> {
+    transcript: merlin::Transcript,
+    real: usize,
+    w: Zeroizing<Scalar>,
+    randomness: &'a Scalar,
+    challenges: Vec<Scalar>,
+    responses: Vec<Scalar>,
+    halves: Vec<RistrettoPoint>,
+}
+
+impl Drop for RangeCommitment<'_> {
+    fn drop(&mut self) {
+        self.real.zeroize();
+    }
+}
+
+/// `values[index]`, reading every element, so the access pattern does not depend on `index`.
+fn ct_get<T: ConditionallySelectable + Default>(values: &[T], index: u64) -> T {
+    let mut out = T::default();
+    for (j, v) in values.iter().enumerate() {
+        out.conditional_assign(v, (j as u64).ct_eq(&index));
+    }
+    out
+}
+
+/// `values[index] = v`, writing every element.
+fn ct_set<T: ConditionallySelectable>(values: &mut [T], index: u64, v: &T) {
+    for (j, slot) in values.iter_mut().enumerate() {
+        slot.conditional_assign(v, (j as u64).ct_eq(&index));
+    }
+}
+
 impl RangeProof {
     /// Proves that `Σ st.ciphertexts` encrypts `witness.value ∈ [lo, hi]`.
     ///
@@ -153,6 +188,25 @@ impl RangeProof {
         witness: &RangeWitness,
         rng: &mut R,
     ) -> Result<Self, ProofError> {
+        let c = Self::commit(ctx, st, witness, None, rng)?;
+        let encoded = Point::from_halves(c.halves());
+        Ok(c.finish(&encoded))
+    }
+
+    /// The first move: draws the nonce and the simulated branches' challenges and responses,
+    /// and computes every commitment (as halves). `key_table`, the election key's precomputed
+    /// table, makes the true branch's `w·K` faster.
+    ///
+    /// The `n − 1` simulated branches cost two constant-time double multiplications each and the
+    /// true branch two fixed-base multiplications; which branch is true only changes which
+    /// values are read and written, and every read and write touches every branch.
+    pub fn commit<'a, R: CryptoRng + ?Sized>(
+        ctx: &ProofContext,
+        st: &RangeStatement,
+        witness: &RangeWitness<'a>,
+        key_table: Option<&RistrettoBasepointTable>,
+        rng: &mut R,
+    ) -> Result<RangeCommitment<'a>, ProofError> {
         let n = st.branches()?;
         if witness.value < st.lo || witness.value > st.hi {
             return Err(ProofError::Malformed {
@@ -162,46 +216,104 @@ impl RangeProof {
         }
         let real = (witness.value - st.lo) as usize;
         let (alpha, beta) = Ciphertext::sum(st.ciphertexts);
-        let mut t = st.transcript(ctx);
+        let transcript = st.transcript(ctx);
 
         // Nonce, simulated challenges and responses, from one hedged seed.
         let mut wit = Zeroizing::new([0u8; 40]);
         wit[..32].copy_from_slice(witness.randomness.as_bytes());
         wit[32..].copy_from_slice(&witness.value.to_be_bytes());
-        let mut seed = t.witness_scalar(b"seed", &wit[..], rng).to_bytes();
+        let mut seed = transcript.witness_scalar(b"seed", &wit[..], rng).to_bytes();
         let mut prng = ChaCha20Rng::from_seed(seed);
         seed.zeroize();
         let w = Zeroizing::new(Scalar::random(&mut prng));
         let mut challenges: Vec<Scalar> = (0..n).map(|_| Scalar::random(&mut prng)).collect();
-        let mut responses: Vec<Scalar> = (0..n).map(|_| Scalar::random(&mut prng)).collect();
-        // The true branch gets c = 0 and s = w for now; selected in constant time so that the
-        // memory access pattern does not depend on the vote.
-        select_branch(&mut challenges, &mut responses, real, &Scalar::ZERO, &w);
+        let responses: Vec<Scalar> = (0..n).map(|_| Scalar::random(&mut prng)).collect();
+        // The true branch's challenge is 0 until the end, so that the sum below skips it.
+        ct_set(&mut challenges, real as u64, &Scalar::ZERO);
 
+        let half = crate::encoding::half();
         let k = *st.key.point();
-        let mut commitments = Vec::with_capacity(n);
-        for j in 0..n {
-            let shifted = beta - encode_message(st.lo + j as u64);
-            let a = RistrettoPoint::multiscalar_mul([responses[j], -challenges[j]], [G, alpha]);
-            let b = RistrettoPoint::multiscalar_mul([responses[j], -challenges[j]], [k, shifted]);
-            let pair = [Point::from_point(a), Point::from_point(b)];
-            t.append_point(b"A", &pair[0]);
-            t.append_point(b"B", &pair[1]);
-            commitments.push(pair);
+        let shifted: Vec<RistrettoPoint> = (0..n)
+            .map(|j| beta - encode_message(st.lo + j as u64))
+            .collect();
+        let mut a_halves = vec![RistrettoPoint::default(); n];
+        let mut b_halves = vec![RistrettoPoint::default(); n];
+        // Simulated branches: slot s stands for branch j = s if s < real, else s + 1.
+        for slot in 0..n as u64 - 1 {
+            let j = u64::conditional_select(&(slot + 1), &slot, (real as u64).ct_gt(&slot));
+            let cj = ct_get(&challenges, j) * half;
+            let sj = ct_get(&responses, j) * half;
+            let a = RistrettoPoint::multiscalar_mul([sj, -cj], [G, alpha]);
+            let b = RistrettoPoint::multiscalar_mul([sj, -cj], [k, ct_get(&shifted, j)]);
+            ct_set(&mut a_halves, j, &a);
+            ct_set(&mut b_halves, j, &b);
+        }
+        // The true branch: A = w·G, B = w·K.
+        let wh = Zeroizing::new(*w * half);
+        let a = RISTRETTO_BASEPOINT_TABLE * &*wh;
+        let b = match key_table {
+            Some(t) => t * &*wh,
+            None => k * *wh,
+        };
+        ct_set(&mut a_halves, real as u64, &a);
+        ct_set(&mut b_halves, real as u64, &b);
+        let halves = a_halves
+            .into_iter()
+            .zip(b_halves)
+            .flat_map(|(a, b)| [a, b])
+            .collect();
+        Ok(RangeCommitment {
+            transcript,
+            real,
+            w,
+            randomness: witness.randomness,
+            challenges,
+            responses,
+            halves,
+        })
+    }
+}
+
+impl RangeCommitment<'_> {
+    /// The commitments' halves `A₀/2, B₀/2, A₁/2, …`, to encode with [`Point::from_halves`].
+    pub fn halves(&self) -> &[RistrettoPoint] {
+        &self.halves
+    }
+
+    /// The second move: takes the encoded commitments (in the order of
+    /// [`RangeCommitment::halves`]), draws the challenge and completes the true branch.
+    ///
+    /// # Panics
+    /// If `encoded` does not have one point per half.
+    pub fn finish(mut self, encoded: &[Point]) -> RangeProof {
+        assert_eq!(
+            encoded.len(),
+            self.halves.len(),
+            "one encoded point per commitment"
+        );
+        let mut t = self.transcript.clone();
+        let commitments: Vec<[Point; 2]> = encoded.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
+        for [a, b] in &commitments {
+            t.append_point(b"A", a);
+            t.append_point(b"B", b);
         }
         let c = t.challenge_scalar(b"challenge");
-        let others: Scalar = challenges.iter().sum();
+        let others: Scalar = self.challenges.iter().sum();
         let c_real = c - others;
-        let s_real = Zeroizing::new(*w + c_real * witness.randomness);
-        select_branch(&mut challenges, &mut responses, real, &c_real, &s_real);
+        let s_real = Zeroizing::new(*self.w + c_real * self.randomness);
+        let mut challenges = std::mem::take(&mut self.challenges);
+        let mut responses = std::mem::take(&mut self.responses);
+        select_branch(&mut challenges, &mut responses, self.real, &c_real, &s_real);
         challenges.pop();
-        Ok(RangeProof {
+        RangeProof {
             commitments,
             challenges,
             responses,
-        })
+        }
     }
+}
 
+impl RangeProof {
     /// Queues the `2n` equations `sⱼ·G − Aⱼ − cⱼ·α = 0`, `sⱼ·K − Bⱼ − cⱼ·(β − (lo+j)·G) = 0`.
     ///
     /// The coefficients of `α` and `β` are spread over the summed ciphertexts (they are merged
