@@ -1,0 +1,216 @@
+// Ballots (spec/protocol.md §8): the Rust-made ballots of election-record.json verified in JS,
+// and JS-made ballots for the same election built, verified, opened and refused when wrong.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import * as P from '../src/piaojue.js';
+import { vector, hex } from './helpers.js';
+
+const record = vector('election-record.json');
+const E = record.election;
+const election = new P.Election({ manifest: E.manifest, fingerprint: E.fingerprint, jointKey: E.ceremony_output.joint_key });
+const cred = P.credentialFromSeed('a5'.repeat(32));
+const credentials = [...E.credentials, hex(cred.publicKey)];
+
+function resign(ballot, seed = cred.seed) {
+  const b = structuredClone(ballot);
+  b.signature = hex(ed25519.sign(P.ballotSignedBytes(b), seed));
+  return b;
+}
+
+test('the Rust-made ballots of election-record.json verify in JS, and the audited one opens', () => {
+  const codes = new Set();
+  for (const b of record.ballots) codes.add(P.verifyBallot(election, b, { credentials: E.credentials }));
+  assert.equal(codes.size, record.ballots.length);
+  for (const a of record.audited) {
+    const code = P.verifyBallot(election, a.ballot, { credentials: E.credentials });
+    assert.equal(code, P.trackingCode(a.ballot));
+    assert.ok(!codes.has(code), 'an audited ballot is not among the cast ones');
+    assert.deepEqual(P.checkOpening(election, a), [
+      [0, 0, 0, 0],
+      [1, 0, 0],
+    ]);
+  }
+});
+
+test('JS ballots for every kind of valid selection verify, with their tracking codes', () => {
+  const rng = P.deterministicRandom('ballot test');
+  for (const chosen of [
+    [[], ['yes']],
+    [[0], ['no']],
+    [['p02', 'p04'], ['abstain']],
+    [[0, 3], [2]],
+  ]) {
+    const selection = P.selectionFromChosen(E.manifest, chosen);
+    const built = P.buildBallot(election, cred, selection, { rng });
+    assert.equal(built.state, 'built');
+    assert.match(built.trackingCode, /^[0-9a-f]{64}$/);
+    assert.equal(P.trackingCode(built.ballot), built.trackingCode);
+    assert.equal(P.verifyBallot(election, built.ballot, { credentials }), built.trackingCode);
+    const audited = built.audit();
+    assert.deepEqual(P.checkOpening(election, audited), selection);
+  }
+});
+
+test('the ballot JSON has the fields of the Rust structs, in their order, in lower-case hex', () => {
+  const built = P.buildBallot(election, cred.seed, P.selectionFromChosen(E.manifest, [[1], ['yes']]));
+  const b = built.ballot;
+  assert.deepEqual(Object.keys(b), ['election', 'credential', 'contests', 'signature']);
+  assert.deepEqual(Object.keys(b.contests[0]), ['selections', 'proof']);
+  assert.deepEqual(Object.keys(b.contests[0].selections[0]), ['ciphertext', 'proof']);
+  assert.deepEqual(Object.keys(b.contests[0].selections[0].ciphertext), ['a', 'b']);
+  assert.deepEqual(Object.keys(b.contests[0].proof), ['commitments', 'challenges', 'responses']);
+  const text = JSON.stringify(b);
+  for (const s of text.match(/"[0-9a-fA-F]{64,}"/g)) assert.match(s, /^"[0-9a-f]+"$/);
+  assert.equal(b.election, E.fingerprint);
+  assert.equal(b.credential, hex(cred.publicKey));
+  assert.equal(b.signature.length, 128);
+  // Shapes of §8.5 V5.3: 2 branches per option, max − min + 1 per contest sum.
+  assert.deepEqual(
+    b.contests.map((c) => [c.selections.length, c.proof.commitments.length, c.proof.challenges.length, c.proof.responses.length]),
+    [
+      [4, 3, 2, 3],
+      [3, 1, 0, 1],
+    ],
+  );
+  const audited = built.audit();
+  assert.deepEqual(Object.keys(audited), ['ballot', 'opening']);
+  assert.deepEqual(Object.keys(audited.opening), ['contests']);
+  assert.deepEqual(Object.keys(audited.opening.contests[0][0]), ['value', 'randomness']);
+  assert.deepEqual(
+    audited.opening.contests.map((row) => row.map((o) => o.value)),
+    [
+      [0, 1, 0, 0],
+      [1, 0, 0],
+    ],
+  );
+});
+
+test('the same seed and randomness give the same ballot; ed25519 signatures are RFC 8032', () => {
+  const sel = P.selectionFromChosen(E.manifest, [[0, 2], ['abstain']]);
+  const a = P.buildBallot(election, cred, sel, { rng: P.deterministicRandom('same') });
+  const b = P.buildBallot(election, cred, sel, { rng: P.deterministicRandom('same') });
+  assert.deepEqual(a.ballot, b.ballot);
+  const c = P.buildBallot(election, cred, sel);
+  assert.notEqual(c.trackingCode, a.trackingCode);
+  // RFC 8032 test 1: the key of the seed 9d61…7f60.
+  const rfc = P.credentialFromSeed('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60');
+  assert.equal(hex(rfc.publicKey), 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a');
+});
+
+test('cast or audit, never both (§8.6)', () => {
+  const sel = P.selectionFromChosen(E.manifest, [[0], ['yes']]);
+  const x = P.buildBallot(election, cred, sel);
+  const cast = x.cast();
+  assert.equal(x.state, 'cast');
+  assert.deepEqual(cast, x.ballot);
+  assert.throws(() => x.audit(), /cast/);
+  const y = P.buildBallot(election, cred, sel);
+  y.audit();
+  assert.equal(y.state, 'audited');
+  assert.throws(() => y.cast(), /audited/);
+});
+
+test('invalid selections are refused before encryption, with a message for the deputy', () => {
+  const m = E.manifest;
+  const cases = [
+    [() => P.selectionFromChosen(m, [[0, 1, 2], ['yes']]), 'too-many', /最多可选 2 项，您选了 3 项/],
+    [() => P.selectionFromChosen(m, [[0], []]), 'too-few', /须选 1 项，您选了 0 项/],
+    [() => P.selectionFromChosen(m, [[0], ['yes', 'no']]), 'too-many', /须选 1 项，您选了 2 项/],
+    [() => P.selectionFromChosen(m, [[9], ['yes']]), 'unknown-option', /没有选项/],
+    [() => P.selectionFromChosen(m, [['nope'], ['yes']]), 'unknown-option', /没有选项/],
+    [() => P.selectionFromChosen(m, [[0]]), 'contest-count', /本次表决有 2 项/],
+    [() => P.buildBallot(election, cred, [[1, 1, 1, 0], [1, 0, 0]]), 'too-many', /最多可选/],
+    [() => P.buildBallot(election, cred, [[2, 0, 0, 0], [1, 0, 0]]), 'not-binary', /只能选或不选/],
+    [() => P.buildBallot(election, cred, [[0, 0, 0], [1, 0, 0]]), 'option-count', /4 个选项/],
+  ];
+  for (const [f, code, zh] of cases) {
+    let err;
+    try {
+      f();
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof P.SelectionError, `${code}: ${err}`);
+    assert.equal(err.code, code);
+    assert.match(err.zh, zh);
+    assert.ok(err.message.length > 0);
+  }
+  const e = (() => {
+    try {
+      P.selectionFromChosen(m, [[0, 1, 2], ['yes']]);
+    } catch (e) {
+      return e;
+    }
+  })();
+  assert.deepEqual([e.contest, e.contestId, e.chosen, e.min, e.max], [0, 'projects', 3, 0, 2]);
+});
+
+test('ballots that Ballot::verify refuses are refused, at the right step', () => {
+  const built = P.buildBallot(election, cred, P.selectionFromChosen(E.manifest, [[0, 1], ['no']]));
+  const good = built.ballot;
+  const step = (b, opts = { credentials }) => {
+    try {
+      P.verifyBallot(election, b, opts);
+    } catch (e) {
+      assert.ok(e instanceof P.BallotError, String(e));
+      return e.step;
+    }
+    return 'ok';
+  };
+  assert.equal(step(good), 'ok');
+  assert.equal(step(good, { credentials: E.credentials }), 'V5.2');
+  assert.equal(step(resign({ ...good, election: '00'.repeat(32) })), 'V5.1');
+  assert.equal(step({ ...good, contests: good.contests.slice(0, 1) }), 'V5.3');
+  const short = structuredClone(good);
+  short.contests[0].proof.responses.pop();
+  assert.equal(step(short), 'V5.3');
+  const sig = structuredClone(good);
+  sig.signature = sig.signature.slice(0, 126) + (sig.signature.slice(126) === '00' ? '01' : '00');
+  assert.equal(step(sig), 'V5.4');
+  assert.equal(step(resign(good, P.credentialFromSeed('b6'.repeat(32)).seed)), 'V5.4');
+  // A proof swapped for another option's, re-signed: the signature holds, the proof does not.
+  const swapped = structuredClone(good);
+  swapped.contests[0].selections[1].proof = good.contests[0].selections[0].proof;
+  assert.equal(step(resign(swapped)), 'V5.5');
+  // Two ciphertexts swapped: each selection proof fails (bound to its position).
+  const moved = structuredClone(good);
+  moved.contests[0].selections.reverse();
+  assert.equal(step(resign(moved)), 'V5.5');
+  // The contest-sum proof of another ballot.
+  const other = P.buildBallot(election, cred, P.selectionFromChosen(E.manifest, [[0, 1], ['no']])).ballot;
+  const sum = structuredClone(good);
+  sum.contests[0].proof = other.contests[0].proof;
+  assert.equal(step(resign(sum)), 'V5.6');
+  // Decoding: unknown field, bad hex, a non-canonical scalar.
+  assert.equal(step({ ...good, extra: 1 }), 'decode');
+  assert.equal(step({ ...good, credential: 'zz'.repeat(32) }), 'decode');
+  const scalar = structuredClone(good);
+  scalar.contests[0].proof.responses[0] = 'ff'.repeat(32);
+  assert.equal(step(scalar), 'decode');
+});
+
+test('openings that do not match are refused (V6.2)', () => {
+  const built = P.buildBallot(election, cred, P.selectionFromChosen(E.manifest, [[3], ['yes']]));
+  const audited = built.audit();
+  assert.deepEqual(P.checkOpening(election, audited), [
+    [0, 0, 0, 1],
+    [1, 0, 0],
+  ]);
+  const flip = structuredClone(audited);
+  flip.opening.contests[0][3].value = 0;
+  assert.throws(() => P.checkOpening(election, flip), (e) => e.step === 'V6.2' && e.option === 3);
+  const r = structuredClone(audited);
+  r.opening.contests[1][2].randomness = r.opening.contests[1][1].randomness;
+  assert.throws(() => P.checkOpening(election, r), (e) => e.step === 'V6.2' && e.contest === 1);
+  const shape = structuredClone(audited);
+  shape.opening.contests.pop();
+  assert.throws(() => P.checkOpening(election, shape), /wrong number of contests/);
+});
+
+test('an election whose manifest is invalid is refused (ElectionContext::new)', () => {
+  const m = structuredClone(E.manifest);
+  m.contests[0].max = 7;
+  assert.throws(() => new P.Election({ manifest: m, fingerprint: E.fingerprint, jointKey: E.ceremony_output.joint_key }), P.ManifestError);
+  assert.throws(() => new P.Election({ manifest: E.manifest, fingerprint: E.fingerprint, jointKey: '00'.repeat(32) }), P.DecodeError);
+});
