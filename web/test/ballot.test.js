@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import * as P from '../src/piaojue.js';
-import { vector, hex } from './helpers.js';
+import { vector, hex } from '../scripts/vectors.js';
 
 const record = vector('election-record.json');
 const E = record.election;

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as P from '../src/piaojue.js';
-import { vector } from './helpers.js';
+import { vector } from '../scripts/vectors.js';
 
 const v = vector('range.json');
 const Fn = { sub: (a, b) => (((a - b) % P.L) + P.L) % P.L, add: (a, b) => (a + b) % P.L };

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as P from '../src/piaojue.js';
-import { vector, hex, unhex } from './helpers.js';
+import { vector, hex, unhex } from '../scripts/vectors.js';
 
 test('§1.3, B.1: the generator and small multiples of it', () => {
   assert.equal(hex(P.G.toBytes()), 'e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d76');

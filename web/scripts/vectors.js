@@ -1,4 +1,4 @@
-// Shared helpers of the tests: the spec's vector files.
+// The spec's vector files, for the tests and scripts.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
