@@ -1,0 +1,225 @@
+//! Drives an election through the server's HTTP API as its staff, tellers and registrar would,
+//! each with its own secrets on the test's side: the server sees only what the API carries.
+
+use chacha20::ChaCha20Rng;
+use ed25519_dalek::SigningKey;
+use piaojue_crypto::ballot::ElectionContext;
+use piaojue_crypto::credential::Credential;
+use piaojue_crypto::decryption::DecryptionShare;
+use piaojue_crypto::dkg::dealer::CeremonyTranscript;
+use piaojue_crypto::dkg::party::Teller;
+use piaojue_crypto::dkg::{CeremonyOutput, TellerKey};
+use piaojue_crypto::encoding::{Bytes, Digest32};
+use piaojue_crypto::manifest::Manifest;
+use piaojue_crypto::record::ceremony_params;
+use piaojue_crypto::tally::EncryptedTally;
+use rand::SeedableRng;
+use serde_json::{Value, json};
+
+use super::{Client, decode};
+
+/// A deterministic rng for a test: the same `seed` and `stream` give the same values.
+pub fn test_rng(seed: u64, stream: u64) -> ChaCha20Rng {
+    let mut s = [0u8; 32];
+    s[..8].copy_from_slice(&seed.to_le_bytes());
+    s[8..16].copy_from_slice(&stream.to_le_bytes());
+    ChaCha20Rng::from_seed(s)
+}
+
+/// One election as the test knows it: the manifest and the secrets of its tellers and deputies.
+pub struct Election {
+    /// The election id.
+    pub id: String,
+    /// The manifest.
+    pub manifest: Manifest,
+    /// The tellers' ed25519 signing keys, teller `i` at `i − 1`.
+    pub signing: Vec<SigningKey>,
+    /// The tellers' keys after the ceremony, teller `i` at `i − 1`.
+    pub tellers: Vec<TellerKey>,
+    /// The registered deputies' credentials.
+    pub credentials: Vec<Credential>,
+}
+
+/// Posts a request that must succeed with `status`, and returns its body.
+#[track_caller]
+pub fn expect(reply: (u16, Value), status: u16) -> Value {
+    assert_eq!(reply.0, status, "unexpected answer {}", reply.1);
+    reply.1
+}
+
+impl Election {
+    /// Creates the election (staff): state `draft`.
+    pub fn create(staff: &Client, manifest: Manifest) -> Self {
+        expect(staff.post("/api/elections", &manifest), 201);
+        Election {
+            id: manifest.election_id.clone(),
+            manifest,
+            signing: Vec::new(),
+            tellers: Vec::new(),
+            credentials: Vec::new(),
+        }
+    }
+
+    /// `/api/elections/{id}` + `rest`.
+    pub fn path(&self, rest: &str) -> String {
+        format!("/api/elections/{}{rest}", self.id)
+    }
+
+    /// The election's public status.
+    pub fn status(&self, c: &Client) -> Value {
+        expect(c.get(&self.path("")), 200)
+    }
+
+    /// Its lifecycle state.
+    pub fn state(&self, c: &Client) -> String {
+        self.status(c)["state"]
+            .as_str()
+            .expect("a state")
+            .to_string()
+    }
+
+    /// The number of entries on its board.
+    pub fn log_size(&self, c: &Client) -> u64 {
+        self.status(c)["log_size"].as_u64().expect("a log size")
+    }
+
+    /// Makes the tellers' signing keys and registers them (staff): state `key_ceremony`.
+    pub fn start_ceremony(&mut self, staff: &Client, rng: &mut ChaCha20Rng) {
+        self.signing = (0..self.manifest.tellers.n)
+            .map(|_| SigningKey::generate(rng))
+            .collect();
+        let keys: Vec<Bytes<32>> = self.signing_keys();
+        expect(
+            staff.post(&self.path("/tellers"), &json!({ "signing_keys": keys })),
+            201,
+        );
+    }
+
+    /// The tellers' public signing keys, in index order.
+    pub fn signing_keys(&self) -> Vec<Bytes<32>> {
+        self.signing
+            .iter()
+            .map(|k| Bytes(k.verifying_key().to_bytes()))
+            .collect()
+    }
+
+    /// The ceremony as the server shows it: transcript and output (once complete).
+    pub fn ceremony(&self, c: &Client) -> (CeremonyTranscript, Option<CeremonyOutput>) {
+        let v = expect(c.get(&self.path("/ceremony")), 200);
+        (decode(&v["transcript"]), decode(&v["output"]))
+    }
+
+    /// Posts one ceremony message (a teller; no token).
+    pub fn post_round(&self, c: &Client, round: &str, message: &impl serde::Serialize) {
+        let body = json!({ "round": round, "message": message });
+        expect(c.post(&self.path("/ceremony"), &body), 201);
+    }
+
+    /// Runs the whole key ceremony over HTTP, every teller fetching the transcript between
+    /// rounds: state `registration`.
+    pub fn run_ceremony(&mut self, c: &Client, rng: &mut ChaCha20Rng) {
+        let params = ceremony_params(&self.manifest);
+        let mut s0 = Vec::new();
+        for (i, k) in self.signing.iter().enumerate() {
+            let (s, a) = Teller::new(params, i as u32 + 1, k.clone(), rng).expect("round 0");
+            self.post_round(c, "announcement", &a);
+            s0.push(s);
+        }
+        let (t, _) = self.ceremony(c);
+        let mut s1 = Vec::new();
+        for s in s0 {
+            let (s, m) = s.commit(&t.announcements, rng).expect("round 1");
+            self.post_round(c, "commitment", &m);
+            s1.push(s);
+        }
+        let (t, _) = self.ceremony(c);
+        let mut s2 = Vec::new();
+        for s in s1 {
+            let (s, m) = s.reveal(&t.commitments).expect("round 2");
+            self.post_round(c, "reveal", &m);
+            s2.push(s);
+        }
+        let (t, _) = self.ceremony(c);
+        let mut s3 = Vec::new();
+        for s in s2 {
+            let (s, m) = s.check_shares(&t.reveals, rng).expect("round 3");
+            self.post_round(c, "share_check", &m);
+            s3.push(s);
+        }
+        let (t, output) = self.ceremony(c);
+        let output = output.expect("the server published the ceremony's output");
+        self.tellers = s3
+            .into_iter()
+            .map(|s| s.finish(&t.checks).expect("the teller's key"))
+            .collect();
+        for k in &self.tellers {
+            assert_eq!(k.output, output, "the server's output is the tellers' own");
+        }
+    }
+
+    /// Makes `count` credentials (the registrar, on its own machine) and registers their public
+    /// keys (staff) in batches of `batch`.
+    pub fn register(&mut self, staff: &Client, count: usize, batch: usize, rng: &mut ChaCha20Rng) {
+        let fresh: Vec<Credential> = (0..count).map(|_| Credential::generate(rng)).collect();
+        for chunk in fresh.chunks(batch) {
+            let keys: Vec<_> = chunk.iter().map(Credential::public).collect();
+            expect(
+                staff.post(&self.path("/credentials"), &json!({ "keys": keys })),
+                201,
+            );
+        }
+        self.credentials.extend(fresh);
+    }
+
+    /// Opens voting (staff): state `open`.
+    pub fn open(&self, staff: &Client) {
+        expect(staff.post_empty(&self.path("/open")), 201);
+    }
+
+    /// The election's fingerprint, once open.
+    pub fn fingerprint(&self, c: &Client) -> Digest32 {
+        decode(&self.status(c)["fingerprint"])
+    }
+
+    /// What a deputy's device needs to build ballots, from the server: the fingerprint from
+    /// the status and the joint key from the ceremony's output.
+    pub fn context(&self, c: &Client) -> ElectionContext {
+        let (_, output) = self.ceremony(c);
+        let output = output.expect("the ceremony is complete");
+        ElectionContext::new(self.manifest.clone(), self.fingerprint(c), output.joint_key)
+            .expect("a valid context")
+    }
+
+    /// The encrypted tally, once closed, flattened.
+    pub fn tally(&self, c: &Client) -> EncryptedTally {
+        decode(&expect(c.get(&self.path("/tally")), 200))
+    }
+
+    /// Teller `j`'s decryption share of the tally.
+    pub fn share(&self, c: &Client, j: u32, rng: &mut ChaCha20Rng) -> DecryptionShare {
+        let flat = self.tally(c).flatten();
+        DecryptionShare::compute(
+            self.fingerprint(c).0,
+            self.signing[j as usize - 1].verifying_key().to_bytes(),
+            &self.tellers[j as usize - 1],
+            &flat,
+            rng,
+        )
+    }
+
+    /// Everything up to `open`: tellers, ceremony, `deputies` credentials (in one batch),
+    /// voting open.
+    pub fn prepare_open(
+        staff: &Client,
+        manifest: Manifest,
+        deputies: usize,
+        rng: &mut ChaCha20Rng,
+    ) -> Self {
+        let mut e = Election::create(staff, manifest);
+        e.start_ceremony(staff, rng);
+        e.run_ceremony(staff, rng);
+        e.register(staff, deputies, deputies, rng);
+        e.open(staff);
+        e
+    }
+}
