@@ -235,6 +235,7 @@ impl Simulation {
                 counts,
                 outcome,
             }),
+            board: None,
         };
         Ok((
             record,

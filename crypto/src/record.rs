@@ -155,7 +155,7 @@ pub struct BoardLog {
     pub tree_heads: Vec<SignedTreeHead>,
 }
 
-/// Why a board log does not make an election record (`spec/record.md` §9.1–§9.2,
+/// Why a board log does not make an election record (`spec/record.md` §9.1,
 /// `spec/verification.md` V7.2–V7.3). Every variant names the entry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BoardError {

@@ -6,9 +6,16 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod board;
+#[cfg(feature = "cli")]
+pub mod cli;
+pub mod diff;
+pub mod progress;
+pub mod receipt;
 pub mod record_io;
 pub mod report;
 pub mod verify;
 
-pub use report::{Lang, Report, Status};
-pub use verify::verify_record;
+pub use progress::{NoProgress, Progress};
+pub use report::{Lang, Report, ReportKind, Status};
+pub use verify::{verify_record, verify_record_with};

@@ -1,11 +1,12 @@
-//! Reading and writing election records in the two forms of `spec/record.md`: one JSON file,
-//! or a folder of `election.json`, `ballots.jsonl`, `audited.jsonl` and `result.json`.
+//! Reading and writing election records in the two forms of `spec/record.md` §8: one JSON
+//! file, or a folder of `election.json`, `ballots.jsonl`, `audited.jsonl`, `result.json` and,
+//! when the record has a board log, `board.json`, `board.jsonl` and `tree_heads.jsonl` (§9.5).
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use piaojue_crypto::record::ElectionRecord;
+use piaojue_crypto::record::{BoardLog, ElectionRecord};
 use serde::de::DeserializeOwned;
 
 /// File names of the folder form.
@@ -18,6 +19,12 @@ pub mod files {
     pub const AUDITED: &str = "audited.jsonl";
     /// The result.
     pub const RESULT: &str = "result.json";
+    /// The board's identity.
+    pub const BOARD: &str = "board.json";
+    /// The board's entries, one per line, as their exact bytes.
+    pub const BOARD_ENTRIES: &str = "board.jsonl";
+    /// The board's signed tree heads, one per line.
+    pub const TREE_HEADS: &str = "tree_heads.jsonl";
 }
 
 /// Why a record could not be read or written.
@@ -31,6 +38,9 @@ pub enum RecordError {
         /// The error.
         source: std::io::Error,
     },
+    /// A board entry cannot be written as one line.
+    #[error("board entry {0} holds a line break and cannot be written to board.jsonl")]
+    Multiline(usize),
     /// A file does not decode (bad JSON, bad point, non-canonical scalar, unknown field …).
     #[error("{path}{}: {source}", line.map(|l| format!(", line {l}")).unwrap_or_default())]
     Decode {
@@ -76,18 +86,43 @@ pub fn read_jsonl<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, RecordErro
     Ok(out)
 }
 
+/// Reads `board.jsonl`: the file is split at `\n` and each line is one entry's exact bytes
+/// (nothing is stripped; a final `\n` ends the last line). Lines must be UTF-8.
+pub fn read_board_entries(path: &Path) -> Result<Vec<String>, RecordError> {
+    let bytes = fs::read(path).map_err(io(path))?;
+    let text = String::from_utf8(bytes).map_err(|e| RecordError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+    })?;
+    let body = text.strip_suffix('\n').unwrap_or(&text);
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(body.split('\n').map(str::to_owned).collect())
+}
+
 /// Reads a record from a folder or a single JSON file.
 pub fn read_record(path: &Path) -> Result<ElectionRecord, RecordError> {
     if !path.is_dir() {
         return read_json(path);
     }
     let result_path = path.join(files::RESULT);
+    let board_path = path.join(files::BOARD);
     Ok(ElectionRecord {
         election: read_json(&path.join(files::ELECTION))?,
         ballots: read_jsonl(&path.join(files::BALLOTS))?,
         audited: read_jsonl(&path.join(files::AUDITED))?,
         result: if result_path.exists() {
             Some(read_json(&result_path)?)
+        } else {
+            None
+        },
+        board: if board_path.exists() {
+            Some(BoardLog {
+                info: read_json(&board_path)?,
+                entries: read_board_entries(&path.join(files::BOARD_ENTRIES))?,
+                tree_heads: read_jsonl(&path.join(files::TREE_HEADS))?,
+            })
         } else {
             None
         },
@@ -110,7 +145,28 @@ fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), RecordE
     w.flush().map_err(io(path))
 }
 
-/// Writes a record in the folder form (creating the folder).
+fn remove_if_exists(path: &Path) -> Result<(), RecordError> {
+    if path.exists() {
+        fs::remove_file(path).map_err(io(path))?;
+    }
+    Ok(())
+}
+
+/// Writes `board.jsonl`: each entry's bytes followed by `\n`.
+pub fn write_board_entries(path: &Path, entries: &[String]) -> Result<(), RecordError> {
+    if let Some(i) = entries.iter().position(|e| e.contains('\n')) {
+        return Err(RecordError::Multiline(i));
+    }
+    let mut w = BufWriter::new(File::create(path).map_err(io(path))?);
+    for e in entries {
+        w.write_all(e.as_bytes()).map_err(io(path))?;
+        w.write_all(b"\n").map_err(io(path))?;
+    }
+    w.flush().map_err(io(path))
+}
+
+/// Writes a record in the folder form (creating the folder). Files of parts the record does
+/// not have (`result.json`, the board's files) are removed.
 pub fn write_record_folder(path: &Path, record: &ElectionRecord) -> Result<(), RecordError> {
     fs::create_dir_all(path).map_err(io(path))?;
     write_json(&path.join(files::ELECTION), &record.election)?;
@@ -119,8 +175,19 @@ pub fn write_record_folder(path: &Path, record: &ElectionRecord) -> Result<(), R
     let result_path = path.join(files::RESULT);
     match &record.result {
         Some(r) => write_json(&result_path, r)?,
-        None if result_path.exists() => fs::remove_file(&result_path).map_err(io(&result_path))?,
-        None => {}
+        None => remove_if_exists(&result_path)?,
+    }
+    match &record.board {
+        Some(b) => {
+            write_json(&path.join(files::BOARD), &b.info)?;
+            write_board_entries(&path.join(files::BOARD_ENTRIES), &b.entries)?;
+            write_jsonl(&path.join(files::TREE_HEADS), &b.tree_heads)?;
+        }
+        None => {
+            for f in [files::BOARD, files::BOARD_ENTRIES, files::TREE_HEADS] {
+                remove_if_exists(&path.join(f))?;
+            }
+        }
     }
     Ok(())
 }

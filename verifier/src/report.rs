@@ -1,5 +1,7 @@
 //! The verification report: every step of `spec/verification.md`, passed or failed with the
-//! reason, in Chinese or English, or as JSON.
+//! reason, in Chinese or English, or as JSON. The same report shape serves the three checks of
+//! the command line (§7): a record (V1–V11), a receipt (R1–R4) and a diff of two records
+//! (D1–D5).
 
 use serde::Serialize;
 
@@ -30,12 +32,10 @@ macro_rules! steps {
             #[doc = $en]
             pub const $name: Step = Step { id: $id, en: $en, zh: $zh };
         )*
-        /// Every step, in order.
-        pub const ALL: &[Step] = &[$($name),*];
     };
 }
 
-/// The steps.
+/// The steps of a record's verification (`spec/verification.md` §4).
 pub mod steps {
     use super::Step;
     steps! {
@@ -51,6 +51,56 @@ pub mod steps {
         COUNTS = "V10", "Counts are the decryption of the tally", "票数为加密结果的解密";
         OUTCOME = "V11", "The decision rule applied to the counts", "按表决规则得出的结果";
     }
+    /// Every step, in order.
+    pub const ALL: &[Step] = &[
+        MANIFEST,
+        CEREMONY,
+        CREDENTIALS,
+        FINGERPRINT,
+        BALLOTS,
+        AUDITED,
+        BOARD,
+        TALLY,
+        SHARES,
+        COUNTS,
+        OUTCOME,
+    ];
+}
+
+/// The steps of a receipt check (`spec/verification.md` §7.4).
+pub mod receipt_steps {
+    use super::Step;
+    steps! {
+        SIGNED = "R1", "Receipt: board signatures and inclusion proof", "回执：公告板签名与包含证明";
+        ENTRY = "R2", "The board's entry is this ballot", "公告板上的条目即此选票";
+        HEAD = "R3", "The board's current signed tree head", "公告板当前的签名树头";
+        CONSISTENT = "R4", "The current log extends the receipt's log", "当前日志是回执所见日志的延续";
+    }
+}
+
+/// The steps of a diff of two records (`spec/verification.md` §7.5).
+pub mod diff_steps {
+    use super::Step;
+    steps! {
+        ELECTION = "D1", "Election set-up unchanged", "选举设置未被改动";
+        BALLOTS = "D2", "Cast and audited ballots only appended", "已投与已核验选票只增不改";
+        RESULT = "D3", "Result unchanged", "计票结果未被改动";
+        ENTRIES = "D4", "Board entries only appended", "公告板条目只增不改";
+        HEADS = "D5", "Old tree heads consistent with the new log", "旧树头与新日志一致";
+    }
+}
+
+/// What a report is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportKind {
+    /// A record (V1–V11).
+    #[default]
+    Record,
+    /// A receipt (R1–R4).
+    Receipt,
+    /// Two records, old and new (D1–D5).
+    Diff,
 }
 
 /// Whether a step passed.
@@ -81,6 +131,8 @@ pub struct StepReport {
 /// The whole report.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Report {
+    /// What was checked.
+    pub kind: ReportKind,
     /// The election id, once known.
     pub election_id: Option<String>,
     /// The steps, in order.
@@ -135,14 +187,17 @@ impl Report {
     /// A readable report.
     pub fn render(&self, lang: Lang) -> String {
         let mut out = String::new();
-        let (title, ok, fail, skip) = match lang {
-            Lang::Zh => ("选举记录验证报告", "通过", "失败", "跳过"),
-            Lang::En => (
-                "Election record verification report",
-                "PASSED",
-                "FAILED",
-                "SKIPPED",
-            ),
+        let (ok, fail, skip) = match lang {
+            Lang::Zh => ("通过", "失败", "跳过"),
+            Lang::En => ("PASSED", "FAILED", "SKIPPED"),
+        };
+        let title = match (lang, self.kind) {
+            (Lang::Zh, ReportKind::Record) => "选举记录验证报告",
+            (Lang::Zh, ReportKind::Receipt) => "投票回执验证报告",
+            (Lang::Zh, ReportKind::Diff) => "选举记录前后对比报告",
+            (Lang::En, ReportKind::Record) => "Election record verification report",
+            (Lang::En, ReportKind::Receipt) => "Receipt verification report",
+            (Lang::En, ReportKind::Diff) => "Election record comparison report (old → new)",
         };
         out.push_str(title);
         if let Some(id) = &self.election_id {

@@ -14,6 +14,8 @@ use piaojue_crypto::record::{ElectionData, ElectionRecord, RECORD_VERSION, Tally
 use piaojue_crypto::tally::{EncryptedTally, select_counted};
 use rayon::prelude::*;
 
+use crate::board::verify_board;
+use crate::progress::{NoProgress, Progress};
 use crate::report::{Report, steps};
 
 /// How many ballots one batch verifies (one multiscalar multiplication per batch).
@@ -21,6 +23,11 @@ pub const BATCH_SIZE: usize = 128;
 
 /// Verifies a whole record (every step of `spec/verification.md`).
 pub fn verify_record(record: &ElectionRecord) -> Report {
+    verify_record_with(record, &NoProgress)
+}
+
+/// [`verify_record`], telling `progress` how the long stages (cast ballots, board entries) go.
+pub fn verify_record_with(record: &ElectionRecord, progress: &dyn Progress) -> Report {
     let mut report = Report {
         election_id: Some(record.election.manifest.election_id.clone()),
         ..Report::default()
@@ -28,10 +35,11 @@ pub fn verify_record(record: &ElectionRecord) -> Report {
     let Some(ctx) = verify_election(&record.election, &mut report) else {
         return report;
     };
-    let counted = verify_cast_ballots(
+    let counted = verify_cast_ballots_with(
         &ctx,
         &record.election.credentials,
         &record.ballots,
+        progress,
         &mut report,
     );
     verify_audited(
@@ -41,7 +49,10 @@ pub fn verify_record(record: &ElectionRecord) -> Report {
         &record.ballots,
         &mut report,
     );
-    report.skip(steps::BOARD, "the record has no board log");
+    match &record.board {
+        Some(board) => verify_board(record, board, progress, &mut report),
+        None => report.skip(steps::BOARD, "the record has no board log"),
+    }
     verify_result(
         &record.election,
         &counted,
@@ -158,11 +169,24 @@ pub fn verify_cast_ballots(
     ballots: &[Ballot],
     report: &mut Report,
 ) -> Vec<VerifiedBallot> {
+    verify_cast_ballots_with(ctx, credentials, ballots, &NoProgress, report)
+}
+
+/// [`verify_cast_ballots`] with progress, one chunk at a time.
+pub fn verify_cast_ballots_with(
+    ctx: &ElectionContext,
+    credentials: &CredentialList,
+    ballots: &[Ballot],
+    progress: &dyn Progress,
+    report: &mut Report,
+) -> Vec<VerifiedBallot> {
+    progress.begin("cast ballots", ballots.len() as u64);
     let results: Vec<_> = ballots
         .par_chunks(BATCH_SIZE)
         .enumerate()
         .map(|(chunk, part)| {
             let out = verify_ballots(ctx, credentials, part.to_vec());
+            progress.advance(part.len() as u64);
             let offset = chunk * BATCH_SIZE;
             (
                 out.verified
@@ -176,6 +200,7 @@ pub fn verify_cast_ballots(
             )
         })
         .collect();
+    progress.end();
     // (position, message), sorted by position at the end.
     let mut failures: Vec<(usize, String)> = Vec::new();
     let mut verified = Vec::with_capacity(ballots.len());

@@ -1,0 +1,234 @@
+//! The verifier's command line (`piaojue verify …`, `spec/verification.md` §7): records, a
+//! record downloaded from a (test) server on loopback, receipts, diffs; exit status and output.
+
+mod verifier_support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use piaojue_crypto::board::{BoardKey, Receipt};
+use piaojue_crypto::record::ElectionRecord;
+use piaojue_crypto::samples;
+use piaojue_verifier::receipt::{LogSource, check_receipt};
+use piaojue_verifier::record_io;
+use verifier_support::*;
+
+struct Fixture {
+    record: ElectionRecord,
+    writer: BoardWriter,
+    dir: PathBuf,
+}
+
+/// An election with its board, written as a folder, and the board's writer for receipts.
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let (plain, _) = simulate(samples::up_to_k_of_n("cli", 4, 2, TELLERS), 9, 21);
+        let writer = board_for(&plain, board_key());
+        let mut record = plain;
+        record.board = Some(writer.log());
+        let dir = tmp("record");
+        record_io::write_record_folder(&dir, &record).unwrap();
+        Fixture {
+            record,
+            writer,
+            dir,
+        }
+    })
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("piaojue-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn piaojue(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_piaojue"))
+        .arg("verify")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn json_failed(o: &Output) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "failed")
+        .map(|s| s["step"]["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The receipt of the `k`-th cast ballot, under the head signed right after it.
+fn receipt(k: usize) -> Receipt {
+    let f = fixture();
+    let log = f.record.board.as_ref().unwrap();
+    let index = entry_position(log, "ballot", k) as u64;
+    f.writer.receipt(index, index + 1)
+}
+
+fn write_receipt(name: &str, r: &Receipt) -> PathBuf {
+    let p = tmp("receipts").join(format!("{name}.json"));
+    std::fs::write(&p, serde_json::to_vec_pretty(r).unwrap()).unwrap();
+    p
+}
+
+#[test]
+fn a_record_folder_verifies_in_both_languages_and_as_json() {
+    let dir = &fixture().dir;
+    let o = piaojue(&[s(dir)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("[通过] V7 公告板"));
+    assert!(stdout(&o).contains("结论：全部验证通过。"));
+    assert!(o.stderr.is_empty(), "no progress bar without a terminal");
+    let o = piaojue(&["--lang", "en", "record", s(dir)]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("Verdict: every check passed."));
+    let o = piaojue(&["record", s(dir), "--json"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(json_failed(&o).is_empty());
+}
+
+#[test]
+fn a_tampered_record_exits_with_1_and_names_the_step() {
+    let mut r = fixture().record.clone();
+    r.board.as_mut().unwrap().tree_heads[2].signature.0[9] ^= 1;
+    let file = tmp("tampered").join("record.json");
+    record_io::write_record_file(&file, &r).unwrap();
+    let o = piaojue(&["record", s(&file), "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json_failed(&o), ["V7"]);
+}
+
+#[test]
+fn an_unreadable_record_exits_with_1_and_bad_usage_with_2() {
+    let o = piaojue(&["record", "/nonexistent/record"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("无法验证"));
+    assert_eq!(piaojue(&[]).status.code(), Some(2));
+    assert_eq!(piaojue(&["--lang", "fr", "x"]).status.code(), Some(2));
+    assert_eq!(piaojue(&["receipt", "r.json"]).status.code(), Some(2));
+}
+
+#[test]
+fn a_record_downloaded_from_a_server_verifies_and_is_saved() {
+    let f = fixture();
+    let url = serve(f.record.clone(), f.writer.info.board_key.to_hex());
+    let save = tmp("download").join("saved.json");
+    let o = piaojue(&["url", &url, "cli", "--save", s(&save), "--lang", "en"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(record_io::read_record(&save).unwrap(), f.record);
+    let o = piaojue(&["url", &format!("{url}/"), "cli", "--json"]);
+    assert_eq!(o.status.code(), Some(0));
+    // Unknown election (404) and a malformed id: no report, status 1.
+    assert_eq!(piaojue(&["url", &url, "other"]).status.code(), Some(1));
+    assert_eq!(piaojue(&["url", &url, "../x"]).status.code(), Some(1));
+}
+
+#[test]
+fn a_receipt_checks_against_the_server() {
+    let f = fixture();
+    let url = serve(f.record.clone(), f.writer.info.board_key.to_hex());
+    let r = write_receipt("good", &receipt(3));
+    let o = piaojue(&["receipt", s(&r), "--url", &url, "--lang", "en"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("Receipt verification report"));
+    let key = f.writer.info.board_key.to_hex();
+    let o = piaojue(&["receipt", s(&r), "--url", &url, "--board-key", &key]);
+    assert_eq!(o.status.code(), Some(0));
+    // Another board key: the receipt's signature does not verify.
+    let other = BoardKey::from_seed(&[1; 32]).public().to_hex();
+    let o = piaojue(&[
+        "receipt",
+        s(&r),
+        "--url",
+        &url,
+        "--board-key",
+        &other,
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json_failed(&o), ["R1", "R3"]);
+    // A receipt for an audited ballot is checked the same way.
+    let log = f.record.board.as_ref().unwrap();
+    let a = entry_position(log, "audited", 0) as u64;
+    let head = log
+        .tree_heads
+        .iter()
+        .find(|h| h.head.size > a)
+        .unwrap()
+        .head
+        .size;
+    let r = write_receipt("audited", &f.writer.receipt(a, head));
+    assert_eq!(
+        piaojue(&["receipt", s(&r), "--url", &url]).status.code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn a_receipt_catches_a_board_that_removed_the_ballot() {
+    // After issuing the receipt the board drops the ballot and signs its heads again.
+    let f = fixture();
+    let mut r = f.record.clone();
+    let b = r.board.as_mut().unwrap();
+    let k = entry_position(b, "ballot", 3);
+    b.entries.remove(k);
+    renumber_and_resign(b, &board_key());
+    let url = serve(r, f.writer.info.board_key.to_hex());
+    let p = write_receipt("dropped", &receipt(3));
+    let o = piaojue(&["receipt", s(&p), "--url", &url, "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json_failed(&o), ["R2", "R4"]);
+}
+
+#[test]
+fn a_receipt_checks_offline_against_a_record() {
+    let f = fixture();
+    let rec = receipt(5);
+    let board = f.record.board.as_ref().unwrap();
+    let key = board.info.board_key;
+    let rep = check_receipt(&rec, &key, "test", &LogSource(board));
+    assert!(rep.passed(), "{}", rep.render(piaojue_verifier::Lang::En));
+    assert_eq!(rep.steps.len(), 4);
+    // A changed tracking code: the board's signature fails, and the entry is another ballot.
+    let mut bad = rec.clone();
+    bad.tracking_code.0[0] ^= 1;
+    let rep = check_receipt(&bad, &key, "test", &LogSource(board));
+    assert_eq!(rep.failed_steps(), ["R1", "R2"]);
+    // The same from the command line.
+    let p = write_receipt("offline", &rec);
+    let o = piaojue(&["receipt", s(&p), "--record", s(&f.dir)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+#[test]
+fn diff_exit_status() {
+    let f = fixture();
+    let o = piaojue(&["diff", s(&f.dir), s(&f.dir), "--lang", "en"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let mut shorter = f.record.clone();
+    shorter.ballots.pop();
+    let file = tmp("diff").join("shorter.json");
+    record_io::write_record_file(&file, &shorter).unwrap();
+    let o = piaojue(&["diff", s(&f.dir), s(&file), "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json_failed(&o), ["D2"]);
+}

@@ -1,0 +1,20 @@
+//! `piaojue-verify`: the independent verifier's command (`spec/verification.md` §7).
+#![forbid(unsafe_code)]
+
+use clap::Parser;
+use piaojue_verifier::cli::{VerifyArgs, run};
+
+#[derive(Parser)]
+#[command(
+    name = "piaojue-verify",
+    version,
+    about = "票决 Piaojue — independent verifier of election records, receipts and board logs"
+)]
+struct Cli {
+    #[command(flatten)]
+    args: VerifyArgs,
+}
+
+fn main() {
+    std::process::exit(run(Cli::parse().args));
+}

@@ -1,0 +1,334 @@
+//! Step V7 of `spec/verification.md`: the bulletin board's log and signed tree heads, and the
+//! record's agreement with the log.
+
+use piaojue_crypto::board::merkle::{Hash, MerkleTree, leaf_hash};
+use piaojue_crypto::board::{SignedTreeHead, log_id};
+use piaojue_crypto::record::{
+    BoardDerivation, BoardInfo, BoardLog, ElectionData, ElectionRecord, TallyResult, derive_record,
+    parse_entry,
+};
+use rayon::prelude::*;
+
+use crate::progress::Progress;
+use crate::report::{Report, steps};
+
+/// V7: the board part of a record (V7.1–V7.6). Records the step in the report.
+pub fn verify_board(
+    record: &ElectionRecord,
+    board: &BoardLog,
+    progress: &dyn Progress,
+    report: &mut Report,
+) {
+    let info = &board.info;
+    let mut failures = Vec::new();
+
+    // V7.1 Identity.
+    let manifest_id = &record.election.manifest.election_id;
+    if &info.election_id != manifest_id {
+        failures.push(format!(
+            "the board's log is for election {:?}, the manifest for {:?}",
+            info.election_id, manifest_id
+        ));
+    }
+    if info.log_id != log_id(&info.election_id) {
+        failures.push(format!(
+            "the board's log id {} is not the log id of election {:?}",
+            info.log_id, info.election_id
+        ));
+    }
+
+    // V7.2 Every entry parses and is at its index.
+    progress.begin("board entries", board.entries.len() as u64);
+    let parsed: Vec<_> = board
+        .entries
+        .par_iter()
+        .enumerate()
+        .map(|(i, bytes)| {
+            let e = parse_entry(i as u64, bytes);
+            progress.advance(1);
+            e
+        })
+        .collect();
+    progress.end();
+    let mut entries = Vec::with_capacity(parsed.len());
+    for p in parsed {
+        match p {
+            Ok(e) => entries.push(e),
+            Err(err) => failures.push(err.to_string()),
+        }
+    }
+
+    // V7.3 Lifecycle, V7.4 the record is the log's.
+    let mut on_log = String::new();
+    if entries.len() == board.entries.len() {
+        match derive_record(info, entries) {
+            Ok(derived) => {
+                on_log = format!(
+                    ", {} cast and {} audited ballots on the log",
+                    derived.ballot_entries.len(),
+                    derived.audited_entries.len()
+                );
+                failures.extend(compare_with_log(record, &derived));
+            }
+            Err(err) => failures.push(err.to_string()),
+        }
+    }
+
+    // V7.5 Tree heads, V7.6 the last covers the log.
+    failures.extend(check_tree_heads(info, &board.entries, &board.tree_heads));
+
+    report.push(
+        steps::BOARD,
+        format!(
+            "{} entries, {} signed tree heads{on_log}",
+            board.entries.len(),
+            board.tree_heads.len()
+        ),
+        failures,
+    );
+}
+
+/// The Merkle tree of a log's entries (leaf hashes computed in parallel).
+pub fn merkle_tree(entries: &[String]) -> MerkleTree {
+    let leaves: Vec<Hash> = entries
+        .par_iter()
+        .map(|e| leaf_hash(e.as_bytes()))
+        .collect();
+    MerkleTree::from_leaves(leaves)
+}
+
+/// V7.5–V7.6: every signed tree head of the log, in order.
+pub fn check_tree_heads(
+    info: &BoardInfo,
+    entries: &[String],
+    heads: &[SignedTreeHead],
+) -> Vec<String> {
+    let tree = merkle_tree(entries);
+    let n = entries.len() as u64;
+    let mut failures: Vec<String> = heads
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(k, h)| check_head(info, &tree, k, h))
+        .collect();
+    for (k, w) in heads.windows(2).enumerate() {
+        let (p, h) = (&w[0].head, &w[1].head);
+        if h.size <= p.size {
+            failures.push(format!(
+                "tree head #{}: size {} does not grow past the previous head's {}",
+                k + 1,
+                h.size,
+                p.size
+            ));
+        }
+        if h.timestamp_ms < p.timestamp_ms {
+            failures.push(format!(
+                "tree head #{}: its time {} is before the previous head's {}",
+                k + 1,
+                h.timestamp_ms,
+                p.timestamp_ms
+            ));
+        }
+    }
+    match heads.last() {
+        None => failures.push("the board has no signed tree head".into()),
+        Some(last) if last.head.size != n => failures.push(format!(
+            "the last tree head covers {} entries, the log has {n}",
+            last.head.size
+        )),
+        Some(_) => {}
+    }
+    failures
+}
+
+/// One tree head against the log: signature, log id, size, root. Also used by the diff.
+pub fn check_head(
+    info: &BoardInfo,
+    tree: &MerkleTree,
+    k: usize,
+    h: &SignedTreeHead,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let size = h.head.size;
+    if !h.verify(&info.board_key) {
+        out.push(format!(
+            "tree head #{k} (size {size}): the board's signature does not verify"
+        ));
+    }
+    if h.head.log_id != info.log_id {
+        out.push(format!("tree head #{k} (size {size}) is for another log"));
+    }
+    match tree.root_at(size) {
+        None => out.push(format!(
+            "tree head #{k} covers {size} entries, the log has {}",
+            tree.len()
+        )),
+        Some(root) if root != h.head.root.0 => out.push(format!(
+            "tree head #{k} (size {size}): its root is not the Merkle root of the first {size} entries"
+        )),
+        Some(_) => {}
+    }
+    out
+}
+
+/// Whether two lists hold the same items, in any order of `key`.
+pub fn same_by<T: PartialEq + Clone>(a: &[T], b: &[T], key: impl Fn(&T) -> u32) -> bool {
+    let sorted = |v: &[T]| {
+        let mut v = v.to_vec();
+        v.sort_by_key(|x| key(x));
+        v
+    };
+    a.len() == b.len() && sorted(a) == sorted(b)
+}
+
+/// The differences between two records' set-ups, `a` and `b` naming them in the messages
+/// (e.g. "record" and "log"). Also used by the diff (D1).
+pub fn compare_election(
+    r: &ElectionData,
+    b: &ElectionData,
+    (a_name, b_name): (&str, &str),
+    out: &mut Vec<String>,
+) {
+    if r.version != b.version {
+        out.push(format!(
+            "the {a_name}'s record version is {}, the {b_name}'s {}",
+            r.version, b.version
+        ));
+    }
+    if r.manifest != b.manifest {
+        out.push(format!("the {a_name}'s manifest is not the {b_name}'s"));
+    }
+    let (rc, bc) = (&r.ceremony, &b.ceremony);
+    let rounds = [
+        (
+            "announcements",
+            same_by(&rc.announcements, &bc.announcements, |m| m.index),
+        ),
+        (
+            "commitments",
+            same_by(&rc.commitments, &bc.commitments, |m| m.index),
+        ),
+        ("reveals", same_by(&rc.reveals, &bc.reveals, |m| m.index)),
+        ("share checks", same_by(&rc.checks, &bc.checks, |m| m.index)),
+    ];
+    for (name, same) in rounds {
+        if !same {
+            out.push(format!(
+                "the {a_name}'s key-ceremony {name} are not the {b_name}'s"
+            ));
+        }
+    }
+    if r.ceremony_output != b.ceremony_output {
+        out.push(format!(
+            "the {a_name}'s ceremony output (joint key, verification keys) is not the {b_name}'s"
+        ));
+    }
+    if r.credentials != b.credentials {
+        let missing = b
+            .credentials
+            .iter()
+            .filter(|k| !r.credentials.contains(k))
+            .count();
+        let extra = r
+            .credentials
+            .iter()
+            .filter(|k| !b.credentials.contains(k))
+            .count();
+        out.push(format!(
+            "the {a_name}'s credential list ({} keys) is not the {b_name}'s ({} keys): {extra} only in the {a_name}, {missing} only in the {b_name}",
+            r.credentials.len(),
+            b.credentials.len()
+        ));
+    }
+    if r.fingerprint != b.fingerprint {
+        out.push(format!(
+            "the {a_name}'s fingerprint {} is not the {b_name}'s {}",
+            r.fingerprint, b.fingerprint
+        ));
+    }
+}
+
+fn compare_list<T: PartialEq>(
+    what: &str,
+    record: &[T],
+    log: &[T],
+    positions: &[u64],
+    out: &mut Vec<String>,
+) {
+    for (i, (r, l)) in record.iter().zip(log).enumerate() {
+        if r != l {
+            out.push(format!(
+                "{what} #{i} is not the log's (entry {})",
+                positions[i]
+            ));
+        }
+    }
+    if record.len() != log.len() {
+        out.push(format!(
+            "the record has {} {what}s, the log {}",
+            record.len(),
+            log.len()
+        ));
+    }
+}
+
+fn compare_result(r: Option<&TallyResult>, b: Option<&TallyResult>, out: &mut Vec<String>) {
+    let (r, b) = match (r, b) {
+        (None, None) => return,
+        (Some(_), None) => {
+            out.push("the record has a result, the log has no result entry".into());
+            return;
+        }
+        (None, Some(_)) => {
+            out.push("the log has a result, the record has none".into());
+            return;
+        }
+        (Some(r), Some(b)) => (r, b),
+    };
+    if r.counted != b.counted {
+        out.push(format!(
+            "the record counts {} ballots, the log's ballots are from {} credentials",
+            r.counted, b.counted
+        ));
+    }
+    if r.tally != b.tally {
+        out.push("the record's encrypted tally is not the log's tally entry".into());
+    }
+    if !same_by(&r.shares, &b.shares, |s| s.teller) {
+        out.push(
+            "the record's decryption shares are not the log's decryption_share entries".into(),
+        );
+    }
+    if r.counts != b.counts {
+        out.push("the record's counts are not the log's result entry's".into());
+    }
+    if r.outcome != b.outcome {
+        out.push("the record's outcome is not the log's result entry's".into());
+    }
+}
+
+/// V7.4: the record's parts against those derived from the log; every difference named.
+pub fn compare_with_log(record: &ElectionRecord, d: &BoardDerivation) -> Vec<String> {
+    let mut out = Vec::new();
+    compare_election(
+        &record.election,
+        &d.record.election,
+        ("record", "log"),
+        &mut out,
+    );
+    compare_list(
+        "cast ballot",
+        &record.ballots,
+        &d.record.ballots,
+        &d.ballot_entries,
+        &mut out,
+    );
+    compare_list(
+        "audited ballot",
+        &record.audited,
+        &d.record.audited,
+        &d.audited_entries,
+        &mut out,
+    );
+    compare_result(record.result.as_ref(), d.record.result.as_ref(), &mut out);
+    out
+}

@@ -1,0 +1,395 @@
+//! The command line of the verifier (`spec/verification.md` §7): `piaojue-verify …` and the
+//! same arguments under `piaojue verify …`.
+//!
+//! ```text
+//! piaojue-verify [--lang zh|en] [--json] [--quiet] record <folder-or-file>
+//! piaojue-verify … url <server-url> <election-id> [--save <file>]
+//! piaojue-verify … receipt <receipt.json> (--url <server-url> | --record <record>) [--board-key <hex>]
+//! piaojue-verify … diff <old-record> <new-record>
+//! piaojue-verify … <folder-or-file>                 (the same as `record`)
+//! ```
+//!
+//! Exit status: 0 when every check passed, 1 when one failed or the input could not be read or
+//! downloaded, 2 for a command-line error.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::{Context, bail, ensure};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use piaojue_crypto::board::{Receipt, SignedTreeHead};
+use piaojue_crypto::credential::CredentialKey;
+use piaojue_crypto::encoding::decode_hex_array;
+use piaojue_crypto::record::ElectionRecord;
+use serde::Deserialize;
+
+use crate::diff::diff_records;
+use crate::progress::Progress;
+use crate::receipt::{BoardSource, ConsistencyProof, LogSource, check_receipt};
+use crate::report::{Lang, Report};
+use crate::{record_io, verify_record_with};
+
+/// Stages with at least this many items get a progress bar.
+pub const PROGRESS_MIN_ITEMS: u64 = 3_000;
+
+/// Arguments of `piaojue-verify` and `piaojue verify`.
+///
+/// A first word that names a subcommand is the subcommand; any other is a record's path
+/// (write `./record` for a folder called `record`).
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// What to check.
+    #[command(subcommand)]
+    pub command: Option<VerifyCommand>,
+    /// A record to verify (folder or single file): the same as `record <RECORD>`.
+    #[arg(value_name = "RECORD")]
+    pub record: Option<PathBuf>,
+    /// How to show the result.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Output options, accepted before or after the subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Language of the readable report: zh (中文, the default) or en.
+    #[arg(long, global = true, default_value = "zh", value_parser = parse_lang)]
+    pub lang: Lang,
+    /// Print the report as JSON instead.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// No progress bar.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+/// The checks.
+#[derive(Debug, Subcommand)]
+pub enum VerifyCommand {
+    /// Verifies an election record: a folder or a single JSON file (steps V1–V11).
+    Record {
+        /// The record.
+        path: PathBuf,
+    },
+    /// Downloads an election's record from a server, then verifies it offline.
+    Url {
+        /// The server, e.g. https://piaojue.example.gov.cn
+        server: String,
+        /// The election id.
+        election_id: String,
+        /// Also save the downloaded record (single-file form) here.
+        #[arg(long, value_name = "FILE")]
+        save: Option<PathBuf>,
+    },
+    /// Checks a receipt: is my ballot on the board, and does the board now extend the log my
+    /// receipt was signed for? (steps R1–R4)
+    Receipt {
+        /// The receipt (JSON).
+        receipt: PathBuf,
+        /// The board's server.
+        #[arg(long, required_unless_present = "record", conflicts_with = "record")]
+        url: Option<String>,
+        /// Check against a downloaded record's board log instead of a server.
+        #[arg(long, value_name = "RECORD")]
+        record: Option<PathBuf>,
+        /// The board's public key (64 hex digits), as published by the election's organisers.
+        /// Without it the key is taken from the server (or the record), which proves less.
+        #[arg(long, value_name = "HEX")]
+        board_key: Option<String>,
+    },
+    /// Compares an older and a newer copy of a record: nothing removed or changed, only
+    /// appended (steps D1–D5).
+    Diff {
+        /// The older record.
+        old: PathBuf,
+        /// The newer record.
+        new: PathBuf,
+    },
+}
+
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    match s {
+        "zh" | "zh-CN" | "zh-Hans" => Ok(Lang::Zh),
+        "en" => Ok(Lang::En),
+        other => Err(format!("unknown language {other:?}: use zh or en")),
+    }
+}
+
+/// Runs the command and returns the exit status (0 passed, 1 failed or unreadable, 2 usage).
+pub fn run(args: VerifyArgs) -> i32 {
+    let out = args.output.clone();
+    let command = match (args.command, args.record) {
+        (Some(c), _) => c,
+        (None, Some(path)) => VerifyCommand::Record { path },
+        (None, None) => {
+            eprintln!(
+                "error: say what to verify: a record path, or one of record, url, receipt, diff (see --help)"
+            );
+            return 2;
+        }
+    };
+    match execute(command, &out) {
+        Ok(report) => {
+            if out.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).expect("reports serialize")
+                );
+            } else {
+                print!("{}", report.render(out.lang));
+            }
+            if report.passed() { 0 } else { 1 }
+        }
+        Err(e) => {
+            let msg = match out.lang {
+                Lang::Zh => "无法验证",
+                Lang::En => "cannot verify",
+            };
+            eprintln!("{msg}: {e:#}");
+            1
+        }
+    }
+}
+
+fn execute(command: VerifyCommand, out: &OutputArgs) -> anyhow::Result<Report> {
+    let progress = Bar::new(out.quiet);
+    match command {
+        VerifyCommand::Record { path } => {
+            let record = read(&path)?;
+            Ok(verify_record_with(&record, &progress))
+        }
+        VerifyCommand::Url {
+            server,
+            election_id,
+            save,
+        } => {
+            let http = Http::new(&server)?;
+            let record = http.record(&election_id, save.as_deref())?;
+            ensure!(
+                record.election.manifest.election_id == election_id,
+                "the server sent the record of election {:?}, not {election_id:?}",
+                record.election.manifest.election_id
+            );
+            Ok(verify_record_with(&record, &progress))
+        }
+        VerifyCommand::Receipt {
+            receipt,
+            url,
+            record,
+            board_key,
+        } => {
+            let text = std::fs::read_to_string(&receipt)
+                .with_context(|| format!("{}", receipt.display()))?;
+            let receipt: Receipt = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a receipt", receipt.display()))?;
+            let given = board_key
+                .map(|k| {
+                    let bytes = decode_hex_array::<32>(k.trim()).context("--board-key")?;
+                    CredentialKey::decode(&bytes).context("--board-key")
+                })
+                .transpose()?;
+            match (url, record) {
+                (Some(url), _) => {
+                    let http = Http::new(&url)?;
+                    let (key, origin) = match given {
+                        Some(k) => (k, "given with --board-key"),
+                        None => (
+                            http.board_key()?,
+                            "from the server: pin it with --board-key",
+                        ),
+                    };
+                    Ok(check_receipt(&receipt, &key, origin, &http))
+                }
+                (None, Some(path)) => {
+                    let record = read(&path)?;
+                    let board = record
+                        .board
+                        .as_ref()
+                        .with_context(|| format!("{} has no board log", path.display()))?;
+                    let (key, origin) = match given {
+                        Some(k) => (k, "given with --board-key"),
+                        None => (board.info.board_key, "from the record's board.json"),
+                    };
+                    Ok(check_receipt(&receipt, &key, origin, &LogSource(board)))
+                }
+                (None, None) => bail!("give --url or --record"),
+            }
+        }
+        VerifyCommand::Diff { old, new } => Ok(diff_records(&read(&old)?, &read(&new)?)),
+    }
+}
+
+fn read(path: &Path) -> anyhow::Result<ElectionRecord> {
+    record_io::read_record(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// A progress bar on stderr, only when stderr is a terminal and not `--quiet`.
+struct Bar {
+    enabled: bool,
+    bar: Mutex<Option<ProgressBar>>,
+}
+
+impl Bar {
+    fn new(quiet: bool) -> Self {
+        Bar {
+            enabled: !quiet && std::io::stderr().is_terminal(),
+            bar: Mutex::new(None),
+        }
+    }
+    fn current(&self) -> Option<ProgressBar> {
+        self.bar.lock().ok()?.clone()
+    }
+}
+
+impl Progress for Bar {
+    fn begin(&self, what: &'static str, total: u64) {
+        if !self.enabled || total < PROGRESS_MIN_ITEMS {
+            return;
+        }
+        let bar = ProgressBar::new(total).with_message(what);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{msg:>14} [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)",
+            )
+            .expect("a valid template")
+            .progress_chars("=> "),
+        );
+        if let Ok(mut b) = self.bar.lock() {
+            *b = Some(bar);
+        }
+    }
+    fn advance(&self, n: u64) {
+        if let Some(b) = self.current() {
+            b.inc(n);
+        }
+    }
+    fn end(&self) {
+        if let Ok(mut b) = self.bar.lock()
+            && let Some(b) = b.take()
+        {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// The election ids the protocol allows (`spec/protocol.md` §6.1), so that an id is safe in
+/// a URL path.
+fn check_election_id(id: &str) -> anyhow::Result<()> {
+    ensure!(
+        !id.is_empty()
+            && id.len() <= 64
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'),
+        "{id:?} is not an election id (1–64 of a-z, 0-9, '-', '_')"
+    );
+    Ok(())
+}
+
+/// The board server's public API, as the verifier uses it (`spec/record.md` §9.6).
+pub struct Http {
+    agent: ureq::Agent,
+    base: String,
+}
+
+#[derive(Deserialize)]
+struct BoardKeyAnswer {
+    board_key: CredentialKey,
+}
+
+/// Largest download accepted: 8 GiB.
+const MAX_DOWNLOAD: u64 = 8 << 30;
+
+impl Http {
+    /// A client for the server at `base` (`http://…` or `https://…`).
+    pub fn new(base: &str) -> anyhow::Result<Self> {
+        let base = base.trim().trim_end_matches('/').to_string();
+        ensure!(
+            base.starts_with("http://") || base.starts_with("https://"),
+            "{base:?} is not an http:// or https:// URL"
+        );
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_connect(Some(Duration::from_secs(30)))
+            .timeout_per_read(Some(Duration::from_secs(120)))
+            .user_agent(concat!("piaojue-verify/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        Ok(Http { agent, base })
+    }
+
+    fn get(&self, path: &str) -> anyhow::Result<ureq::http::Response<ureq::Body>> {
+        let url = format!("{}{path}", self.base);
+        self.agent
+            .get(&url)
+            .call()
+            .with_context(|| format!("GET {url}"))
+    }
+
+    fn bytes(&self, path: &str) -> anyhow::Result<Vec<u8>> {
+        let mut r = self.get(path)?;
+        r.body_mut()
+            .with_config()
+            .limit(MAX_DOWNLOAD)
+            .read_to_vec()
+            .with_context(|| format!("reading {}{path}", self.base))
+    }
+
+    fn json<T: serde::de::DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+        let bytes = self.bytes(path)?;
+        serde_json::from_slice(&bytes)
+            .with_context(|| format!("{}{path} did not answer what the API says", self.base))
+    }
+
+    /// `GET /api/board-key`.
+    pub fn board_key(&self) -> anyhow::Result<CredentialKey> {
+        Ok(self.json::<BoardKeyAnswer>("/api/board-key")?.board_key)
+    }
+
+    /// `GET /api/elections/{id}/record`, saved to `save` if given.
+    pub fn record(&self, id: &str, save: Option<&Path>) -> anyhow::Result<ElectionRecord> {
+        check_election_id(id)?;
+        let path = format!("/api/elections/{id}/record");
+        match save {
+            Some(file) => {
+                let mut r = self.get(&path)?;
+                let mut w = std::fs::File::create(file)
+                    .with_context(|| format!("creating {}", file.display()))?;
+                std::io::copy(&mut r.body_mut().as_reader(), &mut w)
+                    .with_context(|| format!("downloading into {}", file.display()))?;
+                read(file)
+            }
+            None => serde_json::from_slice(&self.bytes(&path)?)
+                .with_context(|| format!("the record at {}{path} does not decode", self.base)),
+        }
+    }
+}
+
+impl BoardSource for Http {
+    fn entry(&self, election_id: &str, index: u64) -> Result<Vec<u8>, String> {
+        check_election_id(election_id).map_err(|e| e.to_string())?;
+        self.bytes(&format!(
+            "/api/elections/{election_id}/board/entries/{index}"
+        ))
+        .map_err(|e| format!("{e:#}"))
+    }
+    fn head(&self, election_id: &str) -> Result<SignedTreeHead, String> {
+        check_election_id(election_id).map_err(|e| e.to_string())?;
+        self.json(&format!("/api/elections/{election_id}/board/head"))
+            .map_err(|e| format!("{e:#}"))
+    }
+    fn consistency(
+        &self,
+        election_id: &str,
+        old: u64,
+        new: u64,
+    ) -> Result<ConsistencyProof, String> {
+        check_election_id(election_id).map_err(|e| e.to_string())?;
+        self.json(&format!(
+            "/api/elections/{election_id}/board/consistency?old={old}&new={new}"
+        ))
+        .map_err(|e| format!("{e:#}"))
+    }
+}

@@ -1,0 +1,261 @@
+//! Checking a deputy's receipt against the board (`spec/verification.md` §7.4, steps R1–R4):
+//! is my ballot on the board, and does the board I see now extend the log my receipt was
+//! signed for?
+
+use piaojue_crypto::board::merkle::leaf_hash;
+use piaojue_crypto::board::{Entry, Event, Receipt, SignedTreeHead, log_id, verify_consistency};
+use piaojue_crypto::credential::CredentialKey;
+use piaojue_crypto::encoding::Digest32;
+use piaojue_crypto::record::BoardLog;
+use serde::{Deserialize, Serialize};
+
+use crate::board::merkle_tree;
+use crate::report::{Report, ReportKind, receipt_steps};
+
+/// A consistency proof as the board serves it:
+/// `GET /api/elections/{id}/board/consistency?old=m&new=n`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsistencyProof {
+    /// The older size.
+    pub old: u64,
+    /// The newer size.
+    pub new: u64,
+    /// The proof's hashes (RFC 9162 §2.1.4.1).
+    pub proof: Vec<Digest32>,
+}
+
+/// Where a receipt is checked: the board's server, or a record's board log.
+pub trait BoardSource {
+    /// The exact bytes of entry `index` of the election's log.
+    fn entry(&self, election_id: &str, index: u64) -> Result<Vec<u8>, String>;
+    /// The board's latest signed tree head.
+    fn head(&self, election_id: &str) -> Result<SignedTreeHead, String>;
+    /// A consistency proof between two sizes of the log.
+    fn consistency(
+        &self,
+        election_id: &str,
+        old: u64,
+        new: u64,
+    ) -> Result<ConsistencyProof, String>;
+}
+
+/// A record's board log as a [`BoardSource`] (offline): its entries, its last tree head, and
+/// consistency proofs computed from its entries.
+pub struct LogSource<'a>(pub &'a BoardLog);
+
+impl LogSource<'_> {
+    fn check_id(&self, election_id: &str) -> Result<(), String> {
+        if self.0.info.election_id == election_id {
+            Ok(())
+        } else {
+            Err(format!(
+                "the record's board is for election {:?}, not {election_id:?}",
+                self.0.info.election_id
+            ))
+        }
+    }
+}
+
+impl BoardSource for LogSource<'_> {
+    fn entry(&self, election_id: &str, index: u64) -> Result<Vec<u8>, String> {
+        self.check_id(election_id)?;
+        self.0
+            .entries
+            .get(index as usize)
+            .map(|e| e.as_bytes().to_vec())
+            .ok_or_else(|| format!("the log has no entry {index}"))
+    }
+
+    fn head(&self, election_id: &str) -> Result<SignedTreeHead, String> {
+        self.check_id(election_id)?;
+        self.0
+            .tree_heads
+            .last()
+            .copied()
+            .ok_or_else(|| "the record's board has no tree head".into())
+    }
+
+    fn consistency(
+        &self,
+        election_id: &str,
+        old: u64,
+        new: u64,
+    ) -> Result<ConsistencyProof, String> {
+        self.check_id(election_id)?;
+        let proof = merkle_tree(&self.0.entries)
+            .consistency_proof(old, new)
+            .ok_or_else(|| format!("no consistency proof from size {old} to {new}"))?;
+        Ok(ConsistencyProof {
+            old,
+            new,
+            proof: proof
+                .into_iter()
+                .map(piaojue_crypto::encoding::Bytes)
+                .collect(),
+        })
+    }
+}
+
+/// Checks a receipt (R1–R4). `key_origin` says where the board key came from, for the report.
+pub fn check_receipt(
+    receipt: &Receipt,
+    board_key: &CredentialKey,
+    key_origin: &str,
+    source: &dyn BoardSource,
+) -> Report {
+    let mut report = Report {
+        kind: ReportKind::Receipt,
+        election_id: Some(receipt.election_id.clone()),
+        ..Report::default()
+    };
+    let id = receipt.election_id.as_str();
+    let signed = &receipt.tree_head.head;
+
+    // R1
+    let failures = match receipt.verify(board_key) {
+        Ok(()) => Vec::new(),
+        Err(e) => vec![e.to_string()],
+    };
+    report.push(
+        receipt_steps::SIGNED,
+        format!(
+            "entry {}, tracking code {}, in the log of {} entries; board key {} ({key_origin})",
+            receipt.index,
+            receipt.tracking_code,
+            signed.size,
+            board_key.to_hex()
+        ),
+        failures,
+    );
+
+    // R2
+    let failures = match source.entry(id, receipt.index) {
+        Err(e) => vec![format!("entry {}: {e}", receipt.index)],
+        Ok(bytes) => check_entry(receipt, &bytes),
+    };
+    report.push(
+        receipt_steps::ENTRY,
+        format!("entry {}", receipt.index),
+        failures,
+    );
+
+    // R3
+    let head = match source.head(id) {
+        Err(e) => {
+            report.push(
+                receipt_steps::HEAD,
+                "the board's head could not be had",
+                vec![e],
+            );
+            report.skip(receipt_steps::CONSISTENT, "no current tree head");
+            return report;
+        }
+        Ok(h) => h,
+    };
+    let now = head.head;
+    let mut failures = Vec::new();
+    if !head.verify(board_key) {
+        failures.push("the board's signature on its current tree head does not verify".into());
+    }
+    if now.log_id != log_id(id) {
+        failures.push("the current tree head is for another log".into());
+    }
+    if now.size < signed.size {
+        failures.push(format!(
+            "the board's log has {} entries now, fewer than the {} of the receipt",
+            now.size, signed.size
+        ));
+    }
+    if now.timestamp_ms < signed.timestamp_ms {
+        failures.push(format!(
+            "the current tree head's time {} is before the receipt's {}",
+            now.timestamp_ms, signed.timestamp_ms
+        ));
+    }
+    let head_ok = failures.is_empty();
+    report.push(
+        receipt_steps::HEAD,
+        format!("{} entries at {} ms", now.size, now.timestamp_ms),
+        failures,
+    );
+    if !head_ok {
+        report.skip(
+            receipt_steps::CONSISTENT,
+            "the current tree head did not verify",
+        );
+        return report;
+    }
+
+    // R4
+    let failures = if now.size == signed.size {
+        if now.root == signed.root {
+            Vec::new()
+        } else {
+            vec![
+                "the current tree head has the receipt's size but another root: the board forked"
+                    .into(),
+            ]
+        }
+    } else {
+        match source.consistency(id, signed.size, now.size) {
+            Err(e) => vec![format!("no consistency proof: {e}")],
+            Ok(p) if p.old != signed.size || p.new != now.size => vec![format!(
+                "the board answered with a proof from {} to {}, not from {} to {}",
+                p.old, p.new, signed.size, now.size
+            )],
+            Ok(p) => {
+                let path: Vec<[u8; 32]> = p.proof.iter().map(|h| h.0).collect();
+                if verify_consistency(signed.size, now.size, &signed.root.0, &now.root.0, &path) {
+                    Vec::new()
+                } else {
+                    vec![format!(
+                        "the consistency proof from {} to {} entries does not verify: the board rewrote its history",
+                        signed.size, now.size
+                    )]
+                }
+            }
+        }
+    };
+    report.push(
+        receipt_steps::CONSISTENT,
+        format!("from {} to {} entries", signed.size, now.size),
+        failures,
+    );
+    report
+}
+
+/// R2: the entry's bytes are the receipt's leaf, and the entry is this ballot.
+fn check_entry(receipt: &Receipt, bytes: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    if leaf_hash(bytes) != receipt.leaf_hash.0 {
+        out.push("the entry's leaf hash is not the receipt's".into());
+    }
+    match Entry::from_bytes(bytes) {
+        Err(e) => out.push(format!("the entry does not parse: {e}")),
+        Ok(entry) => {
+            if entry.index != receipt.index {
+                out.push(format!(
+                    "the entry says it is entry {}, the receipt {}",
+                    entry.index, receipt.index
+                ));
+            }
+            let code = match &entry.event {
+                Event::Ballot(b) => Some(b.tracking_code()),
+                Event::Audited(a) => Some(a.ballot.tracking_code()),
+                other => {
+                    out.push(format!("the entry is a {}, not a ballot", other.kind()));
+                    None
+                }
+            };
+            if let Some(code) = code
+                && code != receipt.tracking_code
+            {
+                out.push(format!(
+                    "the entry's ballot has tracking code {code}, the receipt {}",
+                    receipt.tracking_code
+                ));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,52 @@
+//! The `piaojue-verify` binary on the spec's example record (`spec/verification.md` §7).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn vector() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../spec/vectors/election-record.json")
+}
+
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_piaojue-verify"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn verifies_the_example_record_in_every_spelling() {
+    let v = vector();
+    let v = v.to_str().unwrap();
+    for args in [
+        vec![v],
+        vec!["record", v],
+        vec!["--lang", "en", "record", v],
+        vec!["record", v, "--quiet", "--lang", "en"],
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        let out = String::from_utf8(o.stdout).unwrap();
+        assert!(
+            out.ends_with("结论：全部验证通过。\n")
+                || out.ends_with("Verdict: every check passed.\n"),
+            "{out}"
+        );
+    }
+    let o = run(&["--json", v]);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["kind"], "record");
+    assert_eq!(report["election_id"], "vector-election");
+    assert_eq!(report["steps"].as_array().unwrap().len(), 11);
+    let o = run(&["diff", v, v, "--json"]);
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn exit_status_for_errors() {
+    assert_eq!(run(&["record", "/nonexistent"]).status.code(), Some(1));
+    assert_eq!(run(&[]).status.code(), Some(2));
+    assert_eq!(run(&["url"]).status.code(), Some(2));
+    assert_eq!(run(&["url", "ftp://x", "e"]).status.code(), Some(1));
+    assert!(run(&["--help"]).status.success());
+}
