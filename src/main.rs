@@ -26,6 +26,12 @@ struct Cli {
 enum Command {
     /// Runs the ballot server and its bulletin board.
     Serve(piaojue::cli::serve::ServeArgs),
+    /// Casts (or audits) a ballot, encrypted on this machine.
+    Vote(piaojue::cli::vote::VoteArgs),
+    /// Staff actions: status, open, close, publish.
+    Admin(piaojue::cli::admin::AdminArgs),
+    /// Teller actions: the decryption share.
+    Teller(piaojue::cli::teller::TellerArgs),
     /// Runs a whole election in this process (key ceremony, voting, tally, decryption),
     /// prints the result, writes the record and verifies it.
     Demo {
@@ -73,6 +79,9 @@ fn lang(s: &str) -> anyhow::Result<Lang> {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve(args) => piaojue::cli::serve::run(args)?,
+        Command::Vote(args) => piaojue::cli::vote::run(args)?,
+        Command::Admin(args) => piaojue::cli::admin::run(args)?,
+        Command::Teller(args) => piaojue::cli::teller::run(args)?,
         Command::Demo {
             deputies,
             candidates,

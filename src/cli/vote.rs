@@ -1,0 +1,135 @@
+//! `piaojue vote`: a deputy's ballot from the command line (hall terminals, tests). The ballot
+//! is built and encrypted here; the server receives only ciphertexts and proofs.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use piaojue_crypto::ballot::{AuditedBallot, Ballot, Selection};
+use piaojue_crypto::board::Receipt;
+use piaojue_crypto::credential::Credential;
+
+use super::client::{Client, election_context};
+
+/// Options of `piaojue vote`.
+#[derive(clap::Args, Debug)]
+pub struct VoteArgs {
+    /// The server, e.g. http://127.0.0.1:8080.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// The election id.
+    #[arg(long)]
+    pub election: String,
+    /// File holding the credential (64 hex digits, as on the credential sheet).
+    #[arg(long, conflicts_with = "credential")]
+    pub credential_file: Option<PathBuf>,
+    /// The credential itself (64 hex digits). Prefer --credential-file: arguments are visible
+    /// to other users of the machine.
+    #[arg(long)]
+    pub credential: Option<String>,
+    /// The choices, one list per contest separated by ';', option numbers from 1 separated by
+    /// ',' (e.g. "1,3,5" or "1;2;1" for three yes/no/abstain contests). Empty chooses nothing.
+    #[arg(long, allow_hyphen_values = true)]
+    pub choose: String,
+    /// Audit instead of casting: the ballot is opened, posted as spoiled and never counted.
+    #[arg(long)]
+    pub audit: bool,
+    /// Where to save the receipt.
+    #[arg(long, default_value = "receipt.json")]
+    pub receipt: PathBuf,
+}
+
+/// Parses "1,3;2" into 0-based option indices per contest.
+pub fn parse_choices(text: &str) -> anyhow::Result<Vec<Vec<usize>>> {
+    text.split(';')
+        .map(|contest| {
+            contest
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    let n: usize = s
+                        .parse()
+                        .with_context(|| format!("{s:?} is not an option number"))?;
+                    anyhow::ensure!(n >= 1, "option numbers start at 1");
+                    Ok(n - 1)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Builds, signs and sends the ballot; saves and prints the receipt.
+pub fn run(args: VoteArgs) -> anyhow::Result<()> {
+    let credential = match (&args.credential_file, &args.credential) {
+        (Some(f), _) => {
+            let text = zeroize::Zeroizing::new(
+                std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?,
+            );
+            Credential::from_hex(&text)?
+        }
+        (None, Some(hex)) => Credential::from_hex(hex)?,
+        (None, None) => anyhow::bail!("give --credential-file (or --credential)"),
+    };
+    let client = Client::new(&args.url, None);
+    let ctx = election_context(&client, &args.election)?;
+    let chosen = parse_choices(&args.choose)?;
+    let selection = Selection::from_chosen(&ctx.manifest, &chosen)
+        .context("this choice is not a valid ballot")?;
+    let (ballot, secrets) = Ballot::build(&ctx, &credential, &selection, &mut rand::rng())?;
+    let code = ballot.tracking_code();
+    eprintln!("追踪码 / tracking code: {code}");
+    let receipt: Receipt = if args.audit {
+        let audited = AuditedBallot {
+            ballot,
+            opening: secrets.open(),
+        };
+        client.post(
+            &format!("/api/elections/{}/audited", args.election),
+            &audited,
+        )?
+    } else {
+        drop(secrets);
+        client.post(
+            &format!("/api/elections/{}/ballots", args.election),
+            &ballot,
+        )?
+    };
+    let board_key: serde_json::Value = client.get("/api/board-key")?;
+    let board_key = serde_json::from_value(board_key["board_key"].clone())?;
+    receipt
+        .verify(&board_key)
+        .context("the server's receipt does not verify")?;
+    anyhow::ensure!(
+        receipt.tracking_code == code,
+        "the receipt is for another ballot"
+    );
+    std::fs::write(&args.receipt, serde_json::to_vec_pretty(&receipt)?)?;
+    println!(
+        "{} entry {} of the board; receipt saved to {}",
+        if args.audit {
+            "已核验（作废）/ audited:"
+        } else {
+            "已投出 / cast:"
+        },
+        receipt.index,
+        args.receipt.display()
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choices() {
+        assert_eq!(parse_choices("1,3,5").unwrap(), vec![vec![0, 2, 4]]);
+        assert_eq!(
+            parse_choices("1;2;3").unwrap(),
+            vec![vec![0], vec![1], vec![2]]
+        );
+        assert_eq!(parse_choices("").unwrap(), vec![Vec::<usize>::new()]);
+        assert!(parse_choices("0").is_err());
+        assert!(parse_choices("a").is_err());
+    }
+}
