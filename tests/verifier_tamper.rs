@@ -259,6 +259,31 @@ fn an_unsorted_credential_list_does_not_decode() {
     assert!(err.to_string().contains("not sorted"), "{err}");
 }
 
+#[test]
+fn a_ballot_with_an_invalid_point_does_not_decode_and_is_named() {
+    let mut v = serde_json::to_value(record()).unwrap();
+    v["ballots"][3]["contests"][0]["selections"][0]["ciphertext"]["a"] = "ff".repeat(32).into();
+    let dir = tempdir("badpoint");
+    let file = dir.join("record.json");
+    std::fs::write(&file, serde_json::to_vec(&v).unwrap()).unwrap();
+    let err = record_io::read_record(&file).unwrap_err().to_string();
+    assert!(err.contains("ballots[3]"), "{err}");
+    // The folder form names the line.
+    let mut r = record();
+    r.ballots.truncate(5);
+    record_io::write_record_folder(&dir, &r).unwrap();
+    let path = dir.join("ballots.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let bad = text.replacen(
+        &r.ballots[4].contests[0].selections[0].ciphertext.a.to_hex(),
+        &"ff".repeat(32),
+        1,
+    );
+    std::fs::write(&path, bad).unwrap();
+    let err = record_io::read_record(&dir).unwrap_err().to_string();
+    assert!(err.contains("ballots.jsonl, line 5"), "{err}");
+}
+
 // ---- V6: audited ballots ----
 
 #[test]

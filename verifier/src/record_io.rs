@@ -3,11 +3,14 @@
 //! when the record has a board log, `board.json`, `board.jsonl` and `tree_heads.jsonl` (§9.5).
 
 use std::fs::{self, File};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use piaojue_crypto::record::{BoardLog, ElectionRecord};
+use piaojue_crypto::record::{BoardLog, ElectionData, ElectionRecord, TallyResult};
+use rayon::prelude::*;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
 /// File names of the folder form.
 pub mod files {
@@ -41,6 +44,16 @@ pub enum RecordError {
     /// A board entry cannot be written as one line.
     #[error("board entry {0} holds a line break and cannot be written to board.jsonl")]
     Multiline(usize),
+    /// A ballot of the single-file form does not decode.
+    #[error("{path}, {item}: {source}")]
+    DecodeItem {
+        /// The file.
+        path: PathBuf,
+        /// Which value, e.g. `ballots[12]`.
+        item: String,
+        /// The error.
+        source: serde_json::Error,
+    },
     /// A file does not decode (bad JSON, bad point, non-canonical scalar, unknown field …).
     #[error("{path}{}: {source}", line.map(|l| format!(", line {l}")).unwrap_or_default())]
     Decode {
@@ -60,40 +73,81 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RecordError + '_ {
     }
 }
 
-fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, RecordError> {
-    let file = File::open(path).map_err(io(path))?;
-    serde_json::from_reader(BufReader::new(file)).map_err(|source| RecordError::Decode {
+fn read_text(path: &Path) -> Result<String, RecordError> {
+    let bytes = fs::read(path).map_err(io(path))?;
+    String::from_utf8(bytes).map_err(|e| RecordError::Io {
         path: path.to_path_buf(),
-        line: None,
-        source,
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
     })
 }
 
-/// Reads a JSON Lines file (blank lines are not allowed).
-pub fn read_jsonl<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, RecordError> {
-    let file = File::open(path).map_err(io(path))?;
-    let mut out = Vec::new();
-    for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(io(path))?;
-        out.push(
-            serde_json::from_str(&line).map_err(|source| RecordError::Decode {
+fn decode_error(path: &Path, line: Option<usize>) -> impl FnOnce(serde_json::Error) -> RecordError {
+    let path = path.to_path_buf();
+    move |source| RecordError::Decode { path, line, source }
+}
+
+fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, RecordError> {
+    serde_json::from_str(&read_text(path)?).map_err(decode_error(path, None))
+}
+
+/// Reads a JSON Lines file (blank lines are not allowed), decoding the lines in parallel.
+pub fn read_jsonl<T: DeserializeOwned + Send>(path: &Path) -> Result<Vec<T>, RecordError> {
+    let text = read_text(path)?;
+    let lines: Vec<&str> = text.lines().collect();
+    lines
+        .par_iter()
+        .enumerate()
+        .map(|(i, line)| serde_json::from_str(line).map_err(decode_error(path, Some(i + 1))))
+        .collect()
+}
+
+/// The single-file form with the ballots still undecoded, so that they can be decoded in
+/// parallel (decoding checks every point, which is most of the work).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRecord {
+    election: ElectionData,
+    ballots: Vec<Box<RawValue>>,
+    audited: Vec<Box<RawValue>>,
+    #[serde(default)]
+    result: Option<TallyResult>,
+    #[serde(default)]
+    board: Option<BoardLog>,
+}
+
+fn decode_all<T: DeserializeOwned + Send>(
+    path: &Path,
+    what: &str,
+    raw: &[Box<RawValue>],
+) -> Result<Vec<T>, RecordError> {
+    raw.par_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            serde_json::from_str(r.get()).map_err(|source| RecordError::DecodeItem {
                 path: path.to_path_buf(),
-                line: Some(i + 1),
+                item: format!("{what}[{i}]"),
                 source,
-            })?,
-        );
-    }
-    Ok(out)
+            })
+        })
+        .collect()
+}
+
+/// Reads the single-file form.
+fn read_record_file(path: &Path) -> Result<ElectionRecord, RecordError> {
+    let raw: RawRecord = read_json(path)?;
+    Ok(ElectionRecord {
+        election: raw.election,
+        ballots: decode_all(path, "ballots", &raw.ballots)?,
+        audited: decode_all(path, "audited", &raw.audited)?,
+        result: raw.result,
+        board: raw.board,
+    })
 }
 
 /// Reads `board.jsonl`: the file is split at `\n` and each line is one entry's exact bytes
 /// (nothing is stripped; a final `\n` ends the last line). Lines must be UTF-8.
 pub fn read_board_entries(path: &Path) -> Result<Vec<String>, RecordError> {
-    let bytes = fs::read(path).map_err(io(path))?;
-    let text = String::from_utf8(bytes).map_err(|e| RecordError::Io {
-        path: path.to_path_buf(),
-        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
-    })?;
+    let text = read_text(path)?;
     let body = text.strip_suffix('\n').unwrap_or(&text);
     if text.is_empty() {
         return Ok(Vec::new());
@@ -104,7 +158,7 @@ pub fn read_board_entries(path: &Path) -> Result<Vec<String>, RecordError> {
 /// Reads a record from a folder or a single JSON file.
 pub fn read_record(path: &Path) -> Result<ElectionRecord, RecordError> {
     if !path.is_dir() {
-        return read_json(path);
+        return read_record_file(path);
     }
     let result_path = path.join(files::RESULT);
     let board_path = path.join(files::BOARD);
