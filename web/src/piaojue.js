@@ -636,9 +636,10 @@ export class EncryptionKey {
 
   /** `Enc_K(m; r) = (r·G, m·G + r·K)` for an integer m ≥ 0 and a scalar r. */
   encrypt(m, r) {
-    const a = G.multiply(r);
-    const b = mulSecret(G, BigInt(m) % L).add(this.point.multiply(r));
-    return new Ciphertext(a, b);
+    // r = 0 only in a hand-made opening (checkOpening), never from randomScalar in practice.
+    const a = r === 0n ? Point.ZERO : G.multiply(r);
+    const rK = r === 0n ? Point.ZERO : this.point.multiply(r);
+    return new Ciphertext(a, mulSecret(G, BigInt(m) % L).add(rK));
   }
 }
 
@@ -1275,7 +1276,12 @@ export function verifyBallot(election, ballot, { credentials } = {}) {
  * `[[0|1, …], …]`; throws a BallotError (or a SelectionError for an invalid selection).
  */
 export function checkOpening(election, audited) {
-  const b = decodeBallot(audited.ballot);
+  let b;
+  try {
+    b = decodeBallot(audited.ballot);
+  } catch (e) {
+    throw new BallotError('decode', `the ballot does not decode: ${e.message}`);
+  }
   const o = audited.opening;
   if (!o || !Array.isArray(o.contests) || o.contests.length !== b.contests.length)
     throw new BallotError('V6.2', 'the opening does not match the ballot: wrong number of contests');

@@ -214,3 +214,17 @@ test('an election whose manifest is invalid is refused (ElectionContext::new)', 
   assert.throws(() => new P.Election({ manifest: m, fingerprint: E.fingerprint, jointKey: E.ceremony_output.joint_key }), P.ManifestError);
   assert.throws(() => new P.Election({ manifest: E.manifest, fingerprint: E.fingerprint, jointKey: '00'.repeat(32) }), P.DecodeError);
 });
+
+test('an opening with zero randomness is checked, not crashed on', () => {
+  // (O, G) is Enc_K(1; 0): a device that did so is caught by its proofs, not by the opening check.
+  const built = P.buildBallot(election, cred, P.selectionFromChosen(E.manifest, [[], ['yes']]));
+  const audited = structuredClone(built.audit());
+  audited.ballot.contests[0].selections[0].ciphertext = { a: '00'.repeat(32), b: hex(P.G.toBytes()) };
+  audited.opening.contests[0][0] = { value: 1, randomness: '00'.repeat(32) };
+  assert.deepEqual(P.checkOpening(election, audited), [
+    [1, 0, 0, 0],
+    [1, 0, 0],
+  ]);
+  assert.throws(() => P.verifyBallot(election, audited.ballot), (e) => e.step === 'V5.4');
+  assert.throws(() => P.checkOpening(election, { ...audited, ballot: { ...audited.ballot, extra: 1 } }), (e) => e.step === 'decode');
+});
