@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha512 } from '@noble/hashes/sha2.js';
 import * as P from '../src/piaojue.js';
 import { vector, hex } from '../scripts/vectors.js';
 
@@ -227,4 +228,22 @@ test('an opening with zero randomness is checked, not crashed on', () => {
   ]);
   assert.throws(() => P.verifyBallot(election, audited.ballot), (e) => e.step === 'V5.4');
   assert.throws(() => P.checkOpening(election, { ...audited, ballot: { ...audited.ballot, extra: 1 } }), (e) => e.step === 'decode');
+});
+
+test('signatures are verified strictly (§7.4), not as a cofactored or batch equation would', () => {
+  const msg = new TextEncoder().encode('piaojue');
+  const sig = ed25519.sign(msg, cred.seed);
+  assert.ok(P.verifySignature(sig, msg, cred.publicKey));
+  assert.ok(!P.verifySignature(sig, new TextEncoder().encode('piaojuE'), cred.publicKey));
+  // S + ℓ: the same equation, a non-canonical S.
+  const big = sig.slice();
+  const S = P.decodeScalar(big.subarray(32)) + P.L;
+  for (let i = 0; i < 32; i++) big[32 + i] = Number((S >> BigInt(8 * i)) & 0xffn);
+  assert.ok(!P.verifySignature(big, msg, cred.publicKey));
+  // §7.5's example: R = O (small order) and S = k·a pass the equation but not the strict check.
+  const { scalar: a } = ed25519.utils.getExtendedPublicKey(cred.seed);
+  const R = Uint8Array.of(1, ...new Uint8Array(31));
+  const k = BigInt('0x' + Buffer.from(sha512(new Uint8Array([...R, ...cred.publicKey, ...msg]))).reverse().toString('hex')) % P.L;
+  const forged = new Uint8Array([...R, ...P.scalarToBytes((k * a) % P.L)]);
+  assert.ok(!P.verifySignature(forged, msg, cred.publicKey));
 });
