@@ -27,18 +27,17 @@
 //! ciphertext `"alpha"`, `"beta"`, then for each branch `"A"`, `"B"`, challenge `"challenge"`.
 
 use chacha20::ChaCha20Rng;
-use curve25519_dalek::constants::{RISTRETTO_BASEPOINT_POINT as G, RISTRETTO_BASEPOINT_TABLE};
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::ristretto::{RistrettoBasepointTable, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
-use curve25519_dalek::traits::MultiscalarMul;
 use rand_core::{CryptoRng, SeedableRng};
 use serde::{Deserialize, Serialize};
-use subtle::{ConditionallySelectable, ConstantTimeEq, ConstantTimeGreater};
+use subtle::{ConditionallySelectable, ConstantTimeEq};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::batch::BatchVerifier;
 use crate::canonical::{Canonical, Writer};
-use crate::elgamal::{Ciphertext, encode_message};
+use crate::elgamal::Ciphertext;
 use crate::encoding::{Point, PublicKey, scalar_vec_hex};
 use crate::proofs::ProofError;
 use crate::transcript::{ProofContext, TranscriptProtocol, new_transcript};
@@ -162,15 +161,6 @@ impl Drop for RangeCommitment<'_> {
     }
 }
 
-/// `values[index]`, reading every element, so the access pattern does not depend on `index`.
-fn ct_get<T: ConditionallySelectable + Default>(values: &[T], index: u64) -> T {
-    let mut out = T::default();
-    for (j, v) in values.iter().enumerate() {
-        out.conditional_assign(v, (j as u64).ct_eq(&index));
-    }
-    out
-}
-
 /// `values[index] = v`, writing every element.
 fn ct_set<T: ConditionallySelectable>(values: &mut [T], index: u64, v: &T) {
     for (j, slot) in values.iter_mut().enumerate() {
@@ -197,9 +187,8 @@ impl RangeProof {
     /// and computes every commitment (as halves). `key_table`, the election key's precomputed
     /// table, makes the true branch's `w·K` faster.
     ///
-    /// The `n − 1` simulated branches cost two constant-time double multiplications each and the
-    /// true branch two fixed-base multiplications; which branch is true only changes which
-    /// values are read and written, and every read and write touches every branch.
+    /// Every branch costs three fixed-base multiplications and runs the same operations; which
+    /// branch is true only changes values, and every write touches every branch.
     pub fn commit<'a, R: CryptoRng + ?Sized>(
         ctx: &ProofContext,
         st: &RangeStatement,
@@ -215,7 +204,6 @@ impl RangeProof {
             });
         }
         let real = (witness.value - st.lo) as usize;
-        let (alpha, beta) = Ciphertext::sum(st.ciphertexts);
         let transcript = st.transcript(ctx);
 
         // Nonce, simulated challenges and responses, from one hedged seed.
@@ -227,41 +215,31 @@ impl RangeProof {
         seed.zeroize();
         let w = Zeroizing::new(Scalar::random(&mut prng));
         let mut challenges: Vec<Scalar> = (0..n).map(|_| Scalar::random(&mut prng)).collect();
-        let responses: Vec<Scalar> = (0..n).map(|_| Scalar::random(&mut prng)).collect();
+        let mut responses: Vec<Scalar> = (0..n).map(|_| Scalar::random(&mut prng)).collect();
         // The true branch's challenge is 0 until the end, so that the sum below skips it.
+        // The true branch gets c = 0 and s = w until the end: its commitments are then w·G and
+        // w·K, and the sum of challenges below skips it.
         ct_set(&mut challenges, real as u64, &Scalar::ZERO);
+        ct_set(&mut responses, real as u64, &w);
 
+        // The prover knows r and m, so Aⱼ = sⱼ·G − cⱼ·α and Bⱼ = sⱼ·K − cⱼ·(β − (lo+j)·G) are
+        //     Aⱼ = tⱼ·G,   Bⱼ = tⱼ·K + uⱼ·G,   tⱼ = sⱼ − cⱼ·r,   uⱼ = −cⱼ·(m − lo − j):
+        // fixed-base multiplications only, and the same operations for every branch (the true
+        // one has cⱼ = 0). Computed as halves, for the batch encoding.
         let half = crate::encoding::half();
         let k = *st.key.point();
-        let shifted: Vec<RistrettoPoint> = (0..n)
-            .map(|j| beta - encode_message(st.lo + j as u64))
-            .collect();
-        let mut a_halves = vec![RistrettoPoint::default(); n];
-        let mut b_halves = vec![RistrettoPoint::default(); n];
-        // Simulated branches: slot s stands for branch j = s if s < real, else s + 1.
-        for slot in 0..n as u64 - 1 {
-            let j = u64::conditional_select(&(slot + 1), &slot, (real as u64).ct_gt(&slot));
-            let cj = ct_get(&challenges, j) * half;
-            let sj = ct_get(&responses, j) * half;
-            let a = RistrettoPoint::multiscalar_mul([sj, -cj], [G, alpha]);
-            let b = RistrettoPoint::multiscalar_mul([sj, -cj], [k, ct_get(&shifted, j)]);
-            ct_set(&mut a_halves, j, &a);
-            ct_set(&mut b_halves, j, &b);
+        let m = Scalar::from(witness.value);
+        let mut halves = Vec::with_capacity(2 * n);
+        for j in 0..n {
+            let t = Zeroizing::new((responses[j] - challenges[j] * witness.randomness) * half);
+            let u = Zeroizing::new(-(challenges[j] * (m - Scalar::from(st.lo + j as u64))) * half);
+            halves.push(RISTRETTO_BASEPOINT_TABLE * &*t);
+            let tk = match key_table {
+                Some(table) => table * &*t,
+                None => k * *t,
+            };
+            halves.push(tk + RISTRETTO_BASEPOINT_TABLE * &*u);
         }
-        // The true branch: A = w·G, B = w·K.
-        let wh = Zeroizing::new(*w * half);
-        let a = RISTRETTO_BASEPOINT_TABLE * &*wh;
-        let b = match key_table {
-            Some(t) => t * &*wh,
-            None => k * *wh,
-        };
-        ct_set(&mut a_halves, real as u64, &a);
-        ct_set(&mut b_halves, real as u64, &b);
-        let halves = a_halves
-            .into_iter()
-            .zip(b_halves)
-            .flat_map(|(a, b)| [a, b])
-            .collect();
         Ok(RangeCommitment {
             transcript,
             real,
