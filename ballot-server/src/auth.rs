@@ -38,9 +38,16 @@ impl FromRequestParts<AppState> for Staff {
                     "staff only: send Authorization: Bearer <staff token>".into(),
                 )
             })?;
-        let token = header.strip_prefix("Bearer ").ok_or_else(|| {
-            ApiError::Unauthorized("the Authorization header must be 'Bearer <staff token>'".into())
-        })?;
+        // The scheme is case-insensitive (RFC 9110 §11.1).
+        let token = header
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
+            .ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "the Authorization header must be 'Bearer <staff token>'".into(),
+                )
+            })?;
         let hash = token_hash(token.trim());
         let rows = sqlx::query("SELECT token_hash FROM staff_tokens")
             .fetch_all(&state.db.pool)

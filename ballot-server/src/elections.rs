@@ -13,7 +13,7 @@ use piaojue_crypto::credential::{CredentialKey, CredentialList};
 use piaojue_crypto::decryption::DecryptionShare;
 use piaojue_crypto::dkg::dealer::{self, CeremonyTranscript};
 use piaojue_crypto::dkg::messages::{Announcement, Commitment, Reveal, ShareCheck};
-use piaojue_crypto::dkg::{CeremonyOutput, CeremonyParams};
+use piaojue_crypto::dkg::{CeremonyError, CeremonyOutput, CeremonyParams};
 use piaojue_crypto::encoding::{Bytes, Digest32};
 use piaojue_crypto::fingerprint::{FingerprintInputs, election_fingerprint};
 use piaojue_crypto::manifest::{Manifest, Revote};
@@ -45,7 +45,12 @@ pub struct Elections {
 
 /// A key-ceremony message, as posted by a teller.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "round", content = "message", rename_all = "snake_case")]
+#[serde(
+    tag = "round",
+    content = "message",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 #[allow(clippy::large_enum_variant)]
 pub enum CeremonyMessage {
     /// Round 0.
@@ -345,7 +350,12 @@ impl Elections {
                 "teller index {sender} is not in 1 … {n}"
             )));
         }
-        let invalid = |e: piaojue_crypto::dkg::CeremonyError| ApiError::Invalid(e.to_string());
+        // A message not signed by the registered key of the teller it names is not that
+        // teller's: refused as forbidden; any other fault as invalid.
+        let invalid = |e: CeremonyError| match e {
+            CeremonyError::BadSignature { .. } => ApiError::Forbidden(e.to_string()),
+            e => ApiError::Invalid(e.to_string()),
+        };
         let need_all = |have: usize, round: &str| {
             if have < n {
                 Err(ApiError::Conflict(format!(
@@ -573,6 +583,7 @@ impl Elections {
         if let Some(o) = self.opened.read().await.get(id) {
             return Ok(o.clone());
         }
+        self.state(db, id).await?;
         let opens = board.entries_of_kind(id, "open").await?;
         let Some(Event::Open { fingerprint, .. }) =
             opens.first().map(|b| entry_event(b)).transpose()?

@@ -21,6 +21,12 @@ pub enum ApiError {
     /// No such election, entry or receipt.
     #[error("{0}")]
     NotFound(String),
+    /// The endpoint exists but not with this method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// The body is larger than [`crate::MAX_BODY`].
+    #[error("{0}")]
+    PayloadTooLarge(String),
     /// The election is not in a state that allows this, or the thing exists already.
     #[error("{0}")]
     Conflict(String),
@@ -43,6 +49,8 @@ impl ApiError {
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::Conflict(_) => "conflict",
             ApiError::Invalid(_) => "invalid",
             ApiError::TooManyRequests(_) => "too_many_requests",
@@ -56,6 +64,8 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,

@@ -32,9 +32,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = BodyBytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::BadRequest(format!("could not read the body: {e}")))?;
+        let bytes = BodyBytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge(format!(
+                    "the body is larger than {} bytes",
+                    crate::MAX_BODY
+                ))
+            } else {
+                ApiError::BadRequest(format!("could not read the body: {e}"))
+            }
+        })?;
         serde_json::from_slice(&bytes)
             .map(JsonBody)
             .map_err(|e| ApiError::BadRequest(format!("invalid JSON: {e}")))
@@ -91,12 +98,23 @@ pub fn router() -> Router<AppState> {
         .route("/api/elections/{id}/decryption-shares", post(post_share))
         .route("/api/elections/{id}/publish", post(publish))
         .route("/api/elections/{id}/receipts/{code}", get(receipt))
+        .route("/api/elections/{id}/record", get(record))
         .route("/api/elections/{id}/board/head", get(head))
         .route("/api/elections/{id}/board/heads", get(heads))
         .route("/api/elections/{id}/board/entries", get(entries))
         .route("/api/elections/{id}/board/entries/{index}", get(entry))
         .route("/api/elections/{id}/board/inclusion", get(inclusion))
         .route("/api/elections/{id}/board/consistency", get(consistency))
+        .fallback(no_route)
+        .method_not_allowed_fallback(no_method)
+}
+
+async fn no_route() -> ApiError {
+    ApiError::NotFound("no such endpoint: see /api/openapi.json".into())
+}
+
+async fn no_method() -> ApiError {
+    ApiError::MethodNotAllowed("this endpoint does not take this method".into())
 }
 
 /// The answer to an append: where it went and the signed head after it.
@@ -297,6 +315,14 @@ async fn receipt(
     let code: Digest32 =
         Bytes::from_hex(&code).map_err(|e| ApiError::BadRequest(format!("tracking code: {e}")))?;
     Ok(Json(s.board.receipt(&id, &code).await?))
+}
+
+/// The whole record, in the single-file form of `spec/record.md`.
+async fn record(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<piaojue_crypto::record::ElectionRecord>> {
+    Ok(Json(crate::export::record(&s, &id).await?))
 }
 
 async fn head(

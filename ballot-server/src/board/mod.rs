@@ -62,9 +62,19 @@ impl Board {
 
     /// The writer of an election's log, started on first use.
     pub async fn log(&self, election_id: &str) -> ApiResult<LogHandle> {
+        self.writer(election_id, false).await
+    }
+
+    /// The writer of an election's log. A writer is started only for an election that exists,
+    /// or that the caller is `creating`: never for an unknown id (which would be 404 anyway, and
+    /// would leave a task behind for every id a client makes up).
+    async fn writer(&self, election_id: &str, creating: bool) -> ApiResult<LogHandle> {
         let mut writers = self.writers.lock().await;
         if let Some(h) = writers.get(election_id) {
             return Ok(h.clone());
+        }
+        if !creating {
+            self.size(election_id).await?;
         }
         let h =
             LogWriter::spawn(self.db.clone(), self.key.clone(), election_id.to_string()).await?;
@@ -74,7 +84,11 @@ impl Board {
 
     /// Appends a job to an election's log and waits for its commit.
     pub async fn append(&self, election_id: &str, job: AppendJob) -> ApiResult<Appended> {
-        self.log(election_id).await?.append(job).await
+        let creating = job
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::CreateElection { .. }));
+        self.writer(election_id, creating).await?.append(job).await
     }
 
     /// Number of committed entries.
@@ -96,8 +110,8 @@ impl Board {
     ) -> ApiResult<Vec<Vec<u8>>> {
         let rows = sqlx::query("SELECT body FROM board_entries WHERE election_id = $1 AND idx >= $2 ORDER BY idx LIMIT $3")
             .bind(election_id)
-            .bind(from as i64)
-            .bind(limit as i64)
+            .bind(i64::try_from(from).unwrap_or(i64::MAX))
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .fetch_all(&self.db.pool)
             .await?;
         Ok(rows
@@ -125,7 +139,7 @@ impl Board {
     pub async fn entry(&self, election_id: &str, index: u64) -> ApiResult<Vec<u8>> {
         let row = sqlx::query("SELECT body FROM board_entries WHERE election_id = $1 AND idx = $2")
             .bind(election_id)
-            .bind(index as i64)
+            .bind(i64::try_from(index).unwrap_or(i64::MAX))
             .fetch_optional(&self.db.pool)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no entry {index} in {election_id:?}")))?;
