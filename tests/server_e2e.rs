@@ -425,6 +425,19 @@ fn check_board(c: &Client, e: &Election, board_key: &CredentialKey, receipts: &[
         entries.last().expect("entries").1.event,
         Event::Published
     ));
+    let close = entries
+        .iter()
+        .position(|(_, e)| matches!(e.event, Event::Close { .. }))
+        .expect("a close entry");
+    let before = entries[..close]
+        .iter()
+        .filter(|(_, e)| matches!(e.event, Event::Ballot(_)))
+        .count();
+    assert_eq!(before, DEPUTIES);
+    assert!(
+        matches!(entries[close].1.event, Event::Close { ballots } if ballots == before as u64),
+        "the close entry counts the ballots before it"
+    );
 
     let mut consistent: HashMap<u64, bool> = HashMap::new();
     let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();

@@ -730,16 +730,51 @@ impl Elections {
     }
 
     /// Closes voting and appends the encrypted tally of the counted ballots.
+    ///
+    /// The close and the tally are two appends (the tally adds up what is on the board once no
+    /// ballot can come any more). If the server stops, or the tally's append fails, between
+    /// them, [`Elections::resume`] (at the next start) or a second `close` appends the tally.
     pub async fn close(&self, db: &Db, board: &Board, id: &str) -> ApiResult<Appended> {
-        let manifest = self.manifest(db, id).await?;
-        if self.state(db, id).await? != ElectionState::Open {
-            return Err(ApiError::Conflict("voting is not open".into()));
+        let closed = match self.state(db, id).await? {
+            ElectionState::Open => Some(self.append_close(board, id).await?),
+            ElectionState::Closed if !self.has_entry(board, id, "tally").await? => None,
+            s => {
+                return Err(ApiError::Conflict(format!(
+                    "voting is not open (the election is {})",
+                    s.as_str()
+                )));
+            }
+        };
+        let tallied = self.append_tally(db, board, id).await;
+        match (closed, tallied) {
+            // Another process appended the tally meanwhile: the close is done.
+            (Some(c), Ok(_) | Err(ApiError::Conflict(_))) => Ok(c),
+            (Some(_), Err(e)) => Err(e),
+            (None, t) => t,
         }
-        // Close first (no ballot can come after), then add up what is on the board.
-        let closed = self.append_close(db, board, id).await?;
+    }
+
+    /// Appends the close entry; the board's writer fills in the number of ballots before it.
+    async fn append_close(&self, board: &Board, id: &str) -> ApiResult<Appended> {
+        board
+            .append(
+                id,
+                AppendJob {
+                    events: vec![Event::Close { ballots: 0 }],
+                    preconditions: vec![Precondition::State(vec![ElectionState::Open])],
+                    effects: vec![Effect::SetState(ElectionState::Closed)],
+                    receipt_for: None,
+                },
+            )
+            .await
+    }
+
+    /// Appends the encrypted tally of the counted ballots, once (the election must be closed
+    /// and have no tally yet).
+    async fn append_tally(&self, db: &Db, board: &Board, id: &str) -> ApiResult<Appended> {
+        let manifest = self.manifest(db, id).await?;
         let ballots = self.counted_ballots(board, id, manifest.revote).await?;
-        let m = manifest.clone();
-        let tally = blocking(move || EncryptedTally::aggregate_stored(&m, &ballots))
+        let tally = blocking(move || EncryptedTally::aggregate_stored(&manifest, &ballots))
             .await?
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         board
@@ -747,32 +782,68 @@ impl Elections {
                 id,
                 AppendJob {
                     events: vec![Event::Tally(tally)],
-                    preconditions: vec![Precondition::State(vec![ElectionState::Closed])],
+                    preconditions: vec![
+                        Precondition::State(vec![ElectionState::Closed]),
+                        Precondition::KindAbsent("tally"),
+                    ],
                     effects: vec![],
                     receipt_for: None,
                 },
             )
-            .await?;
-        Ok(closed)
+            .await
     }
 
-    async fn append_close(&self, db: &Db, board: &Board, id: &str) -> ApiResult<Appended> {
-        let ballots = sqlx::query("SELECT COUNT(*) FROM cast_ballots WHERE election_id = $1")
-            .bind(id)
-            .fetch_one(&db.pool)
-            .await?
-            .try_get::<i64, _>(0)? as u64;
-        board
-            .append(
-                id,
-                AppendJob {
-                    events: vec![Event::Close { ballots }],
-                    preconditions: vec![Precondition::State(vec![ElectionState::Open])],
-                    effects: vec![Effect::SetState(ElectionState::Closed)],
-                    receipt_for: None,
-                },
-            )
-            .await
+    async fn has_entry(&self, board: &Board, id: &str, kind: &str) -> ApiResult<bool> {
+        Ok(!board.entries_of_kind(id, kind).await?.is_empty())
+    }
+
+    /// Finishes what an operation left undone when the server stopped (or an append failed)
+    /// between its two appends: the verdict of a key ceremony whose last share check is on the
+    /// board, the tally of a closed election, the result of a tally with `t` decryption shares.
+    /// Every step is guarded by a precondition, so running this twice, or in two processes at
+    /// once, appends each entry once.
+    pub async fn resume(&self, db: &Db, board: &Board, id: &str) -> ApiResult<()> {
+        match self.state(db, id).await? {
+            ElectionState::KeyCeremony => {
+                let manifest = self.manifest(db, id).await?;
+                self.try_finish_ceremony(board, id, &ceremony_params(&manifest))
+                    .await
+            }
+            ElectionState::Closed => {
+                if !self.has_entry(board, id, "tally").await? {
+                    match self.append_tally(db, board, id).await {
+                        Ok(_) | Err(ApiError::Conflict(_)) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                let manifest = self.manifest(db, id).await?;
+                let shares = self.shares(board, id).await?;
+                if shares.len() >= manifest.tellers.t as usize {
+                    let tally = self.tally(board, id).await?;
+                    self.compute_result(db, board, id, &manifest, &tally, &shares)
+                        .await?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// [`Elections::resume`] for every election that may have something left undone; run when
+    /// the server starts. Failures are logged: they do not stop the server.
+    pub async fn resume_all(&self, db: &Db, board: &Board) -> ApiResult<()> {
+        let rows = sqlx::query("SELECT id FROM elections WHERE state IN ($1, $2) ORDER BY id")
+            .bind(ElectionState::KeyCeremony.as_str())
+            .bind(ElectionState::Closed.as_str())
+            .fetch_all(&db.pool)
+            .await?;
+        for r in rows {
+            let id: String = r.try_get(0)?;
+            if let Err(e) = self.resume(db, board, &id).await {
+                tracing::error!(election = %id, error = %e, "could not resume the election");
+            }
+        }
+        Ok(())
     }
 
     /// The encrypted tally, once voting closed.

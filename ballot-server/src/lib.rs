@@ -17,6 +17,7 @@ pub mod db;
 pub mod demo;
 pub mod elections;
 pub mod error;
+pub mod export;
 pub mod routes;
 pub mod state;
 
@@ -38,10 +39,16 @@ impl AppState {
     pub async fn connect(database_url: &str) -> Result<Self, sqlx::Error> {
         let db = db::Db::connect(database_url).await?;
         let board = Arc::new(board::Board::open(db.clone()).await?);
+        let elections = Arc::new(elections::Elections::default());
+        // Finish what a previous run left between two appends (a ceremony's verdict, a tally,
+        // a result).
+        if let Err(e) = elections.resume_all(&db, &board).await {
+            tracing::error!(error = %e, "could not look for elections to resume");
+        }
         Ok(AppState {
             db,
             board,
-            elections: Arc::new(elections::Elections::default()),
+            elections,
         })
     }
 }

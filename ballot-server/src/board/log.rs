@@ -53,6 +53,19 @@ pub enum Precondition {
     ElectionAbsent,
     /// None of these credentials is registered yet.
     CredentialsNew(Vec<[u8; 32]>),
+    /// The log has no entry of this kind yet (for entries appended once, after another entry
+    /// and not in its transaction: the encrypted tally).
+    KindAbsent(&'static str),
+}
+
+/// What the jobs before the current one in a batch used: they are not committed yet, so the
+/// database does not show them to the checks of the jobs after them.
+#[derive(Debug, Default)]
+struct Seen {
+    credentials: HashSet<[u8; 32]>,
+    codes: HashSet<Digest32>,
+    messages: HashSet<(&'static str, u32)>,
+    kinds: HashSet<&'static str>,
 }
 
 /// What a job changes besides appending its entries; applied in the same transaction.
@@ -95,7 +108,8 @@ pub enum Effect {
 /// A request to append entries.
 #[derive(Debug, Clone, Default)]
 pub struct AppendJob {
-    /// Events to append, in order.
+    /// Events to append, in order. (A `close` event's number of ballots is set by the
+    /// writer: the ballots cast before it.)
     pub events: Vec<Event>,
     /// Checked before anything is written.
     pub preconditions: Vec<Precondition>,
@@ -297,26 +311,13 @@ impl LogWriter {
         }
         self.sync_tree(&mut tx, committed).await?;
 
-        let mut used_credentials: HashSet<[u8; 32]> = HashSet::new();
-        let mut used_codes: HashSet<Digest32> = HashSet::new();
-        let mut used_messages: HashSet<(&'static str, u32)> = HashSet::new();
+        let mut seen = Seen::default();
         let mut exists = locked > 0;
         let mut outcomes: Vec<Result<u64, ApiError>> = Vec::with_capacity(jobs.len());
         let mut next = committed;
         let time_ms = now_ms();
         for job in jobs {
-            if let Err(e) = self
-                .check(
-                    &mut tx,
-                    job,
-                    state,
-                    exists,
-                    &used_credentials,
-                    &used_codes,
-                    &used_messages,
-                )
-                .await?
-            {
+            if let Err(e) = self.check(&mut tx, job, state, exists, &seen).await? {
                 outcomes.push(Err(e));
                 continue;
             }
@@ -341,17 +342,35 @@ impl LogWriter {
                 state = Some(ElectionState::Draft);
             }
             for event in &job.events {
+                let event = match event {
+                    // The close entry counts the ballots cast before it: only the writer, in
+                    // the transaction that appends it, knows them all (the count includes the
+                    // ballots of this batch, inserted in this transaction).
+                    Event::Close { .. } => {
+                        let cast: i64 =
+                            sqlx::query("SELECT COUNT(*) FROM cast_ballots WHERE election_id = $1")
+                                .bind(&self.election_id)
+                                .fetch_one(&mut *tx)
+                                .await?
+                                .try_get(0)?;
+                        Event::Close {
+                            ballots: cast as u64,
+                        }
+                    }
+                    other => other.clone(),
+                };
+                let kind = event.kind();
                 let entry = Entry {
                     index: next,
                     time_ms,
-                    event: event.clone(),
+                    event,
                 };
                 let bytes = entry.to_bytes();
                 let leaf = leaf_hash(&bytes);
                 sqlx::query("INSERT INTO board_entries (election_id, idx, kind, body, leaf_hash) VALUES ($1, $2, $3, $4, $5)")
                     .bind(&self.election_id)
                     .bind(next as i64)
-                    .bind(event.kind())
+                    .bind(kind)
                     .bind(bytes)
                     .bind(leaf.to_vec())
                     .execute(&mut *tx)
@@ -361,19 +380,12 @@ impl LogWriter {
                     .write()
                     .expect("tree lock")
                     .push_leaf_hash(leaf);
+                seen.kinds.insert(kind);
                 next += 1;
             }
             for effect in &job.effects {
-                self.apply(
-                    &mut tx,
-                    effect,
-                    first,
-                    &mut state,
-                    &mut used_credentials,
-                    &mut used_codes,
-                    &mut used_messages,
-                )
-                .await?;
+                self.apply(&mut tx, effect, first, &mut state, &mut seen)
+                    .await?;
             }
             outcomes.push(Ok(first));
         }
@@ -484,16 +496,13 @@ impl LogWriter {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn check(
         &self,
         tx: &mut Transaction<'static, Any>,
         job: &AppendJob,
         state: Option<ElectionState>,
         exists: bool,
-        used_credentials: &HashSet<[u8; 32]>,
-        used_codes: &HashSet<Digest32>,
-        used_messages: &HashSet<(&'static str, u32)>,
+        seen: &Seen,
     ) -> Result<Result<(), ApiError>, sqlx::Error> {
         for p in &job.preconditions {
             match p {
@@ -526,7 +535,7 @@ impl LogWriter {
                     }
                 },
                 Precondition::CredentialUnused(c) => {
-                    let taken = used_credentials.contains(c)
+                    let taken = seen.credentials.contains(c)
                         || sqlx::query(
                             "SELECT 1 FROM cast_ballots WHERE election_id = $1 AND credential = $2",
                         )
@@ -542,7 +551,7 @@ impl LogWriter {
                     }
                 }
                 Precondition::TrackingCodeUnused(code) => {
-                    let taken = used_codes.contains(code)
+                    let taken = seen.codes.contains(code)
                         || sqlx::query("SELECT 1 FROM cast_ballots WHERE election_id = $1 AND tracking_code = $2")
                             .bind(&self.election_id)
                             .bind(code.0.to_vec())
@@ -579,8 +588,24 @@ impl LogWriter {
                         }
                     }
                 }
+                Precondition::KindAbsent(kind) => {
+                    let taken = seen.kinds.contains(kind)
+                        || sqlx::query(
+                            "SELECT 1 FROM board_entries WHERE election_id = $1 AND kind = $2 LIMIT 1",
+                        )
+                        .bind(&self.election_id)
+                        .bind(*kind)
+                        .fetch_optional(&mut **tx)
+                        .await?
+                        .is_some();
+                    if taken {
+                        return Ok(Err(ApiError::Conflict(format!(
+                            "the log has a {kind} entry already"
+                        ))));
+                    }
+                }
                 Precondition::CeremonyMessageUnused { round, teller } => {
-                    let taken = used_messages.contains(&(*round, *teller))
+                    let taken = seen.messages.contains(&(*round, *teller))
                         || sqlx::query("SELECT 1 FROM ceremony_messages WHERE election_id = $1 AND round = $2 AND teller = $3")
                             .bind(&self.election_id)
                             .bind(*round)
@@ -599,16 +624,13 @@ impl LogWriter {
         Ok(Ok(()))
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn apply(
         &self,
         tx: &mut Transaction<'static, Any>,
         effect: &Effect,
         first: u64,
         state: &mut Option<ElectionState>,
-        used_credentials: &mut HashSet<[u8; 32]>,
-        used_codes: &mut HashSet<Digest32>,
-        used_messages: &mut HashSet<(&'static str, u32)>,
+        seen: &mut Seen,
     ) -> Result<(), sqlx::Error> {
         let id = &self.election_id;
         match effect {
@@ -639,8 +661,8 @@ impl LogWriter {
                     .bind(first as i64)
                     .execute(&mut **tx)
                     .await?;
-                used_credentials.insert(*credential);
-                used_codes.insert(*tracking_code);
+                seen.credentials.insert(*credential);
+                seen.codes.insert(*tracking_code);
             }
             Effect::RecordAudited { tracking_code } => {
                 sqlx::query("INSERT INTO audited_ballots (election_id, tracking_code, idx) VALUES ($1, $2, $3)")
@@ -649,7 +671,7 @@ impl LogWriter {
                     .bind(first as i64)
                     .execute(&mut **tx)
                     .await?;
-                used_codes.insert(*tracking_code);
+                seen.codes.insert(*tracking_code);
             }
             Effect::RecordCeremonyMessage { round, teller } => {
                 sqlx::query("INSERT INTO ceremony_messages (election_id, round, teller, idx) VALUES ($1, $2, $3, $4)")
@@ -659,7 +681,7 @@ impl LogWriter {
                     .bind(first as i64)
                     .execute(&mut **tx)
                     .await?;
-                used_messages.insert((*round, *teller));
+                seen.messages.insert((*round, *teller));
             }
             Effect::AddCredentials(keys) => {
                 for k in keys {
