@@ -3,7 +3,7 @@
 //! derivation the verifier checks), with the board's entries and signed tree heads.
 
 use piaojue_crypto::board::log_id;
-use piaojue_crypto::record::{BoardInfo, ElectionRecord};
+use piaojue_crypto::record::{BoardError, BoardInfo, ElectionRecord};
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -40,6 +40,12 @@ pub async fn record(state: &AppState, election_id: &str) -> ApiResult<ElectionRe
         log_id: log_id(election_id),
         board_key: state.board.public_key(),
     };
-    ElectionRecord::from_board(info, entries, heads)
-        .map_err(|e| ApiError::Internal(format!("the board does not make a record: {e}")))
+    ElectionRecord::from_board(info, entries, heads).map_err(|e| match e {
+        // Not a fault: the election has no record yet (before voting opens) or will never
+        // have one (its key ceremony failed).
+        BoardError::Incomplete { .. } | BoardError::CeremonyFailed { .. } => {
+            ApiError::Conflict(format!("the election has no record: {e}"))
+        }
+        e => ApiError::Internal(format!("the board does not make a record: {e}")),
+    })
 }

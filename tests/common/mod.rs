@@ -318,7 +318,28 @@ pub struct Client {
     agent: ureq::Agent,
     base: String,
     authorization: Option<String>,
+    observer: Option<Observer>,
 }
+
+/// One request and its answer, as a [`Client`] with an observer sees them.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// The method.
+    pub method: String,
+    /// The path with its query.
+    pub path: String,
+    /// Whether the request carried an `Authorization` header.
+    pub authorized: bool,
+    /// The request's body, if any.
+    pub request: Option<Vec<u8>>,
+    /// The answer's status.
+    pub status: u16,
+    /// The answer's body.
+    pub response: Vec<u8>,
+}
+
+/// Called with every exchange of a client.
+pub type Observer = Arc<dyn Fn(&Exchange) + Send + Sync>;
 
 impl Client {
     /// A client of the server at `base` (`http://host:port`).
@@ -332,7 +353,14 @@ impl Client {
             agent,
             base: base.to_string(),
             authorization,
+            observer: None,
         }
+    }
+
+    /// This client, calling `observer` with every request and its answer.
+    pub fn observed(mut self, observer: Observer) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// `GET path`.
@@ -393,6 +421,16 @@ impl Client {
             .limit(256 << 20)
             .read_to_vec()
             .unwrap_or_else(|e| panic!("{method} {url}: reading the body: {e}"));
+        if let Some(observe) = &self.observer {
+            observe(&Exchange {
+                method: method.to_string(),
+                path: path.to_string(),
+                authorized: self.authorization.is_some(),
+                request: body.map(<[u8]>::to_vec),
+                status,
+                response: bytes.clone(),
+            });
+        }
         (status, bytes)
     }
 }
