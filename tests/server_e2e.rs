@@ -22,8 +22,10 @@ use piaojue_crypto::credential::{Credential, CredentialKey, CredentialList};
 use piaojue_crypto::encoding::{Bytes, Digest32};
 use piaojue_crypto::fingerprint::{FingerprintInputs, election_fingerprint};
 use piaojue_crypto::manifest::{Manifest, TellerParams};
+use piaojue_crypto::record::ElectionRecord;
 use piaojue_crypto::samples;
 use piaojue_crypto::tally::Counts;
+use piaojue_verifier::{Lang, verify_record};
 use rand::RngExt;
 use rayon::prelude::*;
 use serde_json::{Value, json};
@@ -188,9 +190,29 @@ fn run(db: TestDb) {
     check_board(&public, &e, &board_key, &receipts);
     let checked = t.elapsed();
 
+    // The record the server exports passes the independent verifier, its board part included.
+    let t = Instant::now();
+    let record: ElectionRecord = decode(&expect(public.get(&e.path("/record")), 200));
+    assert_eq!(record.ballots.len(), DEPUTIES);
+    let report = verify_record(&record);
+    assert!(
+        report.passed(),
+        "the verifier fails {:?}:\n{}",
+        report.failed_steps(),
+        report.render(Lang::En)
+    );
+    let board = report.step("V7").expect("a V7 step");
+    assert_eq!(
+        board.status,
+        piaojue_verifier::Status::Passed,
+        "V7 ran on the board"
+    );
+    let verified = t.elapsed();
+
     println!(
         "{:?}: set-up {setup:.1?}, ballots built {built:.1?}, cast {cast:.1?}, decrypted \
-         {decrypted:.1?}, board checked {checked:.1?}, total {:.1?}",
+         {decrypted:.1?}, board checked {checked:.1?}, record verified {verified:.1?}, total \
+         {:.1?}",
         db.backend,
         started.elapsed()
     );
