@@ -19,7 +19,7 @@ use ed25519_dalek::{Signer, SigningKey};
 use piaojue_crypto::ballot::{AuditedBallot, Ballot, ElectionContext, Selection};
 use piaojue_crypto::credential::Credential;
 use piaojue_crypto::decryption::DecryptionShare;
-use piaojue_crypto::dkg::messages::SignedMessage;
+use piaojue_crypto::dkg::messages::{ShareCheck, SignedMessage};
 use piaojue_crypto::dkg::party::Teller;
 use piaojue_crypto::encoding::{Bytes, Digest32, PublicKey};
 use piaojue_crypto::manifest::{Manifest, TellerParams};
@@ -1029,4 +1029,85 @@ fn unknown_routes_methods_and_large_bodies() {
     let answer = answer.expect("an answer to a large body");
     assert_refused(&answer, 413, "payload_too_large");
     assert_eq!(chk.snapshot(), before);
+}
+
+/// A teller that sends another a bad share is named by that teller's complaint; the server's
+/// verdict fails the ceremony, names the cheat, and the election can go no further.
+#[test]
+fn a_cheating_teller_fails_the_ceremony() {
+    let db = TestDb::sqlite();
+    let server = Server::start(&db);
+    let (staff, public) = (server.staff(), server.public());
+    let chk = Checker {
+        watch: public.clone(),
+    };
+    let mut rng = test_rng(9, 0);
+    let manifest = small_manifest("cheat");
+    let mut e = Election::create(&staff, manifest.clone());
+    e.start_ceremony(&staff, &mut rng);
+    let params = ceremony_params(&manifest);
+    let mut s0 = Vec::new();
+    for (i, k) in e.signing.iter().enumerate() {
+        let (s, a) = Teller::new(params, i as u32 + 1, k.clone(), &mut rng).expect("round 0");
+        e.post_round(&public, "announcement", &a);
+        s0.push(s);
+    }
+    let (t, _) = e.ceremony(&public);
+    let mut s1 = Vec::new();
+    for s in s0 {
+        let (s, c) = s.commit(&t.announcements, &mut rng).expect("round 1");
+        e.post_round(&public, "commitment", &c);
+        s1.push(s);
+    }
+    let (t, _) = e.ceremony(&public);
+    let mut s2 = Vec::new();
+    for (i, s) in s1.into_iter().enumerate() {
+        let (s, mut r) = s.reveal(&t.commitments).expect("round 2");
+        if i == 0 {
+            // Teller 1 garbles the share it sends teller 2 (the round-1 hash does not cover
+            // the encrypted shares, and teller 1 signs the reveal again).
+            r.shares[0].ciphertext.0[5] ^= 1;
+            r.signature = Bytes(e.signing[0].sign(&r.signing_bytes()).to_bytes());
+        }
+        e.post_round(&public, "reveal", &r);
+        s2.push(s);
+    }
+    let (t, _) = e.ceremony(&public);
+    for (i, s) in s2.into_iter().enumerate() {
+        let c = if i == 0 {
+            // The cheat's own state refuses to go on with an altered reveal: it signs an
+            // acknowledgement by hand.
+            let mut c = ShareCheck {
+                ceremony_id: params.ceremony_id,
+                index: 1,
+                complaints: Vec::new(),
+                signature: Bytes([0; 64]),
+            };
+            c.signature = Bytes(e.signing[0].sign(&c.signing_bytes()).to_bytes());
+            c
+        } else {
+            s.check_shares(&t.reveals, &mut rng).expect("round 3").1
+        };
+        let complaints = usize::from(c.index == 2);
+        assert_eq!(c.complaints.len(), complaints, "teller {}", c.index);
+        e.post_round(&public, "share_check", &c);
+    }
+
+    // The verdict: the ceremony failed, teller 1 is guilty, and nothing more can happen.
+    assert_eq!(e.state(&public), "failed");
+    let (_, output) = e.ceremony(&public);
+    assert!(output.is_none());
+    let last = expect(public.get(&e.path("/board/head")), 200)["size"]
+        .as_u64()
+        .expect("a size");
+    let entry = expect(
+        public.get(&e.path(&format!("/board/entries/{}", last - 1))),
+        200,
+    );
+    assert_eq!(entry["kind"], "ceremony_failed");
+    assert_eq!(entry["data"]["guilty"], json!([1]));
+    let keys = json!({ "keys": [Credential::generate(&mut rng).public()] });
+    chk.conflict(&staff, &e.path("/credentials"), &keys);
+    chk.conflict(&staff, &e.path("/open"), &json!(null));
+    chk.get(&public, &e.path("/record"), 409, "conflict");
 }
