@@ -148,6 +148,11 @@ pub struct LogHandle {
 }
 
 impl LogHandle {
+    /// Whether the writer task still runs (it stops only if it panicked).
+    pub fn is_running(&self) -> bool {
+        !self.tx.is_closed()
+    }
+
     /// Appends a job and waits until it is committed (or refused).
     pub async fn append(&self, job: AppendJob) -> Result<Appended, ApiError> {
         let (reply, rx) = oneshot::channel();

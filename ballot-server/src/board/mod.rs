@@ -70,7 +70,11 @@ impl Board {
     /// would leave a task behind for every id a client makes up).
     async fn writer(&self, election_id: &str, creating: bool) -> ApiResult<LogHandle> {
         let mut writers = self.writers.lock().await;
-        if let Some(h) = writers.get(election_id) {
+        // A writer that stopped (a bug made it panic) is replaced: it reloads the committed
+        // log, so the election goes on without a restart of the server.
+        if let Some(h) = writers.get(election_id)
+            && h.is_running()
+        {
             return Ok(h.clone());
         }
         if !creating {
