@@ -8,14 +8,13 @@
 
 use core::fmt;
 
-use ed25519_dalek::{Signature, Signer, SigningKey};
 use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::canonical::Writer;
-use crate::credential::CredentialKey;
-use crate::encoding::{Bytes, DecodeError, Digest32, decode_hex_array};
+use crate::credential::{Credential, CredentialKey};
+use crate::encoding::{Bytes, DecodeError, Digest32};
 
 /// Domain tag of a tree head's signed bytes.
 pub const TAG_TREE_HEAD: &str = "piaojue-v1/tree-head";
@@ -71,37 +70,36 @@ impl SignedTreeHead {
     }
 }
 
-/// The board's signing key. Zeroized on drop.
-pub struct BoardKey(SigningKey);
+/// The board's signing key: an ed25519 key pair like a deputy's credential, whose encoding,
+/// generation and zeroizing it reuses. Zeroized on drop.
+pub struct BoardKey(Credential);
 
 impl BoardKey {
     /// A fresh key.
     pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
-        BoardKey(SigningKey::generate(rng))
+        BoardKey(Credential::generate(rng))
     }
     /// The key with this seed.
     pub fn from_seed(seed: &[u8; 32]) -> Self {
-        BoardKey(SigningKey::from_bytes(seed))
+        BoardKey(Credential::from_seed(seed))
     }
     /// The key from 64 hex digits.
     pub fn from_hex(text: &str) -> Result<Self, DecodeError> {
-        let seed = Zeroizing::new(decode_hex_array::<32>(text.trim())?);
-        Ok(Self::from_seed(&seed))
+        Credential::from_hex(text).map(BoardKey)
     }
     /// The secret seed, for the server's key file.
     pub fn seed(&self) -> Zeroizing<[u8; 32]> {
-        Zeroizing::new(self.0.to_bytes())
+        self.0.seed()
     }
     /// The public key.
     pub fn public(&self) -> CredentialKey {
-        CredentialKey::decode(&self.0.verifying_key().to_bytes()).expect("a generated key is valid")
+        self.0.public()
     }
     /// Signs a tree head.
     pub fn sign(&self, head: TreeHead) -> SignedTreeHead {
-        let sig: Signature = self.0.sign(&head.signed_bytes());
         SignedTreeHead {
+            signature: self.sign_bytes(&head.signed_bytes()),
             head,
-            signature: Bytes(sig.to_bytes()),
         }
     }
     /// Signs arbitrary domain-tagged bytes (receipts).
