@@ -119,6 +119,17 @@ fn entry_event(bytes: &[u8]) -> ApiResult<Event> {
         .map_err(|e| ApiError::Internal(format!("stored entry: {e}")))
 }
 
+/// The first event of a kind on an election's board, if there is one (for the events that
+/// happen once: ceremony output, open, close, tally).
+async fn first_event(board: &Board, id: &str, kind: &str) -> ApiResult<Option<Event>> {
+    board
+        .entries_of_kind(id, kind)
+        .await?
+        .first()
+        .map(|b| entry_event(b))
+        .transpose()
+}
+
 /// Runs CPU-heavy work (proof verification) off the async runtime.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
     let (tx, rx) = tokio::sync::oneshot::channel();
@@ -317,8 +328,7 @@ impl Elections {
 
     /// The ceremony's output, once it succeeded.
     pub async fn ceremony_output(&self, board: &Board, id: &str) -> ApiResult<CeremonyOutput> {
-        let entries = board.entries_of_kind(id, "ceremony_output").await?;
-        match entries.first().map(|b| entry_event(b)).transpose()? {
+        match first_event(board, id, "ceremony_output").await? {
             Some(Event::CeremonyOutput(o)) => Ok(o),
             _ => Err(ApiError::Conflict(
                 "the key ceremony has not completed".into(),
@@ -584,10 +594,7 @@ impl Elections {
             return Ok(o.clone());
         }
         self.state(db, id).await?;
-        let opens = board.entries_of_kind(id, "open").await?;
-        let Some(Event::Open { fingerprint, .. }) =
-            opens.first().map(|b| entry_event(b)).transpose()?
-        else {
+        let Some(Event::Open { fingerprint, .. }) = first_event(board, id, "open").await? else {
             return Err(ApiError::Conflict("voting has not opened".into()));
         };
         let manifest = (*self.manifest(db, id).await?).clone();
@@ -848,8 +855,7 @@ impl Elections {
 
     /// The encrypted tally, once voting closed.
     pub async fn tally(&self, board: &Board, id: &str) -> ApiResult<EncryptedTally> {
-        let entries = board.entries_of_kind(id, "tally").await?;
-        match entries.first().map(|b| entry_event(b)).transpose()? {
+        match first_event(board, id, "tally").await? {
             Some(Event::Tally(t)) => Ok(t),
             _ => Err(ApiError::Conflict("there is no tally yet".into())),
         }
@@ -932,8 +938,7 @@ impl Elections {
         tally: &EncryptedTally,
         shares: &[DecryptionShare],
     ) -> ApiResult<()> {
-        let closes = board.entries_of_kind(id, "close").await?;
-        let Some(Event::Close { .. }) = closes.first().map(|b| entry_event(b)).transpose()? else {
+        let Some(Event::Close { .. }) = first_event(board, id, "close").await? else {
             return Err(ApiError::Internal("no close entry".into()));
         };
         let counted = self
