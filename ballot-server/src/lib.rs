@@ -8,7 +8,7 @@
 //! * [`board`] — the per-election Merkle log with group commit and signed tree heads.
 //! * [`elections`] — the lifecycle: draft → key ceremony → registration → open → closed →
 //!   tallied → published.
-//! * [`routes`] — the HTTP API; [`auth`] — roles.
+//! * [`routes`] — the HTTP API; [`auth`] — roles; [`pages`] — the web pages.
 #![forbid(unsafe_code)]
 
 pub mod auth;
@@ -18,6 +18,7 @@ pub mod demo;
 pub mod elections;
 pub mod error;
 pub mod export;
+pub mod pages;
 pub mod routes;
 pub mod state;
 

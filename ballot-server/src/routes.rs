@@ -105,6 +105,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/elections/{id}/board/entries/{index}", get(entry))
         .route("/api/elections/{id}/board/inclusion", get(inclusion))
         .route("/api/elections/{id}/board/consistency", get(consistency))
+        .merge(crate::pages::router())
         .fallback(no_route)
         .method_not_allowed_fallback(no_method)
 }

@@ -1,33 +1,22 @@
-// web/dist/booth.js, the module the booth pages load: up to date with the sources, and working.
+// web/dist/, the modules the pages load: up to date with the sources, and working.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync, readdirSync } from 'node:fs';
 import { build } from 'esbuild';
 import * as src from '../src/piaojue.js';
 import { vector } from '../scripts/vectors.js';
+import { options, web } from '../scripts/build.mjs';
 
-const web = fileURLToPath(new URL('..', import.meta.url));
-
-test('dist/booth.js is what `npm run build` makes from the sources', async () => {
+test('dist/ is what `npm run build` makes from the sources, file for file', async () => {
   const pkg = JSON.parse(readFileSync(`${web}package.json`, 'utf8'));
-  // The same options as the build script of package.json.
-  assert.match(pkg.scripts.build, /^esbuild src\/booth\.js --bundle --format=esm --minify --target=es2022 --legal-comments=eof --outfile=dist\/booth\.js$/);
-  const out = await build({
-    absWorkingDir: web,
-    entryPoints: ['src/booth.js'],
-    bundle: true,
-    format: 'esm',
-    minify: true,
-    target: 'es2022',
-    legalComments: 'eof',
-    write: false,
-    outfile: 'dist/booth.js',
-    logLevel: 'silent',
-  });
-  const fresh = out.outputFiles[0].text;
-  const committed = readFileSync(`${web}dist/booth.js`, 'utf8');
-  assert.ok(fresh === committed, 'web/dist/booth.js is stale: run `npm run build` in web/');
+  assert.equal(pkg.scripts.build, 'node scripts/build.mjs');
+  const out = await build(options(false));
+  const fresh = new Map(out.outputFiles.map((f) => [f.path.slice(f.path.lastIndexOf('/') + 1), f.text]));
+  const committed = readdirSync(`${web}dist`).filter((f) => f.endsWith('.js')).sort();
+  assert.deepEqual(committed, [...fresh.keys()].sort(), 'web/dist/ has other files than the build makes: run `npm run build` in web/');
+  for (const [name, text] of fresh) {
+    assert.ok(text === readFileSync(`${web}dist/${name}`, 'utf8'), `web/dist/${name} is stale: run \`npm run build\` in web/`);
+  }
 });
 
 test('the bundle exports the whole API and its ballots verify', async () => {

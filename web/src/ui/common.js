@@ -1,0 +1,194 @@
+// What every page shares: the language (zh-CN first, English second), the JSON API, small DOM
+// helpers. Pages are static HTML under web/static/ with one module each (src/ui/pages/<name>.js,
+// bundled to dist/<name>.js and loaded as /assets/<name>.js). The server's Content-Security-Policy
+// allows no inline script or style, so every page's behaviour lives in its module.
+//
+// Texts: an element with `data-i18n="key"` gets the text of `key` in the current language; with
+// `data-i18n-attr="placeholder:key,title:key2"` attributes get them. Each page registers its own
+// dictionary with `addTexts({ zh: {...}, en: {...} })`; common keys are below.
+
+const LANG_KEY = 'piaojue.lang';
+const texts = { zh: {}, en: {} };
+let lang = initialLang();
+
+function initialLang() {
+  const stored = globalThis.localStorage?.getItem(LANG_KEY);
+  if (stored === 'zh' || stored === 'en') return stored;
+  const q = new URLSearchParams(globalThis.location?.search ?? '').get('lang');
+  if (q === 'zh' || q === 'en') return q;
+  return 'zh'; // Chinese first, whatever the browser says: the congress's working language.
+}
+
+/** Adds a page's texts: `{ zh: { key: '…' }, en: { key: '…' } }`. */
+export function addTexts(dict) {
+  Object.assign(texts.zh, dict.zh);
+  Object.assign(texts.en, dict.en);
+}
+
+/** The current language, `zh` or `en`. */
+export function currentLang() {
+  return lang;
+}
+
+/**
+ * The text of `key` in the current language, with `{name}` placeholders filled from `params`.
+ * A key missing in English falls back to Chinese; a key missing in both is shown as itself.
+ */
+export function t(key, params = {}) {
+  const s = texts[lang][key] ?? texts.zh[key] ?? key;
+  return s.replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m));
+}
+
+/** A bilingual manifest text `{ zh, en }` (en optional) in the current language. */
+export function pick(text) {
+  if (text == null) return '';
+  if (typeof text === 'string') return text;
+  return (lang === 'en' && text.en) ? text.en : text.zh;
+}
+
+/** Sets the language, stores it, re-applies `data-i18n` and calls the page's listeners. */
+export function setLang(next) {
+  lang = next === 'en' ? 'en' : 'zh';
+  globalThis.localStorage?.setItem(LANG_KEY, lang);
+  applyTexts(document);
+  for (const f of langListeners) f(lang);
+}
+
+const langListeners = [];
+/** `f(lang)` is called after every language change (to re-render dynamic parts). */
+export function onLangChange(f) {
+  langListeners.push(f);
+}
+
+/** Fills every `data-i18n` / `data-i18n-attr` element under `root`. */
+export function applyTexts(root) {
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  for (const node of root.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
+  for (const node of root.querySelectorAll('[data-i18n-attr]')) {
+    for (const pair of node.dataset.i18nAttr.split(',')) {
+      const [attr, key] = pair.split(':').map((s) => s.trim());
+      node.setAttribute(attr, t(key));
+    }
+  }
+  if (texts[lang]['page.title']) document.title = t('page.title');
+}
+
+/**
+ * Wires the language switch (`<button id="lang-switch">`) and applies the texts once.
+ * Call at page start, after `addTexts`.
+ */
+export function initPage() {
+  const sw = document.getElementById('lang-switch');
+  if (sw) sw.addEventListener('click', () => setLang(lang === 'zh' ? 'en' : 'zh'));
+  applyTexts(document);
+}
+
+/** An API refusal: `status` (HTTP), `code` (the body's `error`) and the server's message. */
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message || `HTTP ${status}`);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/**
+ * Calls the JSON API. `body` (an object) is sent as JSON; `token` as `Authorization: Bearer`.
+ * Resolves to the parsed answer; rejects with `ApiError` for a 4xx/5xx (with the server's
+ * `{error, message}`) and with a `TypeError` when the network fails.
+ */
+export async function api(path, { method, body, token } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await fetch(path, {
+    method: method ?? (body === undefined ? 'GET' : 'POST'),
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    cache: 'no-store',
+  });
+  const text = await res.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+  if (!res.ok) throw new ApiError(res.status, data?.error ?? 'http', data?.message ?? text);
+  return data;
+}
+
+/** The text to show for an error: the API's message with its status, or the error's message. */
+export function errorText(e) {
+  if (e instanceof ApiError) return `${t('error.server')} (${e.status} ${e.code}): ${e.message}`;
+  if (e instanceof TypeError) return t('error.network');
+  return e?.message ?? String(e);
+}
+
+/**
+ * Creates an element: `h('div', { class: 'x', dataset: {...}, onclick: f }, child, 'text' …)`.
+ * Strings become text nodes (never HTML), so values from the server cannot inject markup.
+ */
+export function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs ?? {})) {
+    if (v == null || v === false) continue;
+    if (k === 'dataset') Object.assign(node.dataset, v);
+    else if (k.startsWith('on') && typeof v === 'function') node.addEventListener(k.slice(2), v);
+    else if (k === 'text') node.textContent = v;
+    else node.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c == null || c === false) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
+
+/** Empties `node` and appends `children`. */
+export function replace(node, ...children) {
+  node.replaceChildren();
+  for (const c of children.flat()) if (c != null && c !== false) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+}
+
+/** A tracking code or key shown in groups of 8 hex digits, easier to read aloud and compare. */
+export function groupHex(hex, size = 8) {
+  return hex.match(new RegExp(`.{1,${size}}`, 'g')).join(' ');
+}
+
+/** The election id from a path `/elections/<id>[/…]`. */
+export function electionIdFromPath() {
+  const m = location.pathname.match(/^\/elections\/([^/]+)/);
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
+/** Investment in 万元 (10,000 yuan) as the manifest gives it, formatted for the language. */
+export function formatNumber(n) {
+  return new Intl.NumberFormat(lang === 'zh' ? 'zh-CN' : 'en').format(n);
+}
+
+/** A time in milliseconds since the epoch, in local time. */
+export function formatTime(ms) {
+  return new Date(ms).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false });
+}
+
+addTexts({
+  zh: {
+    'app.name': '票决',
+    'lang.switch': 'English',
+    'error.server': '服务器拒绝',
+    'error.network': '无法连接服务器，请检查网络后重试。',
+    'state.draft': '草稿', 'state.key_ceremony': '密钥生成中', 'state.registration': '登记中',
+    'state.open': '投票中', 'state.closed': '已截止', 'state.tallied': '已计票',
+    'state.published': '已公布', 'state.failed': '失败',
+    'nav.home': '选举列表', 'nav.staff': '工作人员',
+    'loading': '加载中…',
+  },
+  en: {
+    'app.name': 'Piaojue',
+    'lang.switch': '中文',
+    'error.server': 'Refused by the server',
+    'error.network': 'Cannot reach the server; check the network and try again.',
+    'state.draft': 'Draft', 'state.key_ceremony': 'Key ceremony', 'state.registration': 'Registration',
+    'state.open': 'Voting open', 'state.closed': 'Closed', 'state.tallied': 'Tallied',
+    'state.published': 'Published', 'state.failed': 'Failed',
+    'nav.home': 'Elections', 'nav.staff': 'Staff',
+    'loading': 'Loading…',
+  },
+});
