@@ -1,0 +1,561 @@
+// The voting booth (/elections/{id}/vote, static/booth.html): sign in with the credential, mark
+// the ballot, encrypt it on this device, then cast it or audit it (Benaloh challenge), and keep
+// the board's receipt.
+//
+// The credential (64 hex digits) is typed, scanned from the sheet's QR code, or comes from the
+// sign-in link `/elections/{id}/vote#credential=<hex>` (read, then removed from the address bar).
+// It lives in this module's memory only: never in storage, a log or a request, and it is
+// dropped once the ballot is cast.
+import qrcode from 'qrcode-generator';
+import * as booth from '../../piaojue.js';
+import {
+  ApiError, addTexts, api, currentLang, electionIdFromPath, errorText, formatNumber, formatTime, groupHex, h,
+  initPage, onLangChange, pick, replace, t,
+} from '../common.js';
+import { apiPath, loadSetup } from '../board.js';
+import { fragmentParam, normaliseCode, receiptLink, verifyReceipt } from '../receipt.js';
+
+addTexts({
+  zh: {
+    'page.title': '票决 · 投票',
+    'booth.nav.board': '公告板',
+    'booth.step.signin': '登录', 'booth.step.mark': '填写', 'booth.step.check': '核对', 'booth.step.done': '完成',
+    'booth.not_open': '本次票决当前不在投票中（{state}），不能投票。',
+    'booth.not_found': '找不到这场选举。',
+    'booth.signin.title': '使用投票凭证登录',
+    'booth.signin.help': '请输入凭证单上的 64 位凭证码（0–9、a–f，空格可省略），或扫描凭证单上的二维码。凭证只保存在本页面的内存中，不会发送给服务器。',
+    'booth.signin.label': '凭证码',
+    'booth.signin.button': '登录',
+    'booth.signin.scan': '扫描二维码',
+    'booth.signin.scan_stop': '停止扫描',
+    'booth.signin.scanning': '请将凭证单上的二维码对准摄像头…',
+    'booth.signin.camera_error': '无法使用摄像头：{error}',
+    'booth.signin.bad': '凭证码格式不对：应为 64 位十六进制数字（0–9、a–f）。',
+    'booth.signin.unknown': '此凭证不在本次票决的凭证名单上。请核对凭证单是否属于本次票决。',
+    'booth.signin.from_link': '已从登录链接读取凭证，并已从地址栏移除。',
+    'booth.signed_in': '已登录：凭证公钥 {key}…',
+    'booth.sign_out': '退出',
+    'booth.fingerprint_bad': '警告：服务器给出的选举指纹与公告板上的数据不符，请勿投票，并告知工作人员。',
+    'booth.counter.max': '已选 {n} / 最多 {max}',
+    'booth.counter.exact': '已选 {n} / 须选 {max}',
+    'booth.counter.range': '已选 {n} / {min}–{max} 项',
+    'booth.department': '责任单位', 'booth.investment': '总投资', 'booth.completion': '完成时限',
+    'booth.description': '项目内容',
+    'booth.wan': '{n} 万元',
+    'booth.build': '生成加密选票',
+    'booth.refused': '选票无效，尚未加密：',
+    'booth.busy': '正在本机加密选票并生成证明…',
+    'booth.review.title': '请核对并记下您的跟踪码',
+    'booth.review.help': '跟踪码唯一标识这张加密选票。投出后，您可以在公告板上查到它，确认您的选票被如实记录。',
+    'booth.review.your_choices': '您的选择',
+    'booth.none': '（未选）',
+    'booth.cast': '投出选票',
+    'booth.audit': '核验这张选票（不投出）',
+    'booth.audit.help': '核验会公开这张选票的内容和加密随机数，以证明本设备如实加密了您的选择。核验过的选票作废、不计票；之后请重新生成一张选票投出。',
+    'booth.back': '返回修改',
+    'booth.audited.title': '选票已核验（作废，不计票）',
+    'booth.audited.match': '公开的内容与您的选择一致：本设备如实加密了您的选择。',
+    'booth.audited.mismatch': '警告：公开的内容与您的选择不一致！请不要在本设备上投票，并告知工作人员。',
+    'booth.audited.download': '下载核验文件',
+    'booth.audited.second': '可在另一台设备上打开公告板页面，输入此跟踪码核对，或用验证程序检查核验文件。',
+    'booth.audited.again': '重新生成选票',
+    'booth.done.title': '投票成功',
+    'booth.done.help': '您的选票已记录在公告板上。请保存回执：它由公告板签名，可以随时核对您的选票仍在公告板上。凭证已从本页面内存中清除。',
+    'booth.receipt.index': '公告板条目', 'booth.receipt.size': '签名树头', 'booth.receipt.time': '时间',
+    'booth.receipt.signature': '回执签名',
+    'booth.receipt.sig_ok': '有效（公告板密钥 {key}…）',
+    'booth.receipt.sig_bad': '无效：{error}',
+    'booth.receipt.entries': '{n} 条',
+    'booth.receipt.download': '下载回执（JSON）',
+    'booth.receipt.check': '在公告板上核对',
+    'booth.receipt.qr': '扫描二维码，在另一台设备上核对这张选票',
+    'booth.error.409': '服务器拒绝（已投过票、跟踪码已使用或投票已截止）：',
+    'booth.error.422': '服务器验证选票失败：',
+    'booth.error.verify': '本机自检失败，选票未发送：',
+    'booth.tracking': '跟踪码',
+  },
+  en: {
+    'page.title': 'Piaojue · Vote',
+    'booth.nav.board': 'Board',
+    'booth.step.signin': 'Sign in', 'booth.step.mark': 'Mark', 'booth.step.check': 'Check', 'booth.step.done': 'Done',
+    'booth.not_open': 'This vote is not open ({state}): you cannot vote now.',
+    'booth.not_found': 'No such election.',
+    'booth.signin.title': 'Sign in with your credential',
+    'booth.signin.help': 'Type the 64-digit credential code of your credential sheet (0–9, a–f; spaces optional), or scan the sheet’s QR code. The credential stays in this page’s memory only and is never sent to the server.',
+    'booth.signin.label': 'Credential code',
+    'booth.signin.button': 'Sign in',
+    'booth.signin.scan': 'Scan QR code',
+    'booth.signin.scan_stop': 'Stop scanning',
+    'booth.signin.scanning': 'Hold the credential sheet’s QR code in front of the camera…',
+    'booth.signin.camera_error': 'Cannot use the camera: {error}',
+    'booth.signin.bad': 'The credential code is malformed: it must be 64 hexadecimal digits (0–9, a–f).',
+    'booth.signin.unknown': 'This credential is not on this vote’s list of credentials. Check that the sheet is for this vote.',
+    'booth.signin.from_link': 'The credential was read from the sign-in link and removed from the address bar.',
+    'booth.signed_in': 'Signed in: credential key {key}…',
+    'booth.sign_out': 'Sign out',
+    'booth.fingerprint_bad': 'Warning: the election fingerprint the server gives does not match the board’s data. Do not vote; tell the staff.',
+    'booth.counter.max': '{n} chosen / at most {max}',
+    'booth.counter.exact': '{n} chosen / choose {max}',
+    'booth.counter.range': '{n} chosen / {min}–{max}',
+    'booth.department': 'Department', 'booth.investment': 'Investment', 'booth.completion': 'Completion',
+    'booth.description': 'Description',
+    'booth.wan': '{n} × 10,000 yuan',
+    'booth.build': 'Encrypt my ballot',
+    'booth.refused': 'The ballot is not valid and was not encrypted:',
+    'booth.busy': 'Encrypting the ballot and making its proofs on this device…',
+    'booth.review.title': 'Check and note your tracking code',
+    'booth.review.help': 'The tracking code names this encrypted ballot. After casting, find it on the bulletin board to confirm that your ballot was recorded as cast.',
+    'booth.review.your_choices': 'Your choices',
+    'booth.none': '(none)',
+    'booth.cast': 'Cast my ballot',
+    'booth.audit': 'Audit this ballot (do not cast)',
+    'booth.audit.help': 'Auditing reveals this ballot’s content and encryption randomness, proving that this device encrypted your choices faithfully. An audited ballot is void and never counted; then make a fresh ballot and cast it.',
+    'booth.back': 'Change my choices',
+    'booth.audited.title': 'Ballot audited (void, not counted)',
+    'booth.audited.match': 'The revealed content matches your choices: this device encrypted them faithfully.',
+    'booth.audited.mismatch': 'Warning: the revealed content does NOT match your choices! Do not vote on this device; tell the staff.',
+    'booth.audited.download': 'Download the audit file',
+    'booth.audited.second': 'On another device, open the board page and check this tracking code, or check the audit file with the verifier.',
+    'booth.audited.again': 'Make a fresh ballot',
+    'booth.done.title': 'Your ballot is cast',
+    'booth.done.help': 'Your ballot is on the bulletin board. Keep the receipt: the board signed it, and it lets you check at any time that your ballot is still there. The credential was cleared from this page’s memory.',
+    'booth.receipt.index': 'Board entry', 'booth.receipt.size': 'Signed tree head', 'booth.receipt.time': 'Time',
+    'booth.receipt.signature': 'Receipt signature',
+    'booth.receipt.sig_ok': 'valid (board key {key}…)',
+    'booth.receipt.sig_bad': 'invalid: {error}',
+    'booth.receipt.entries': '{n} entries',
+    'booth.receipt.download': 'Download the receipt (JSON)',
+    'booth.receipt.check': 'Check it on the board',
+    'booth.receipt.qr': 'Scan to check this ballot on another device',
+    'booth.error.409': 'Refused by the server (already voted, tracking code used, or voting closed):',
+    'booth.error.422': 'The server could not verify the ballot:',
+    'booth.error.verify': 'The ballot failed this device’s self-check and was not sent:',
+    'booth.tracking': 'Tracking code',
+  },
+});
+
+const id = electionIdFromPath();
+const head = document.getElementById('election-head');
+const notice = document.getElementById('notice');
+const view = document.getElementById('view');
+
+// Everything the page knows. `credential` is the only secret; it is never stored anywhere else.
+const S = {
+  step: 'loading', // loading | closed | signin | ballot | busy | review | audited | done | fatal
+  status: null,
+  setup: null,
+  election: null, // booth.Election, built once
+  credentials: null, // Set of hex keys on the list
+  credential: null,
+  chosen: [], // per contest, a Set of option indices
+  invalid: null, // contest index the last refusal names
+  built: null,
+  audit: null, // { audited, receipt, revealed, match }
+  receipt: null,
+  receiptCheck: null,
+  boardKey: null,
+  message: null, // { kind: 'error'|'ok'|'warn', zh?, en?, text?, prefix? }
+  scanning: false,
+};
+
+// The credential input is made once, so that a language change does not clear it.
+const credInput = h('input', {
+  id: 'credential', type: 'text', autocomplete: 'off', autocapitalize: 'off', spellcheck: 'false',
+  inputmode: 'text', class: 'mono', maxlength: '100', 'aria-describedby': 'signin-help',
+});
+const video = h('video', { playsinline: true, muted: true, hidden: true });
+
+function say(kind, fields) {
+  S.message = { kind, ...fields };
+  renderNotice();
+}
+
+function renderNotice() {
+  const m = S.message;
+  if (!m) return replace(notice);
+  const lines = [];
+  if (m.prefix) lines.push(h('strong', {}, t(m.prefix), ' '));
+  if (m.key) lines.push(t(m.key, m.params));
+  if (m.zh || m.en) {
+    // A SelectionError: its message in the page's language first, the other one below.
+    const [first, second] = currentLang() === 'en' ? [m.en, m.zh] : [m.zh, m.en];
+    lines.push(h('span', { class: 'first-line' }, first), h('span', { class: 'en-line' }, second));
+  }
+  if (m.text) lines.push(m.text);
+  replace(notice, h('div', { class: `notice ${m.kind}`, id: 'message', dataset: { code: m.code ?? '' } }, lines));
+}
+
+function electionTitle() {
+  const m = S.status.manifest;
+  return [h('h1', {}, pick(m.title)), h('div', { class: 'muted' }, pick(m.congress)),
+    h('div', { class: 'row' }, h('span', { class: `badge state-${S.status.state}`, id: 'state' }, t(`state.${S.status.state}`)),
+      h('span', { class: 'muted mono' }, id))];
+}
+
+function steps() {
+  const order = ['signin', 'mark', 'check', 'done'];
+  const at = { signin: 0, ballot: 1, busy: 1, review: 2, audited: 2, done: 3 }[S.step] ?? 0;
+  return h('ol', { class: 'steps' }, order.map((s, i) => h('li', { class: i === at ? 'on' : i < at ? 'done' : '' }, t(`booth.step.${s}`))));
+}
+
+function render() {
+  if (S.status) replace(head, electionTitle());
+  renderNotice();
+  const fn = { signin: renderSignin, ballot: renderBallot, busy: renderBusy, review: renderReview, audited: renderAudited, done: renderDone }[S.step];
+  if (fn) replace(view, steps(), fn());
+  else replace(view);
+}
+
+// ------------------------------------------------------------------------------------------
+// Sign-in
+
+const hasDetector = 'BarcodeDetector' in globalThis;
+
+function renderSignin() {
+  return h('form', { class: 'card', id: 'signin', onsubmit: (ev) => { ev.preventDefault(); signIn(credInput.value); } },
+    h('h2', {}, t('booth.signin.title')),
+    h('p', { class: 'muted', id: 'signin-help' }, t('booth.signin.help')),
+    h('label', { for: 'credential' }, t('booth.signin.label')),
+    credInput,
+    h('div', { class: 'actions' },
+      h('button', { type: 'submit', class: 'primary', id: 'signin-button' }, t('booth.signin.button')),
+      hasDetector ? h('button', { type: 'button', id: 'scan', onclick: toggleScan }, t(S.scanning ? 'booth.signin.scan_stop' : 'booth.signin.scan')) : null),
+    h('div', { class: 'scan' }, S.scanning ? h('p', { class: 'muted' }, t('booth.signin.scanning')) : null, video));
+}
+
+function signIn(text) {
+  const hex = normaliseCode(text);
+  if (!hex) return say('error', { key: 'booth.signin.bad', code: 'bad-credential' });
+  let cred;
+  try {
+    cred = booth.credentialFromSeed(hex);
+  } catch {
+    return say('error', { key: 'booth.signin.bad', code: 'bad-credential' });
+  }
+  if (!S.credentials.has(booth.toHex(cred.publicKey))) return say('error', { key: 'booth.signin.unknown', code: 'unknown-credential' });
+  S.credential = cred;
+  credInput.value = '';
+  stopScan();
+  S.step = 'ballot';
+  S.message = null;
+  render();
+  window.scrollTo(0, 0);
+}
+
+function signOut() {
+  S.credential = null;
+  S.built = null;
+  S.step = 'signin';
+  S.message = null;
+  render();
+}
+
+let stream = null;
+async function toggleScan() {
+  if (S.scanning) return stopScan();
+  try {
+    const detector = new globalThis.BarcodeDetector({ formats: ['qr_code'] });
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } });
+    video.srcObject = stream;
+    video.hidden = false;
+    await video.play();
+    S.scanning = true;
+    render();
+    const tick = async () => {
+      if (!S.scanning) return;
+      try {
+        for (const code of await detector.detect(video)) {
+          const raw = code.rawValue ?? '';
+          const hex = normaliseCode(fragmentParam(raw.split('#')[1] ?? '', 'credential') ?? raw);
+          if (hex) return signIn(hex);
+        }
+      } catch { /* a frame that cannot be read */ }
+      setTimeout(tick, 250);
+    };
+    tick();
+  } catch (e) {
+    stopScan();
+    say('error', { key: 'booth.signin.camera_error', params: { error: e?.message ?? String(e) } });
+  }
+}
+
+function stopScan() {
+  S.scanning = false;
+  if (stream) for (const track of stream.getTracks()) track.stop();
+  stream = null;
+  video.srcObject = null;
+  video.hidden = true;
+}
+
+// ------------------------------------------------------------------------------------------
+// The ballot
+
+function counterText(c, n) {
+  if (c.min === c.max) return t('booth.counter.exact', { n, max: c.max });
+  if (c.min === 0) return t('booth.counter.max', { n, max: c.max });
+  return t('booth.counter.range', { n, min: c.min, max: c.max });
+}
+
+function projectDetails(p) {
+  return [
+    h('dl', {},
+      h('dt', {}, t('booth.department')), h('dd', {}, pick(p.department)),
+      h('dt', {}, t('booth.investment')), h('dd', {}, t('booth.wan', { n: formatNumber(p.investment_yuan / 10000) })),
+      h('dt', {}, t('booth.completion')), h('dd', {}, p.completion)),
+    pick(p.description) ? h('details', {}, h('summary', {}, t('booth.description')), h('p', {}, pick(p.description))) : null,
+  ];
+}
+
+function renderContest(c, ci) {
+  const set = S.chosen[ci];
+  const radio = c.min === 1 && c.max === 1;
+  const counter = h('span', { class: 'counter', id: `counter-${ci}`, 'aria-live': 'polite' });
+  const updateCounter = () => {
+    counter.textContent = counterText(c, set.size);
+    counter.className = `counter${set.size > c.max ? ' over' : set.size >= c.min && set.size === c.max ? ' full' : ''}`;
+  };
+  updateCounter();
+  const options = c.options.map((o, oi) => {
+    const input = h('input', {
+      type: radio ? 'radio' : 'checkbox', name: `contest-${ci}`, value: o.id, checked: set.has(oi),
+      dataset: { contest: String(ci), option: o.id },
+    });
+    const label = h('label', { class: `option${set.has(oi) ? ' checked' : ''}` }, input,
+      h('span', {}, h('span', { class: 'name' }, pick(o.title)), o.project ? projectDetails(o.project) : null));
+    input.addEventListener('change', () => {
+      if (radio) set.clear();
+      if (input.checked) set.add(oi); else set.delete(oi);
+      for (const l of section.querySelectorAll('label.option')) l.classList.toggle('checked', l.querySelector('input').checked);
+      updateCounter();
+      if (S.invalid === ci) { S.invalid = null; section.classList.remove('invalid'); }
+    });
+    return label;
+  });
+  const section = h('fieldset', { class: `card contest${S.invalid === ci ? ' invalid' : ''}`, id: `contest-${ci}`, dataset: { contest: c.id } },
+    h('div', { class: 'contest-head' }, h('h2', {}, pick(c.title)), counter),
+    radio && c.options.every((o) => !o.project) ? h('div', { class: 'choices' }, options) : options);
+  return section;
+}
+
+function renderBallot() {
+  const m = S.status.manifest;
+  return [
+    h('div', { class: 'row muted signed-in' }, t('booth.signed_in', { key: booth.toHex(S.credential.publicKey).slice(0, 8) }),
+      h('button', { type: 'button', id: 'sign-out', onclick: signOut }, t('booth.sign_out'))),
+    h('form', { id: 'ballot', onsubmit: (ev) => { ev.preventDefault(); build(); } },
+      m.contests.map(renderContest),
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'build' }, t('booth.build')))),
+  ];
+}
+
+async function build() {
+  const m = S.status.manifest;
+  let selection;
+  try {
+    selection = booth.selectionFromChosen(m, S.chosen.map((s) => [...s].sort((a, b) => a - b)));
+  } catch (e) {
+    if (!(e instanceof booth.SelectionError)) throw e;
+    S.invalid = e.contest ?? null;
+    say('error', { prefix: 'booth.refused', zh: e.zh, en: e.message, code: e.code });
+    render();
+    document.getElementById(`contest-${e.contest}`)?.scrollIntoView({ block: 'start', behavior: 'smooth' });
+    notice.scrollIntoView({ block: 'start' });
+    return;
+  }
+  S.message = null;
+  S.step = 'busy';
+  render();
+  // Let the busy state paint before the synchronous work.
+  await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 20)));
+  try {
+    S.election ??= new booth.Election({ manifest: m, fingerprint: S.status.fingerprint, jointKey: S.setup.output.joint_key });
+    const built = booth.buildBallot(S.election, S.credential, selection);
+    booth.verifyBallot(S.election, built.ballot, { credentials: [booth.toHex(S.credential.publicKey)] });
+    S.built = built;
+    S.step = 'review';
+  } catch (e) {
+    S.step = 'ballot';
+    say('error', { prefix: 'booth.error.verify', text: e.message });
+  }
+  render();
+  window.scrollTo(0, 0);
+}
+
+// ------------------------------------------------------------------------------------------
+// Review: cast or audit
+
+function chosenSummary(selection) {
+  const m = S.status.manifest;
+  return h('ul', { class: 'summary' }, m.contests.map((c, ci) => {
+    const names = c.options.filter((_, oi) => selection[ci][oi] === 1).map((o) => pick(o.title));
+    return h('li', {}, h('strong', {}, pick(c.title)), '：', names.length ? names.join('、') : t('booth.none'));
+  }));
+}
+
+const currentSelection = () => S.status.manifest.contests.map((c, ci) => c.options.map((_, oi) => (S.chosen[ci].has(oi) ? 1 : 0)));
+
+function trackingBlock(code) {
+  return [h('div', { class: 'muted' }, t('booth.tracking')), h('div', { class: 'tracking mono', id: 'tracking-code', dataset: { code } }, groupHex(code))];
+}
+
+function renderReview() {
+  return h('div', { class: 'card', id: 'review' },
+    h('h2', {}, t('booth.review.title')),
+    trackingBlock(S.built.trackingCode),
+    h('p', { class: 'muted' }, t('booth.review.help')),
+    h('h3', {}, t('booth.review.your_choices')),
+    chosenSummary(currentSelection()),
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'primary', id: 'cast', onclick: cast }, t('booth.cast')),
+      h('button', { type: 'button', id: 'audit', onclick: audit }, t('booth.audit')),
+      h('p', { class: 'muted' }, t('booth.audit.help')),
+      h('button', { type: 'button', id: 'back', onclick: () => { S.built = null; S.step = 'ballot'; render(); } }, t('booth.back'))));
+}
+
+function serverError(e) {
+  if (e instanceof ApiError && e.status === 409) return { prefix: 'booth.error.409', text: e.message, code: `http-${e.status}` };
+  if (e instanceof ApiError && e.status === 422) return { prefix: 'booth.error.422', text: e.message, code: `http-${e.status}` };
+  return { text: errorText(e), code: e instanceof ApiError ? `http-${e.status}` : 'network' };
+}
+
+function disableActions() {
+  for (const b of view.querySelectorAll('button')) b.disabled = true;
+}
+
+async function audit() {
+  disableActions();
+  const audited = S.built.audit();
+  S.built = null; // an audited ballot can never be cast
+  try {
+    const receipt = await api(apiPath(id, '/audited'), { body: audited });
+    const revealed = booth.checkOpening(S.election, audited);
+    const mine = currentSelection();
+    S.audit = { audited, receipt, revealed, match: JSON.stringify(revealed) === JSON.stringify(mine) };
+    S.step = 'audited';
+    S.message = null;
+  } catch (e) {
+    S.step = 'ballot';
+    say('error', serverError(e));
+  }
+  render();
+  window.scrollTo(0, 0);
+}
+
+function downloadLink(data, name, label, linkId) {
+  const url = URL.createObjectURL(new Blob([`${JSON.stringify(data, null, 2)}\n`], { type: 'application/json' }));
+  return h('a', { class: 'button', href: url, download: name, id: linkId }, label);
+}
+
+function renderAudited() {
+  const a = S.audit;
+  return h('div', { class: 'card', id: 'audited' },
+    h('h2', {}, t('booth.audited.title')),
+    trackingBlock(a.receipt.tracking_code),
+    h('div', { class: `notice ${a.match ? 'ok' : 'error'}`, id: 'audit-match', dataset: { match: String(a.match) } },
+      t(a.match ? 'booth.audited.match' : 'booth.audited.mismatch')),
+    chosenSummary(a.revealed),
+    h('p', { class: 'muted' }, t('booth.audited.second')),
+    h('div', { class: 'actions' },
+      downloadLink(a.audited, `audited-${a.receipt.tracking_code.slice(0, 8)}.json`, t('booth.audited.download'), 'audit-download'),
+      h('a', { class: 'button', href: receiptLink('', id, a.receipt.tracking_code), target: '_blank', rel: 'noopener' }, t('booth.receipt.check')),
+      h('button', { type: 'button', class: 'primary', id: 'again', onclick: () => { S.audit = null; S.step = 'ballot'; render(); window.scrollTo(0, 0); } }, t('booth.audited.again'))));
+}
+
+async function cast() {
+  disableActions();
+  try {
+    const receipt = await api(apiPath(id, '/ballots'), { body: S.built.cast() });
+    S.receipt = receipt;
+    S.receiptCheck = verifyReceipt(receipt, S.boardKey);
+    // Cast: the credential and the ballot are no longer needed on this device.
+    S.credential = null;
+    S.built = null;
+    S.step = 'done';
+    S.message = null;
+  } catch (e) {
+    // The ballot was not accepted: it may be rebuilt (a cast() erased its opening).
+    S.built = null;
+    S.step = 'ballot';
+    say('error', serverError(e));
+  }
+  render();
+  window.scrollTo(0, 0);
+}
+
+function qrImage(text) {
+  const qr = qrcode(0, 'M');
+  qr.addData(text);
+  qr.make();
+  return h('img', { class: 'qr', id: 'receipt-qr', alt: text, src: qr.createDataURL(6, 2), dataset: { text } });
+}
+
+function renderDone() {
+  const r = S.receipt;
+  const link = receiptLink(location.origin, id, r.tracking_code);
+  const ok = S.receiptCheck === null;
+  return h('div', { class: 'card', id: 'done' },
+    h('h2', {}, '✓ ', t('booth.done.title')),
+    trackingBlock(r.tracking_code),
+    h('p', { class: 'muted' }, t('booth.done.help')),
+    h('dl', { class: 'kv', id: 'receipt' },
+      h('dt', {}, t('booth.receipt.index')), h('dd', {}, `#${r.index}`),
+      h('dt', {}, t('booth.receipt.size')), h('dd', {}, t('booth.receipt.entries', { n: r.tree_head.size })),
+      h('dt', {}, t('booth.receipt.time')), h('dd', {}, formatTime(r.tree_head.timestamp_ms)),
+      h('dt', {}, t('booth.receipt.signature')),
+      h('dd', { id: 'receipt-signature', dataset: { ok: String(ok) } },
+        ok ? t('booth.receipt.sig_ok', { key: S.boardKey.slice(0, 8) }) : t('booth.receipt.sig_bad', { error: S.receiptCheck.message }))),
+    qrImage(link),
+    h('p', { class: 'muted center' }, t('booth.receipt.qr')),
+    h('div', { class: 'actions' },
+      downloadLink(r, `receipt-${id}-${r.tracking_code.slice(0, 8)}.json`, t('booth.receipt.download'), 'receipt-download'),
+      h('a', { class: 'button', href: link, id: 'receipt-link' }, t('booth.receipt.check'))));
+}
+
+function renderBusy() {
+  return h('div', { class: 'card busy', id: 'busy' }, h('div', { class: 'spinner' }), h('p', {}, t('booth.busy')));
+}
+
+// ------------------------------------------------------------------------------------------
+// Start
+
+async function start() {
+  initPage();
+  onLangChange(render);
+  // Read the sign-in link's credential and take it out of the address bar (and history) at once.
+  const fromLink = fragmentParam(location.hash, 'credential');
+  if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+  if (!id) return say('error', { key: 'booth.not_found' });
+  document.getElementById('board-link').href = `/elections/${encodeURIComponent(id)}`;
+  try {
+    S.status = await api(apiPath(id));
+  } catch (e) {
+    return say('error', e instanceof ApiError && e.status === 404 ? { key: 'booth.not_found' } : { text: errorText(e) });
+  }
+  S.chosen = S.status.manifest.contests.map(() => new Set());
+  if (S.status.state !== 'open') {
+    S.step = 'closed';
+    render();
+    return say('warn', { key: 'booth.not_open', params: { state: t(`state.${S.status.state}`) }, code: 'not-open' });
+  }
+  try {
+    const [setup, key] = await Promise.all([loadSetup(id, S.status.manifest), api('/api/board-key')]);
+    S.setup = setup;
+    S.boardKey = key.board_key;
+    S.credentials = new Set(setup.credentials.map((k) => k.toLowerCase()));
+  } catch (e) {
+    return say('error', { text: errorText(e) });
+  }
+  if (S.setup.fingerprint !== S.status.fingerprint) {
+    S.step = 'fatal';
+    render();
+    return say('error', { key: 'booth.fingerprint_bad', code: 'fingerprint' });
+  }
+  S.step = 'signin';
+  render();
+  if (fromLink) {
+    signIn(fromLink);
+    if (S.step === 'ballot') say('ok', { key: 'booth.signin.from_link', code: 'from-link' });
+  }
+}
+
+start();
