@@ -234,6 +234,9 @@ function signIn(text) {
   }
   if (!S.credentials.has(booth.toHex(cred.publicKey))) return say('error', { key: 'booth.signin.unknown', code: 'unknown-credential' });
   S.credential = cred;
+  // A new sign-in starts from a blank ballot (the previous deputy's marks are not kept).
+  S.chosen = S.status.manifest.contests.map(() => new Set());
+  S.invalid = null;
   credInput.value = '';
   stopScan();
   S.step = 'ballot';
@@ -552,10 +555,22 @@ async function start() {
   }
   S.step = 'signin';
   render();
-  if (fromLink) {
-    signIn(fromLink);
-    if (S.step === 'ballot') say('ok', { key: 'booth.signin.from_link', code: 'from-link' });
-  }
+  if (fromLink) signInFromLink(fromLink);
+  // A sign-in link opened in a tab already on this page changes only the fragment.
+  window.addEventListener('hashchange', () => {
+    const seed = fragmentParam(location.hash, 'credential');
+    history.replaceState(null, '', location.pathname + location.search);
+    if (!seed || !['signin', 'ballot', 'review', 'audited', 'done'].includes(S.step)) return;
+    S.credential = null;
+    S.built = null;
+    S.audit = null;
+    signInFromLink(seed);
+  });
+}
+
+function signInFromLink(seed) {
+  signIn(seed);
+  if (S.step === 'ballot') say('ok', { key: 'booth.signin.from_link', code: 'from-link' });
 }
 
 start();

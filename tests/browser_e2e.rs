@@ -1,0 +1,204 @@
+//! The web pages in a real browser (issue 5): the voting booth and the election's public page,
+//! driven by `web/e2e/booth.e2e.mjs` (playwright-core, headless Chromium) against the real
+//! `piaojue serve`.
+//!
+//! The test prepares three elections over the API, playing staff, tellers and registrar: "up to
+//! 2 of 5 projects" (top-K rule, 2 deputies), "yes / no / abstain on 2 projects" (1 deputy) and
+//! one left in `draft`. The script (phase `vote`) signs deputies in (typed code, `#credential=`
+//! link), is refused invalid selections before encryption, audits a ballot, casts, is refused a
+//! second ballot, checks receipts on the election page (R1–R4 in JS), and sees that a draft
+//! election cannot be voted in. The test then checks the board against what the script reports,
+//! closes both elections, has 2 of the 3 tellers decrypt, publishes one; the script (phase
+//! `result`) checks the result pages' charts and board; the verifier passes both records.
+//!
+//! Screenshots go to `target/browser-artifacts/`. Needs `node`, `web/node_modules` and
+//! Chromium (`PIAOJUE_CHROMIUM`, else `/usr/bin/chromium`); without them the test is skipped with
+//! a notice, or fails when `PIAOJUE_REQUIRE_BROWSER=1` (as in CI).
+
+mod common;
+#[path = "common/browser.rs"]
+mod browser;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use common::election::{Election, expect, test_rng};
+use common::{Client, Server, TestDb, decode};
+use piaojue_crypto::board::Receipt;
+use piaojue_crypto::manifest::{Manifest, TellerParams};
+use piaojue_crypto::record::ElectionRecord;
+use piaojue_crypto::samples;
+use piaojue_verifier::{Lang, verify_record};
+use serde_json::{Value, json};
+
+const SEED: u64 = 20_270_505;
+const TELLERS: TellerParams = TellerParams { n: 3, t: 2 };
+
+/// Runs one phase of the script; returns its `RESULT` JSON.
+fn run_script(root: &Path, artifacts: &Path, phase: &str, config: &Value) -> Value {
+    let t = Instant::now();
+    let out = Command::new("node")
+        .arg("e2e/booth.e2e.mjs")
+        .arg(phase)
+        .current_dir(root.join("web"))
+        .env("PIAOJUE_E2E_CONFIG", config.to_string())
+        .env("PIAOJUE_ARTIFACTS", artifacts)
+        .env("PIAOJUE_CHROMIUM", browser::chromium())
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the browser script failed in phase {phase} (screenshots in {}):\n{stdout}\n{stderr}",
+        artifacts.display()
+    );
+    println!("phase {phase}: {:.1} s", t.elapsed().as_secs_f64());
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .unwrap_or_else(|| panic!("no RESULT line from phase {phase}:\n{stdout}"));
+    serde_json::from_str(line).expect("RESULT JSON")
+}
+
+fn seeds(e: &Election) -> Vec<String> {
+    e.credentials
+        .iter()
+        .map(|c| hex::encode(*c.seed()))
+        .collect()
+}
+
+fn codes(v: &Value) -> Vec<String> {
+    v.as_array()
+        .expect("a list of codes")
+        .iter()
+        .map(|c| c.as_str().expect("a code").to_string())
+        .collect()
+}
+
+/// Closes, has tellers 1 and 3 decrypt (t = 2), and returns the counts.
+fn tally(c: &Client, staff: &Client, e: &Election, rng: &mut chacha20::ChaCha20Rng) -> Value {
+    expect(staff.post_empty(&e.path("/close")), 201);
+    for j in [1, 3] {
+        let share = e.share(c, j, rng);
+        expect(c.post(&e.path("/decryption-shares"), &share), 201);
+    }
+    assert_eq!(e.state(c), "tallied");
+    let record = record(c, e);
+    json!(record.result.expect("a result").counts)
+}
+
+fn record(c: &Client, e: &Election) -> ElectionRecord {
+    decode(&expect(c.get(&e.path("/record")), 200))
+}
+
+fn verified(c: &Client, e: &Election) {
+    let report = verify_record(&record(c, e));
+    assert!(
+        report.passed(),
+        "the verifier fails {:?} for {}:\n{}",
+        report.failed_steps(),
+        e.id,
+        report.render(Lang::En)
+    );
+}
+
+#[test]
+fn booth_and_board_in_a_browser() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if !browser::available(root) {
+        return;
+    }
+    let started = Instant::now();
+    let artifacts = browser::artifacts(root);
+    println!("screenshots: {}", artifacts.display());
+
+    let db = TestDb::sqlite();
+    let server = Server::start(&db);
+    let (staff, public) = (server.staff(), server.public());
+    let mut rng = test_rng(SEED, 0);
+
+    let topk = Election::prepare_open(
+        &staff,
+        samples::up_to_k_of_n("browser-topk", 5, 2, TELLERS),
+        2,
+        &mut rng,
+    );
+    let items = Election::prepare_open(
+        &staff,
+        samples::yes_no_abstain("browser-items", 2, 1, TELLERS),
+        1,
+        &mut rng,
+    );
+    let draft: Manifest = samples::up_to_k_of_n("browser-draft", 3, 1, TELLERS);
+    let draft = Election::create(&staff, draft);
+
+    let mut config = json!({
+        "base": server.base,
+        "topk": { "id": topk.id, "seeds": seeds(&topk) },
+        "items": { "id": items.id, "seeds": seeds(&items) },
+        "draft": { "id": draft.id },
+    });
+    let voted = run_script(root, &artifacts, "vote", &config);
+
+    // The board holds what the browser did: two cast ballots and one audited in the first
+    // election, one cast in the second, each with the receipt the page showed.
+    let status = topk.status(&public);
+    assert_eq!(
+        (&status["ballots"], &status["voted"], &status["audited"]),
+        (&json!(2), &json!(2), &json!(1))
+    );
+    assert_eq!(items.status(&public)["ballots"], 1);
+    let audited = voted["topk"]["audited"].as_str().expect("the audited code");
+    let cast = codes(&voted["topk"]["cast"]);
+    for (e, code) in cast
+        .iter()
+        .map(|c| (&topk, c))
+        .chain(codes(&voted["items"]["cast"]).iter().map(|c| (&items, c)))
+        .chain([(&topk, &audited.to_string())])
+        .map(|(e, c)| (e, c.clone()))
+    {
+        let receipt: Receipt = decode(&expect(
+            public.get(&e.path(&format!("/receipts/{code}"))),
+            200,
+        ));
+        assert_eq!(receipt.tracking_code.to_string(), code);
+    }
+    let saved: Receipt = serde_json::from_slice(
+        &std::fs::read(artifacts.join("receipt.json")).expect("the downloaded receipt"),
+    )
+    .expect("the downloaded receipt is a receipt");
+    assert_eq!(saved.tracking_code.to_string(), cast[0]);
+    let audit_file: piaojue_crypto::ballot::AuditedBallot = serde_json::from_slice(
+        &std::fs::read(artifacts.join("audited-ballot.json")).expect("the audit file"),
+    )
+    .expect("the audit file is an AuditedBallot");
+    let ctx = topk.context(&public);
+    let opened = audit_file
+        .check_opening(&ctx)
+        .expect("the audit file opens");
+    assert_eq!(
+        opened.0,
+        vec![vec![1u8, 0, 1, 0, 0]],
+        "the audited ballot holds the deputy's marks (p01, p03)"
+    );
+
+    // Close, decrypt (tellers 1 and 3), publish the first; the counts are the browser's marks.
+    let counts = tally(&public, &staff, &topk, &mut rng);
+    assert_eq!(counts, json!([[2, 1, 1, 0, 0]]));
+    let item_counts = tally(&public, &staff, &items, &mut rng);
+    assert_eq!(item_counts, json!([[1, 0, 0], [0, 1, 0]]));
+    expect(staff.post_empty(&topk.path("/publish")), 201);
+
+    config["expect"] = json!({ "topk": counts, "items": item_counts });
+    run_script(root, &artifacts, "result", &config);
+
+    verified(&public, &topk);
+    verified(&public, &items);
+    println!(
+        "browser end to end: {:.1} s; screenshots in {}",
+        started.elapsed().as_secs_f64(),
+        artifacts.display()
+    );
+}

@@ -1,0 +1,290 @@
+// The booth and the election page in a real headless Chromium, driven by tests/browser_e2e.rs
+// against a real `piaojue serve`. Two phases, each a run of this script:
+//
+//   node web/e2e/booth.e2e.mjs vote     deputies sign in (typed code; the `#credential=` link),
+//                                       are refused an invalid selection, audit a ballot, cast,
+//                                       are refused a second ballot; receipts are checked on the
+//                                       election page; a vote that is not open says so
+//   node web/e2e/booth.e2e.mjs result   the result pages (bar charts, outcome) after the tally
+//
+// Input: env PIAOJUE_E2E_CONFIG (JSON, below), PIAOJUE_ARTIFACTS (screenshots folder),
+// PIAOJUE_CHROMIUM. Output: `RESULT {json}` lines; exit status 1 on any failed assertion (with
+// a screenshot `failure-<phase>.png`).
+//
+// Config: { base, topk: { id, seeds: [s1, s2] }, items: { id, seeds: [s] }, draft: { id },
+//           expect?: { topk: counts, items: counts } }
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const phase = process.argv[2];
+const cfg = JSON.parse(process.env.PIAOJUE_E2E_CONFIG ?? '{}');
+const out = process.env.PIAOJUE_ARTIFACTS ?? 'browser-artifacts';
+mkdirSync(out, { recursive: true });
+const TIMEOUT = 20_000;
+
+const browser = await chromium.launch({
+  executablePath: process.env.PIAOJUE_CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const phone = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' };
+const errors = [];
+const requests = [];
+
+async function newPage(options = phone) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
+  // A refused request (404 for an unknown tracking code, 409 for a second ballot) is logged by
+  // the browser as a failed resource; the pages show those refusals, asserted below.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of (404|409)/.test(m.text()))
+      errors.push(`${page.url()}: console: ${m.text()}`);
+  });
+  page.on('request', (r) => requests.push({ url: r.url(), body: r.postData() ?? '' }));
+  return page;
+}
+
+const shot = (page, name, fullPage = false) => page.screenshot({ path: `${out}/${name}.png`, fullPage });
+const text = (page, sel) => page.locator(sel).innerText();
+const boothUrl = (id) => `${cfg.base}/elections/${id}/vote`;
+
+let current = null;
+
+/** Marks options of contest `ci` (by option id) and checks the page's counter. */
+async function choose(page, ci, ids) {
+  for (const id of ids) await page.locator(`#contest-${ci} input[data-option="${id}"]`).check();
+}
+
+async function signInTyped(page, id, seed) {
+  await page.goto(boothUrl(id));
+  await page.waitForSelector('#signin');
+  // A malformed code is refused on the spot.
+  await page.fill('#credential', 'xyz');
+  await page.click('#signin-button');
+  await page.waitForSelector('#message[data-code="bad-credential"]');
+  // The code as printed, in groups of 8 and in upper case, is accepted.
+  await page.fill('#credential', seed.toUpperCase().match(/.{8}/g).join(' '));
+  await shot(page, 'booth-1-signin');
+  await page.click('#signin-button');
+  await page.waitForSelector('#ballot');
+}
+
+async function voteTopK() {
+  const { id, seeds } = cfg.topk;
+  const page = current = await newPage();
+  await signInTyped(page, id, seeds[0]);
+  assert.equal(await page.locator('#contest-0 input[type=checkbox]').count(), 5, 'five candidate projects as checkboxes');
+  assert.match(await text(page, '#contest-0'), /责任单位[\s\S]*总投资[\s\S]*万元[\s\S]*完成时限/);
+
+  // Three of "up to 2": the counter says so, and building is refused before any encryption.
+  await choose(page, 0, ['p01', 'p02', 'p03']);
+  assert.equal(await text(page, '#counter-0'), '已选 3 / 最多 2');
+  assert.match(await page.getAttribute('#counter-0', 'class'), /over/);
+  await page.click('#build');
+  await page.waitForSelector('#message[data-code="too-many"]');
+  const refusal = await text(page, '#message');
+  assert.match(refusal, /选票无效，尚未加密/);
+  assert.match(refusal, /最多可选 2 项，您选了 3 项/);
+  assert.match(refusal, /choose at most 2; 3 are chosen/);
+  assert.equal(await page.locator('#review, #busy').count(), 0, 'no ballot was built');
+  assert.match(await page.getAttribute('#contest-0', 'class'), /invalid/);
+  await shot(page, 'booth-2-refused');
+
+  // Two: accepted. Audit the first ballot built.
+  await page.locator('#contest-0 input[data-option="p02"]').uncheck();
+  assert.equal(await text(page, '#counter-0'), '已选 2 / 最多 2');
+  await page.locator('#contest-0').scrollIntoViewIfNeeded();
+  await shot(page, 'booth-3-selection');
+  await page.click('#build');
+  await page.waitForSelector('#review');
+  const audited = await page.getAttribute('#tracking-code', 'data-code');
+  assert.match(audited, /^[0-9a-f]{64}$/);
+  assert.equal((await text(page, '#tracking-code')).split(/\s+/).length, 8, 'the code is shown in 8 groups');
+  assert.match(await text(page, '#review'), /城区老旧小区改造、城乡公交一体化/);
+  await shot(page, 'booth-4-tracking-code', true);
+  await page.click('#audit');
+  await page.waitForSelector('#audited');
+  assert.equal(await page.getAttribute('#audit-match', 'data-match'), 'true', 'the opening is the selection');
+  assert.equal(await page.getAttribute('#tracking-code', 'data-code'), audited);
+  const download = await Promise.all([page.waitForEvent('download'), page.click('#audit-download')]).then(([d]) => d);
+  const file = `${out}/audited-ballot.json`;
+  await download.saveAs(file);
+  await shot(page, 'booth-5-audited', true);
+
+  // A fresh ballot from the same selection, cast.
+  await page.click('#again');
+  await page.waitForSelector('#ballot');
+  assert.ok(await page.locator('#contest-0 input[data-option="p01"]').isChecked(), 'the selection is kept');
+  assert.ok(await page.locator('#contest-0 input[data-option="p03"]').isChecked());
+  await page.click('#build');
+  await page.waitForSelector('#review');
+  const cast1 = await page.getAttribute('#tracking-code', 'data-code');
+  assert.notEqual(cast1, audited, 'a fresh ballot has a fresh tracking code');
+  await page.click('#cast');
+  await page.waitForSelector('#done');
+  assert.equal(await page.getAttribute('#tracking-code', 'data-code'), cast1);
+  assert.equal(await page.getAttribute('#receipt-signature', 'data-ok'), 'true', 'the receipt verifies in the booth');
+  const qrText = await page.getAttribute('#receipt-qr', 'data-text');
+  assert.equal(qrText, `${cfg.base}/elections/${id}#receipt=${cast1}`);
+  assert.match(await page.getAttribute('#receipt-qr', 'src'), /^data:image\/gif;base64,/);
+  const receiptDownload = await Promise.all([page.waitForEvent('download'), page.click('#receipt-download')]).then(([d]) => d);
+  await receiptDownload.saveAs(`${out}/receipt.json`);
+  await shot(page, 'booth-6-receipt', true);
+
+  // The receipt's link opens the election page, which checks R1–R4 in the browser.
+  await page.click('#receipt-link');
+  await page.waitForSelector('#receipt-result');
+  assert.equal(await page.getAttribute('#receipt-result', 'data-passed'), 'true', await text(page, '#receipt-result'));
+  for (const step of ['R1', 'R2', 'R3', 'R4'])
+    assert.equal(await page.getAttribute(`li[data-step="${step}"]`, 'data-status'), 'passed', step);
+  await page.locator('#receipt-check').scrollIntoViewIfNeeded();
+  await shot(page, 'election-receipt-check');
+
+  // The audited ballot, checked by its tracking code (as on a second device): its choices shown.
+  await page.fill('#receipt-input', audited);
+  await page.click('#receipt-button');
+  await page.waitForSelector('#opened');
+  assert.match(await text(page, '#opened'), /城区老旧小区改造、城乡公交一体化/);
+  assert.equal(await page.getAttribute('#receipt-result', 'data-passed'), 'true');
+  // A code that is not on the board.
+  await page.fill('#receipt-input', 'ab'.repeat(32));
+  await page.click('#receipt-button');
+  await page.waitForSelector('#receipt-result[data-passed="false"]');
+  assert.match(await text(page, '#receipt-result'), /公告板上没有这个跟踪码的选票/);
+  await page.context().close();
+
+  // Deputy 2 signs in with the credential sheet's link; the fragment leaves the address bar.
+  const page2 = current = await newPage();
+  await page2.goto(`${boothUrl(id)}#credential=${seeds[1]}`);
+  await page2.waitForSelector('#ballot');
+  assert.equal(new URL(page2.url()).hash, '', 'the credential is removed from the address bar');
+  assert.ok(!(await page2.evaluate(() => location.href)).includes('credential'));
+  assert.equal(await page2.getAttribute('#message', 'data-code'), 'from-link');
+  await choose(page2, 0, ['p01', 'p02']);
+  await page2.click('#build');
+  await page2.waitForSelector('#review');
+  const cast2 = await page2.getAttribute('#tracking-code', 'data-code');
+  await page2.click('#cast');
+  await page2.waitForSelector('#done');
+  const stored = await page2.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+  assert.ok(!stored.includes(seeds[1]), 'the credential is not in storage');
+
+  // The same deputy again: the server refuses a second ballot (first_final), shown clearly.
+  await page2.goto(`${boothUrl(id)}#credential=${seeds[1]}`);
+  await page2.waitForSelector('#ballot');
+  await choose(page2, 0, ['p04']);
+  await page2.click('#build');
+  await page2.waitForSelector('#review');
+  await page2.click('#cast');
+  await page2.waitForSelector('#message[data-code="http-409"]');
+  assert.match(await text(page2, '#message'), /服务器拒绝/);
+  await shot(page2, 'booth-7-already-voted');
+  await page2.context().close();
+  return { audited, cast: [cast1, cast2] };
+}
+
+async function voteItems() {
+  const { id, seeds } = cfg.items;
+  const page = current = await newPage();
+  await page.goto(`${boothUrl(id)}#credential=${seeds[0]}`);
+  await page.waitForSelector('#ballot');
+  assert.equal(await page.locator('#contest-0 input[type=radio]').count(), 3, 'yes / no / abstain as radios');
+  // Nothing answered on the first item: refused before encryption.
+  await page.click('#build');
+  await page.waitForSelector('#message[data-code="too-few"]');
+  assert.match(await text(page, '#message'), /须选 1 项，您选了 0 项/);
+  await shot(page, 'booth-8-items-refused');
+  await choose(page, 0, ['yes']);
+  await choose(page, 1, ['no']);
+  // English, for the record.
+  await page.click('#lang-switch');
+  assert.match(await text(page, '#build'), /Encrypt my ballot/);
+  assert.ok(await page.locator('#contest-1 input[data-option="no"]').isChecked(), 'a language change keeps the marks');
+  await page.click('#build');
+  await page.waitForSelector('#review');
+  await page.click('#cast');
+  await page.waitForSelector('#done');
+  const code = await page.getAttribute('#tracking-code', 'data-code');
+  await shot(page, 'booth-9-items-receipt-en', true);
+  await page.click('#lang-switch');
+  await page.context().close();
+  return { cast: [code] };
+}
+
+async function notOpen() {
+  const page = current = await newPage();
+  await page.goto(boothUrl(cfg.draft.id));
+  await page.waitForSelector('#message[data-code="not-open"]');
+  assert.match(await text(page, '#message'), /当前不在投票中/);
+  assert.equal(await page.locator('#signin').count(), 0, 'no sign-in when voting is not open');
+  await shot(page, 'booth-0-not-open');
+  await page.context().close();
+}
+
+async function results() {
+  const { topk, items } = cfg.expect;
+  const page = current = await newPage();
+  await page.goto(`${cfg.base}/elections/${cfg.topk.id}`);
+  await page.waitForSelector('#result-card');
+  assert.equal(await page.getAttribute('#state', 'data-state'), 'published');
+  assert.equal(await page.getAttribute('#fingerprint-check', 'data-ok'), 'true');
+  const votes = await page.locator('#result-card li[data-option]').evaluateAll((ls) => ls.map((l) => [l.dataset.option, Number(l.dataset.votes), l.dataset.status]));
+  assert.deepEqual(votes.map((v) => v[1]), topk[0], 'the chart shows the counts');
+  assert.equal(votes[0][2], 'adopted');
+  assert.ok(votes.slice(1).every((v) => v[2] === 'failed'), JSON.stringify(votes));
+  assert.match(await text(page, '#result-card'), /已达到/);
+  // The bars are drawn to scale.
+  const widths = await page.locator('#result-card .bar').evaluateAll((bs) => bs.map((b) => b.getBoundingClientRect().width));
+  assert.ok(widths[0] > widths[1] && widths[1] > 0 && widths[3] === 0, JSON.stringify(widths));
+  await shot(page, 'result-top-k', true);
+  // The board: the latest entries (newest first), the signed head checked.
+  assert.equal(await page.getAttribute('#head-signature', 'data-ok'), 'true');
+  assert.equal(await page.locator('#entries tr[data-kind="published"]').count(), 1);
+  assert.equal(await page.locator('#entries tr[data-kind="ballot"]').count(), 2);
+  assert.equal(await page.locator('#entries tr[data-kind="audited"]').count(), 1);
+  assert.match(await page.getAttribute('#record-link', 'href'), new RegExp(`/api/elections/${cfg.topk.id}/record$`));
+  assert.match(await text(page, '#verify-command'), new RegExp(`piaojue-verify record ${cfg.topk.id}-record.json`));
+  await page.click('#older');
+  await page.waitForSelector('#entries tr[data-index="0"]');
+  assert.equal(await page.getAttribute('#entries tr[data-index="0"]', 'data-kind'), 'manifest');
+  await page.context().close();
+
+  const wide = current = await newPage({ viewport: { width: 1100, height: 900 }, locale: 'zh-CN' });
+  await wide.goto(`${cfg.base}/elections/${cfg.items.id}`);
+  await wide.waitForSelector('#result-card');
+  assert.equal(await wide.getAttribute('#state', 'data-state'), 'tallied');
+  const itemVotes = await wide.locator('#result-card .contest-result').evaluateAll((cs) => cs.map((c) => [...c.querySelectorAll('li[data-option]')].map((l) => Number(l.dataset.votes))));
+  assert.deepEqual(itemVotes, items);
+  assert.match(await text(wide, '#result-card'), /入选/);
+  await shot(wide, 'result-items-desktop', true);
+  await wide.locator('#board-card').scrollIntoViewIfNeeded();
+  await shot(wide, 'board-desktop');
+  await wide.context().close();
+}
+
+try {
+  let result = {};
+  if (phase === 'vote') {
+    await notOpen();
+    result = { topk: await voteTopK(), items: await voteItems() };
+    // The credential never travelled: no request carried a seed, in its URL or its body.
+    for (const seed of [...cfg.topk.seeds, ...cfg.items.seeds])
+      for (const r of requests) assert.ok(!r.url.toLowerCase().includes(seed) && !r.body.toLowerCase().includes(seed), `a request carried a credential: ${r.url}`);
+  } else if (phase === 'result') {
+    await results();
+  } else {
+    throw new Error(`unknown phase ${phase}`);
+  }
+  assert.deepEqual(errors, [], 'no script error on any page');
+  console.log(`RESULT ${JSON.stringify(result)}`);
+  await browser.close();
+} catch (e) {
+  if (current) await current.screenshot({ path: `${out}/failure-${phase}.png`, fullPage: true }).catch(() => {});
+  console.error(e);
+  if (errors.length) console.error('page errors:', errors);
+  await browser.close();
+  process.exit(1);
+}

@@ -1,0 +1,518 @@
+// One election's public page (/elections/{id}, static/election.html), for observers and deputies:
+// state and live counts, the fingerprint (recomputed from the board), the result as bar charts
+// with the decision rule applied, the receipt check (R1–R4 in the browser, ../receipt.js), the
+// candidate projects, the tellers and their key ceremony, the bulletin board's entries and signed
+// tree head, and the record to download and verify offline.
+//
+// `/elections/{id}#receipt=<tracking code>` (the receipt's QR code) opens the page with that
+// tracking code checked.
+import * as P from '../../piaojue.js';
+import {
+  ApiError, addTexts, api, electionIdFromPath, errorText, formatNumber, formatTime, groupHex, h, initPage,
+  onLangChange, pick, replace, t,
+} from '../common.js';
+import { apiPath, fetchEntries, fetchEntryBytes, loadSetup } from '../board.js';
+import { checkReceipt, fragmentParam, normaliseCode, parseReceipt, treeHeadSignedBytes } from '../receipt.js';
+
+addTexts({
+  zh: {
+    'page.title': '票决 · 公告板',
+    'el.vote': '去投票',
+    'el.stat.credentials': '凭证（代表）', 'el.stat.voted': '已投票', 'el.stat.ballots': '投出选票',
+    'el.stat.audited': '核验选票', 'el.stat.entries': '公告板条目', 'el.stat.tellers': '监票人（门限）',
+    'el.fingerprint': '选举指纹', 'el.fingerprint.ok': '已根据公告板数据重新计算，一致。',
+    'el.fingerprint.bad': '与公告板数据重新计算的结果不一致！', 'el.fingerprint.none': '投票开始后公布。',
+    'el.parent': '本次为对 {parent} 的重新表决。',
+    'el.result': '票决结果', 'el.result.pending': '计票后公布。',
+    'el.result.summary': '计入选票 {ballots} 张，代表名额 {roll} 人。',
+    'el.quorum': '法定人数', 'el.quorum.met': '已达到（须超过 {num}/{den}）', 'el.quorum.not': '未达到（须超过 {num}/{den}）',
+    'el.quorum.none': '无要求',
+    'el.majority': '通过票数', 'el.majority.all_deputies': '至少 {n} 票（全体代表过半数）', 'el.majority.voting': '至少 {n} 票（投票代表过半数）',
+    'el.seats': '名额', 'el.seats.n': '最多 {n} 个项目',
+    'el.rule': '决定规则',
+    'el.rule.counts': '只公布票数', 'el.rule.top_k': '差额票决：选出得票最多的通过项目',
+    'el.rule.approve_each': '逐项表决：赞成票过半数的项目通过，按赞成票排序确定入选', 'el.rule.rating': '成效测评',
+    'el.adopted': '入选', 'el.passed': '通过（名额已满）', 'el.not_passed': '未通过', 'el.tied': '票数相同',
+    'el.rank': '第 {n} 名',
+    'el.tie': '名额边界出现票数相同：{projects} 各得 {votes} 票，剩余名额 {seats} 个，须对这些项目重新表决。',
+    'el.rating.satisfied': '满意', 'el.rating.basically_satisfied': '基本满意', 'el.rating.not_satisfied': '不满意',
+    'el.satisfaction': '满意率 {p}%',
+    'el.votes': '{n} 票',
+    'el.threshold': '通过线', 'el.tracking': '跟踪码',
+    'el.receipt': '核对我的选票', 'el.receipt.help': '粘贴回执（JSON）或输入跟踪码。浏览器会检查公告板对回执的签名、包含证明、公告板上的条目，以及当前公告板是否仍包含这张选票。',
+    'el.receipt.label': '回执或跟踪码', 'el.receipt.button': '核对',
+    'el.receipt.bad': '请输入 64 位跟踪码或完整的回执 JSON。', 'el.receipt.not_found': '公告板上没有这个跟踪码的选票。',
+    'el.receipt.other_election': '这份回执属于另一场选举（{id}）。',
+    'el.receipt.passed': '核对通过：您的选票在公告板第 {index} 条，公告板至今未删改。',
+    'el.receipt.failed': '核对未通过！请保存回执并告知监票人。',
+    'el.receipt.key': '公告板公钥取自本服务器（{key}…）；请与组织方另行公布的公钥比对。',
+    'el.receipt.audited': '这是一张核验过的选票（作废，不计票），其公开内容为：',
+    'el.receipt.cast': '这是一张投出的选票（内容保密）。',
+    'el.R1': 'R1 回执：公告板签名与包含证明', 'el.R2': 'R2 公告板条目', 'el.R3': 'R3 当前签名树头', 'el.R4': 'R4 一致性证明',
+    'el.step.passed': '通过', 'el.step.failed': '未通过', 'el.step.skipped': '跳过',
+    'el.contests': '表决事项与候选项目',
+    'el.contest.range': '可选 {min}–{max} 项', 'el.contest.max': '最多选 {max} 项', 'el.contest.exact': '须选 {max} 项',
+    'el.dept': '责任单位', 'el.invest': '总投资 {n} 万元', 'el.completion': '完成时限 {d}',
+    'el.tellers': '监票人与密钥生成', 'el.tellers.params': '共 {n} 名监票人，任意 {t} 名即可解密计票结果；任何人都不能单独解密选票。',
+    'el.ceremony': '密钥生成进度', 'el.round.announcement': '公告', 'el.round.commitment': '承诺',
+    'el.round.reveal': '公开', 'el.round.share_check': '份额核对',
+    'el.ceremony.done': '已完成，选举公钥：', 'el.ceremony.failed': '密钥生成失败。',
+    'el.teller': '监票人 {i}',
+    'el.board': '公告板', 'el.head': '最新签名树头', 'el.head.size': '{n} 条', 'el.head.root': '根哈希',
+    'el.head.sig_ok': '签名有效', 'el.head.sig_bad': '签名无效！',
+    'el.col.index': '序号', 'el.col.kind': '事件', 'el.col.time': '时间', 'el.col.detail': '内容',
+    'el.older': '较早', 'el.newer': '较新', 'el.latest': '最新',
+    'el.page': '第 {from}–{to} 条，共 {n} 条',
+    'el.kind.manifest': '选举设立', 'el.kind.tellers': '监票人', 'el.kind.announcement': '密钥公告',
+    'el.kind.commitment': '密钥承诺', 'el.kind.reveal': '密钥公开', 'el.kind.share_check': '份额核对',
+    'el.kind.ceremony_output': '选举公钥', 'el.kind.ceremony_failed': '密钥生成失败', 'el.kind.credentials': '登记凭证',
+    'el.kind.open': '开始投票', 'el.kind.ballot': '选票', 'el.kind.audited': '核验选票', 'el.kind.close': '截止投票',
+    'el.kind.tally': '加密合计', 'el.kind.decryption_share': '解密份额', 'el.kind.result': '计票结果', 'el.kind.published': '公布',
+    'el.detail.credentials': '{n} 个凭证公钥', 'el.detail.open': '{n} 个凭证', 'el.detail.close': '{n} 张选票',
+    'el.detail.teller': '监票人 {i}',
+    'el.record': '选举记录', 'el.record.help': '下载完整的选举记录，用独立的验证程序检查每一张选票、密钥生成、计票和结果：',
+    'el.record.download': '下载选举记录（JSON）', 'el.record.pending': '投票开始后可以下载。',
+  },
+  en: {
+    'page.title': 'Piaojue · Bulletin board',
+    'el.vote': 'Vote',
+    'el.stat.credentials': 'Credentials (deputies)', 'el.stat.voted': 'Voted', 'el.stat.ballots': 'Ballots cast',
+    'el.stat.audited': 'Audited ballots', 'el.stat.entries': 'Board entries', 'el.stat.tellers': 'Tellers (threshold)',
+    'el.fingerprint': 'Election fingerprint', 'el.fingerprint.ok': 'Recomputed from the board’s data: it matches.',
+    'el.fingerprint.bad': 'It does NOT match the one recomputed from the board’s data!', 'el.fingerprint.none': 'Published when voting opens.',
+    'el.parent': 'This is a re-vote of {parent}.',
+    'el.result': 'Result', 'el.result.pending': 'Published after the tally.',
+    'el.result.summary': '{ballots} ballots counted, {roll} deputies on the roll.',
+    'el.quorum': 'Quorum', 'el.quorum.met': 'met (more than {num}/{den} needed)', 'el.quorum.not': 'NOT met (more than {num}/{den} needed)',
+    'el.quorum.none': 'none',
+    'el.majority': 'Votes to pass', 'el.majority.all_deputies': 'at least {n} (majority of all deputies)', 'el.majority.voting': 'at least {n} (majority of those voting)',
+    'el.seats': 'Seats', 'el.seats.n': 'at most {n} projects',
+    'el.rule': 'Decision rule',
+    'el.rule.counts': 'counts only', 'el.rule.top_k': 'choose up to K: the passing projects with most votes',
+    'el.rule.approve_each': 'yes/no on each: projects with a majority pass, ranked by yes-votes', 'el.rule.rating': 'satisfaction rating',
+    'el.adopted': 'adopted', 'el.passed': 'passed (no seat left)', 'el.not_passed': 'not passed', 'el.tied': 'tied',
+    'el.rank': 'rank {n}',
+    'el.tie': 'Tie at the last seat: {projects} each have {votes} votes for {seats} seat(s) left; these projects go to a re-vote.',
+    'el.rating.satisfied': 'satisfied', 'el.rating.basically_satisfied': 'basically satisfied', 'el.rating.not_satisfied': 'not satisfied',
+    'el.satisfaction': 'satisfaction {p}%',
+    'el.votes': '{n} votes',
+    'el.threshold': 'pass line', 'el.tracking': 'Tracking code',
+    'el.receipt': 'Check my ballot', 'el.receipt.help': 'Paste your receipt (JSON) or type the tracking code. The browser checks the board’s signatures on the receipt, the inclusion proof, the board’s entry, and that the board today still holds the ballot.',
+    'el.receipt.label': 'Receipt or tracking code', 'el.receipt.button': 'Check',
+    'el.receipt.bad': 'Type the 64-digit tracking code or paste the whole receipt JSON.', 'el.receipt.not_found': 'The board has no ballot with this tracking code.',
+    'el.receipt.other_election': 'This receipt is for another election ({id}).',
+    'el.receipt.passed': 'Passed: your ballot is entry {index} of the board, and the board has not been rewritten since.',
+    'el.receipt.failed': 'The check FAILED! Keep the receipt and tell the tellers.',
+    'el.receipt.key': 'The board key comes from this server ({key}…); compare it with the key the organisers published.',
+    'el.receipt.audited': 'This is an audited ballot (void, not counted); its revealed content:',
+    'el.receipt.cast': 'This is a cast ballot (its content stays secret).',
+    'el.R1': 'R1 Receipt: board signatures and inclusion proof', 'el.R2': 'R2 Board entry', 'el.R3': 'R3 Current signed tree head', 'el.R4': 'R4 Consistency proof',
+    'el.step.passed': 'passed', 'el.step.failed': 'FAILED', 'el.step.skipped': 'skipped',
+    'el.contests': 'Contests and candidate projects',
+    'el.contest.range': 'choose {min}–{max}', 'el.contest.max': 'choose at most {max}', 'el.contest.exact': 'choose {max}',
+    'el.dept': 'Department', 'el.invest': 'investment {n} × 10,000 yuan', 'el.completion': 'completion {d}',
+    'el.tellers': 'Tellers and key ceremony', 'el.tellers.params': '{n} tellers; any {t} of them can decrypt the totals, and nobody can decrypt a ballot.',
+    'el.ceremony': 'Key ceremony', 'el.round.announcement': 'announcements', 'el.round.commitment': 'commitments',
+    'el.round.reveal': 'reveals', 'el.round.share_check': 'share checks',
+    'el.ceremony.done': 'Complete. Election key:', 'el.ceremony.failed': 'The key ceremony failed.',
+    'el.teller': 'Teller {i}',
+    'el.board': 'Bulletin board', 'el.head': 'Latest signed tree head', 'el.head.size': '{n} entries', 'el.head.root': 'root',
+    'el.head.sig_ok': 'signature valid', 'el.head.sig_bad': 'signature INVALID!',
+    'el.col.index': '#', 'el.col.kind': 'Event', 'el.col.time': 'Time', 'el.col.detail': 'Content',
+    'el.older': 'Older', 'el.newer': 'Newer', 'el.latest': 'Latest',
+    'el.page': 'entries {from}–{to} of {n}',
+    'el.kind.manifest': 'election created', 'el.kind.tellers': 'tellers', 'el.kind.announcement': 'announcement',
+    'el.kind.commitment': 'commitment', 'el.kind.reveal': 'reveal', 'el.kind.share_check': 'share check',
+    'el.kind.ceremony_output': 'election key', 'el.kind.ceremony_failed': 'ceremony failed', 'el.kind.credentials': 'credentials',
+    'el.kind.open': 'voting opens', 'el.kind.ballot': 'ballot', 'el.kind.audited': 'audited ballot', 'el.kind.close': 'voting closes',
+    'el.kind.tally': 'encrypted tally', 'el.kind.decryption_share': 'decryption share', 'el.kind.result': 'result', 'el.kind.published': 'published',
+    'el.detail.credentials': '{n} credential keys', 'el.detail.open': '{n} credentials', 'el.detail.close': '{n} ballots',
+    'el.detail.teller': 'teller {i}',
+    'el.record': 'Election record', 'el.record.help': 'Download the whole record and check every ballot, the key ceremony, the tally and the result with the independent verifier:',
+    'el.record.download': 'Download the record (JSON)', 'el.record.pending': 'Available once voting opens.',
+  },
+});
+
+const id = electionIdFromPath();
+const $ = (x) => document.getElementById(x);
+const PAGE = 20;
+const POLL_MS = 4000;
+
+const S = {
+  status: null, setup: null, boardKey: null, head: null, headOk: null,
+  result: null, // { counts, outcome }
+  pageFrom: null, // first index of the entries page shown; null: the latest page
+  entries: [], check: null, checkError: null, checkInput: '',
+};
+
+const card = (sectionId, title, ...body) => h('div', { class: 'card', id: `${sectionId}-card` }, h('h2', {}, title), ...body);
+const hexLine = (hex, attrs = {}) => h('div', { class: 'hex mono hexline', ...attrs }, groupHex(hex));
+
+// ------------------------------------------------------------------------------------------
+// Overview
+
+function renderOverview() {
+  const s = S.status;
+  const m = s.manifest;
+  const stat = (key, value, sid) => h('div', { class: 'stat', id: sid }, h('b', {}, value), h('span', {}, t(key)));
+  let fp;
+  if (!s.fingerprint) fp = h('p', { class: 'muted' }, t('el.fingerprint.none'));
+  else {
+    const ok = S.setup?.fingerprint === s.fingerprint;
+    fp = [hexLine(s.fingerprint, { id: 'fingerprint' }),
+      S.setup ? h('div', { class: `notice ${ok ? 'ok' : 'error'}`, id: 'fingerprint-check', dataset: { ok: String(ok) } }, t(ok ? 'el.fingerprint.ok' : 'el.fingerprint.bad')) : null];
+  }
+  replace($('overview'),
+    h('h1', {}, pick(m.title)),
+    h('div', { class: 'muted' }, pick(m.congress)),
+    h('div', { class: 'row' }, h('span', { class: `badge state-${s.state}`, id: 'state', dataset: { state: s.state } }, t(`state.${s.state}`)),
+      h('span', { class: 'muted mono' }, s.election_id),
+      s.state === 'open' ? h('a', { class: 'button primary', href: `/elections/${encodeURIComponent(id)}/vote`, id: 'vote-link' }, t('el.vote')) : null),
+    s.parent ? h('p', {}, t('el.parent', { parent: s.parent })) : null,
+    h('div', { class: 'stats' },
+      stat('el.stat.credentials', s.credentials, 'stat-credentials'),
+      stat('el.stat.voted', s.voted, 'stat-voted'),
+      stat('el.stat.ballots', s.ballots, 'stat-ballots'),
+      stat('el.stat.audited', s.audited, 'stat-audited'),
+      stat('el.stat.entries', s.log_size, 'stat-entries'),
+      stat('el.stat.tellers', `${m.tellers.n} (${m.tellers.t})`, 'stat-tellers')),
+    h('h2', {}, t('el.fingerprint')), fp);
+}
+
+// ------------------------------------------------------------------------------------------
+// Result
+
+function ruleRows(rule, outcome) {
+  const rows = [[t('el.rule'), t(`el.rule.${rule.kind}`)]];
+  if (rule.kind === 'counts') return rows;
+  const q = rule.quorum;
+  rows.push([t('el.quorum'), q.num === 0 ? t('el.quorum.none') : t(outcome.quorum_met ? 'el.quorum.met' : 'el.quorum.not', q)]);
+  if (rule.kind !== 'rating') {
+    rows.push([t('el.majority'), t(`el.majority.${rule.majority}`, { n: outcome.majority_threshold })]);
+    rows.push([t('el.seats'), t('el.seats.n', { n: rule.seats })]);
+  }
+  return rows;
+}
+
+function projectStatus(p, tied) {
+  if (p.adopted) return 'adopted';
+  if (tied) return 'tied';
+  if (p.passes) return 'passed';
+  return 'failed';
+}
+
+function bars(items, scale, threshold) {
+  return h('ul', { class: 'bars' }, items.map((it) => h('li', { dataset: { option: it.id, votes: String(it.votes), status: it.status ?? '' } },
+    h('div', { class: 'bar-label' },
+      h('span', {}, it.label, it.tags),
+      h('b', {}, t('el.votes', { n: formatNumber(it.votes) }))),
+    h('div', { class: 'bar-track', role: 'img', 'aria-label': `${it.label}: ${it.votes}` },
+      h('div', { class: `bar ${it.status ?? ''}`, style: null, dataset: { width: String(scale ? it.votes / scale : 0) } }),
+      threshold ? h('div', { class: 'bar-threshold', title: t('el.threshold'), dataset: { left: String(threshold / scale) } }) : null))));
+}
+
+// The CSP forbids inline styles in the markup; widths are set through the CSSOM.
+function sizeBars(root) {
+  for (const b of root.querySelectorAll('.bar[data-width]')) b.style.width = `${Math.min(100, Number(b.dataset.width) * 100)}%`;
+  for (const b of root.querySelectorAll('.bar-threshold[data-left]')) b.style.left = `${Math.min(100, Number(b.dataset.left) * 100)}%`;
+}
+
+function tag(status) {
+  const key = { adopted: 'el.adopted', passed: 'el.passed', tied: 'el.tied', failed: 'el.not_passed' }[status];
+  return h('span', { class: `tag ${status}` }, t(key));
+}
+
+function renderResult() {
+  const box = $('result');
+  if (!S.result) {
+    if (['closed'].includes(S.status?.state)) return replace(box, card('result', t('el.result'), h('p', { class: 'muted' }, t('el.result.pending'))));
+    return replace(box);
+  }
+  const m = S.status.manifest;
+  const rule = m.decision;
+  const { counts, outcome } = S.result;
+  const tiedIds = new Set(outcome.tie?.projects ?? []);
+  const scale = Math.max(1, rule.majority === 'voting' ? outcome.ballots : outcome.roll, ...counts.flat());
+  const threshold = outcome.majority_threshold || null;
+  const contests = m.contests.map((c, ci) => {
+    let items;
+    if (rule.kind === 'top_k') {
+      items = c.options.map((o, oi) => {
+        const p = outcome.projects.find((x) => x.contest === ci && x.option === oi);
+        const status = p ? projectStatus(p, tiedIds.has(p.id)) : null;
+        return { id: o.id, label: pick(o.title), votes: counts[ci][oi], status,
+          tags: p ? [tag(status), p.rank ? h('span', { class: 'tag' }, t('el.rank', { n: p.rank })) : null] : null };
+      });
+    } else {
+      items = c.options.map((o, oi) => ({ id: o.id, label: pick(o.title), votes: counts[ci][oi], status: null, tags: null }));
+    }
+    const p = rule.kind === 'approve_each' || rule.kind === 'rating' ? outcome.projects.find((x) => x.contest === ci) : null;
+    let verdict = null;
+    if (p && rule.kind === 'approve_each') {
+      const st = projectStatus(p, tiedIds.has(p.id));
+      items[0].status = st;
+      verdict = h('div', {}, tag(st), p.rank ? h('span', { class: 'tag' }, t('el.rank', { n: p.rank })) : null);
+    }
+    if (p && rule.kind === 'rating')
+      verdict = h('div', {}, p.rating ? h('span', { class: 'tag adopted' }, t(`el.rating.${p.rating}`)) : null,
+        p.satisfaction_bp != null ? h('span', { class: 'tag' }, t('el.satisfaction', { p: (p.satisfaction_bp / 100).toFixed(2) })) : null);
+    return h('div', { class: 'contest-result', dataset: { contest: c.id } },
+      h('h3', {}, pick(c.title), ' ', verdict),
+      bars(items, scale, rule.kind === 'top_k' || rule.kind === 'approve_each' ? threshold : null));
+  });
+  const node = card('result', t('el.result'),
+    h('p', { id: 'result-summary' }, t('el.result.summary', { ballots: outcome.ballots, roll: outcome.roll })),
+    h('dl', { class: 'kv' }, ruleRows(rule, outcome).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
+    outcome.tie ? h('div', { class: 'notice warn', id: 'tie' }, t('el.tie', { projects: outcome.tie.projects.join('、'), votes: outcome.tie.votes, seats: outcome.tie.seats_left })) : null,
+    rule.kind === 'counts' ? null : h('div', { class: 'legend' },
+      h('span', {}, h('i', { class: 'k-adopted' }), t('el.adopted')), h('span', {}, h('i', { class: 'k-passed' }), t('el.passed')),
+      h('span', {}, h('i', {}), t('el.not_passed')), threshold ? h('span', {}, h('i', { class: 'k-threshold' }), t('el.threshold')) : null),
+    contests);
+  replace(box, node);
+  sizeBars(node);
+}
+
+// ------------------------------------------------------------------------------------------
+// Receipt check
+
+const receiptInput = h('textarea', { id: 'receipt-input', spellcheck: 'false', autocomplete: 'off' });
+
+function renderReceiptForm() {
+  const c = S.check;
+  let out = null;
+  if (S.checkError) out = h('div', { class: 'notice error', id: 'receipt-result', dataset: { passed: 'false' } }, S.checkError);
+  else if (c) {
+    out = h('div', { id: 'receipt-result', dataset: { passed: String(c.report.passed) } },
+      h('div', { class: `notice ${c.report.passed ? 'ok' : 'error'}` },
+        t(c.report.passed ? 'el.receipt.passed' : 'el.receipt.failed', { index: c.report.receipt.index })),
+      h('div', { class: 'muted' }, t('el.tracking')),
+      hexLine(c.report.receipt.tracking_code),
+      h('ul', { class: 'steps-list' }, c.report.steps.map((s) => h('li', { class: s.status, dataset: { step: s.id, status: s.status } },
+        h('b', {}, t(`el.${s.id}`)), ' — ', t(`el.step.${s.status}`),
+        s.failures.map((f) => h('div', { class: 'muted' }, f.message)),
+        s.status === 'skipped' && s.detail?.reason ? h('div', { class: 'muted' }, s.detail.reason) : null))),
+      c.opened ? [h('p', {}, t('el.receipt.audited')), h('ul', { id: 'opened' }, c.opened)] : c.kind === 'ballot' ? h('p', { class: 'muted' }, t('el.receipt.cast')) : null,
+      h('p', { class: 'muted' }, t('el.receipt.key', { key: S.boardKey?.slice(0, 16) ?? '' })));
+  }
+  replace($('receipt-check'), h('form', { class: 'card', id: 'receipt-form', onsubmit: (ev) => { ev.preventDefault(); runCheck(receiptInput.value); } },
+    h('h2', {}, t('el.receipt')),
+    h('p', { class: 'muted' }, t('el.receipt.help')),
+    h('label', { for: 'receipt-input' }, t('el.receipt.label')),
+    receiptInput,
+    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: 'receipt-button' }, t('el.receipt.button'))),
+    out));
+}
+
+function openedChoices(entry) {
+  try {
+    const election = new P.Election({ manifest: S.status.manifest, fingerprint: S.status.fingerprint, jointKey: S.setup.output.joint_key });
+    const sel = P.checkOpening(election, entry.data);
+    return S.status.manifest.contests.map((c, ci) => h('li', {}, h('b', {}, pick(c.title)), '：',
+      c.options.filter((_, oi) => sel[ci][oi] === 1).map((o) => pick(o.title)).join('、') || '—'));
+  } catch (e) {
+    return [h('li', { class: 'notice error' }, e.message)];
+  }
+}
+
+async function runCheck(text) {
+  S.check = null;
+  S.checkError = null;
+  const raw = String(text ?? '').trim();
+  let receipt;
+  try {
+    if (raw.startsWith('{')) receipt = parseReceipt(raw);
+    else {
+      const code = normaliseCode(raw);
+      if (!code) throw new Error(t('el.receipt.bad'));
+      receipt = await api(apiPath(id, `/receipts/${code}`));
+    }
+    if (receipt.election_id !== id) throw new Error(t('el.receipt.other_election', { id: receipt.election_id }));
+    S.boardKey ??= (await api('/api/board-key')).board_key;
+    const report = await checkReceipt(receipt, {
+      boardKey: S.boardKey,
+      entry: (i) => fetchEntryBytes(id, i),
+      head: () => api(apiPath(id, '/board/head')),
+      consistency: (m, n) => api(apiPath(id, `/board/consistency?old=${m}&new=${n}`)),
+    });
+    const entry = (await fetchEntries(id, receipt.index, 1))[0];
+    S.check = { report, kind: entry?.kind, opened: entry?.kind === 'audited' && S.setup?.output ? openedChoices(entry) : null };
+  } catch (e) {
+    S.checkError = e instanceof ApiError && e.status === 404 ? t('el.receipt.not_found') : e instanceof ApiError ? errorText(e) : e.message;
+  }
+  renderReceiptForm();
+}
+
+// ------------------------------------------------------------------------------------------
+// Contests, tellers
+
+function contestRange(c) {
+  if (c.min === c.max) return t('el.contest.exact', { max: c.max });
+  if (c.min === 0) return t('el.contest.max', { max: c.max });
+  return t('el.contest.range', c);
+}
+
+function renderContests() {
+  const m = S.status.manifest;
+  replace($('contests'), card('contests', t('el.contests'), m.contests.map((c) => h('div', { class: 'contest-info' },
+    h('h3', {}, pick(c.title), ' ', h('span', { class: 'badge' }, contestRange(c))),
+    h('ol', { class: 'project-list' }, c.options.map((o) => h('li', {},
+      h('b', {}, pick(o.title)),
+      o.project ? [
+        h('div', { class: 'meta' }, [pick(o.project.department), t('el.invest', { n: formatNumber(o.project.investment_yuan / 10000) }), t('el.completion', { d: o.project.completion })].join(' · ')),
+        pick(o.project.description) ? h('div', {}, pick(o.project.description)) : null,
+      ] : null)))))));
+}
+
+function renderTellers() {
+  const m = S.status.manifest;
+  const c = S.setup?.ceremony;
+  const rounds = ['announcement', 'commitment', 'reveal', 'share_check'];
+  const lists = { announcement: 'announcements', commitment: 'commitments', reveal: 'reveals', share_check: 'checks' };
+  replace($('tellers'), card('tellers', t('el.tellers'),
+    h('p', {}, t('el.tellers.params', m.tellers)),
+    c?.signing_keys?.length ? h('ol', { class: 'teller-keys' }, c.signing_keys.map((k, i) => h('li', {}, t('el.teller', { i: i + 1 }), ' ', h('span', { class: 'hex mono' }, groupHex(k))))) : null,
+    c ? [h('h3', {}, t('el.ceremony')),
+      h('div', { class: 'row', id: 'ceremony-rounds' }, rounds.map((r) => h('span', { class: 'badge' }, `${t(`el.round.${r}`)} ${c.transcript?.[lists[r]]?.length ?? 0}/${m.tellers.n}`))),
+      ...(c.output ? [h('p', {}, t('el.ceremony.done')), hexLine(c.output.joint_key, { id: 'joint-key' })] : []),
+      S.status.state === 'failed' ? h('div', { class: 'notice error' }, t('el.ceremony.failed')) : null] : null));
+}
+
+// ------------------------------------------------------------------------------------------
+// Board
+
+function entryDetail(e) {
+  try {
+    switch (e.kind) {
+      case 'ballot': return h('span', { class: 'hex mono tracking', dataset: { code: P.trackingCode(e.data) } }, groupHex(P.trackingCode(e.data)));
+      case 'audited': return h('span', { class: 'hex mono tracking', dataset: { code: P.trackingCode(e.data.ballot) } }, groupHex(P.trackingCode(e.data.ballot)));
+      case 'credentials': return t('el.detail.credentials', { n: e.data.keys.length });
+      case 'open': return [t('el.detail.open', { n: e.data.credentials }), ' ', h('span', { class: 'hex mono' }, `${e.data.fingerprint.slice(0, 16)}…`)];
+      case 'close': return t('el.detail.close', { n: e.data.ballots });
+      case 'announcement': case 'commitment': case 'reveal': case 'share_check': return t('el.detail.teller', { i: e.data.index });
+      case 'decryption_share': return t('el.detail.teller', { i: e.data.teller });
+      case 'manifest': return pick(e.data.title);
+      case 'ceremony_failed': return e.data.reason;
+      default: return '';
+    }
+  } catch (err) {
+    return err.message;
+  }
+}
+
+function renderBoard() {
+  const size = S.status.log_size;
+  const from = S.pageFrom ?? Math.max(0, size - PAGE);
+  const headNode = S.head ? h('dl', { class: 'kv', id: 'tree-head', dataset: { size: String(S.head.size) } },
+    h('dt', {}, t('el.head')), h('dd', {}, t('el.head.size', { n: S.head.size }), ' · ', formatTime(S.head.timestamp_ms), ' · ',
+      h('span', { class: `tag ${S.headOk ? 'adopted' : 'failed'}`, id: 'head-signature', dataset: { ok: String(S.headOk) } }, t(S.headOk ? 'el.head.sig_ok' : 'el.head.sig_bad'))),
+    h('dt', {}, t('el.head.root')), h('dd', { class: 'hex mono' }, groupHex(S.head.root))) : null;
+  const rows = [...S.entries].reverse().map((e) => h('tr', { dataset: { index: String(e.index), kind: e.kind } },
+    h('td', { class: 'mono' }, e.index), h('td', { class: 'kind' }, t(`el.kind.${e.kind}`)),
+    h('td', { class: 'muted' }, formatTime(e.time_ms)), h('td', {}, entryDetail(e))));
+  const go = (f) => { S.pageFrom = f; loadEntries(); };
+  replace($('board'), card('board', t('el.board'), headNode,
+    h('div', { class: 'table-wrap' }, h('table', { class: 'entries', id: 'entries' },
+      h('thead', {}, h('tr', {}, ['index', 'kind', 'time', 'detail'].map((k) => h('th', {}, t(`el.col.${k}`))))),
+      h('tbody', {}, rows))),
+    h('div', { class: 'pager' },
+      h('button', { type: 'button', id: 'older', disabled: from === 0, onclick: () => go(Math.max(0, from - PAGE)) }, t('el.older')),
+      h('span', { class: 'muted', id: 'page-info' }, t('el.page', { from, to: Math.max(from, Math.min(size, from + PAGE) - 1), n: size })),
+      h('button', { type: 'button', id: 'newer', disabled: from + PAGE >= size, onclick: () => go(from + PAGE >= size - PAGE ? null : from + PAGE) }, t('el.newer')),
+      h('button', { type: 'button', id: 'latest', disabled: S.pageFrom === null, onclick: () => go(null) }, t('el.latest')))));
+}
+
+async function loadEntries() {
+  const size = S.status.log_size;
+  const from = S.pageFrom ?? Math.max(0, size - PAGE);
+  S.entries = await fetchEntries(id, from, PAGE);
+  renderBoard();
+}
+
+async function loadHead() {
+  S.head = await api(apiPath(id, '/board/head'));
+  S.boardKey ??= (await api('/api/board-key')).board_key;
+  try { S.headOk = P.verifySignature(S.head.signature, treeHeadSignedBytes(S.head), S.boardKey); } catch { S.headOk = false; }
+}
+
+// ------------------------------------------------------------------------------------------
+// Record
+
+function renderRecord() {
+  const ready = ['open', 'closed', 'tallied', 'published'].includes(S.status.state);
+  const file = `${id}-record.json`;
+  const origin = location.origin;
+  replace($('record'), card('record', t('el.record'),
+    ready ? [h('p', {}, t('el.record.help')),
+      h('a', { class: 'button primary', id: 'record-link', href: apiPath(id, '/record'), download: file }, t('el.record.download')),
+      h('pre', { class: 'cmd', id: 'verify-command' },
+        `piaojue-verify record ${file}\n# ${t('el.record')}: piaojue verify record ${file}\n# ${t('el.receipt')}: piaojue-verify receipt receipt.json --url ${origin}\npiaojue-verify url ${origin} ${id}`)]
+      : h('p', { class: 'muted' }, t('el.record.pending'))));
+}
+
+// ------------------------------------------------------------------------------------------
+// Loading and polling
+
+async function loadResult() {
+  if (!['tallied', 'published'].includes(S.status.state) || S.result) return;
+  const size = S.status.log_size;
+  const tail = await fetchEntries(id, Math.max(0, size - 4), 4);
+  const r = tail.find((e) => e.kind === 'result');
+  if (r) S.result = r.data;
+}
+
+function renderAll() {
+  renderOverview();
+  renderResult();
+  renderReceiptForm();
+  renderContests();
+  renderTellers();
+  renderBoard();
+  renderRecord();
+}
+
+async function poll() {
+  try {
+    const before = S.status;
+    S.status = await api(apiPath(id));
+    if (S.status.log_size !== before.log_size || S.status.state !== before.state) {
+      if (S.status.state !== before.state && !S.setup?.opened) S.setup = await loadSetup(id, S.status.manifest);
+      await Promise.all([loadHead(), loadResult()]);
+      if (S.pageFrom === null) S.entries = await fetchEntries(id, Math.max(0, S.status.log_size - PAGE), PAGE);
+      renderOverview();
+      renderResult();
+      renderTellers();
+      renderBoard();
+      renderRecord();
+    }
+  } catch { /* try again at the next tick */ }
+  if (!['tallied', 'published', 'failed'].includes(S.status.state)) setTimeout(poll, POLL_MS);
+}
+
+async function start() {
+  initPage();
+  onLangChange(renderAll);
+  if (!id) return;
+  try {
+    S.status = await api(apiPath(id));
+  } catch (e) {
+    return replace($('overview'), h('div', { class: 'notice error' }, errorText(e)));
+  }
+  try {
+    const results = await Promise.allSettled([loadSetup(id, S.status.manifest), loadHead(), loadResult()]);
+    if (results[0].status === 'fulfilled') S.setup = results[0].value;
+    S.entries = await fetchEntries(id, Math.max(0, S.status.log_size - PAGE), PAGE);
+  } catch { /* shown as far as it got */ }
+  renderAll();
+  const fromLink = async () => {
+    const code = fragmentParam(location.hash, 'receipt');
+    if (!code) return;
+    receiptInput.value = code;
+    await runCheck(code);
+    $('receipt-check').scrollIntoView({ block: 'start' });
+  };
+  await fromLink();
+  window.addEventListener('hashchange', fromLink);
+  setTimeout(poll, POLL_MS);
+}
+
+start();
