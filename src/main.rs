@@ -28,10 +28,13 @@ enum Command {
     Serve(piaojue::cli::serve::ServeArgs),
     /// Casts (or audits) a ballot, encrypted on this machine.
     Vote(piaojue::cli::vote::VoteArgs),
-    /// Staff actions: status, open, close, publish.
+    /// 工作人员 / Staff actions: create, tellers, credentials, roll, status, open, close,
+    /// publish.
     Admin(piaojue::cli::admin::AdminArgs),
-    /// Teller actions: the decryption share.
+    /// 监票人 / Teller actions: keygen, the key ceremony, the decryption share.
     Teller(piaojue::cli::teller::TellerArgs),
+    /// 回执 / Checks a ballot's receipt against the board.
+    Receipt(piaojue::cli::receipt::ReceiptArgs),
     /// Runs a whole election in this process (key ceremony, voting, tally, decryption),
     /// prints the result, writes the record and verifies it.
     Demo {
@@ -82,6 +85,7 @@ fn main() -> anyhow::Result<()> {
         Command::Vote(args) => piaojue::cli::vote::run(args)?,
         Command::Admin(args) => piaojue::cli::admin::run(args)?,
         Command::Teller(args) => piaojue::cli::teller::run(args)?,
+        Command::Receipt(args) => std::process::exit(piaojue::cli::receipt::run(args)),
         Command::Demo {
             deputies,
             candidates,

@@ -2,21 +2,25 @@
 //! 5 tellers of whom any 3 decrypt, 250 deputies, voting open.
 //!
 //! The demo plays the roles that are not the server's, each on the server's machine and only
-//! for the demo: five tellers (their key shares and signing keys go to
-//! `<data-dir>/demo/teller-N.json`) and the registrar (the deputies' secret credentials go to
-//! `<data-dir>/demo/credentials.txt`, one per line; the server receives only public keys).
-//! In a real election each teller and the registrar work on their own machines.
+//! for the demo: five tellers (their key shares and signing keys are handed to the caller's
+//! [`SaveTeller`]: `piaojue serve --demo` writes them as passphrase-encrypted key files
+//! `<data-dir>/demo/teller-N.age`; [`setup`] alone writes plain `teller-N.json`) and the
+//! registrar (the deputies' secret credentials go to `<data-dir>/demo/credentials.txt`, one per
+//! line; the server receives only public keys). In a real election each teller and the
+//! registrar work on their own machines.
 
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::SigningKey;
 use piaojue_crypto::credential::Credential;
+use piaojue_crypto::dkg::TellerKey;
 use piaojue_crypto::dkg::party::Teller;
 use piaojue_crypto::encoding::Bytes;
 use piaojue_crypto::manifest::{Manifest, TellerParams};
 use piaojue_crypto::record::ceremony_params;
 use piaojue_crypto::samples;
 use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::elections::CeremonyMessage;
 use crate::error::ApiError;
@@ -25,8 +29,8 @@ use crate::state::{AppState, ElectionState};
 /// The demo election's id.
 pub const DEMO_ID: &str = "demo-2027";
 
-/// What a demo teller keeps (plain files: this is a demo).
-#[derive(Serialize, Deserialize)]
+/// What a demo teller keeps in the plain files of [`setup`] (this is a demo).
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 pub struct DemoTeller {
     /// Teller index.
     pub index: u32,
@@ -56,11 +60,39 @@ fn io(e: std::io::Error) -> ApiError {
     ApiError::Internal(format!("demo files: {e}"))
 }
 
-/// Prepares the demo election (if it does not exist yet) up to "open".
+/// Saves one demo teller's secrets after the ceremony: its key and signing key, and the demo
+/// folder to write into. Answers an error message on failure.
+pub type SaveTeller = dyn Fn(&Path, &TellerKey, &SigningKey) -> Result<(), String> + Send + Sync;
+
+/// Writes a teller's secrets as plain JSON `teller-N.json` ([`DemoTeller`]).
+pub fn save_plain(dir: &Path, key: &TellerKey, signing: &SigningKey) -> Result<(), String> {
+    let file = DemoTeller {
+        index: key.index,
+        signing_key: hex::encode(signing.to_bytes()),
+        share: hex::encode(*key.share.to_bytes()),
+    };
+    let json = zeroize::Zeroizing::new(serde_json::to_vec_pretty(&file).expect("serializes"));
+    std::fs::write(dir.join(format!("teller-{}.json", key.index)), &*json)
+        .map_err(|e| e.to_string())
+}
+
+/// Prepares the demo election (if it does not exist yet) up to "open", with plain teller
+/// files ([`save_plain`]).
 pub async fn setup(
     state: &AppState,
     data_dir: &Path,
     deputies: usize,
+) -> Result<DemoInfo, ApiError> {
+    setup_with(state, data_dir, deputies, &save_plain).await
+}
+
+/// Prepares the demo election (if it does not exist yet) up to "open"; `save` keeps each
+/// teller's secrets.
+pub async fn setup_with(
+    state: &AppState,
+    data_dir: &Path,
+    deputies: usize,
+    save: &SaveTeller,
 ) -> Result<DemoInfo, ApiError> {
     let dir = data_dir.join("demo");
     let info = DemoInfo {
@@ -131,16 +163,7 @@ pub async fn setup(
     let (_, t) = el.ceremony(board, DEMO_ID).await?;
     for (s, k) in s3.into_iter().zip(&signing) {
         let key = s.finish(&t.checks).map_err(fail)?;
-        let file = DemoTeller {
-            index: key.index,
-            signing_key: hex::encode(k.to_bytes()),
-            share: hex::encode(*key.share.to_bytes()),
-        };
-        std::fs::write(
-            dir.join(format!("teller-{}.json", key.index)),
-            serde_json::to_vec_pretty(&file).expect("serializes"),
-        )
-        .map_err(io)?;
+        save(&dir, &key, k).map_err(|e| ApiError::Internal(format!("demo teller files: {e}")))?;
     }
 
     // The registrar makes the credentials; the board gets the public keys only.

@@ -1,22 +1,37 @@
-//! `piaojue admin`: staff actions against the server (the staff token is in the file
-//! `piaojue serve` wrote on first start).
+//! `piaojue admin`: staff actions against the server, for staff without a browser.
+//!
+//! The staff token comes from `--token-file`, else the variable `PIAOJUE_STAFF_TOKEN`, else
+//! the file `piaojue-data/staff-token` that `piaojue serve` wrote on its first start.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-use serde_json::Value;
+use anyhow::{Context, bail, ensure};
+use piaojue_crypto::credential::Credential;
+use piaojue_crypto::encoding::{Bytes, decode_hex_array};
+use piaojue_crypto::manifest::Manifest;
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
 
 use super::client::Client;
+use super::keystore::write_atomic;
+use super::sheets;
+
+/// The variable that may hold the staff token.
+pub const TOKEN_VAR: &str = "PIAOJUE_STAFF_TOKEN";
+
+/// The token file `piaojue serve` writes by default.
+pub const DEFAULT_TOKEN_FILE: &str = "piaojue-data/staff-token";
 
 /// Options of `piaojue admin`.
 #[derive(clap::Args, Debug)]
 pub struct AdminArgs {
-    /// The server.
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    /// 服务器 / The server.
+    #[arg(long, global = true, default_value = "http://127.0.0.1:8080")]
     pub url: String,
-    /// File with the staff token.
-    #[arg(long, default_value = "piaojue-data/staff-token")]
-    pub token_file: PathBuf,
+    /// 工作人员令牌文件 / File with the staff token [default: the variable
+    /// PIAOJUE_STAFF_TOKEN, else piaojue-data/staff-token].
+    #[arg(long, global = true)]
+    pub token_file: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub action: AdminAction,
@@ -25,43 +40,168 @@ pub struct AdminArgs {
 /// Staff actions.
 #[derive(clap::Subcommand, Debug)]
 pub enum AdminAction {
-    /// Shows an election's state and turnout (never who chose what).
+    /// 状态 / Shows an election's state and turnout (never who chose what).
     Status {
         /// Election id.
         election: String,
     },
-    /// Opens voting (freezes the credential list).
+    /// 创建选举 / Creates an election from its manifest (JSON, `spec/record.md` §3).
+    Create {
+        /// The manifest file.
+        manifest: PathBuf,
+        /// 重新投票所接续的选举 / The election this one re-votes (after a tie).
+        #[arg(long)]
+        parent: Option<String>,
+    },
+    /// 登记监票人 / Registers the tellers' public signing keys (hex, teller 1 first), as
+    /// printed by `piaojue teller keygen`; the key ceremony starts.
+    Tellers {
+        /// Election id.
+        election: String,
+        /// The n public keys, in teller order.
+        #[arg(required = true, num_args = 1..)]
+        keys: Vec<String>,
+    },
+    /// 生成凭证 / Makes N deputy credentials on this machine, registers their public keys,
+    /// and writes credentials.txt (secret, mode 0600) and sheets.html (one printable page per
+    /// deputy, with a QR code) into the folder.
+    Credentials {
+        /// Election id.
+        election: String,
+        /// How many.
+        #[arg(long)]
+        count: usize,
+        /// The folder for credentials.txt and sheets.html (existing files are never replaced).
+        #[arg(long)]
+        out: PathBuf,
+        /// 选民访问的服务器地址 / The server's address as deputies reach it, for the QR codes
+        /// [default: --url].
+        #[arg(long)]
+        public_url: Option<String>,
+        /// Public keys per request.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+    },
+    /// 签到名册 / Replaces the attendance roll with the names in a file (one per line).
+    Roll {
+        /// Election id.
+        election: String,
+        /// The names, one per line (blank lines skipped).
+        names: PathBuf,
+    },
+    /// 开始投票 / Opens voting (freezes the credential list).
     Open {
         /// Election id.
         election: String,
     },
-    /// Closes voting and posts the encrypted tally.
+    /// 结束投票 / Closes voting and posts the encrypted tally.
     Close {
         /// Election id.
         election: String,
     },
-    /// Publishes the result.
+    /// 公布结果 / Publishes the result.
     Publish {
         /// Election id.
         election: String,
     },
 }
 
+/// The staff token: `--token-file`, else the variable, else the default file.
+fn token(file: Option<&Path>) -> anyhow::Result<String> {
+    let read = |p: &Path| {
+        std::fs::read_to_string(p)
+            .with_context(|| format!("reading the staff token {}", p.display()))
+    };
+    match file {
+        Some(p) => read(p),
+        None => match std::env::var(TOKEN_VAR) {
+            Ok(t) if !t.trim().is_empty() => Ok(t),
+            _ => read(Path::new(DEFAULT_TOKEN_FILE)),
+        },
+    }
+}
+
+fn entry(answer: &Value) -> String {
+    answer["index"].to_string()
+}
+
 /// Runs a staff action.
 pub fn run(args: AdminArgs) -> anyhow::Result<()> {
-    let token = std::fs::read_to_string(&args.token_file)
-        .with_context(|| format!("reading {}", args.token_file.display()))?;
-    let client = Client::new(&args.url, Some(token));
-    let (election, verb) = match &args.action {
-        AdminAction::Status { election } => (election, None),
-        AdminAction::Open { election } => (election, Some("open")),
-        AdminAction::Close { election } => (election, Some("close")),
-        AdminAction::Publish { election } => (election, Some("publish")),
+    let client = Client::new(&args.url, Some(token(args.token_file.as_deref())?));
+    let election = match args.action {
+        AdminAction::Status { election } => election,
+        AdminAction::Create { manifest, parent } => {
+            let text = std::fs::read_to_string(&manifest)
+                .with_context(|| format!("reading {}", manifest.display()))?;
+            let m: Manifest = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a manifest", manifest.display()))?;
+            m.validate().context("the manifest is not valid")?;
+            let path = match &parent {
+                Some(p) => format!("/api/elections?parent={p}"),
+                None => "/api/elections".to_string(),
+            };
+            let answer: Value = client.post(&path, &m)?;
+            println!(
+                "已创建 / created {}: board entry {}",
+                m.election_id,
+                entry(&answer)
+            );
+            m.election_id
+        }
+        AdminAction::Tellers { election, keys } => {
+            let keys: Vec<Bytes<32>> = keys
+                .iter()
+                .map(|k| decode_hex_array::<32>(k.trim()).map(Bytes))
+                .collect::<Result<_, _>>()
+                .context("a teller key is not 64 hex digits")?;
+            let answer: Value = client.post(
+                &format!("/api/elections/{election}/tellers"),
+                &json!({ "signing_keys": keys }),
+            )?;
+            println!(
+                "已登记 {} 名监票人 / {} tellers registered: board entry {}",
+                keys.len(),
+                keys.len(),
+                entry(&answer)
+            );
+            election
+        }
+        AdminAction::Credentials {
+            election,
+            count,
+            out,
+            public_url,
+            batch,
+        } => {
+            credentials(
+                &client,
+                &election,
+                count,
+                &out,
+                public_url.as_deref().unwrap_or(&args.url),
+                batch,
+            )?;
+            election
+        }
+        AdminAction::Roll { election, names } => {
+            let text = std::fs::read_to_string(&names)
+                .with_context(|| format!("reading {}", names.display()))?;
+            let names: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            client.put::<_, Value>(
+                &format!("/api/elections/{election}/roll"),
+                &json!({ "names": names }),
+            )?;
+            println!("名册 / roll: {} names", names.len());
+            election
+        }
+        AdminAction::Open { election } => lifecycle(&client, election, "open")?,
+        AdminAction::Close { election } => lifecycle(&client, election, "close")?,
+        AdminAction::Publish { election } => lifecycle(&client, election, "publish")?,
     };
-    if let Some(verb) = verb {
-        let answer: Value = client.post_empty(&format!("/api/elections/{election}/{verb}"))?;
-        println!("{verb}: board entry {}", answer["index"]);
-    }
     let s: Value = client.get(&format!("/api/elections/{election}"))?;
     println!(
         "{} — {}: {} of {} credentials have voted ({} ballots, {} audited); {} board entries",
@@ -72,6 +212,72 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
         s["ballots"],
         s["audited"],
         s["log_size"]
+    );
+    Ok(())
+}
+
+/// `open`, `close` or `publish`.
+fn lifecycle(client: &Client, election: String, verb: &str) -> anyhow::Result<String> {
+    let answer: Value = client.post_empty(&format!("/api/elections/{election}/{verb}"))?;
+    println!("{verb}: board entry {}", entry(&answer));
+    Ok(election)
+}
+
+/// `admin credentials`: makes the credentials, writes the files, registers the public keys.
+fn credentials(
+    client: &Client,
+    election: &str,
+    count: usize,
+    out: &Path,
+    public_url: &str,
+    batch: usize,
+) -> anyhow::Result<()> {
+    ensure!(count > 0, "--count must be at least 1");
+    ensure!(batch > 0, "--batch must be at least 1");
+    let status: Value = client.get(&format!("/api/elections/{election}"))?;
+    let manifest: Manifest =
+        serde_json::from_value(status["manifest"].clone()).context("the election's manifest")?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let (txt, html) = (out.join("credentials.txt"), out.join("sheets.html"));
+    for p in [&txt, &html] {
+        if p.exists() {
+            bail!(
+                "{} exists already: refusing to replace issued credentials",
+                p.display()
+            );
+        }
+    }
+    let mut rng = rand::rng();
+    let fresh: Vec<Credential> = (0..count).map(|_| Credential::generate(&mut rng)).collect();
+    let mut lines = Zeroizing::new(String::with_capacity(65 * count));
+    for c in &fresh {
+        lines.push_str(&hex::encode(*c.seed()));
+        lines.push('\n');
+    }
+    write_atomic(&txt, lines.as_bytes())?;
+    let page = sheets::render(&manifest, public_url, &fresh);
+    write_atomic(&html, page.as_bytes())?;
+    let mut done = 0;
+    for chunk in fresh.chunks(batch) {
+        let keys: Vec<_> = chunk.iter().map(Credential::public).collect();
+        client
+            .post::<_, Value>(
+                &format!("/api/elections/{election}/credentials"),
+                &json!({ "keys": keys }),
+            )
+            .with_context(|| {
+                format!(
+                    "registering credentials {}–{} ({done} registered before; the files hold all {count})",
+                    done + 1,
+                    done + chunk.len()
+                )
+            })?;
+        done += chunk.len();
+    }
+    println!(
+        "已生成并登记 {count} 个凭证 / {count} credentials made and registered: {} (secret, 0600), {} ({count} printable pages)",
+        txt.display(),
+        html.display()
     );
     Ok(())
 }

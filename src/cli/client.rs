@@ -75,6 +75,21 @@ impl Client {
         serde_json::from_slice(&bytes).with_context(|| format!("decoding POST {path}"))
     }
 
+    /// `PUT path` with a JSON body, the answer decoded as `T` (an empty answer is `null`).
+    pub fn put<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> anyhow::Result<T> {
+        let bytes = self.run("PUT", path, Some(serde_json::to_vec(body)?))?;
+        let bytes = if bytes.is_empty() {
+            b"null".to_vec()
+        } else {
+            bytes
+        };
+        serde_json::from_slice(&bytes).with_context(|| format!("decoding PUT {path}"))
+    }
+
     /// `POST path` without a body.
     pub fn post_empty<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
         let bytes = self.run("POST", path, Some(Vec::new()))?;

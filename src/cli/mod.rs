@@ -1,7 +1,12 @@
 //! The subcommands of `piaojue` that run a service or talk to one.
 
 pub mod admin;
+pub mod ceremony;
 pub mod client;
+pub mod keystore;
+pub mod passphrase;
+pub mod receipt;
 pub mod serve;
+pub mod sheets;
 pub mod teller;
 pub mod vote;

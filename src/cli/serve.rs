@@ -1,10 +1,15 @@
 //! `piaojue serve`: the ballot server with its bulletin board.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use ed25519_dalek::SigningKey;
+use piaojue_crypto::dkg::TellerKey;
 use piaojue_server::{AppState, auth, demo};
+
+use super::keystore::{ShareRecord, TellerStore, write_atomic};
+use super::passphrase;
 
 /// Options of `piaojue serve`.
 #[derive(clap::Args, Debug)]
@@ -50,7 +55,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             eprintln!("工作人员令牌 / staff token written to {} (shown once; keep it secret)", path.display());
         }
         if args.demo {
-            let info = demo::setup(&state, &args.data_dir, args.demo_deputies)
+            let save = demo_teller_files(&args.data_dir)?;
+            let info = demo::setup_with(&state, &args.data_dir, args.demo_deputies, &save)
                 .await
                 .map_err(|e| anyhow::anyhow!("demo set-up: {e}"))?;
             eprintln!(
@@ -70,19 +76,50 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+    Ok(write_atomic(path, format!("{text}\n").as_bytes())?)
+}
+
+/// The scrypt work factor of the demo's teller files: low, so that the demo starts fast. Real
+/// key files (`piaojue teller keygen`) take age's default of about one second.
+pub const DEMO_WORK_FACTOR: u8 = 12;
+
+/// The name of the demo tellers' passphrase file, beside their key files.
+pub const DEMO_PASSPHRASE_FILE: &str = "teller-passphrase.txt";
+
+/// How `serve --demo` keeps its tellers' secrets: encrypted key files `demo/teller-N.age`
+/// under one passphrase written in the clear beside them, `demo/teller-passphrase.txt`
+/// (made once, random). DEMO ONLY: a real teller chooses its own passphrase and keeps its
+/// file on its own machine.
+fn demo_teller_files(
+    data_dir: &Path,
+) -> anyhow::Result<
+    impl Fn(&Path, &TellerKey, &SigningKey) -> Result<(), String> + Send + Sync + use<>,
+> {
+    let dir = data_dir.join("demo");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let pass_file = dir.join(DEMO_PASSPHRASE_FILE);
+    if !pass_file.exists() {
+        let words: [u8; 12] = rand::random();
+        write_private(&pass_file, &format!("demo-{}", hex::encode(words)))?;
     }
-    let mut f = options
-        .open(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    writeln!(f, "{text}")?;
-    Ok(())
+    let pass = passphrase::from_file(&pass_file)?;
+    Ok(move |dir: &Path, key: &TellerKey, signing: &SigningKey| {
+        let store = TellerStore {
+            election_id: demo::DEMO_ID.into(),
+            index: Some(key.index),
+            signing_seed: signing.to_bytes(),
+            ceremony_seed: None,
+            share: Some(ShareRecord {
+                share: *key.share.to_bytes(),
+                verification_key: *key.verification_key().as_bytes(),
+                joint_key: *key.output.joint_key.as_bytes(),
+            }),
+        };
+        let path = dir.join(format!("teller-{}.age", key.index));
+        store
+            .save(&path, &pass, Some(DEMO_WORK_FACTOR))
+            .map_err(|e| e.to_string())
+    })
 }
 
 async fn shutdown_signal() {

@@ -1,0 +1,411 @@
+//! A whole election driven only through the `piaojue` binary, as staff, tellers and deputies
+//! without a browser would run it: `admin create`, three `teller keygen`, `admin tellers`,
+//! three `teller ceremony` processes at once, `admin credentials`, `admin roll`, `admin open`,
+//! `vote` (five cast, one audited, a second ballot refused), `receipt check` (a saved receipt
+//! passes, a tampered one fails), `admin close`, `teller decrypt` by two of the three (a wrong
+//! passphrase fails first and changes nothing), `admin publish`, then `verify` of the record,
+//! whose counts must be the votes cast. And the teller key files hold no secret in the clear.
+//!
+//! On SQLite, and on PostgreSQL too when `PIAOJUE_TEST_POSTGRES_URL` is set.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Instant;
+
+use common::{Server, TestDb, databases};
+use piaojue::cli::keystore::TellerStore;
+use piaojue_crypto::manifest::TellerParams;
+use piaojue_crypto::record::ElectionRecord;
+use piaojue_crypto::samples;
+
+const ID: &str = "cli-e2e";
+
+/// `piaojue args…` with a clean environment for the variables the CLI reads.
+fn command(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_piaojue"));
+    c.args(args)
+        .env_remove("PIAOJUE_TELLER_PASSPHRASE")
+        .env_remove("PIAOJUE_STAFF_TOKEN")
+        .stdin(Stdio::null());
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    command(args).output().expect("run piaojue")
+}
+
+/// Runs and requires success; answers stdout.
+#[track_caller]
+fn ok(args: &[&str]) -> String {
+    let out = run(args);
+    check(&out, args);
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[track_caller]
+fn check(out: &Output, what: &[&str]) {
+    assert!(
+        out.status.success(),
+        "piaojue {what:?} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Runs and requires failure; answers stderr.
+#[track_caller]
+fn fails(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        !out.status.success(),
+        "piaojue {args:?} should have failed:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `piaojue teller <verb> <election> --url … --key-file … --passphrase-file … <extra>`.
+fn teller(verb: &str, url: &str, t: &TellerFiles, pass: &Path, extra: &[&str]) -> Command {
+    let mut a = vec![
+        "teller",
+        verb,
+        ID,
+        "--url",
+        url,
+        "--key-file",
+        s(&t.key),
+        "--passphrase-file",
+        s(pass),
+    ];
+    a.extend_from_slice(extra);
+    command(&a)
+}
+
+/// `piaojue vote` with a credential file.
+fn vote(url: &str, credential: &Path, choose: &str, receipt: &Path, extra: &[&str]) -> Output {
+    let mut a = vec![
+        "vote",
+        "--url",
+        url,
+        "--election",
+        ID,
+        "--credential-file",
+        s(credential),
+        "--choose",
+        choose,
+        "--receipt",
+        s(receipt),
+    ];
+    a.extend_from_slice(extra);
+    run(&a)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("a UTF-8 path")
+}
+
+/// The tellers' files.
+struct TellerFiles {
+    key: PathBuf,
+    pass: PathBuf,
+}
+
+fn election(db: &TestDb) {
+    let server = Server::start(db);
+    let url = server.base.clone();
+    let dir = db.scratch();
+    let token = db.data_dir().join("staff-token");
+    let admin = |rest: &[&str]| -> String {
+        let mut a = vec!["admin", "--url", &url, "--token-file", s(&token)];
+        a.extend_from_slice(rest);
+        ok(&a)
+    };
+
+    // Staff: the election, "up to 2 of 4", 3 tellers of whom any 2 decrypt.
+    let manifest = samples::up_to_k_of_n(ID, 4, 2, TellerParams { n: 3, t: 2 });
+    let manifest_file = dir.join("manifest.json");
+    std::fs::write(&manifest_file, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    assert!(admin(&["create", s(&manifest_file)]).contains("draft"));
+
+    // Tellers: keys, encrypted under passphrases from files.
+    let started = Instant::now();
+    let tellers: Vec<TellerFiles> = (1..=3)
+        .map(|i| TellerFiles {
+            key: dir.join(format!("teller-{i}.age")),
+            pass: dir.join(format!("pass-{i}.txt")),
+        })
+        .collect();
+    let mut public = Vec::new();
+    for (i, t) in tellers.iter().enumerate() {
+        std::fs::write(&t.pass, format!("teller {i} passphrase, long enough\n")).unwrap();
+        let out = ok(&[
+            "teller",
+            "keygen",
+            "--election",
+            ID,
+            "--out",
+            s(&t.key),
+            "--passphrase-file",
+            s(&t.pass),
+        ]);
+        let key = out.trim().to_string();
+        assert_eq!(key.len(), 64, "a public key in hex: {out}");
+        public.push(key);
+    }
+    println!("3 × teller keygen: {:.2?}", started.elapsed());
+    // keygen never overwrites a key file.
+    fails(&[
+        "teller",
+        "keygen",
+        "--election",
+        ID,
+        "--out",
+        s(&tellers[0].key),
+        "--passphrase-file",
+        s(&tellers[0].pass),
+    ]);
+    let mut a = vec!["tellers", ID];
+    a.extend(public.iter().map(String::as_str));
+    assert!(admin(&a).contains("key_ceremony"));
+
+    // The ceremony: three processes at once, each checking the others.
+    let started = Instant::now();
+    let children: Vec<Child> = tellers
+        .iter()
+        .map(|t| {
+            teller("ceremony", &url, t, &t.pass, &["--timeout", "300"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start a teller")
+        })
+        .collect();
+    let outputs: Vec<Output> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().expect("a teller's output"))
+        .collect();
+    println!("3 concurrent teller ceremonies: {:.2?}", started.elapsed());
+    let mut joint = None;
+    for (i, out) in outputs.iter().enumerate() {
+        check(out, &["teller", "ceremony", &format!("#{}", i + 1)]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        for needed in [
+            "3 announcements verified",
+            "3 commitments verified",
+            "2 shares received and verified",
+            "3 share checks verified",
+            "joint election key",
+        ] {
+            assert!(
+                text.contains(needed),
+                "teller {}: no {needed:?} in\n{text}",
+                i + 1
+            );
+        }
+        let line = text
+            .lines()
+            .find(|l| l.contains("joint election key"))
+            .unwrap();
+        let k = line.rsplit(' ').next().unwrap().to_string();
+        assert_eq!(
+            joint.get_or_insert(k.clone()),
+            &k,
+            "every teller computed the same key"
+        );
+    }
+    assert!(admin(&["status", ID]).contains("registration"));
+    // A second run finds the ceremony done.
+    let again = teller("ceremony", &url, &tellers[0], &tellers[0].pass, &[]).output();
+    assert!(!again.unwrap().status.success());
+    no_plaintext_secrets(&tellers);
+
+    // The registrar: 6 credentials, their sheets, the roll.
+    let creds_dir = dir.join("creds");
+    admin(&[
+        "credentials",
+        ID,
+        "--count",
+        "6",
+        "--out",
+        s(&creds_dir),
+        "--batch",
+        "4",
+    ]);
+    let seeds: Vec<String> = std::fs::read_to_string(creds_dir.join("credentials.txt"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(seeds.len(), 6);
+    let sheets = std::fs::read_to_string(creds_dir.join("sheets.html")).unwrap();
+    assert_eq!(
+        sheets.matches("<section class=\"sheet\"").count(),
+        6,
+        "one page per deputy"
+    );
+    assert_eq!(sheets.matches("<svg").count(), 6, "one QR code per deputy");
+    assert!(sheets.contains("page-break-after"));
+    for seed in &seeds {
+        assert!(seed.len() == 64 && seed.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert!(sheets.contains(&seed[..8]), "the seed in groups of 8");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(creds_dir.join("credentials.txt"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // Existing credential files are never replaced.
+    let again = format!("{}", creds_dir.display());
+    let mut a = vec!["admin", "--url", &url, "--token-file", s(&token)];
+    a.extend(["credentials", ID, "--count", "1", "--out", &again]);
+    fails(&a);
+    let names = dir.join("names.txt");
+    std::fs::write(
+        &names,
+        "代表 一\n代表 二\n代表 三\n\n代表 四\n代表 五\n代表 六\n",
+    )
+    .unwrap();
+    assert!(admin(&["roll", ID, s(&names)]).contains("registration"));
+    assert!(admin(&["open", ID]).contains("open"));
+
+    // Deputies: five cast, one audits; a second ballot is refused.
+    let choices = ["1,2", "1", "2,3", "1,3", "4"];
+    let mut expected = [0u64; 4];
+    let cred_file = |i: usize| {
+        let p = dir.join(format!("credential-{i}.txt"));
+        std::fs::write(&p, &seeds[i]).unwrap();
+        p
+    };
+    let receipt = |i: usize| dir.join(format!("receipt-{i}.json"));
+    for (i, choose) in choices.iter().enumerate() {
+        check(
+            &vote(&url, &cred_file(i), choose, &receipt(i), &[]),
+            &["vote"],
+        );
+        for o in choose.split(',') {
+            expected[o.parse::<usize>().unwrap() - 1] += 1;
+        }
+    }
+    let audit = vote(&url, &cred_file(5), "2,4", &receipt(5), &["--audit"]);
+    check(&audit, &["vote", "--audit"]);
+    assert!(String::from_utf8_lossy(&audit.stdout).contains("audited"));
+    let twice = vote(&url, &cred_file(0), "3", &dir.join("twice.json"), &[]);
+    assert!(!twice.status.success(), "a second ballot is refused");
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("409"));
+
+    // A receipt checks; a tampered one does not.
+    ok(&[
+        "receipt",
+        "check",
+        s(&receipt(2)),
+        "--url",
+        &url,
+        "--lang",
+        "en",
+    ]);
+    let mut tampered: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(receipt(2)).unwrap()).unwrap();
+    tampered["index"] = serde_json::json!(tampered["index"].as_u64().unwrap() + 1);
+    let bad = dir.join("tampered.json");
+    std::fs::write(&bad, serde_json::to_vec(&tampered).unwrap()).unwrap();
+    fails(&["receipt", "check", s(&bad), "--url", &url]);
+    // The old spelling still works.
+    let out = run(&["verify", "receipt", s(&receipt(2)), "--url", &url]);
+    check(&out, &["verify", "receipt"]);
+
+    assert!(admin(&["close", ID]).contains("closed"));
+
+    // Decryption by tellers 1 and 3; teller 1's wrong passphrase first.
+    let wrong = dir.join("wrong.txt");
+    std::fs::write(&wrong, "not the passphrase\n").unwrap();
+    let before = std::fs::read(&tellers[0].key).unwrap();
+    let out = teller("decrypt", &url, &tellers[0], &wrong, &[])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("wrong passphrase"), "{err}");
+    assert_eq!(
+        std::fs::read(&tellers[0].key).unwrap(),
+        before,
+        "the key file is unchanged"
+    );
+    assert!(
+        admin(&["status", ID]).contains("closed"),
+        "nothing was posted"
+    );
+    for t in [&tellers[0], &tellers[2]] {
+        let started = Instant::now();
+        let out = teller("decrypt", &url, t, &t.pass, &[]).output().unwrap();
+        check(&out, &["teller", "decrypt"]);
+        let out = String::from_utf8_lossy(&out.stdout);
+        println!("teller decrypt: {:.2?}", started.elapsed());
+        assert!(
+            out.contains("tally recomputed from the board's 5 counted ballots"),
+            "{out}"
+        );
+        assert!(
+            out.contains("4 partial decryptions and their proofs verified"),
+            "{out}"
+        );
+    }
+    assert!(admin(&["status", ID]).contains("tallied"));
+    assert!(admin(&["publish", ID]).contains("published"));
+
+    // Anyone: the record verifies and its counts are the votes cast.
+    let record_file = dir.join("record.json");
+    ok(&[
+        "verify",
+        "--quiet",
+        "url",
+        &url,
+        ID,
+        "--save",
+        s(&record_file),
+    ]);
+    let record: ElectionRecord =
+        serde_json::from_slice(&std::fs::read(&record_file).unwrap()).unwrap();
+    let result = record.result.expect("a result");
+    assert_eq!(result.counts, vec![expected.to_vec()]);
+    assert_eq!(record.ballots.len(), 5);
+    assert_eq!(record.audited.len(), 1);
+}
+
+/// Neither the signing key seed nor the share appears in a key file, in hex or in binary.
+fn no_plaintext_secrets(tellers: &[TellerFiles]) {
+    for t in tellers {
+        let pass = piaojue::cli::passphrase::from_file(&t.pass).unwrap();
+        let store = TellerStore::load(&t.key, &pass).unwrap();
+        let share = store.share.as_ref().expect("the ceremony saved the share");
+        assert!(
+            store.ceremony_seed.is_none(),
+            "the ceremony's seed is erased"
+        );
+        let raw = std::fs::read(&t.key).unwrap();
+        let text = String::from_utf8_lossy(&raw).to_lowercase();
+        for secret in [&store.signing_seed, &share.share] {
+            assert!(
+                !text.contains(&hex::encode(secret)),
+                "a secret in hex in {}",
+                t.key.display()
+            );
+            assert!(!raw.windows(32).any(|w| w == secret), "a secret in binary");
+        }
+        assert!(!text.contains(ID), "the contents are encrypted");
+    }
+}
+
+#[test]
+fn whole_election_through_the_cli() {
+    for db in databases() {
+        println!("database: {:?}", db.backend);
+        election(&db);
+    }
+}
