@@ -240,6 +240,8 @@ async function results() {
   const widths = await page.locator('#result-card .bar').evaluateAll((bs) => bs.map((b) => b.getBoundingClientRect().width));
   assert.ok(widths[0] > widths[1] && widths[1] > 0 && widths[3] === 0, JSON.stringify(widths));
   await shot(page, 'result-top-k', true);
+  await page.locator('#result-card').screenshot({ path: `${out}/result-top-k-chart.png` });
+  await page.locator('#board-card').screenshot({ path: `${out}/board-phone.png` });
   // The board: the latest entries (newest first), the signed head checked.
   assert.equal(await page.getAttribute('#head-signature', 'data-ok'), 'true');
   assert.equal(await page.locator('#entries tr[data-kind="published"]').count(), 1);
@@ -260,6 +262,7 @@ async function results() {
   assert.deepEqual(itemVotes, items);
   assert.match(await text(wide, '#result-card'), /入选/);
   await shot(wide, 'result-items-desktop', true);
+  await wide.locator('#result-card').screenshot({ path: `${out}/result-items-chart.png` });
   await wide.locator('#board-card').scrollIntoViewIfNeeded();
   await shot(wide, 'board-desktop');
   await wide.context().close();

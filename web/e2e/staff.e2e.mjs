@@ -17,7 +17,7 @@
 // first), PIAOJUE_ARTIFACTS (screenshots), PIAOJUE_CHROMIUM. Exit status 1 on a failed
 // assertion, with a screenshot staff-failure.png.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
 
@@ -57,7 +57,11 @@ page.on('request', (r) => requests.push(`${r.method()} ${r.url()} ${r.postData()
 const dialogs = [];
 page.on('dialog', (d) => { dialogs.push(d.message()); d.accept(); });
 
-const shot = (name, opts = {}) => page.screenshot({ path: `${out}/staff-${name}.png`, ...opts });
+/** A screenshot of the top of the page (the sheets, when shown, are below the panel). */
+async function shot(name, opts = {}) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: `${out}/staff-${name}.png`, ...opts });
+}
 const state = () => page.locator('#election-state').getAttribute('data-state');
 const waitState = (s, timeout = TIMEOUT) => page.waitForSelector(`#election-state[data-state="${s}"]`, { timeout });
 
@@ -187,8 +191,19 @@ try {
     assert.ok(s.qrPath > 1000, 'a QR code is drawn');
   }
   await page.locator('#sheets .sheet').first().screenshot({ path: `${out}/staff-sheet.png` });
+  // Saved as one self-contained HTML file: the five sheets, their QR codes, no script.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-sheets')]);
+  const file = `${out}/staff-sheets.html`;
+  await download.saveAs(file);
+  const html = readFileSync(file, 'utf8');
+  assert.equal(html.match(/<article class="sheet"/g)?.length, 5);
+  assert.equal(html.match(/<svg /g)?.length, 5);
+  for (const seed of seeds) assert.ok(html.includes(`#credential=${seed}`) && html.includes(seed.slice(0, 8)));
+  assert.ok(!/<script/i.test(html), 'no script in the saved sheets');
+  assert.match(html, /break-after: page/);
   // Printed, each sheet is a page of its own and nothing else is printed.
   await page.emulateMedia({ media: 'print' });
+  await page.screenshot({ path: `${out}/staff-print.png` });
   assert.deepEqual(await sheets.evaluateAll((els) => els.map((el) => getComputedStyle(el).breakAfter)), ['page', 'page', 'page', 'page', 'auto']);
   assert.equal(await page.locator('main').isHidden(), true, 'only the sheets are printed');
   await page.emulateMedia({ media: 'screen' });
@@ -216,9 +231,9 @@ try {
   assert.match(await page.locator('#turnout-roll').innerText(), /1\s*\/\s*6/);
   assert.match(await page.locator('#turnout-credentials').innerText(), /20\.0%/);
   assert.equal(await page.locator('#turnout-credentials progress').getAttribute('value'), '1');
-  await shot('turnout', { fullPage: true });
+  await shot('turnout');
   await page.setViewportSize({ width: 390, height: 844 });
-  await shot('turnout-phone', { fullPage: true });
+  await shot('turnout-phone');
   await page.setViewportSize({ width: 1280, height: 900 });
 
   // --- Close, decryption, publish ---------------------------------------------------------------
@@ -231,7 +246,7 @@ try {
   await waitState('tallied', 15_000);
   await page.waitForSelector('#result tbody tr');
   assert.equal(await page.locator('#result tbody tr').count(), 13);
-  await shot('result', { fullPage: true });
+  await shot('result');
   await page.click('#publish-result');
   await waitState('published');
 

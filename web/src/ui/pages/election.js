@@ -60,7 +60,7 @@ addTexts({
     'el.teller': '监票人 {i}',
     'el.board': '公告板', 'el.head': '最新签名树头', 'el.head.size': '{n} 条', 'el.head.root': '根哈希',
     'el.head.sig_ok': '签名有效', 'el.head.sig_bad': '签名无效！',
-    'el.col.index': '序号', 'el.col.kind': '事件', 'el.col.time': '时间', 'el.col.detail': '内容',
+    'el.col.index': '序号', 'el.col.kind': '事件 · 时间', 'el.col.detail': '内容',
     'el.older': '较早', 'el.newer': '较新', 'el.latest': '最新',
     'el.page': '第 {from}–{to} 条，共 {n} 条',
     'el.kind.manifest': '选举设立', 'el.kind.tellers': '监票人', 'el.kind.announcement': '密钥公告',
@@ -118,7 +118,7 @@ addTexts({
     'el.teller': 'Teller {i}',
     'el.board': 'Bulletin board', 'el.head': 'Latest signed tree head', 'el.head.size': '{n} entries', 'el.head.root': 'root',
     'el.head.sig_ok': 'signature valid', 'el.head.sig_bad': 'signature INVALID!',
-    'el.col.index': '#', 'el.col.kind': 'Event', 'el.col.time': 'Time', 'el.col.detail': 'Content',
+    'el.col.index': '#', 'el.col.kind': 'Event · time', 'el.col.detail': 'Content',
     'el.older': 'Older', 'el.newer': 'Newer', 'el.latest': 'Latest',
     'el.page': 'entries {from}–{to} of {n}',
     'el.kind.manifest': 'election created', 'el.kind.tellers': 'tellers', 'el.kind.announcement': 'announcement',
@@ -407,12 +407,13 @@ function renderBoard() {
       h('span', { class: `tag ${S.headOk ? 'adopted' : 'failed'}`, id: 'head-signature', dataset: { ok: String(S.headOk) } }, t(S.headOk ? 'el.head.sig_ok' : 'el.head.sig_bad'))),
     h('dt', {}, t('el.head.root')), h('dd', { class: 'hex mono' }, groupHex(S.head.root))) : null;
   const rows = [...S.entries].reverse().map((e) => h('tr', { dataset: { index: String(e.index), kind: e.kind } },
-    h('td', { class: 'mono' }, e.index), h('td', { class: 'kind' }, t(`el.kind.${e.kind}`)),
-    h('td', { class: 'muted' }, formatTime(e.time_ms)), h('td', {}, entryDetail(e))));
+    h('td', { class: 'mono' }, e.index),
+    h('td', { class: 'kind' }, t(`el.kind.${e.kind}`), h('div', { class: 'muted time' }, formatTime(e.time_ms))),
+    h('td', { class: 'detail' }, entryDetail(e))));
   const go = (f) => { S.pageFrom = f; loadEntries(); };
   replace($('board'), card('board', t('el.board'), headNode,
     h('div', { class: 'table-wrap' }, h('table', { class: 'entries', id: 'entries' },
-      h('thead', {}, h('tr', {}, ['index', 'kind', 'time', 'detail'].map((k) => h('th', {}, t(`el.col.${k}`))))),
+      h('thead', {}, h('tr', {}, ['index', 'kind', 'detail'].map((k) => h('th', {}, t(`el.col.${k}`))))),
       h('tbody', {}, rows))),
     h('div', { class: 'pager' },
       h('button', { type: 'button', id: 'older', disabled: from === 0, onclick: () => go(Math.max(0, from - PAGE)) }, t('el.older')),

@@ -218,17 +218,11 @@ async function download(pages) {
   for (const href of ['/assets/style.css', '/assets/staff.css']) {
     try { css += `${await (await fetch(href)).text()}\n`; } catch { /* print without it */ }
   }
-  const title = `${current.manifest.title.zh} · ${SHEET.zh.kind}`;
-  const doc = document.implementation.createHTMLDocument(title);
-  doc.documentElement.lang = 'zh-CN';
-  const meta = doc.createElement('meta');
-  meta.setAttribute('charset', 'utf-8');
-  const style = doc.createElement('style');
-  style.textContent = `${css}\nbody{background:#fff}`;
-  doc.head.prepend(meta);
-  doc.head.append(style);
-  doc.body.append(doc.importNode(pages, true));
-  const html = `<!doctype html>\n${doc.documentElement.outerHTML}`;
+  const title = `${current.manifest.title.zh} · ${SHEET.zh.kind}`.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  // The sheets' markup is the browser's serialisation of nodes built with text only; the CSS is
+  // this site's own. (Made as text: a <style> element would trip this page's CSP.)
+  const html = `<!doctype html>\n<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title>`
+    + `<style>${css.replace(/<\//g, '<\\/')}\nbody{background:#fff}</style></head><body><section class="sheets">${pages.outerHTML}</section></body></html>\n`;
   const url = URL.createObjectURL(new Blob([html], { type: 'text/html;charset=utf-8' }));
   const a = h('a', { href: url, download: `${current.electionId}-credentials-${serialText(current.items[0].serial)}.html` });
   document.body.append(a);
