@@ -85,13 +85,20 @@ fn teller(verb: &str, url: &str, t: &TellerFiles, pass: &Path, extra: &[&str]) -
 }
 
 /// `piaojue vote` with a credential file.
-fn vote(url: &str, credential: &Path, choose: &str, receipt: &Path, extra: &[&str]) -> Output {
+fn vote(
+    url: &str,
+    election: &str,
+    credential: &Path,
+    choose: &str,
+    receipt: &Path,
+    extra: &[&str],
+) -> Output {
     let mut a = vec![
         "vote",
         "--url",
         url,
         "--election",
-        ID,
+        election,
         "--credential-file",
         s(credential),
         "--choose",
@@ -170,6 +177,19 @@ fn election(db: &TestDb) {
     let mut a = vec!["tellers", ID];
     a.extend(public.iter().map(String::as_str));
     assert!(admin(&a).contains("key_ceremony"));
+
+    // Teller 1 starts alone and gives up waiting: its announcement is on the board, its
+    // state only in its key file (the ceremony's seed). Started again below, it replays.
+    let alone = teller(
+        "ceremony",
+        &url,
+        &tellers[0],
+        &tellers[0].pass,
+        &["--timeout", "1"],
+    );
+    let out = { alone }.output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("timed out"));
 
     // The ceremony: three processes at once, each checking the others.
     let started = Instant::now();
@@ -286,17 +306,17 @@ fn election(db: &TestDb) {
     let receipt = |i: usize| dir.join(format!("receipt-{i}.json"));
     for (i, choose) in choices.iter().enumerate() {
         check(
-            &vote(&url, &cred_file(i), choose, &receipt(i), &[]),
+            &vote(&url, ID, &cred_file(i), choose, &receipt(i), &[]),
             &["vote"],
         );
         for o in choose.split(',') {
             expected[o.parse::<usize>().unwrap() - 1] += 1;
         }
     }
-    let audit = vote(&url, &cred_file(5), "2,4", &receipt(5), &["--audit"]);
+    let audit = vote(&url, ID, &cred_file(5), "2,4", &receipt(5), &["--audit"]);
     check(&audit, &["vote", "--audit"]);
     assert!(String::from_utf8_lossy(&audit.stdout).contains("audited"));
-    let twice = vote(&url, &cred_file(0), "3", &dir.join("twice.json"), &[]);
+    let twice = vote(&url, ID, &cred_file(0), "3", &dir.join("twice.json"), &[]);
     assert!(!twice.status.success(), "a second ballot is refused");
     assert!(String::from_utf8_lossy(&twice.stderr).contains("409"));
 
@@ -408,4 +428,56 @@ fn whole_election_through_the_cli() {
         println!("database: {:?}", db.backend);
         election(&db);
     }
+}
+
+/// `serve --demo` writes its tellers' key files encrypted, with the demo passphrase beside them,
+/// and `teller decrypt` reads them.
+#[test]
+fn demo_teller_files_are_encrypted_and_decrypt() {
+    let db = TestDb::sqlite();
+    let server = Server::start_with(&db, &["--demo", "--demo-deputies", "3"]);
+    let url = server.base.clone();
+    let demo = db.data_dir().join("demo");
+    let token = db.data_dir().join("staff-token");
+    let pass = demo.join("teller-passphrase.txt");
+    let seeds = std::fs::read_to_string(demo.join("credentials.txt")).unwrap();
+    for i in 1..=5 {
+        let key = demo.join(format!("teller-{i}.age"));
+        let raw = std::fs::read(&key).unwrap();
+        assert!(raw.starts_with(b"age-encryption.org/v1\n"), "teller {i}");
+        assert!(!demo.join(format!("teller-{i}.json")).exists());
+    }
+    for (i, seed) in seeds.lines().enumerate() {
+        let c = db.scratch().join(format!("c{i}.txt"));
+        std::fs::write(&c, seed).unwrap();
+        let r = db.scratch().join(format!("r{i}.json"));
+        check(&vote(&url, "demo-2027", &c, "1,2", &r, &[]), &["vote"]);
+    }
+    let admin = |verb: &str| {
+        ok(&[
+            "admin",
+            "--url",
+            &url,
+            "--token-file",
+            s(&token),
+            verb,
+            "demo-2027",
+        ])
+    };
+    admin("close");
+    for i in 1..=3 {
+        let key = demo.join(format!("teller-{i}.age"));
+        ok(&[
+            "teller",
+            "decrypt",
+            "demo-2027",
+            "--url",
+            &url,
+            "--key-file",
+            s(&key),
+            "--passphrase-file",
+            s(&pass),
+        ]);
+    }
+    assert!(admin("status").contains("tallied"));
 }
