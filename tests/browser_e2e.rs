@@ -15,9 +15,9 @@
 //! Chromium (`PIAOJUE_CHROMIUM`, else `/usr/bin/chromium`); without them the test is skipped with
 //! a notice, or fails when `PIAOJUE_REQUIRE_BROWSER=1` (as in CI).
 
-mod common;
 #[path = "common/browser.rs"]
 mod browser;
+mod common;
 
 use std::path::Path;
 use std::process::Command;
