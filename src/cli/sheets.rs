@@ -68,14 +68,14 @@ pub fn render(manifest: &Manifest, server: &str, credentials: &[Credential]) -> 
     let id = esc(&manifest.election_id);
     let total = credentials.len();
     let mut html = Zeroizing::new(String::new());
-    let _ = write!(
+    let _ = writeln!(
         html,
         "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
-<title>投票凭证 / Voting credentials — {title_zh}</title><style>{STYLE}</style></head><body>\n"
+<title>投票凭证 / Voting credentials — {title_zh}</title><style>{STYLE}</style></head><body>"
     );
     for (i, c) in credentials.iter().enumerate() {
         let link = booth_link(server, &manifest.election_id, c);
-        let _ = write!(
+        let _ = writeln!(
             html,
             "<section class=\"sheet\"><div class=\"serial\">No. {serial:04} / {total}</div>\
 <h1>{title_zh}</h1><h2>{title_en} · {id}</h2>\
@@ -86,7 +86,7 @@ pub fn render(manifest: &Manifest, server: &str, credentials: &[Credential]) -> 
 <li>选择后，页面显示追踪码；可以先“核验”（该票作废、不计入）再重新投票，确认无误后“投出”。<br>After choosing, the page shows a tracking code; you may audit a ballot (it is spoiled, never counted) and start again, then cast.</li>\
 <li>保存回执，投票结束后可在公告板上核对自己的选票。<br>Keep your receipt: after the vote you can check your ballot on the public board.</li>\
 <li class=\"warn\">凭证只能由本人使用，不要给他人看或拍照。凭证与姓名无关联。<br>This credential is yours alone: do not show or photograph it. It is not linked to your name.</li></ol>\
-</section>\n",
+</section>",
             serial = i + 1,
             qr = *qr_svg(&link),
             seed = *grouped(c),
