@@ -232,6 +232,12 @@ try {
   assert.match(await page.locator('#turnout-credentials').innerText(), /20\.0%/);
   assert.equal(await page.locator('#turnout-credentials progress').getAttribute('value'), '1');
   await shot('turnout');
+  // English second: the switch re-renders the panel in English, and back.
+  await page.click('#lang-switch');
+  await page.waitForFunction(() => /Turnout/.test(document.querySelector('#turnout h2')?.textContent ?? ''));
+  assert.match(await page.locator('#election-state').innerText(), /Voting open/);
+  await page.click('#lang-switch');
+  await page.waitForFunction(() => /投票进度/.test(document.querySelector('#turnout h2')?.textContent ?? ''));
   await page.setViewportSize({ width: 390, height: 844 });
   await shot('turnout-phone');
   await page.setViewportSize({ width: 1280, height: 900 });
