@@ -69,6 +69,8 @@ enum Command {
     /// Verifies an election record (a folder or a single JSON file), a record downloaded from a
     /// server, a receipt, or two copies of a record: the same as `piaojue-verify`.
     Verify(VerifyArgs),
+    /// Benchmarks against a server on this machine: `bench cast` (load generator).
+    Bench(piaojue::cli::bench::BenchArgs),
 }
 
 fn lang(s: &str) -> anyhow::Result<Lang> {
@@ -141,6 +143,7 @@ fn main() -> anyhow::Result<()> {
             anyhow::ensure!(report.passed(), "the record did not verify");
         }
         Command::Verify(args) => std::process::exit(run(args)),
+        Command::Bench(args) => piaojue::cli::bench::run(args)?,
     }
     Ok(())
 }

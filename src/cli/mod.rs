@@ -1,6 +1,7 @@
 //! The subcommands of `piaojue` that run a service or talk to one.
 
 pub mod admin;
+pub mod bench;
 pub mod ceremony;
 pub mod client;
 pub mod keystore;

@@ -1,0 +1,528 @@
+//! `piaojue bench cast`: a load generator that drives a real ballot server over loopback.
+//!
+//! It sets up its own "up to 10 of 13" election (5 tellers, any 3 decrypt) with the staff
+//! token: the tellers are played in this process (the in-memory key ceremony of
+//! [`crate::simulate::key_ceremony`], whose messages are posted round by round and checked by
+//! the server), `N` credentials are registered and voting opens. All `N` ballots are built in
+//! parallel (rayon) and serialised **before** the timed phase; then `C` client threads, each
+//! with its own keep-alive connection, cast them (round-robin over the given servers). A ballot
+//! counts only when the server answered 201 with a receipt; every receipt is checked (board
+//! signature, tracking code) after the timed phase, and the board must then hold exactly the
+//! ballots acknowledged. With `--tally` the election is then closed, the tellers post 3 of 5
+//! decryption shares and the result is awaited, timed end to end.
+//!
+//! Only loopback servers are accepted: this is a benchmark, not a load test of someone else's
+//! machine.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, ensure};
+use chacha20::ChaCha20Rng;
+use piaojue_crypto::ballot::Ballot;
+use piaojue_crypto::board::Receipt;
+use piaojue_crypto::credential::Credential;
+use piaojue_crypto::decryption::DecryptionShare;
+use piaojue_crypto::encoding::Digest32;
+use piaojue_crypto::manifest::TellerParams;
+use piaojue_crypto::samples;
+use piaojue_crypto::tally::EncryptedTally;
+use rand::SeedableRng;
+use rayon::prelude::*;
+use serde_json::{Value, json};
+
+use super::admin::{DEFAULT_TOKEN_FILE, TOKEN_VAR};
+use super::client::{Client, election_context};
+
+/// Options of `piaojue bench`.
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// What to measure.
+    #[command(subcommand)]
+    pub action: BenchAction,
+}
+
+/// Benchmarks.
+#[derive(clap::Subcommand, Debug)]
+pub enum BenchAction {
+    /// Casts N pre-built ballots with C concurrent clients against a server on this machine
+    /// and reports ballots/s, latency percentiles and errors.
+    Cast(CastArgs),
+}
+
+/// Options of `piaojue bench cast`.
+#[derive(clap::Args, Debug)]
+pub struct CastArgs {
+    /// The server(s) on this machine (127.0.0.1, ::1 or localhost); several (comma-separated
+    /// or repeated) are used round-robin, e.g. two processes on one PostgreSQL database.
+    #[arg(long, num_args = 1.., value_delimiter = ',', default_value = "http://127.0.0.1:8080")]
+    pub url: Vec<String>,
+    /// File with the staff token [default: the variable PIAOJUE_STAFF_TOKEN, else
+    /// piaojue-data/staff-token].
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+    /// Ballots to cast (one credential each).
+    #[arg(long, default_value_t = 1000)]
+    pub ballots: usize,
+    /// Concurrent clients (deputies), each with its own keep-alive connection.
+    #[arg(long, default_value_t = 250)]
+    pub concurrency: usize,
+    /// Stop sending new ballots after this many seconds of the timed phase.
+    #[arg(long, default_value_t = 300)]
+    pub max_seconds: u64,
+    /// Then close, post 3 of 5 decryption shares and wait for the result, timed.
+    #[arg(long)]
+    pub tally: bool,
+    /// Write the election record (after the tally, if any) to this file.
+    #[arg(long)]
+    pub record_out: Option<PathBuf>,
+    /// The election id [default: bench-<time>-<random>].
+    #[arg(long)]
+    pub election: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs a benchmark.
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    match args.action {
+        BenchAction::Cast(a) => {
+            let report = cast(&a)?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_report(&report);
+            }
+            ensure!(
+                report["ok"] == true,
+                "the run had errors or the board does not hold the ballots acknowledged"
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The staff token, found as `piaojue admin` finds it: the file, else the variable, else the
+/// default file.
+fn token(file: Option<&Path>) -> anyhow::Result<String> {
+    let from_env = std::env::var(TOKEN_VAR)
+        .ok()
+        .filter(|t| !t.trim().is_empty());
+    let path = match (file, from_env) {
+        (None, Some(t)) => return Ok(t),
+        (Some(p), _) => p,
+        (None, None) => Path::new(DEFAULT_TOKEN_FILE),
+    };
+    std::fs::read_to_string(path)
+        .with_context(|| format!("reading the staff token {}", path.display()))
+}
+
+/// Messages as JSON values.
+fn values<T: serde::Serialize>(messages: &[T]) -> serde_json::Result<Vec<Value>> {
+    messages.iter().map(serde_json::to_value).collect()
+}
+
+/// Refuses anything but a loopback `http://` server.
+fn check_loopback(url: &str) -> anyhow::Result<String> {
+    let url = url.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("http://")
+        .with_context(|| format!("{url}: only http:// loopback servers"))?;
+    let host = if let Some(v6) = rest.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        rest.split([':', '/']).next().unwrap_or("")
+    };
+    ensure!(
+        host == "127.0.0.1" || host == "::1" || host == "localhost",
+        "{url}: the load generator only drives a server on this machine (127.0.0.1)"
+    );
+    Ok(url.to_string())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// The `p`-quantile (nearest rank) of sorted durations, in ms.
+fn quantile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    ms(sorted[rank - 1])
+}
+
+/// What one request came to.
+struct Outcome {
+    index: usize,
+    latency: Duration,
+    /// The HTTP status, or `None` for a transport error.
+    status: Option<u16>,
+    /// The receipt of a 201.
+    receipt: Option<Receipt>,
+    error: Option<String>,
+}
+
+/// The whole run; answers the report.
+fn cast(a: &CastArgs) -> anyhow::Result<Value> {
+    ensure!(a.ballots > 0, "--ballots must be at least 1");
+    ensure!(a.concurrency > 0, "--concurrency must be at least 1");
+    let urls: Vec<String> = a
+        .url
+        .iter()
+        .map(|u| check_loopback(u))
+        .collect::<anyhow::Result<_>>()?;
+    let staff = Client::new(&urls[0], Some(token(a.token_file.as_deref())?));
+    let n = a.ballots;
+    let id = a.election.clone().unwrap_or_else(|| {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        format!("bench-{secs}-{:08x}", rand::random::<u32>())
+    });
+    let e = |rest: &str| format!("/api/elections/{id}{rest}");
+
+    // Set-up: election, tellers and their ceremony, credentials, open.
+    let started = Instant::now();
+    let manifest = samples::up_to_k_of_n(&id, 13, 10, TellerParams { n: 5, t: 3 });
+    staff.post::<_, Value>("/api/elections", &manifest)?;
+    let mut rng = ChaCha20Rng::from_seed(rand::random());
+    let (transcript, _output, signing, teller_keys) =
+        crate::simulate::key_ceremony(&manifest, &mut rng)?;
+    let keys: Vec<_> = signing
+        .iter()
+        .map(|k| k.verifying_key().to_bytes())
+        .collect();
+    let keys: Vec<String> = keys.iter().map(hex::encode).collect();
+    staff.post::<_, Value>(&e("/tellers"), &json!({ "signing_keys": keys }))?;
+    let rounds = [
+        ("announcement", values(&transcript.announcements)?),
+        ("commitment", values(&transcript.commitments)?),
+        ("reveal", values(&transcript.reveals)?),
+        ("share_check", values(&transcript.checks)?),
+    ];
+    for (round, messages) in rounds {
+        for m in messages {
+            staff
+                .post::<_, Value>(&e("/ceremony"), &json!({ "round": round, "message": m }))
+                .with_context(|| format!("posting a {round} of the key ceremony"))?;
+        }
+    }
+    let status: Value = staff.get(&e(""))?;
+    ensure!(
+        status["state"] == "registration",
+        "the key ceremony did not end in registration: state {}",
+        status["state"]
+    );
+    let credentials: Vec<Credential> = (0..n)
+        .into_par_iter()
+        .map(|_| Credential::generate(&mut rand::rng()))
+        .collect();
+    for chunk in credentials.chunks(1000) {
+        let keys: Vec<_> = chunk.iter().map(Credential::public).collect();
+        staff.post::<_, Value>(&e("/credentials"), &json!({ "keys": keys }))?;
+    }
+    staff.post_empty::<Value>(&e("/open"))?;
+    let ctx = election_context(&staff, &id)?;
+    let setup = started.elapsed();
+
+    // Ballots, built and serialised before the timed phase.
+    let started = Instant::now();
+    let built: Vec<(Vec<u8>, Digest32, Duration)> = credentials
+        .par_iter()
+        .map(|c| {
+            let t = Instant::now();
+            let mut rng = rand::rng();
+            let sel = crate::simulate::random_selection(&ctx.manifest, &mut rng);
+            let (ballot, _secrets) = Ballot::build(&ctx, c, &sel, &mut rng)?;
+            let took = t.elapsed();
+            Ok((serde_json::to_vec(&ballot)?, ballot.tracking_code(), took))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let build_wall = started.elapsed();
+    let build_each: Duration = built.iter().map(|b| b.2).sum();
+    let bytes: usize = built.iter().map(|b| b.0.len()).sum();
+
+    // The timed phase.
+    let next = AtomicUsize::new(0);
+    let outcomes = Mutex::new(Vec::with_capacity(n));
+    let limit = Duration::from_secs(a.max_seconds);
+    let threads = a.concurrency.min(n);
+    let started = Instant::now();
+    let deadline = started + limit;
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .timeout_global(Some(limit + Duration::from_secs(30)))
+                    .build()
+                    .into();
+                let mut mine = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n || Instant::now() >= deadline {
+                        break;
+                    }
+                    let url = format!("{}/api/elections/{id}/ballots", urls[i % urls.len()]);
+                    let t = Instant::now();
+                    let answer = agent
+                        .post(&url)
+                        .content_type("application/json")
+                        .send(&built[i].0[..])
+                        .and_then(|r| {
+                            let status = r.status().as_u16();
+                            Ok((status, r.into_body().read_to_vec()?))
+                        });
+                    let latency = t.elapsed();
+                    mine.push(match answer {
+                        Ok((201, body)) => match serde_json::from_slice::<Receipt>(&body) {
+                            Ok(r) => Outcome {
+                                index: i,
+                                latency,
+                                status: Some(201),
+                                receipt: Some(r),
+                                error: None,
+                            },
+                            Err(err) => Outcome {
+                                index: i,
+                                latency,
+                                status: Some(201),
+                                receipt: None,
+                                error: Some(format!("201 without a receipt: {err}")),
+                            },
+                        },
+                        Ok((status, body)) => Outcome {
+                            index: i,
+                            latency,
+                            status: Some(status),
+                            receipt: None,
+                            error: Some(String::from_utf8_lossy(&body).chars().take(200).collect()),
+                        },
+                        Err(err) => Outcome {
+                            index: i,
+                            latency,
+                            status: None,
+                            receipt: None,
+                            error: Some(err.to_string()),
+                        },
+                    });
+                }
+                outcomes.lock().expect("outcomes").extend(mine);
+            });
+        }
+    });
+    let elapsed = started.elapsed();
+    let outcomes = outcomes.into_inner().expect("outcomes");
+
+    // Receipts, errors, latencies.
+    let board_key: Value = staff.get("/api/board-key")?;
+    let board_key = serde_json::from_value(board_key["board_key"].clone())?;
+    let mut errors: BTreeMap<String, usize> = BTreeMap::new();
+    let mut samples_of_errors: BTreeMap<String, String> = BTreeMap::new();
+    let mut durable = 0usize;
+    let mut ok_latency = Vec::new();
+    let mut all_latency = Vec::new();
+    for o in &outcomes {
+        all_latency.push(o.latency);
+        let good = match &o.receipt {
+            Some(r) => r.verify(&board_key).is_ok() && r.tracking_code == built[o.index].1,
+            None => false,
+        };
+        if good {
+            durable += 1;
+            ok_latency.push(o.latency);
+        } else {
+            let key = match (o.status, &o.receipt) {
+                (Some(201), Some(_)) => "201 with a bad receipt".to_string(),
+                (Some(s), _) => s.to_string(),
+                (None, _) => "transport".to_string(),
+            };
+            *errors.entry(key.clone()).or_default() += 1;
+            samples_of_errors
+                .entry(key)
+                .or_insert_with(|| o.error.clone().unwrap_or_default());
+        }
+    }
+    ok_latency.sort_unstable();
+    all_latency.sort_unstable();
+    let status: Value = staff.get(&e(""))?;
+    let on_board = status["ballots"].as_u64().unwrap_or(u64::MAX);
+    let sent = outcomes.len();
+
+    // Close, decryption by tellers 1–3, result.
+    let tally = if a.tally {
+        Some(tally(&staff, &id, &teller_keys, &signing)?)
+    } else {
+        None
+    };
+    if let Some(p) = &a.record_out {
+        let record: Value = staff.get(&e("/record"))?;
+        std::fs::write(p, serde_json::to_vec(&record)?)
+            .with_context(|| format!("writing {}", p.display()))?;
+    }
+
+    let ok = durable == n && errors.is_empty() && on_board == durable as u64;
+    Ok(json!({
+        "ok": ok,
+        "election": id,
+        "servers": urls,
+        "ballots": n,
+        "concurrency": threads,
+        "setup_s": setup.as_secs_f64(),
+        "build": {
+            "wall_s": build_wall.as_secs_f64(),
+            "threads": rayon::current_num_threads(),
+            "per_ballot_ms": ms(build_each) / n as f64,
+            "bytes_per_ballot": bytes as f64 / n as f64,
+        },
+        "cast": {
+            "sent": sent,
+            "durable": durable,
+            "elapsed_s": elapsed.as_secs_f64(),
+            "ballots_per_s": durable as f64 / elapsed.as_secs_f64(),
+            "stopped_by_time": sent < n,
+            "latency_ms": {
+                "p50": quantile(&ok_latency, 0.50),
+                "p90": quantile(&ok_latency, 0.90),
+                "p99": quantile(&ok_latency, 0.99),
+                "max": ok_latency.last().map(|d| ms(*d)).unwrap_or(0.0),
+                "min": ok_latency.first().map(|d| ms(*d)).unwrap_or(0.0),
+                "mean": if ok_latency.is_empty() { 0.0 } else {
+                    ms(ok_latency.iter().sum::<Duration>()) / ok_latency.len() as f64
+                },
+            },
+            "latency_all_ms": { "p99": quantile(&all_latency, 0.99),
+                "max": all_latency.last().map(|d| ms(*d)).unwrap_or(0.0) },
+            "errors": errors,
+            "error_samples": samples_of_errors,
+        },
+        "board_ballots": on_board,
+        "tally": tally,
+    }))
+}
+
+/// Close, the encrypted tally, 3 of 5 decryption shares and the result, timed.
+fn tally(
+    staff: &Client,
+    id: &str,
+    keys: &[piaojue_crypto::dkg::TellerKey],
+    signing: &[ed25519_dalek::SigningKey],
+) -> anyhow::Result<Value> {
+    let e = |rest: &str| format!("/api/elections/{id}{rest}");
+    let started = Instant::now();
+    staff.post_empty::<Value>(&e("/close"))?;
+    let closed = started.elapsed();
+    let tally: EncryptedTally = staff.get(&e("/tally"))?;
+    let status: Value = staff.get(&e(""))?;
+    let fingerprint: Digest32 = serde_json::from_value(status["fingerprint"].clone())?;
+    let fetched = started.elapsed();
+    let flat = tally.flatten();
+    // Tellers 1, 2, 3 each compute their share on their own machine: in parallel here.
+    let shares: Vec<DecryptionShare> = (0..3)
+        .into_par_iter()
+        .map(|j| {
+            let party = signing[j].verifying_key().to_bytes();
+            DecryptionShare::compute(fingerprint.0, party, &keys[j], &flat, &mut rand::rng())
+        })
+        .collect();
+    let computed = started.elapsed();
+    for s in &shares {
+        staff.post::<_, Value>(&e("/decryption-shares"), s)?;
+    }
+    let status: Value = staff.get(&e(""))?;
+    let total = started.elapsed();
+    ensure!(
+        status["state"] == "tallied",
+        "after 3 shares the election is {} (not tallied)",
+        status["state"]
+    );
+    Ok(json!({
+        "total_ms": ms(total),
+        "close_and_tally_ms": ms(closed),
+        "fetch_tally_ms": ms(fetched - closed),
+        "shares_compute_ms": ms(computed - fetched),
+        "shares_post_and_result_ms": ms(total - computed),
+        "counted": status["ballots"],
+    }))
+}
+
+fn print_report(r: &Value) {
+    let c = &r["cast"];
+    let l = &c["latency_ms"];
+    let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    println!(
+        "election {} on {} server(s); {} ballots, {} clients",
+        r["election"].as_str().unwrap_or(""),
+        r["servers"].as_array().map(Vec::len).unwrap_or(0),
+        r["ballots"],
+        r["concurrency"]
+    );
+    println!(
+        "set-up {:.2} s; built {} ballots in {:.2} s on {} threads ({:.2} ms each on one thread; {:.0} bytes each)",
+        f(&r["setup_s"]),
+        r["ballots"],
+        f(&r["build"]["wall_s"]),
+        r["build"]["threads"],
+        f(&r["build"]["per_ballot_ms"]),
+        f(&r["build"]["bytes_per_ballot"])
+    );
+    println!(
+        "cast: {} durable of {} sent in {:.3} s = {:.1} ballots/s{}",
+        c["durable"],
+        c["sent"],
+        f(&c["elapsed_s"]),
+        f(&c["ballots_per_s"]),
+        if c["stopped_by_time"] == true {
+            " (stopped by --max-seconds)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "latency ms: p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1}  (min {:.1}, mean {:.1})",
+        f(&l["p50"]),
+        f(&l["p90"]),
+        f(&l["p99"]),
+        f(&l["max"]),
+        f(&l["min"]),
+        f(&l["mean"])
+    );
+    match c["errors"].as_object() {
+        Some(m) if !m.is_empty() => {
+            for (k, v) in m {
+                println!(
+                    "errors {k}: {v} (e.g. {})",
+                    c["error_samples"][k].as_str().unwrap_or("")
+                );
+            }
+        }
+        _ => println!("errors: none"),
+    }
+    println!("board: {} ballots", r["board_ballots"]);
+    if let Some(t) = r["tally"].as_object() {
+        println!(
+            "tally: {:.1} ms end to end (close + encrypted tally {:.1}, fetch {:.1}, 3 shares computed {:.1}, posted + result {:.1}); {} counted",
+            f(&t["total_ms"]),
+            f(&t["close_and_tally_ms"]),
+            f(&t["fetch_tally_ms"]),
+            f(&t["shares_compute_ms"]),
+            f(&t["shares_post_and_result_ms"]),
+            t["counted"]
+        );
+    }
+    println!(
+        "{}",
+        if r["ok"] == true {
+            "ok"
+        } else {
+            "NOT ok: errors, or the board does not hold exactly the ballots acknowledged"
+        }
+    );
+}
