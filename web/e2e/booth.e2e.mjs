@@ -66,6 +66,8 @@ async function signInTyped(page, id, seed) {
   await page.click('#signin-button');
   await page.waitForSelector('#message[data-code="bad-credential"]');
   // The code as printed, in groups of 8 and in upper case, is accepted.
+  const detector = await page.evaluate(() => 'BarcodeDetector' in window);
+  assert.equal(await page.locator('#scan').count(), detector ? 1 : 0, 'the scan button only with BarcodeDetector');
   await page.fill('#credential', seed.toUpperCase().match(/.{8}/g).join(' '));
   await shot(page, 'booth-1-signin');
   await page.click('#signin-button');
@@ -74,6 +76,15 @@ async function signInTyped(page, id, seed) {
 
 async function voteTopK() {
   const { id, seeds } = cfg.topk;
+  // An observer watches the election page while the deputies vote: its counts follow by polling.
+  const observer = await newPage({ viewport: { width: 1100, height: 900 }, locale: 'zh-CN' });
+  await observer.goto(`${cfg.base}/elections/${id}`);
+  await observer.waitForSelector('#stat-voted');
+  assert.equal(await text(observer, '#stat-voted b'), '0');
+  assert.equal(await observer.getAttribute('#fingerprint-check', 'data-ok'), 'true');
+  assert.match(await text(observer, '#tellers-card'), /共 3 名监票人，任意 2 名/);
+  assert.equal(await observer.locator('#contests-card .project-list li').count(), 5);
+
   const page = current = await newPage();
   await signInTyped(page, id, seeds[0]);
   assert.equal(await page.locator('#contest-0 input[type=checkbox]').count(), 5, 'five candidate projects as checkboxes');
@@ -183,6 +194,14 @@ async function voteTopK() {
   assert.match(await text(page2, '#message'), /服务器拒绝/);
   await shot(page2, 'booth-7-already-voted');
   await page2.context().close();
+
+  // The observer's page caught up without a reload.
+  await observer.waitForFunction(() => document.querySelector('#stat-voted b')?.textContent === '2', null, { timeout: 15_000 });
+  assert.equal(await text(observer, '#stat-audited b'), '1');
+  assert.equal(await observer.locator('#entries tr[data-kind="ballot"]').count(), 2);
+  const listed = await observer.locator('#entries .tracking').evaluateAll((ns) => ns.map((n) => n.dataset.code));
+  for (const code of [cast1, cast2, audited]) assert.ok(listed.includes(code), `the board lists ${code}`);
+  await observer.context().close();
   return { audited, cast: [cast1, cast2] };
 }
 
@@ -220,6 +239,7 @@ async function notOpen() {
   await page.waitForSelector('#message[data-code="not-open"]');
   assert.match(await text(page, '#message'), /当前不在投票中/);
   assert.equal(await page.locator('#signin').count(), 0, 'no sign-in when voting is not open');
+  assert.equal(await page.getAttribute('#to-board', 'href'), `/elections/${cfg.draft.id}`);
   await shot(page, 'booth-0-not-open');
   await page.context().close();
 }

@@ -73,6 +73,7 @@ addTexts({
     'booth.error.422': '服务器验证选票失败：',
     'booth.error.verify': '本机自检失败，选票未发送：',
     'booth.tracking': '跟踪码',
+    'booth.to_board': '查看公告板与结果',
   },
   en: {
     'page.title': 'Piaojue · Vote',
@@ -131,6 +132,7 @@ addTexts({
     'booth.error.422': 'The server could not verify the ballot:',
     'booth.error.verify': 'The ballot failed this device’s self-check and was not sent:',
     'booth.tracking': 'Tracking code',
+    'booth.to_board': 'See the board and the result',
   },
 });
 
@@ -201,7 +203,7 @@ function steps() {
 function render() {
   if (S.status) replace(head, electionTitle());
   renderNotice();
-  const fn = { signin: renderSignin, ballot: renderBallot, busy: renderBusy, review: renderReview, audited: renderAudited, done: renderDone }[S.step];
+  const fn = { signin: renderSignin, ballot: renderBallot, busy: renderBusy, review: renderReview, audited: renderAudited, done: renderDone, closed: renderClosed }[S.step];
   if (fn) replace(view, steps(), fn());
   else replace(view);
 }
@@ -512,6 +514,10 @@ function renderDone() {
     h('div', { class: 'actions' },
       downloadLink(r, `receipt-${id}-${r.tracking_code.slice(0, 8)}.json`, t('booth.receipt.download'), 'receipt-download'),
       h('a', { class: 'button', href: link, id: 'receipt-link' }, t('booth.receipt.check'))));
+}
+
+function renderClosed() {
+  return h('div', { class: 'actions' }, h('a', { class: 'button primary', id: 'to-board', href: `/elections/${encodeURIComponent(id)}` }, t('booth.to_board')));
 }
 
 function renderBusy() {
