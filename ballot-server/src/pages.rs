@@ -41,8 +41,14 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { page("index.html") }))
-        .route("/elections/{id}", get(|_: Path<String>| async { page("election.html") }))
-        .route("/elections/{id}/vote", get(|_: Path<String>| async { page("booth.html") }))
+        .route(
+            "/elections/{id}",
+            get(|_: Path<String>| async { page("election.html") }),
+        )
+        .route(
+            "/elections/{id}/vote",
+            get(|_: Path<String>| async { page("booth.html") }),
+        )
         .route("/staff", get(|| async { page("staff.html") }))
         .route("/assets/{file}", get(asset))
 }
@@ -71,11 +77,23 @@ fn respond(name: &str, cache: &'static str) -> Response {
         Some(bytes) => {
             let mut res = (StatusCode::OK, bytes.into_owned()).into_response();
             let h = res.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(name)));
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(content_type(name)),
+            );
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-            h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-            h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-            h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+            h.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CSP),
+            );
+            h.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            h.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            );
             h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
             h.insert(
                 "permissions-policy",
@@ -83,7 +101,9 @@ fn respond(name: &str, cache: &'static str) -> Response {
             );
             res
         }
-        None => crate::error::ApiError::NotFound(format!("no page or asset {name:?}")).into_response(),
+        None => {
+            crate::error::ApiError::NotFound(format!("no page or asset {name:?}")).into_response()
+        }
     }
 }
 
