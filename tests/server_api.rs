@@ -908,6 +908,7 @@ fn roles(db: TestDb) {
         ("POST", e.path("/close"), json!(null)),
         ("POST", e.path("/publish"), json!(null)),
         ("POST", "/api/elections/nope/close".into(), json!(null)),
+        ("GET", "/api/staff/session".into(), json!(null)),
     ];
     let wrong = server.with_authorization("Bearer pjs_0123456789abcdef0123456789abcdef0123456789");
     let basic = server.with_authorization(&format!("Basic {}", server.token));
@@ -924,6 +925,13 @@ fn roles(db: TestDb) {
         chk.send(&public, method, path, &ballot, 401, "unauthorized");
         chk.send(&public, method, path, &teller_message, 401, "unauthorized");
     }
+    // A valid token passes the session check, which changes nothing.
+    let before = chk.snapshot();
+    assert_eq!(
+        expect(staff.get("/api/staff/session"), 200),
+        json!({ "role": "staff" })
+    );
+    assert_eq!(chk.snapshot(), before);
     // The scheme is case-insensitive.
     let lower = server.with_authorization(&format!("bearer {}", server.token));
     expect(
@@ -945,7 +953,15 @@ fn roles(db: TestDb) {
         let (b, _) = Ballot::build(&ctx, cred, &sel, &mut rng).expect("built");
         expect(public.post(&e.path("/ballots"), &b), 201);
     }
+    // The public reads of the credential list and the result.
+    let keys = expect(public.get(&e.path("/credentials")), 200);
+    let mut registered: Vec<Value> = e.credentials.iter().map(|c| json!(c.public())).collect();
+    registered.sort_by_key(|k| k.as_str().map(str::to_owned));
+    assert_eq!(keys, json!({ "keys": registered }));
+    chk.get(&public, "/api/elections/nope/credentials", 404, "not_found");
+    chk.get(&public, &e.path("/result"), 409, "conflict");
     expect(staff.post_empty(&e.path("/close")), 201);
+    chk.get(&public, &e.path("/result"), 409, "conflict");
     let mut share = e.share(&public, 2, &mut rng);
     share.partials[1].proof.response += Scalar::ONE;
     let m = chk.invalid(&public, &e.path("/decryption-shares"), &to_json(&share));
@@ -991,7 +1007,7 @@ fn unknown_routes_methods_and_large_bodies() {
         watch: public.clone(),
     };
     let e = Election::create(&staff, small_manifest("routes"));
-    chk.get(&public, "/", 404, "not_found");
+    chk.get(&public, "/nope", 404, "not_found");
     chk.get(&public, "/api/nope", 404, "not_found");
     chk.get(&public, &e.path("/nope"), 404, "not_found");
     chk.get(&public, &e.path("/board/entries/1/2"), 404, "not_found");
@@ -1029,6 +1045,68 @@ fn unknown_routes_methods_and_large_bodies() {
     let answer = answer.expect("an answer to a large body");
     assert_refused(&answer, 413, "payload_too_large");
     assert_eq!(chk.snapshot(), before);
+}
+
+/// A plain HTTP/1.1 GET: the status line and the headers (lower case), and the body.
+fn get_raw(addr: std::net::SocketAddr, path: &str) -> (String, String) {
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("answer");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a head");
+    (head.to_ascii_lowercase(), body.to_owned())
+}
+
+/// The pages and their assets: served with the security headers; nothing outside the two
+/// folders, no page as an asset, unknown names 404.
+#[test]
+fn pages_and_assets() {
+    let db = TestDb::sqlite();
+    let server = Server::start(&db);
+    for (path, kind) in [
+        ("/", "text/html"),
+        ("/staff", "text/html"),
+        ("/elections/demo-2027", "text/html"),
+        ("/elections/demo-2027/vote", "text/html"),
+        ("/assets/index.js", "text/javascript"),
+        ("/assets/vote.js", "text/javascript"),
+        ("/assets/booth.js", "text/javascript"),
+        ("/assets/style.css", "text/css"),
+    ] {
+        let (head, body) = get_raw(server.addr, path);
+        assert!(head.starts_with("http/1.1 200"), "{path}: {head}");
+        assert!(
+            head.contains(&format!("content-type: {kind}")),
+            "{path}: {head}"
+        );
+        assert!(
+            head.contains("content-security-policy: default-src 'none'; script-src 'self';"),
+            "{path}: {head}"
+        );
+        assert!(head.contains("x-frame-options: deny"), "{path}: {head}");
+        assert!(
+            head.contains("referrer-policy: no-referrer"),
+            "{path}: {head}"
+        );
+        assert!(!body.is_empty(), "{path}");
+    }
+    for path in [
+        "/assets/booth.html",
+        "/assets/nope.js",
+        "/assets/..%2FCargo.toml",
+        "/assets/.hidden",
+        "/assets/a%00b.js",
+        "/elections/x/vote/more",
+    ] {
+        let (head, body) = get_raw(server.addr, path);
+        assert!(head.starts_with("http/1.1 404"), "{path}: {head}");
+        let v: Value = serde_json::from_str(&body).expect("a JSON error");
+        assert_eq!(v["error"], "not_found", "{path}");
+    }
 }
 
 /// A teller that sends another a bad share is named by that teller's complaint; the server's

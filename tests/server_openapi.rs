@@ -365,6 +365,8 @@ fn real_traffic_matches_the_document() {
     // A whole election: every operation at least once, with an audit and some refusals.
     expect(public.get("/api/board-key"), 200);
     expect(public.get("/api/openapi.json"), 200);
+    expect(staff.get("/api/staff/session"), 200);
+    assert_eq!(public.get("/api/staff/session").0, 401);
     let manifest = samples::up_to_k_of_n("doc", 4, 2, TellerParams { n: 3, t: 2 });
     let mut e = Election::create(&staff, manifest);
     expect(public.get(&e.path("/ceremony")), 200);
@@ -377,6 +379,7 @@ fn real_traffic_matches_the_document() {
         200,
     );
     e.open(&staff);
+    expect(public.get(&e.path("/credentials")), 200);
     let ctx = e.context(&public);
     let mut codes = Vec::new();
     for (i, cred) in e.credentials.iter().enumerate() {
@@ -399,6 +402,7 @@ fn real_traffic_matches_the_document() {
     assert_eq!(staff.post_empty("/api/elections/nope/open").0, 404);
     assert_eq!(public.post_empty(&e.path("/close")).0, 401);
     assert_eq!(public.get(&e.path("/tally")).0, 409);
+    assert_eq!(public.get(&e.path("/result")).0, 409);
     expect(staff.post_empty(&e.path("/close")), 201);
     expect(public.get(&e.path("/tally")), 200);
     let mut bad = e.share(&public, 1, &mut rng);
@@ -408,6 +412,7 @@ fn real_traffic_matches_the_document() {
         let share = e.share(&public, j, &mut rng);
         expect(public.post(&e.path("/decryption-shares"), &share), 201);
     }
+    expect(public.get(&e.path("/result")), 200);
     expect(staff.post_empty(&e.path("/publish")), 201);
     let size = e.log_size(&public);
     expect(

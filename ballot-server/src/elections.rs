@@ -535,7 +535,8 @@ impl Elections {
         Ok(())
     }
 
-    async fn credential_list(&self, db: &Db, id: &str) -> ApiResult<CredentialList> {
+    /// The registered credentials, sorted as the list `L` (`protocol.md` §7.3).
+    pub async fn credential_list(&self, db: &Db, id: &str) -> ApiResult<CredentialList> {
         let rows = sqlx::query("SELECT credential FROM credentials WHERE election_id = $1")
             .bind(id)
             .fetch_all(&db.pool)
@@ -858,6 +859,16 @@ impl Elections {
         match first_event(board, id, "tally").await? {
             Some(Event::Tally(t)) => Ok(t),
             _ => Err(ApiError::Conflict("there is no tally yet".into())),
+        }
+    }
+
+    /// The result entry's `{counts, outcome}`, once tallied.
+    pub async fn result(&self, board: &Board, id: &str) -> ApiResult<serde_json::Value> {
+        match first_event(board, id, "result").await? {
+            Some(Event::Result { counts, outcome }) => {
+                Ok(serde_json::json!({ "counts": counts, "outcome": outcome }))
+            }
+            _ => Err(ApiError::Conflict("there is no result yet".into())),
         }
     }
 

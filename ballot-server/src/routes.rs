@@ -81,6 +81,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/board-key", get(board_key))
         .route("/api/openapi.json", get(openapi))
+        .route("/api/staff/session", get(staff_session))
         .route("/api/elections", get(list_elections).post(create_election))
         .route("/api/elections/{id}", get(election_status))
         .route("/api/elections/{id}/tellers", post(start_ceremony))
@@ -88,13 +89,17 @@ pub fn router() -> Router<AppState> {
             "/api/elections/{id}/ceremony",
             get(ceremony).post(post_ceremony),
         )
-        .route("/api/elections/{id}/credentials", post(add_credentials))
+        .route(
+            "/api/elections/{id}/credentials",
+            get(credentials).post(add_credentials),
+        )
         .route("/api/elections/{id}/roll", put(set_roll))
         .route("/api/elections/{id}/open", post(open))
         .route("/api/elections/{id}/ballots", post(cast))
         .route("/api/elections/{id}/audited", post(audit))
         .route("/api/elections/{id}/close", post(close))
         .route("/api/elections/{id}/tally", get(tally))
+        .route("/api/elections/{id}/result", get(result))
         .route("/api/elections/{id}/decryption-shares", post(post_share))
         .route("/api/elections/{id}/publish", post(publish))
         .route("/api/elections/{id}/receipts/{code}", get(receipt))
@@ -150,6 +155,11 @@ async fn openapi() -> Response {
         include_str!("../openapi.json"),
     )
         .into_response()
+}
+
+/// Checks a staff token without changing anything (the staff pages' sign-in).
+async fn staff_session(_: Staff) -> Json<Value> {
+    Json(json!({ "role": "staff" }))
 }
 
 async fn list_elections(State(s): State<AppState>) -> ApiResult<Json<Vec<Status>>> {
@@ -289,6 +299,17 @@ async fn close(State(s): State<AppState>, _: Staff, Path(id): Path<String>) -> A
 async fn tally(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     s.elections.state(&s.db, &id).await?;
     Ok(Json(json!(s.elections.tally(&s.board, &id).await?)))
+}
+
+async fn result(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    s.elections.state(&s.db, &id).await?;
+    Ok(Json(s.elections.result(&s.board, &id).await?))
+}
+
+async fn credentials(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    s.elections.state(&s.db, &id).await?;
+    let list = s.elections.credential_list(&s.db, &id).await?;
+    Ok(Json(json!({ "keys": list.iter().collect::<Vec<_>>() })))
 }
 
 async fn post_share(

@@ -455,10 +455,7 @@ function renderRecord() {
 
 async function loadResult() {
   if (!['tallied', 'published'].includes(S.status.state) || S.result) return;
-  const size = S.status.log_size;
-  const tail = await fetchEntries(id, Math.max(0, size - 4), 4);
-  const r = tail.find((e) => e.kind === 'result');
-  if (r) S.result = r.data;
+  S.result = await api(apiPath(id, '/result'));
 }
 
 function renderAll() {

@@ -53,18 +53,13 @@ async function call(path, opts = {}) {
   }
 }
 
-/**
- * Checks a token without changing anything: the staff check comes before everything else
- * (spec/api.md §3), so publishing an election id that cannot exist answers 404 to a valid
- * token and 401/403 to a bad one.
- */
+/** Whether `candidate` is a valid staff token (`GET /api/staff/session`, which changes nothing). */
 async function tokenIsValid(candidate) {
   try {
-    await api('/api/elections/SIGN-IN-CHECK/publish', { method: 'POST', token: candidate });
+    await api('/api/staff/session', { token: candidate });
     return true;
   } catch (e) {
     if (e instanceof ApiError && (e.status === 401 || e.status === 403)) return false;
-    if (e instanceof ApiError && e.status === 404) return true;
     throw e;
   }
 }

@@ -175,8 +175,7 @@ export function renderElection(box, s, ctx) {
     case 'published': {
       const holder = h('div', { id: 'result-holder' }, t('loading'));
       updaters.push(async (st) => {
-        const result = (await tail(st, n + 4)).find((e) => e.kind === 'result');
-        replace(holder, result ? resultCard(st.manifest, result.data) : null);
+        replace(holder, resultCard(st.manifest, await api(`/api/elections/${id}/result`)));
       });
       if (s.state === 'tallied') {
         cards.push(h('section', { class: 'card', id: 'publish-card' },
