@@ -447,6 +447,19 @@ fn demo_teller_files_are_encrypted_and_decrypt() {
         assert!(raw.starts_with(b"age-encryption.org/v1\n"), "teller {i}");
         assert!(!demo.join(format!("teller-{i}.json")).exists());
     }
+    // The demo's printable credential sheets: one page per deputy, each linking to the booth
+    // of this server with its own credential.
+    let sheets = std::fs::read_to_string(demo.join("sheets.html")).unwrap();
+    assert_eq!(sheets.matches("<section class=\"sheet\"").count(), 3);
+    assert_eq!(
+        sheets
+            .matches(&format!("Voting page: {url}/elections/demo-2027/vote<"))
+            .count(),
+        3
+    );
+    for seed in seeds.lines() {
+        assert!(sheets.contains(&seed[56..]), "each seed, in groups of 8");
+    }
     for (i, seed) in seeds.lines().enumerate() {
         let c = db.scratch().join(format!("c{i}.txt"));
         std::fs::write(&c, seed).unwrap();

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use ed25519_dalek::SigningKey;
+use piaojue_crypto::credential::Credential;
 use piaojue_crypto::dkg::TellerKey;
 use piaojue_server::{AppState, auth, demo};
 
@@ -69,7 +70,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
-        eprintln!("票决 Piaojue serving on http://{}", listener.local_addr()?);
+        let origin = format!("http://{}", listener.local_addr()?);
+        eprintln!("票决 Piaojue serving on {origin}");
+        eprintln!("  选举列表 / elections:   {origin}/");
+        eprintln!("  工作人员 / staff pages: {origin}/staff");
+        if args.demo {
+            let sheets = demo_sheets(&args.data_dir, &origin)?;
+            let id = demo::DEMO_ID;
+            eprintln!("  投票 / voting booth:    {origin}/elections/{id}/vote");
+            eprintln!("  公告板 / board, result: {origin}/elections/{id}");
+            eprintln!("  代表凭证 / deputies' credential sheets (demo): {}", sheets.display());
+        }
         piaojue_server::serve(listener, state, shutdown_signal()).await?;
         Ok(())
     })
@@ -120,6 +131,24 @@ fn demo_teller_files(
             .save(&path, &pass, Some(DEMO_WORK_FACTOR))
             .map_err(|e| e.to_string())
     })
+}
+
+/// Writes the demo deputies' printable credential sheets (`demo/sheets.html`, one page per
+/// deputy, QR codes linking to the booth at `origin`) from `demo/credentials.txt`.
+fn demo_sheets(data_dir: &Path, origin: &str) -> anyhow::Result<PathBuf> {
+    let dir = data_dir.join("demo");
+    let text = std::fs::read_to_string(dir.join("credentials.txt"))
+        .with_context(|| format!("reading {}", dir.join("credentials.txt").display()))?;
+    let credentials = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(Credential::from_hex)
+        .collect::<Result<Vec<_>, _>>()
+        .context("demo credentials")?;
+    let path = dir.join("sheets.html");
+    let html = super::sheets::render(&demo::manifest(), origin, &credentials);
+    write_atomic(&path, html.as_bytes())?;
+    Ok(path)
 }
 
 async fn shutdown_signal() {

@@ -82,6 +82,7 @@ pub fn render(manifest: &Manifest, server: &str, credentials: &[Credential]) -> 
 <p>投票凭证 / Voting credential</p>\
 <div class=\"qr\">{qr}</div>\
 <div class=\"seed\">{seed}</div>\
+<p class=\"url\">投票页面 / Voting page: {booth}</p>\
 <ol><li>用手机扫描二维码，打开投票页面；或在投票终端输入上面的凭证码。<br>Scan the QR code with your phone to open the voting page, or type the code above at a voting terminal.</li>\
 <li>选择后，页面显示追踪码；可以先“核验”（该票作废、不计入）再重新投票，确认无误后“投出”。<br>After choosing, the page shows a tracking code; you may audit a ballot (it is spoiled, never counted) and start again, then cast.</li>\
 <li>保存回执，投票结束后可在公告板上核对自己的选票。<br>Keep your receipt: after the vote you can check your ballot on the public board.</li>\
@@ -90,6 +91,11 @@ pub fn render(manifest: &Manifest, server: &str, credentials: &[Credential]) -> 
             serial = i + 1,
             qr = *qr_svg(&link),
             seed = *grouped(c),
+            booth = esc(&format!(
+                "{}/elections/{}/vote",
+                server.trim_end_matches('/'),
+                manifest.election_id
+            )),
         );
     }
     html.push_str("</body></html>\n");
