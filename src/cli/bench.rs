@@ -82,6 +82,10 @@ pub struct CastArgs {
     /// The election id [default: bench-<time>-<random>].
     #[arg(long)]
     pub election: Option<String>,
+    /// Cast this many of the N ballots one by one before the timed phase (they warm the
+    /// server's per-election caches; they are on the board but not in the figures).
+    #[arg(long, default_value_t = 0)]
+    pub warm_up: usize,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -160,7 +164,11 @@ fn quantile(sorted: &[Duration], p: f64) -> f64 {
 /// What one request came to.
 struct Outcome {
     index: usize,
+    /// The client's first request (it opened the connection).
+    first: bool,
     latency: Duration,
+    /// When the answer came, from the start of the timed phase.
+    done: Duration,
     /// The HTTP status, or `None` for a transport error.
     status: Option<u16>,
     /// The receipt of a 201.
@@ -250,10 +258,25 @@ fn cast(a: &CastArgs) -> anyhow::Result<Value> {
     let bytes: usize = built.iter().map(|b| b.0.len()).sum();
 
     // The timed phase.
-    let next = AtomicUsize::new(0);
+    ensure!(a.warm_up < n, "--warm-up must be less than --ballots");
+    let warm = Instant::now();
+    for (i, (body, _, _)) in built.iter().enumerate().take(a.warm_up) {
+        let url = format!("{}/api/elections/{id}/ballots", urls[i % urls.len()]);
+        let r = ureq::post(&url)
+            .content_type("application/json")
+            .send(&body[..])
+            .with_context(|| format!("warm-up ballot {i}"))?;
+        ensure!(
+            r.status().as_u16() == 201,
+            "warm-up ballot {i}: {}",
+            r.status()
+        );
+    }
+    let warm = warm.elapsed();
+    let next = AtomicUsize::new(a.warm_up);
     let outcomes = Mutex::new(Vec::with_capacity(n));
     let limit = Duration::from_secs(a.max_seconds);
-    let threads = a.concurrency.min(n);
+    let threads = a.concurrency.min(n - a.warm_up);
     let started = Instant::now();
     let deadline = started + limit;
     std::thread::scope(|s| {
@@ -264,7 +287,7 @@ fn cast(a: &CastArgs) -> anyhow::Result<Value> {
                     .timeout_global(Some(limit + Duration::from_secs(30)))
                     .build()
                     .into();
-                let mut mine = Vec::new();
+                let mut mine: Vec<Outcome> = Vec::new();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= n || Instant::now() >= deadline {
@@ -281,18 +304,24 @@ fn cast(a: &CastArgs) -> anyhow::Result<Value> {
                             Ok((status, r.into_body().read_to_vec()?))
                         });
                     let latency = t.elapsed();
+                    let done = started.elapsed();
+                    let first = mine.is_empty();
                     mine.push(match answer {
                         Ok((201, body)) => match serde_json::from_slice::<Receipt>(&body) {
                             Ok(r) => Outcome {
                                 index: i,
+                                first,
                                 latency,
+                                done,
                                 status: Some(201),
                                 receipt: Some(r),
                                 error: None,
                             },
                             Err(err) => Outcome {
                                 index: i,
+                                first,
                                 latency,
+                                done,
                                 status: Some(201),
                                 receipt: None,
                                 error: Some(format!("201 without a receipt: {err}")),
@@ -300,14 +329,18 @@ fn cast(a: &CastArgs) -> anyhow::Result<Value> {
                         },
                         Ok((status, body)) => Outcome {
                             index: i,
+                            first,
                             latency,
+                            done,
                             status: Some(status),
                             receipt: None,
                             error: Some(String::from_utf8_lossy(&body).chars().take(200).collect()),
                         },
                         Err(err) => Outcome {
                             index: i,
+                            first,
                             latency,
+                            done,
                             status: None,
                             receipt: None,
                             error: Some(err.to_string()),
@@ -329,8 +362,14 @@ fn cast(a: &CastArgs) -> anyhow::Result<Value> {
     let mut durable = 0usize;
     let mut ok_latency = Vec::new();
     let mut all_latency = Vec::new();
+    let mut first_latency = Vec::new();
+    let mut later_latency = Vec::new();
+    let mut completions = Vec::new();
     for o in &outcomes {
         all_latency.push(o.latency);
+        if o.first {
+            first_latency.push(o.latency);
+        }
         let good = match &o.receipt {
             Some(r) => r.verify(&board_key).is_ok() && r.tracking_code == built[o.index].1,
             None => false,
@@ -338,6 +377,10 @@ fn cast(a: &CastArgs) -> anyhow::Result<Value> {
         if good {
             durable += 1;
             ok_latency.push(o.latency);
+            completions.push(o.done);
+            if !o.first {
+                later_latency.push(o.latency);
+            }
         } else {
             let key = match (o.status, &o.receipt) {
                 (Some(201), Some(_)) => "201 with a bad receipt".to_string(),
@@ -352,6 +395,23 @@ fn cast(a: &CastArgs) -> anyhow::Result<Value> {
     }
     ok_latency.sort_unstable();
     all_latency.sort_unstable();
+    first_latency.sort_unstable();
+    later_latency.sort_unstable();
+    completions.sort_unstable();
+    // The rate between the 10th and the 90th percentile of the answers (no ramp-up, no tail).
+    let middle_rate = if completions.len() >= 10 {
+        let (lo, hi) = (completions.len() / 10, completions.len() * 9 / 10);
+        let span = completions[hi - 1]
+            .saturating_sub(completions[lo])
+            .as_secs_f64();
+        if span > 0.0 {
+            (hi - 1 - lo) as f64 / span
+        } else {
+            0.0
+        }
+    } else {
+        0.0
+    };
     let status: Value = staff.get(&e(""))?;
     let on_board = status["ballots"].as_u64().unwrap_or(u64::MAX);
     let sent = outcomes.len();
@@ -368,7 +428,8 @@ fn cast(a: &CastArgs) -> anyhow::Result<Value> {
             .with_context(|| format!("writing {}", p.display()))?;
     }
 
-    let ok = durable == n && errors.is_empty() && on_board == durable as u64;
+    let ok =
+        durable + a.warm_up == n && errors.is_empty() && on_board == (durable + a.warm_up) as u64;
     Ok(json!({
         "ok": ok,
         "election": id,
@@ -387,7 +448,9 @@ fn cast(a: &CastArgs) -> anyhow::Result<Value> {
             "durable": durable,
             "elapsed_s": elapsed.as_secs_f64(),
             "ballots_per_s": durable as f64 / elapsed.as_secs_f64(),
-            "stopped_by_time": sent < n,
+            "ballots_per_s_middle_80pct": middle_rate,
+            "warm_up": { "ballots": a.warm_up, "s": warm.as_secs_f64() },
+            "stopped_by_time": sent + a.warm_up < n,
             "latency_ms": {
                 "p50": quantile(&ok_latency, 0.50),
                 "p90": quantile(&ok_latency, 0.90),
@@ -398,6 +461,14 @@ fn cast(a: &CastArgs) -> anyhow::Result<Value> {
                     ms(ok_latency.iter().sum::<Duration>()) / ok_latency.len() as f64
                 },
             },
+            "latency_first_request_ms": { "count": first_latency.len(),
+                "p50": quantile(&first_latency, 0.50),
+                "max": first_latency.last().map(|d| ms(*d)).unwrap_or(0.0) },
+            "latency_later_requests_ms": { "count": later_latency.len(),
+                "p50": quantile(&later_latency, 0.50),
+                "p90": quantile(&later_latency, 0.90),
+                "p99": quantile(&later_latency, 0.99),
+                "max": later_latency.last().map(|d| ms(*d)).unwrap_or(0.0) },
             "latency_all_ms": { "p99": quantile(&all_latency, 0.99),
                 "max": all_latency.last().map(|d| ms(*d)).unwrap_or(0.0) },
             "errors": errors,
@@ -473,6 +544,13 @@ fn print_report(r: &Value) {
         f(&r["build"]["per_ballot_ms"]),
         f(&r["build"]["bytes_per_ballot"])
     );
+    if c["warm_up"]["ballots"].as_u64().unwrap_or(0) > 0 {
+        println!(
+            "warm-up: {} ballots cast one by one in {:.2} s (not in the figures below)",
+            c["warm_up"]["ballots"],
+            f(&c["warm_up"]["s"])
+        );
+    }
     println!(
         "cast: {} durable of {} sent in {:.3} s = {:.1} ballots/s{}",
         c["durable"],
@@ -493,6 +571,23 @@ fn print_report(r: &Value) {
         f(&l["max"]),
         f(&l["min"]),
         f(&l["mean"])
+    );
+    let fr = &c["latency_first_request_ms"];
+    println!(
+        "each client's first request (connection set-up included; {} of them): p50 {:.1} ms, max {:.1} ms",
+        fr["count"],
+        f(&fr["p50"]),
+        f(&fr["max"])
+    );
+    let lr = &c["latency_later_requests_ms"];
+    println!(
+        "later requests (kept-alive connections; {}): p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1} ms; rate between the 10th and 90th percentile of answers: {:.1} ballots/s",
+        lr["count"],
+        f(&lr["p50"]),
+        f(&lr["p90"]),
+        f(&lr["p99"]),
+        f(&lr["max"]),
+        f(&c["ballots_per_s_middle_80pct"])
     );
     match c["errors"].as_object() {
         Some(m) if !m.is_empty() => {
