@@ -40,7 +40,10 @@ pub struct Opened {
 #[derive(Default)]
 pub struct Elections {
     manifests: RwLock<HashMap<String, Arc<Manifest>>>,
-    opened: RwLock<HashMap<String, Arc<Opened>>>,
+    /// Per election, what casting needs once voting opened, built once: the first ballots of
+    /// an election arrive together, and each building it again (a key table and the whole
+    /// credential list) would stall them all.
+    opened: std::sync::Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Arc<Opened>>>>>,
 }
 
 /// A key-ceremony message, as posted by a teller.
@@ -591,23 +594,45 @@ impl Elections {
 
     /// The election's data for ballots, once it is open.
     pub async fn opened(&self, db: &Db, board: &Board, id: &str) -> ApiResult<Arc<Opened>> {
-        if let Some(o) = self.opened.read().await.get(id) {
+        let cell = self.opened_cell(id);
+        if let Some(o) = cell.as_ref().and_then(|c| c.get()) {
             return Ok(o.clone());
         }
+        // Known elections only get a cell (an unknown id is 404 here, and takes no memory).
         self.state(db, id).await?;
-        let Some(Event::Open { fingerprint, .. }) = first_event(board, id, "open").await? else {
-            return Err(ApiError::Conflict("voting has not opened".into()));
+        let cell = match cell {
+            Some(c) => c,
+            None => self
+                .opened
+                .lock()
+                .expect("opened cache")
+                .entry(id.to_string())
+                .or_default()
+                .clone(),
         };
-        let manifest = (*self.manifest(db, id).await?).clone();
-        let output = self.ceremony_output(board, id).await?;
-        let ctx = ElectionContext::new(manifest, fingerprint, output.joint_key)
+        cell.get_or_try_init(|| async {
+            let Some(Event::Open { fingerprint, .. }) = first_event(board, id, "open").await?
+            else {
+                return Err(ApiError::Conflict("voting has not opened".into()));
+            };
+            let manifest = (*self.manifest(db, id).await?).clone();
+            let output = self.ceremony_output(board, id).await?;
+            let credentials = self.credential_list(db, id).await?;
+            // The key table is CPU work: off the async threads.
+            let ctx = tokio::task::spawn_blocking(move || {
+                ElectionContext::new(manifest, fingerprint, output.joint_key)
+            })
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let o = Arc::new(Opened {
-            ctx,
-            credentials: self.credential_list(db, id).await?,
-        });
-        self.opened.write().await.insert(id.to_string(), o.clone());
-        Ok(o)
+            Ok(Arc::new(Opened { ctx, credentials }))
+        })
+        .await
+        .cloned()
+    }
+
+    fn opened_cell(&self, id: &str) -> Option<Arc<tokio::sync::OnceCell<Arc<Opened>>>> {
+        self.opened.lock().expect("opened cache").get(id).cloned()
     }
 
     /// Casts a ballot: verifies it completely (off the async runtime), then appends it with the
