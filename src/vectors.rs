@@ -28,8 +28,9 @@ fn rng(label: u8) -> ChaCha20Rng {
     ChaCha20Rng::from_seed([label; 32])
 }
 
-fn hex(bytes: &[u8]) -> String {
-    hex::encode(bytes)
+/// Protocol values in the vectors are base64url, as in every JSON of the protocol (§2.6).
+fn b64(bytes: &[u8]) -> String {
+    piaojue_crypto::encoding::encode_base64(bytes)
 }
 
 fn scalar(label: u8) -> Scalar {
@@ -38,8 +39,8 @@ fn scalar(label: u8) -> Scalar {
 
 fn ctx_json(c: &ProofContext) -> Value {
     json!({
-        "election": hex(&c.election),
-        "party": hex(&c.party),
+        "election": b64(&c.election),
+        "party": b64(&c.party),
         "role": String::from_utf8_lossy(c.role),
         "index": c.index,
     })
@@ -69,14 +70,14 @@ pub fn generate() -> anyhow::Result<BTreeMap<&'static str, Value>> {
         .iter()
         .map(|&(m, r)| {
             let ct = key.encrypt(m, &scalar(r));
-            json!({"message": m, "randomness": hex(scalar(r).as_bytes()), "ciphertext": ct})
+            json!({"message": m, "randomness": b64(scalar(r).as_bytes()), "ciphertext": ct})
         })
         .collect();
     files.insert(
         "elgamal.json",
         json!({
             "description": "Exponential ElGamal: (r·G, m·G + r·K). Scalars are SHA-free: the wide reduction of 64 repeated bytes.",
-            "secret_key": hex(x.as_bytes()),
+            "secret_key": b64(x.as_bytes()),
             "public_key": key.key(),
             "encryptions": encryptions,
         }),
@@ -209,7 +210,7 @@ pub fn generate() -> anyhow::Result<BTreeMap<&'static str, Value>> {
         "canonical.json",
         json!({
             "manifest": tiny,
-            "canonical_bytes": hex(&tiny.canonical_bytes()),
+            "canonical_bytes": hex::encode(tiny.canonical_bytes()),
             "manifest_hash": piaojue_crypto::fingerprint::manifest_hash(&tiny),
             "ceremony_id": piaojue_crypto::fingerprint::ceremony_id(&piaojue_crypto::fingerprint::manifest_hash(&tiny)),
         }),
@@ -234,9 +235,9 @@ pub fn generate() -> anyhow::Result<BTreeMap<&'static str, Value>> {
         "merkle.json",
         json!({
             "entries_utf8": entries,
-            "roots": (1..=7).map(|n| hex(&tree.root_at(n).expect("n ≤ 7"))).collect::<Vec<_>>(),
-            "inclusion": {"index": 2, "size": 7, "path": tree.inclusion_proof(2, 7).expect("in range").iter().map(|h| hex(h)).collect::<Vec<_>>()},
-            "consistency": {"old": 3, "new": 7, "path": tree.consistency_proof(3, 7).expect("in range").iter().map(|h| hex(h)).collect::<Vec<_>>()},
+            "roots": (1..=7).map(|n| b64(&tree.root_at(n).expect("n ≤ 7"))).collect::<Vec<_>>(),
+            "inclusion": {"index": 2, "size": 7, "path": tree.inclusion_proof(2, 7).expect("in range").iter().map(|h| b64(h)).collect::<Vec<_>>()},
+            "consistency": {"old": 3, "new": 7, "path": tree.consistency_proof(3, 7).expect("in range").iter().map(|h| b64(h)).collect::<Vec<_>>()},
         }),
     );
 
@@ -268,6 +269,8 @@ pub fn generate() -> anyhow::Result<BTreeMap<&'static str, Value>> {
         }),
     );
 
+    files.insert("signatures.json", signature_vectors());
+
     // The complete small election.
     let sim = Simulation {
         manifest: small_election_manifest(),
@@ -280,4 +283,118 @@ pub fn generate() -> anyhow::Result<BTreeMap<&'static str, Value>> {
     let (record, _) = sim.run()?;
     files.insert("election-record.json", serde_json::to_value(&record)?);
     Ok(files)
+}
+
+/// `k = SHA-512(R ‖ A ‖ M) mod ℓ` (§7.4).
+fn signature_k(r: &[u8; 32], a: &[u8; 32], m: &[u8]) -> Scalar {
+    use sha2::{Digest, Sha512};
+    let mut h = Sha512::new();
+    h.update(r);
+    h.update(a);
+    h.update(m);
+    Scalar::from_bytes_mod_order_wide(&h.finalize().into())
+}
+
+/// The signature rule of §7.4 on its edge cases: which signatures every implementation must
+/// accept and which it must refuse.
+fn signature_vectors() -> Value {
+    use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT as B, EIGHT_TORSION};
+    use ed25519_dalek::{Signer, SigningKey};
+    let sk = SigningKey::from_bytes(&[0x51; 32]);
+    let a = sk.verifying_key().to_bytes();
+    let x = sk.to_scalar();
+    let m = b"piaojue-v1 signature vectors".to_vec();
+    let sig = |r_bytes: [u8; 32], s: Scalar| -> [u8; 64] {
+        let mut out = [0u8; 64];
+        out[..32].copy_from_slice(&r_bytes);
+        out[32..].copy_from_slice(s.as_bytes());
+        out
+    };
+    let honest = sk.sign(&m).to_bytes();
+    let mut cases = vec![(
+        "an RFC 8032 signature (ed25519-dalek's sign)",
+        m.clone(),
+        honest,
+        true,
+    )];
+    let mut other = m.clone();
+    other[0] ^= 1;
+    cases.push((
+        "the same signature on another message",
+        other,
+        honest,
+        false,
+    ));
+    // S + ℓ: the same equation, a non-canonical S.
+    let s = Scalar::from_canonical_bytes(honest[32..].try_into().expect("32")).expect("canonical");
+    let mut s_plus_l = [0u8; 32];
+    let l = curve25519_dalek::scalar::Scalar::ZERO - Scalar::ONE; // ℓ − 1
+    let mut carry = 1u16; // (ℓ − 1) + 1 + S
+    for (out, (x, y)) in s_plus_l
+        .iter_mut()
+        .zip(l.as_bytes().iter().zip(s.as_bytes()))
+    {
+        let v = u16::from(*x) + u16::from(*y) + carry;
+        *out = v as u8;
+        carry = v >> 8;
+    }
+    let mut big = honest;
+    big[32..].copy_from_slice(&s_plus_l);
+    cases.push(("S + ℓ in place of S (condition 1)", m.clone(), big, false));
+    // R = O and S = k·x: the cofactorless equation S·B − k·A = R holds; R is of small order.
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    let forged = sig(identity, signature_k(&identity, &a, &m) * x);
+    cases.push((
+        "R = O, S = k·a (condition 2: R of small order)",
+        m.clone(),
+        forged,
+        false,
+    ));
+    // R = r·B + T, T of order 8: the cofactored equation holds (valid), the cofactorless fails.
+    let r = Scalar::from(20_270_101u64);
+    let mixed_r = (B * r + EIGHT_TORSION[1]).compress().to_bytes();
+    let mixed = sig(mixed_r, r + signature_k(&mixed_r, &a, &m) * x);
+    cases.push((
+        "R = r·B + T with T of order 8, S = r + k·a: valid by the cofactored equation (condition 3), though verify_strict refuses it",
+        m.clone(),
+        mixed,
+        true,
+    ));
+    let mut mixed_bad = mixed;
+    mixed_bad[40] ^= 1;
+    cases.push(("the same with S changed", m.clone(), mixed_bad, false));
+    // R not canonical: y + p for the smallest y < 19 that is a point not of small order.
+    let (y, _) = (0u8..19)
+        .filter_map(|y| {
+            let mut bytes = [0u8; 32];
+            bytes[0] = y;
+            curve25519_dalek::edwards::CompressedEdwardsY(bytes)
+                .decompress()
+                .filter(|p| !p.is_small_order())
+                .map(|p| (y, p))
+        })
+        .next()
+        .expect("some small y is on the curve");
+    let mut non_canonical = [0xffu8; 32];
+    non_canonical[0] = 0xed + y;
+    non_canonical[31] = 0x7f;
+    let mut nc = honest;
+    nc[..32].copy_from_slice(&non_canonical);
+    cases.push((
+        "R encoded with y ≥ p (y + p for a point with small y): not canonical (condition 2)",
+        m.clone(),
+        nc,
+        false,
+    ));
+    json!({
+        "description": "ed25519 signatures under protocol §7.4: S canonical; R canonical and not of small order; [8](S·B − k·A − R) = O with k = SHA-512(R ‖ A ‖ M) mod ℓ. `message` is hex; key and signature base64url. A batch (§7.5) of the valid ones holds; a batch with any invalid one fails.",
+        "key": b64(&a),
+        "cases": cases.into_iter().map(|(why, msg, sig, valid)| json!({
+            "why": why,
+            "message": hex::encode(msg),
+            "signature": b64(&sig),
+            "valid": valid,
+        })).collect::<Vec<_>>(),
+    })
 }

@@ -78,7 +78,7 @@ fn verify(ctx: &ElectionContext, credentials: &CredentialList, ballot: Ballot) -
     let verified = ballot
         .verify(ctx, credentials)
         .unwrap_or_else(|e| panic!("a JS ballot does not verify: {e}"));
-    hex::encode(verified.tracking_code().0)
+    verified.tracking_code().to_base64()
 }
 
 fn opened(ctx: &ElectionContext, audited: &AuditedBallot) -> Vec<Vec<u8>> {
@@ -107,7 +107,7 @@ fn js_ballot_vectors_verify() {
     );
     let fingerprint = election.fingerprint(&credentials);
     assert_eq!(
-        hex::encode(fingerprint.0),
+        fingerprint.to_base64(),
         v["fingerprint"].as_str().unwrap(),
         "the JS election fingerprint differs"
     );

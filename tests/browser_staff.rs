@@ -54,7 +54,7 @@ impl Script {
     fn start(root: &Path, server: &Server, tellers: &[SigningKey], artifacts: &Path) -> Self {
         let keys: Vec<String> = tellers
             .iter()
-            .map(|k| hex::encode(k.verifying_key().to_bytes()))
+            .map(|k| piaojue_crypto::encoding::encode_base64(&k.verifying_key().to_bytes()))
             .collect();
         let mut child = Command::new("node")
             .arg("e2e/staff.e2e.mjs")

@@ -159,7 +159,7 @@ fn election(db: &TestDb) {
             s(&t.pass),
         ]);
         let key = out.trim().to_string();
-        assert_eq!(key.len(), 64, "a public key in hex: {out}");
+        assert_eq!(key.len(), 43, "a public key in base64url: {out}");
         public.push(key);
     }
     println!("3 × teller keygen: {:.2?}", started.elapsed());
@@ -398,7 +398,7 @@ fn election(db: &TestDb) {
     assert_eq!(record.audited.len(), 1);
 }
 
-/// Neither the signing key seed nor the share appears in a key file, in hex or in binary.
+/// Neither the signing key seed nor the share appears in a key file, in hex, base64url or binary.
 fn no_plaintext_secrets(tellers: &[TellerFiles]) {
     for t in tellers {
         let pass = piaojue::cli::passphrase::from_file(&t.pass).unwrap();
@@ -414,6 +414,12 @@ fn no_plaintext_secrets(tellers: &[TellerFiles]) {
             assert!(
                 !text.contains(&hex::encode(secret)),
                 "a secret in hex in {}",
+                t.key.display()
+            );
+            assert!(
+                !String::from_utf8_lossy(&raw)
+                    .contains(&piaojue_crypto::encoding::encode_base64(&secret[..])),
+                "a secret in base64url in {}",
                 t.key.display()
             );
             assert!(!raw.windows(32).any(|w| w == secret), "a secret in binary");

@@ -1,5 +1,5 @@
 //! The ballot server's API refuses what it must: bad input at every endpoint (malformed JSON,
-//! unknown fields, bad hex, non-canonical scalars, invalid points, wrong lengths, out-of-range
+//! unknown fields, bad base64url, non-canonical scalars, invalid points, wrong lengths, out-of-range
 //! indices, unknown elections, wrong states), each with a 4xx, the JSON error body
 //! `{"error", "message"}`, and no change to any board; and roles (staff token, tellers'
 //! signatures, the proofs of decryption shares).
@@ -28,28 +28,28 @@ use piaojue_crypto::samples;
 use serde_json::{Value, json};
 
 /// The group order ℓ, little-endian: the smallest non-canonical scalar.
-const SCALAR_L: &str = "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010";
+const SCALAR_L: &str = "7dP1XBpjEljWnPei3vneFAAAAAAAAAAAAAAAAAAAABA";
 /// Not a ristretto255 encoding (a field element ≥ p).
-const BAD_POINT: &str = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
+const BAD_POINT: &str = "__________________________________________8";
 /// The ristretto255 identity: a valid point, refused where a public key is required.
-const IDENTITY: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+const IDENTITY: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 /// The ed25519 identity (y = 1): a point of small order, a weak key.
-const WEAK_KEY: &str = "0100000000000000000000000000000000000000000000000000000000000000";
+const WEAK_KEY: &str = "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 /// y = p: a non-canonical ed25519 encoding.
-const NON_CANONICAL_KEY: &str = "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f";
+const NON_CANONICAL_KEY: &str = "7f_______________________________________38";
 
 fn small_manifest(id: &str) -> Manifest {
     samples::up_to_k_of_n(id, 3, 2, TellerParams { n: 3, t: 2 })
 }
 
-/// 32 "bytes" that are not hex.
-fn not_hex() -> Value {
-    json!("zz".repeat(32))
+/// The length of 32 bytes' base64url, with characters outside the alphabet.
+fn not_base64() -> Value {
+    json!("*".repeat(43))
 }
 
-/// 31 bytes of hex, where 32 are needed.
-fn short_hex() -> Value {
-    json!("ab".repeat(31))
+/// 31 bytes of base64url, where 32 are needed.
+fn short_base64() -> Value {
+    json!("A".repeat(42))
 }
 
 /// `v` with the value at JSON `pointer` replaced.
@@ -319,8 +319,8 @@ fn bad_input(db: TestDb) {
     let path = e.path("/tellers");
     chk.malformed(&staff, "POST", &path, &tellers);
     for bad in [
-        not_hex(),
-        short_hex(),
+        not_base64(),
+        short_base64(),
         json!(WEAK_KEY),
         json!(NON_CANONICAL_KEY),
         json!(7),
@@ -346,9 +346,9 @@ fn bad_input(db: TestDb) {
     chk.bad(&public, &path, &json!({ "round": "announcement" }));
     chk.bad(&public, &path, &round("commitment", &anns[0]));
     for (pointer, bad) in [
-        ("/message/signature", not_hex()),
-        ("/message/signature", json!("ab".repeat(63))),
-        ("/message/ceremony_id", short_hex()),
+        ("/message/signature", not_base64()),
+        ("/message/signature", json!("A".repeat(85))),
+        ("/message/ceremony_id", short_base64()),
         ("/message/encryption_key", json!(BAD_POINT)),
         ("/message/encryption_key", json!(IDENTITY)),
         ("/message/proof/commitment", json!(BAD_POINT)),
@@ -408,7 +408,7 @@ fn bad_input(db: TestDb) {
     chk.bad(
         &public,
         &path,
-        &with(&comm0, "/message/reveal_hash", not_hex()),
+        &with(&comm0, "/message/reveal_hash", not_base64()),
     );
     e.post_round(&public, "commitment", &comms[0]);
     chk.conflict(&public, &path, &comm0);
@@ -425,7 +425,7 @@ fn bad_input(db: TestDb) {
     for (pointer, bad) in [
         ("/message/coefficients/0", json!(IDENTITY)),
         ("/message/coefficients/1", json!(BAD_POINT)),
-        ("/message/shares/0/ciphertext", json!("ab".repeat(32))),
+        ("/message/shares/0/ciphertext", json!("A".repeat(63))),
         ("/message/shares/0/recipient", json!("two")),
     ] {
         chk.bad(&public, &path, &with(&reveal0, pointer, bad));
@@ -472,8 +472,8 @@ fn bad_input(db: TestDb) {
     let body = json!({ "keys": keys5 });
     chk.malformed(&staff, "POST", &path, &body);
     for bad in [
-        not_hex(),
-        short_hex(),
+        not_base64(),
+        short_base64(),
         json!(WEAK_KEY),
         json!(NON_CANONICAL_KEY),
         null.clone(),
@@ -541,9 +541,9 @@ fn bad_input(db: TestDb) {
     chk.malformed(&public, "POST", &path, &s);
     for (pointer, bad) in [
         ("/partials/0/value", json!(BAD_POINT)),
-        ("/partials/0/value", short_hex()),
+        ("/partials/0/value", short_base64()),
         ("/partials/0/proof/response", json!(SCALAR_L)),
-        ("/partials/0/proof/commitment_g", not_hex()),
+        ("/partials/0/proof/commitment_g", not_base64()),
         ("/partials", json!({})),
         ("/teller", json!(-1)),
     ] {
@@ -680,18 +680,18 @@ fn bad_ballots(chk: &Checker, c: &Client, e: &Election, ballot: &Value, audited:
     chk.malformed(c, "POST", &path, ballot);
     let sel = |rest: &str| format!("/contests/0/selections/0{rest}");
     for (pointer, bad) in [
-        ("/election".to_string(), not_hex()),
-        ("/election".into(), short_hex()),
+        ("/election".to_string(), not_base64()),
+        ("/election".into(), short_base64()),
         ("/credential".into(), json!(WEAK_KEY)),
         ("/credential".into(), json!(NON_CANONICAL_KEY)),
-        ("/signature".into(), json!("ab".repeat(65))),
+        ("/signature".into(), json!("A".repeat(87))),
         ("/contests/0/proof/responses/0".into(), json!(SCALAR_L)),
         ("/contests/0/proof/challenges/0".into(), json!(BAD_POINT)),
         ("/contests/0/proof/commitments/0".into(), json!([IDENTITY])),
         ("/contests/0/proof/commitments/0/1".into(), json!(BAD_POINT)),
         ("/contests/0/selections".into(), json!({})),
         (sel("/ciphertext/a"), json!(BAD_POINT)),
-        (sel("/ciphertext/b"), short_hex()),
+        (sel("/ciphertext/b"), short_base64()),
         (sel("/proof/responses/1"), json!(SCALAR_L)),
     ] {
         chk.bad(c, &path, &with(ballot, &pointer, bad));
@@ -722,7 +722,11 @@ fn bad_ballots(chk: &Checker, c: &Client, e: &Election, ballot: &Value, audited:
         &with(audited, "/opening/contests/0/0/randomness", json!(SCALAR_L)),
     );
     chk.bad(c, &path, &value(json!(256)));
-    chk.bad(c, &path, &with(audited, "/ballot/credential", short_hex()));
+    chk.bad(
+        c,
+        &path,
+        &with(audited, "/ballot/credential", short_base64()),
+    );
     chk.bad(c, &path, &without(audited, "/opening"));
     let v = audited["opening"]["contests"][0][0]["value"]
         .as_u64()
@@ -735,7 +739,7 @@ fn bad_ballots(chk: &Checker, c: &Client, e: &Election, ballot: &Value, audited:
     chk.invalid(
         c,
         &path,
-        &with(audited, "/ballot/signature", json!("00".repeat(64))),
+        &with(audited, "/ballot/signature", json!("A".repeat(86))),
     );
 }
 
@@ -743,14 +747,13 @@ fn bad_ballots(chk: &Checker, c: &Client, e: &Election, ballot: &Value, audited:
 fn board_reads(chk: &Checker, c: &Client, e: &Election, codes: &[Digest32]) {
     let size = e.log_size(c);
     let p = |rest: &str| e.path(rest);
-    // Receipts (hex in either case).
+    // Receipts: the code's base64url text, exactly (padding is refused).
     expect(c.get(&p(&format!("/receipts/{}", codes[0]))), 200);
-    expect(
-        c.get(&p(&format!(
-            "/receipts/{}",
-            codes[0].to_hex().to_uppercase()
-        ))),
-        200,
+    chk.get(
+        c,
+        &p(&format!("/receipts/{}%3D", codes[0])),
+        400,
+        "bad_request",
     );
     chk.get(
         c,
@@ -766,7 +769,7 @@ fn board_reads(chk: &Checker, c: &Client, e: &Election, codes: &[Digest32]) {
     );
     chk.get(
         c,
-        &p(&format!("/receipts/{}", "00".repeat(32))),
+        &p(&format!("/receipts/{}", "A".repeat(43))),
         404,
         "not_found",
     );

@@ -9,7 +9,7 @@ use piaojue_crypto::ballot::AuditedBallot;
 use piaojue_crypto::dkg::CeremonyOutput;
 use piaojue_crypto::dkg::dealer::CeremonyTranscript;
 use piaojue_crypto::elgamal::{Ciphertext, EncryptionKey};
-use piaojue_crypto::encoding::{Point, PublicKey, decode_hex_array, decode_scalar};
+use piaojue_crypto::encoding::{Point, PublicKey, decode_base64_array, decode_scalar};
 use piaojue_crypto::proofs::dleq::DleqStatement;
 use piaojue_crypto::proofs::range::RangeStatement;
 use piaojue_crypto::proofs::{DleqProof, RangeProof, SchnorrProof};
@@ -34,8 +34,8 @@ fn context(v: &Value, role: &'static [u8]) -> ProofContext {
     assert_eq!(v["role"].as_str().unwrap().as_bytes(), role);
     let idx: [u64; 2] = from(&v["index"]);
     ProofContext::new(
-        decode_hex_array(v["election"].as_str().unwrap()).unwrap(),
-        decode_hex_array(v["party"].as_str().unwrap()).unwrap(),
+        decode_base64_array(v["election"].as_str().unwrap()).unwrap(),
+        decode_base64_array(v["party"].as_str().unwrap()).unwrap(),
         role,
     )
     .at(idx[0], idx[1])
@@ -65,13 +65,14 @@ fn vectors_are_reproducible() {
 #[test]
 fn elgamal_vectors() {
     let v = load("elgamal.json");
-    let x = decode_scalar(&decode_hex_array(v["secret_key"].as_str().unwrap()).unwrap()).unwrap();
+    let x =
+        decode_scalar(&decode_base64_array(v["secret_key"].as_str().unwrap()).unwrap()).unwrap();
     let key: PublicKey = from(&v["public_key"]);
     assert_eq!(key, PublicKey::from_secret(&x));
     let key = EncryptionKey::new(key);
     for e in v["encryptions"].as_array().unwrap() {
-        let r =
-            decode_scalar(&decode_hex_array(e["randomness"].as_str().unwrap()).unwrap()).unwrap();
+        let r = decode_scalar(&decode_base64_array(e["randomness"].as_str().unwrap()).unwrap())
+            .unwrap();
         let ct: Ciphertext = from(&e["ciphertext"]);
         assert_eq!(key.encrypt(e["message"].as_u64().unwrap(), &r), ct);
     }
@@ -160,13 +161,13 @@ fn merkle_vector() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| decode_hex_array(r.as_str().unwrap()).unwrap())
+        .map(|r| decode_base64_array(r.as_str().unwrap()).unwrap())
         .collect();
     let path = |p: &Value| -> Vec<[u8; 32]> {
         p.as_array()
             .unwrap()
             .iter()
-            .map(|h| decode_hex_array(h.as_str().unwrap()).unwrap())
+            .map(|h| decode_base64_array(h.as_str().unwrap()).unwrap())
             .collect()
     };
     assert!(verify_inclusion(
@@ -207,4 +208,43 @@ fn small_election_record_verifies_and_has_its_results() {
     audited
         .check_opening(&record.election.context().unwrap())
         .unwrap();
+}
+
+#[test]
+fn signature_vectors_alone_and_in_batches() {
+    use piaojue_crypto::credential::CredentialKey;
+    use piaojue_crypto::encoding::Bytes;
+    use piaojue_crypto::signature::SignatureBatch;
+    let v = load("signatures.json");
+    let key: CredentialKey = from(&v["key"]);
+    let cases = v["cases"].as_array().unwrap();
+    let mut valid = SignatureBatch::new();
+    let (mut n_valid, mut n_invalid) = (0, 0);
+    for c in cases {
+        let message = hex::decode(c["message"].as_str().unwrap()).unwrap();
+        let sig: Bytes<64> = from(&c["signature"]);
+        let want = c["valid"].as_bool().unwrap();
+        let why = c["why"].as_str().unwrap();
+        assert_eq!(key.verify(&message, &sig.0), want, "{why}");
+        let prepared = key.prepare(&[&message], &sig.0);
+        if want {
+            valid.queue(&prepared.expect("a valid signature decodes"));
+            n_valid += 1;
+        } else {
+            n_invalid += 1;
+            // With the valid ones, an invalid signature that decodes fails the batch.
+            if let Some(p) = prepared {
+                let mut mixed = SignatureBatch::new();
+                mixed.queue(&p);
+                for d in cases.iter().filter(|d| d["valid"].as_bool().unwrap()) {
+                    let m = hex::decode(d["message"].as_str().unwrap()).unwrap();
+                    let s: Bytes<64> = from(&d["signature"]);
+                    mixed.queue(&key.prepare(&[&m], &s.0).unwrap());
+                }
+                assert!(!mixed.verify(), "{why}: a batch with it fails");
+            }
+        }
+    }
+    assert!(n_valid >= 2 && n_invalid >= 4);
+    assert!(valid.verify());
 }

@@ -125,7 +125,7 @@ fn an_unreadable_record_exits_with_1_and_bad_usage_with_2() {
 #[test]
 fn a_record_downloaded_from_a_server_verifies_and_is_saved() {
     let f = fixture();
-    let url = serve(f.record.clone(), f.writer.info.board_key.to_hex());
+    let url = serve(f.record.clone(), f.writer.info.board_key.to_base64());
     let save = tmp("download").join("saved.json");
     let o = piaojue(&["url", &url, "cli", "--save", s(&save), "--lang", "en"]);
     assert_eq!(
@@ -145,16 +145,16 @@ fn a_record_downloaded_from_a_server_verifies_and_is_saved() {
 #[test]
 fn a_receipt_checks_against_the_server() {
     let f = fixture();
-    let url = serve(f.record.clone(), f.writer.info.board_key.to_hex());
+    let url = serve(f.record.clone(), f.writer.info.board_key.to_base64());
     let r = write_receipt("good", &receipt(3));
     let o = piaojue(&["receipt", s(&r), "--url", &url, "--lang", "en"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(stdout(&o).contains("Receipt verification report"));
-    let key = f.writer.info.board_key.to_hex();
+    let key = f.writer.info.board_key.to_base64();
     let o = piaojue(&["receipt", s(&r), "--url", &url, "--board-key", &key]);
     assert_eq!(o.status.code(), Some(0));
     // Another board key: the receipt's signature does not verify.
-    let other = BoardKey::from_seed(&[1; 32]).public().to_hex();
+    let other = BoardKey::from_seed(&[1; 32]).public().to_base64();
     let o = piaojue(&[
         "receipt",
         s(&r),
@@ -192,7 +192,7 @@ fn a_receipt_catches_a_board_that_removed_the_ballot() {
     let k = entry_position(b, "ballot", 3);
     b.entries.remove(k);
     renumber_and_resign(b, &board_key());
-    let url = serve(r, f.writer.info.board_key.to_hex());
+    let url = serve(r, f.writer.info.board_key.to_base64());
     let p = write_receipt("dropped", &receipt(3));
     let o = piaojue(&["receipt", s(&p), "--url", &url, "--json"]);
     assert_eq!(o.status.code(), Some(1));

@@ -275,7 +275,10 @@ fn a_ballot_with_an_invalid_point_does_not_decode_and_is_named() {
     let path = dir.join("ballots.jsonl");
     let text = std::fs::read_to_string(&path).unwrap();
     let bad = text.replacen(
-        &r.ballots[4].contests[0].selections[0].ciphertext.a.to_hex(),
+        &r.ballots[4].contests[0].selections[0]
+            .ciphertext
+            .a
+            .to_base64(),
         &"ff".repeat(32),
         1,
     );

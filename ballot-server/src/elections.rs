@@ -213,7 +213,7 @@ impl Elections {
                 .ok_or_else(|| ApiError::Internal(format!("unknown state {state:?}")))?,
             manifest: (*self.manifest(db, id).await?).clone(),
             fingerprint: fingerprint
-                .map(|f| Bytes::from_hex(&f))
+                .map(|f| Bytes::from_base64(&f))
                 .transpose()
                 .map_err(|e| ApiError::Internal(e.to_string()))?,
             log_size: log_size as u64,

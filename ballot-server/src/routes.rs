@@ -334,8 +334,8 @@ async fn receipt(
     State(s): State<AppState>,
     Path((id, code)): Path<(String, String)>,
 ) -> ApiResult<Json<Receipt>> {
-    let code: Digest32 =
-        Bytes::from_hex(&code).map_err(|e| ApiError::BadRequest(format!("tracking code: {e}")))?;
+    let code: Digest32 = Bytes::from_base64(&code)
+        .map_err(|e| ApiError::BadRequest(format!("tracking code: {e}")))?;
     Ok(Json(s.board.receipt(&id, &code).await?))
 }
 

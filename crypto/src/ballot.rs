@@ -21,14 +21,17 @@ use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
+use sha2::{Digest, Sha256};
+
 use crate::batch::BatchVerifier;
 use crate::canonical::{Canonical, Writer};
 use crate::credential::{Credential, CredentialKey, CredentialList};
 use crate::elgamal::{Ciphertext, EncryptionKey};
-use crate::encoding::{Bytes, Digest32, Point, PublicKey, scalar_hex};
+use crate::encoding::{Bytes, Digest32, Point, PublicKey, scalar_base64};
 use crate::manifest::{Manifest, ManifestError};
 use crate::proofs::range::{RangeStatement, RangeWitness};
 use crate::proofs::{ProofError, RangeProof};
+use crate::signature::{PreparedSignature, SignatureBatch};
 use crate::transcript::ProofContext;
 
 /// Role label of the per-option 0/1 proofs.
@@ -267,6 +270,22 @@ impl Ballot {
         w.sha256()
     }
 
+    /// The signature, decoded and ready to check (alone or in a batch), and the tracking code:
+    /// both from one writing of the body, which is most of a ballot's bytes. `None` for the
+    /// signature if its encodings are refused (§7.4).
+    fn signature_and_code(&self) -> (Option<PreparedSignature>, Digest32) {
+        let mut w = Writer::default();
+        self.write_body(&mut w);
+        let body = w.into_bytes();
+        let tag = Writer::tagged(TAG_BALLOT).into_bytes();
+        let sig = self.credential.prepare(&[&tag, &body], &self.signature.0);
+        let mut h = Sha256::new();
+        h.update(Writer::tagged(TAG_TRACKING_CODE).as_bytes());
+        h.update(&body);
+        h.update(self.signature.0);
+        (sig, Bytes(h.finalize().into()))
+    }
+
     /// Builds a ballot for `selection`, signed by `credential`, on the voter's device.
     ///
     /// Returns the ballot and the secrets needed to open it for an audit.
@@ -430,7 +449,7 @@ impl Ballot {
         Ok(())
     }
 
-    /// Checks the credential's signature (`spec/verification.md` V5.4), strict ed25519.
+    /// Checks the credential's signature (`spec/verification.md` V5.4; protocol §7.4).
     pub fn check_signature(&self) -> Result<(), BallotError> {
         self.credential
             .verify(&self.signed_bytes(), &self.signature.0)
@@ -542,13 +561,19 @@ impl Ballot {
         credentials: &CredentialList,
     ) -> Result<VerifiedBallot, BallotError> {
         self.check_structure(ctx, credentials)?;
-        self.check_signature()?;
+        let (sig, tracking_code) = self.signature_and_code();
+        if !sig.is_some_and(|s| s.verify()) {
+            return Err(BallotError::Signature);
+        }
         let mut batch = BatchVerifier::new();
         self.queue_proofs(ctx, &mut batch)?;
         if !batch.verify() {
             return Err(self.first_bad_proof(ctx));
         }
-        Ok(VerifiedBallot::new(self))
+        Ok(VerifiedBallot {
+            ballot: self,
+            tracking_code,
+        })
     }
 }
 
@@ -597,12 +622,6 @@ pub struct VerifiedBallot {
 }
 
 impl VerifiedBallot {
-    fn new(ballot: Ballot) -> Self {
-        VerifiedBallot {
-            tracking_code: ballot.tracking_code(),
-            ballot,
-        }
-    }
     /// The ballot.
     pub fn ballot(&self) -> &Ballot {
         &self.ballot
@@ -623,13 +642,14 @@ pub struct BatchOutcome {
     /// The ballots that passed, with their positions in the input.
     pub verified: Vec<(usize, VerifiedBallot)>,
     /// The ballots that failed, with their positions and reasons.
-    pub rejected: Vec<(usize, BallotError)>,
+    pub rejected: Vec<(usize, BallotError, Digest32)>,
 }
 
-/// Verifies many ballots together: structure and strict ed25519 signatures one by one, all
-/// proofs in one random linear combination. When a batch fails, it is split in halves
-/// until the bad ballots are found, so the verdict for each ballot is the same as verifying
-/// it alone (`spec/verification.md` V5).
+/// Verifies many ballots together: structure one by one; all signatures in one batch
+/// (protocol §7.5); all proofs in one random linear combination. When a batch fails, the
+/// signatures are checked one by one and the proofs' batch is split in halves until the bad
+/// ballots are found, so the verdict for each ballot is the same as verifying it alone
+/// (`spec/verification.md` V5).
 pub fn verify_ballots(
     ctx: &ElectionContext,
     credentials: &CredentialList,
@@ -640,68 +660,94 @@ pub fn verify_ballots(
     for (i, b) in ballots.into_iter().enumerate() {
         match b.check_structure(ctx, credentials) {
             Ok(()) => candidates.push((i, b)),
-            Err(e) => rejected.push((i, e)),
+            Err(e) => {
+                let code = b.tracking_code();
+                rejected.push((i, e, code));
+            }
         }
     }
-    let (good_sig, bad_sig) = check_signatures(candidates);
-    rejected.extend(bad_sig);
+    let good_sig = check_signatures(candidates, &mut rejected);
     let mut verified = Vec::with_capacity(good_sig.len());
     bisect(ctx, good_sig, &mut verified, &mut rejected);
     verified.sort_by_key(|(i, _)| *i);
-    rejected.sort_by_key(|(i, _)| *i);
+    rejected.sort_by_key(|(i, _, _)| *i);
     BatchOutcome { verified, rejected }
 }
 
-type Indexed = Vec<(usize, Ballot)>;
+/// Ballots with their positions in the input and their tracking codes.
+type Indexed = Vec<(usize, Ballot, Digest32)>;
+/// Refused ballots: position in the input, why, tracking code.
+type Rejections = Vec<(usize, BallotError, Digest32)>;
 
-/// Strict ed25519 verification of each signature. (ed25519-dalek's batch verification accepts
-/// some signatures with a small-order `R` that strict verification refuses, so it would not give
-/// the same verdict as [`Ballot::verify`].)
-fn check_signatures(ballots: Indexed) -> (Indexed, Vec<(usize, BallotError)>) {
-    let mut good = Vec::new();
-    let mut bad = Vec::new();
+/// Every signature in one [`SignatureBatch`]; if the batch fails, each alone (the same rule,
+/// so the same verdicts). Returns the ballots whose signature holds.
+fn check_signatures(ballots: Vec<(usize, Ballot)>, rejected: &mut Rejections) -> Indexed {
+    let mut prepared = Vec::with_capacity(ballots.len());
+    let mut batch = SignatureBatch::with_capacity(ballots.len());
     for (i, b) in ballots {
-        match b.check_signature() {
-            Ok(()) => good.push((i, b)),
-            Err(e) => bad.push((i, e)),
+        match b.signature_and_code() {
+            (Some(sig), code) => {
+                batch.queue(&sig);
+                prepared.push((i, b, code, sig));
+            }
+            (None, code) => rejected.push((i, BallotError::Signature, code)),
         }
     }
-    (good, bad)
+    let all_good = batch.verify();
+    let mut good = Vec::with_capacity(prepared.len());
+    for (i, b, code, sig) in prepared {
+        if all_good || sig.verify() {
+            good.push((i, b, code));
+        } else {
+            rejected.push((i, BallotError::Signature, code));
+        }
+    }
+    good
 }
 
 fn bisect(
     ctx: &ElectionContext,
     mut ballots: Indexed,
     verified: &mut Vec<(usize, VerifiedBallot)>,
-    rejected: &mut Vec<(usize, BallotError)>,
+    rejected: &mut Rejections,
 ) {
     if ballots.is_empty() {
         return;
     }
     if ballots.len() == 1 {
-        let (i, b) = ballots.pop().expect("one ballot");
+        let (i, b, tracking_code) = ballots.pop().expect("one ballot");
         let mut batch = BatchVerifier::new();
         match b.queue_proofs(ctx, &mut batch) {
-            Ok(()) if batch.verify() => verified.push((i, VerifiedBallot::new(b))),
-            Ok(()) => rejected.push((i, b.first_bad_proof(ctx))),
-            Err(e) => rejected.push((i, e)),
+            Ok(()) if batch.verify() => verified.push((
+                i,
+                VerifiedBallot {
+                    ballot: b,
+                    tracking_code,
+                },
+            )),
+            Ok(()) => rejected.push((i, b.first_bad_proof(ctx), tracking_code)),
+            Err(e) => rejected.push((i, e, tracking_code)),
         }
         return;
     }
     let mut batch = BatchVerifier::new();
     let mut ok = true;
-    for (_, b) in &ballots {
+    for (_, b, _) in &ballots {
         if b.queue_proofs(ctx, &mut batch).is_err() {
             ok = false;
             break;
         }
     }
     if ok && batch.verify() {
-        verified.extend(
-            ballots
-                .into_iter()
-                .map(|(i, b)| (i, VerifiedBallot::new(b))),
-        );
+        verified.extend(ballots.into_iter().map(|(i, ballot, tracking_code)| {
+            (
+                i,
+                VerifiedBallot {
+                    ballot,
+                    tracking_code,
+                },
+            )
+        }));
         return;
     }
     let second = ballots.split_off(ballots.len() / 2);
@@ -716,7 +762,7 @@ pub struct OpenedSelection {
     /// The value, 0 or 1.
     pub value: u8,
     /// The randomness `r` of `Enc_K(value; r)`.
-    #[serde(with = "scalar_hex")]
+    #[serde(with = "scalar_base64")]
     pub randomness: Scalar,
 }
 

@@ -123,7 +123,7 @@ impl Default for BatchVerifier {
     }
 }
 
-fn getrandom_seed(seed: &mut [u8; 32]) {
+pub(crate) fn getrandom_seed(seed: &mut [u8; 32]) {
     use rand::TryRng;
     rand::rngs::SysRng
         .try_fill_bytes(seed)

@@ -10,12 +10,16 @@ use core::fmt;
 use std::collections::BTreeSet;
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+
+use crate::signature::PreparedSignature;
 use rand_core::CryptoRng;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use zeroize::Zeroizing;
 
 use crate::canonical::{Canonical, Writer};
-use crate::encoding::{DecodeError, Digest32, decode_hex_array};
+use crate::encoding::{
+    DecodeError, Digest32, decode_base64_array, decode_hex_array, encode_base64,
+};
 
 /// A deputy's secret credential. Zeroized on drop.
 pub struct Credential(SigningKey);
@@ -96,16 +100,22 @@ impl CredentialKey {
         &self.key
     }
 
-    /// Hex of the encoding.
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.bytes)
+    /// The base64url text of the encoding.
+    pub fn to_base64(&self) -> String {
+        encode_base64(&self.bytes)
     }
 
-    /// Strict ed25519 verification (`verify_strict`: no small-order `R`, canonical `s`).
+    /// Checks a signature on `message` by this key (`spec/protocol.md` §7.4: canonical `S` and
+    /// `R`, `R` not of small order, the cofactored equation).
     pub fn verify(&self, message: &[u8], signature: &[u8; 64]) -> bool {
-        self.key
-            .verify_strict(message, &Signature::from_bytes(signature))
-            .is_ok()
+        self.prepare(&[message], signature)
+            .is_some_and(|p| p.verify())
+    }
+
+    /// Decodes a signature on the message `parts[0] ‖ parts[1] ‖ …` for checking alone or in a
+    /// [`crate::signature::SignatureBatch`]; `None` if its encodings are refused (§7.4).
+    pub fn prepare(&self, parts: &[&[u8]], signature: &[u8; 64]) -> Option<PreparedSignature> {
+        PreparedSignature::new(&self.key.to_edwards(), &self.bytes, parts, signature)
     }
 }
 
@@ -133,20 +143,20 @@ impl core::hash::Hash for CredentialKey {
 
 impl fmt::Debug for CredentialKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CredentialKey({})", self.to_hex())
+        write!(f, "CredentialKey({})", self.to_base64())
     }
 }
 
 impl Serialize for CredentialKey {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_hex())
+        s.serialize_str(&self.to_base64())
     }
 }
 
 impl<'de> Deserialize<'de> for CredentialKey {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        let bytes = decode_hex_array::<32>(&text).map_err(serde::de::Error::custom)?;
+        let bytes = decode_base64_array::<32>(&text).map_err(serde::de::Error::custom)?;
         CredentialKey::decode(&bytes).map_err(serde::de::Error::custom)
     }
 }
@@ -172,7 +182,7 @@ impl CredentialList {
         let mut set = BTreeSet::new();
         for k in keys {
             if !set.insert(k) {
-                return Err(CredentialListError::Duplicate(k.to_hex()));
+                return Err(CredentialListError::Duplicate(k.to_base64()));
             }
         }
         Ok(CredentialList(set))
@@ -183,7 +193,7 @@ impl CredentialList {
     pub fn from_published(keys: &[CredentialKey]) -> Result<Self, CredentialListError> {
         for w in keys.windows(2) {
             if w[0] == w[1] {
-                return Err(CredentialListError::Duplicate(w[0].to_hex()));
+                return Err(CredentialListError::Duplicate(w[0].to_base64()));
             }
             if w[0] > w[1] {
                 return Err(CredentialListError::Unsorted);

@@ -1,4 +1,4 @@
-//! Decoding and hex/JSON encoding of group elements, scalars and fixed-size byte strings.
+//! Decoding and JSON text encoding of group elements, scalars and fixed-size byte strings.
 //!
 //! This is the one place where bytes from outside become curve points or scalars. Every decoder
 //! here checks what `spec/protocol.md` §2 requires:
@@ -7,7 +7,10 @@
 //!   [`DecodeError::InvalidPoint`]); public keys additionally must not be the identity;
 //! * a scalar is the canonical little-endian encoding of an integer below the group order ℓ
 //!   (anything else is [`DecodeError::NonCanonicalScalar`]);
-//! * hex is lower-case or upper-case, with exactly twice as many digits as the byte length.
+//! * in JSON every byte string is base64url without padding (RFC 4648 §5, `spec/protocol.md`
+//!   §2.6): exactly `⌈4N/3⌉` characters of `A–Z a–z 0–9 - _` for `N` bytes, and the unused low
+//!   bits of the last character zero, so that each byte string has exactly one text. Decoding
+//!   is constant-time (`base64ct`), as some of these strings are secrets.
 //!
 //! A decoded [`Point`] keeps both its encoding and its decompressed form, so that a point taken
 //! from outside is decompressed exactly once and can be fed to both a transcript (bytes) and a
@@ -15,6 +18,7 @@
 
 use core::fmt;
 
+use base64ct::{Base64UrlUnpadded, Encoding};
 use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
@@ -26,9 +30,12 @@ pub const ELEMENT_LEN: usize = 32;
 /// Why bytes from outside were refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
-    /// The text is not hexadecimal.
-    #[error("not hexadecimal: {0}")]
-    InvalidHex(String),
+    /// The text is not hexadecimal (sign-in codes and key seeds only).
+    #[error("not hexadecimal")]
+    InvalidHex,
+    /// The text is not canonical unpadded base64url.
+    #[error("not canonical base64url (RFC 4648 §5, no padding)")]
+    InvalidBase64,
     /// The byte string has the wrong length.
     #[error("wrong length: expected {expected} bytes, got {got}")]
     WrongLength {
@@ -51,7 +58,34 @@ pub enum DecodeError {
     InvalidCredential(&'static str),
 }
 
-/// Decodes `N` bytes from hex.
+/// Length of the unpadded base64url text of `n` bytes: `⌈4n/3⌉`.
+pub const fn base64_len(n: usize) -> usize {
+    (4 * n).div_ceil(3)
+}
+
+/// The unpadded base64url text of some bytes (`spec/protocol.md` §2.6).
+pub fn encode_base64(bytes: &[u8]) -> String {
+    Base64UrlUnpadded::encode_string(bytes)
+}
+
+/// Decodes exactly `N` bytes from unpadded base64url, refusing any other text: wrong length,
+/// padding, characters outside the alphabet, non-zero unused bits.
+pub fn decode_base64_array<const N: usize>(text: &str) -> Result<[u8; N], DecodeError> {
+    if text.len() != base64_len(N) {
+        return Err(DecodeError::WrongLength {
+            expected: N,
+            got: text.len() * 3 / 4,
+        });
+    }
+    let mut out = [0u8; N];
+    match Base64UrlUnpadded::decode(text, &mut out) {
+        Ok(b) if b.len() == N => Ok(out),
+        _ => Err(DecodeError::InvalidBase64),
+    }
+}
+
+/// Decodes `N` bytes from hex. Only for the texts people handle that are not protocol JSON
+/// (credential sign-in codes, local key files' seeds); the protocol's JSON is base64url.
 pub fn decode_hex_array<const N: usize>(text: &str) -> Result<[u8; N], DecodeError> {
     if text.len() != 2 * N {
         return Err(DecodeError::WrongLength {
@@ -60,7 +94,7 @@ pub fn decode_hex_array<const N: usize>(text: &str) -> Result<[u8; N], DecodeErr
         });
     }
     let mut out = [0u8; N];
-    hex::decode_to_slice(text, &mut out).map_err(|e| DecodeError::InvalidHex(e.to_string()))?;
+    hex::decode_to_slice(text, &mut out).map_err(|_| DecodeError::InvalidHex)?;
     Ok(out)
 }
 
@@ -121,9 +155,9 @@ impl Point {
         Ok(p)
     }
 
-    /// Decodes a point from hex.
-    pub fn from_hex(text: &str) -> Result<Self, DecodeError> {
-        Self::decode(&decode_hex_array(text)?)
+    /// Decodes a point from its base64url text.
+    pub fn from_base64(text: &str) -> Result<Self, DecodeError> {
+        Self::decode(&decode_base64_array(text)?)
     }
 
     /// The decompressed point.
@@ -136,9 +170,9 @@ impl Point {
         &self.bytes
     }
 
-    /// Lower-case hex of the encoding.
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.bytes)
+    /// The base64url text of the encoding.
+    pub fn to_base64(&self) -> String {
+        encode_base64(&self.bytes)
     }
 
     /// Whether this is the identity element.
@@ -167,7 +201,7 @@ impl core::hash::Hash for Point {
 
 impl fmt::Debug for Point {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Point({})", self.to_hex())
+        write!(f, "Point({})", self.to_base64())
     }
 }
 
@@ -179,14 +213,14 @@ impl From<RistrettoPoint> for Point {
 
 impl Serialize for Point {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_hex())
+        s.serialize_str(&self.to_base64())
     }
 }
 
 impl<'de> Deserialize<'de> for Point {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Point::from_hex(&text).map_err(serde::de::Error::custom)
+        Point::from_base64(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -246,7 +280,7 @@ impl PublicKey {
 
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PublicKey({})", self.0.to_hex())
+        write!(f, "PublicKey({})", self.0.to_base64())
     }
 }
 
@@ -259,38 +293,43 @@ impl Serialize for PublicKey {
 impl<'de> Deserialize<'de> for PublicKey {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        PublicKey::decode(&decode_hex_array(&text).map_err(serde::de::Error::custom)?)
+        PublicKey::decode(&decode_base64_array(&text).map_err(serde::de::Error::custom)?)
             .map_err(serde::de::Error::custom)
     }
 }
 
-/// Serde adapter for canonical scalars as hex: `#[serde(with = "crate::encoding::scalar_hex")]`.
-pub mod scalar_hex {
+/// Decodes a canonical scalar from its base64url text.
+pub fn scalar_from_base64(text: &str) -> Result<Scalar, DecodeError> {
+    decode_scalar(&decode_base64_array::<32>(text)?)
+}
+
+/// Serde adapter for canonical scalars as base64url:
+/// `#[serde(with = "crate::encoding::scalar_base64")]`.
+pub mod scalar_base64 {
     use super::*;
 
-    /// Serializes a scalar as 64 hex digits.
+    /// Serializes a scalar as the base64url text of its 32 bytes.
     pub fn serialize<S: Serializer>(s: &Scalar, ser: S) -> Result<S::Ok, S::Error> {
-        ser.serialize_str(&hex::encode(s.as_bytes()))
+        ser.serialize_str(&encode_base64(s.as_bytes()))
     }
 
-    /// Deserializes a canonical scalar from 64 hex digits.
+    /// Deserializes a canonical scalar.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        let bytes = decode_hex_array::<32>(&text).map_err(serde::de::Error::custom)?;
-        decode_scalar(&bytes).map_err(serde::de::Error::custom)
+        scalar_from_base64(&text).map_err(serde::de::Error::custom)
     }
 }
 
-/// Serde adapter for a list of canonical scalars as hex strings.
-pub mod scalar_vec_hex {
+/// Serde adapter for a list of canonical scalars as base64url strings.
+pub mod scalar_vec_base64 {
     use super::*;
     use serde::ser::SerializeSeq;
 
-    /// Serializes each scalar as 64 hex digits.
+    /// Serializes each scalar as base64url.
     pub fn serialize<S: Serializer>(v: &[Scalar], ser: S) -> Result<S::Ok, S::Error> {
         let mut seq = ser.serialize_seq(Some(v.len()))?;
         for s in v {
-            seq.serialize_element(&hex::encode(s.as_bytes()))?;
+            seq.serialize_element(&encode_base64(s.as_bytes()))?;
         }
         seq.end()
     }
@@ -300,15 +339,12 @@ pub mod scalar_vec_hex {
         let texts = Vec::<std::borrow::Cow<'de, str>>::deserialize(d)?;
         texts
             .iter()
-            .map(|t| {
-                let bytes = decode_hex_array::<32>(t).map_err(serde::de::Error::custom)?;
-                decode_scalar(&bytes).map_err(serde::de::Error::custom)
-            })
+            .map(|t| scalar_from_base64(t).map_err(serde::de::Error::custom))
             .collect()
     }
 }
 
-/// A fixed-size byte string shown as hex in JSON: hashes, fingerprints, signatures.
+/// A fixed-size byte string shown as base64url in JSON: hashes, fingerprints, signatures.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Bytes<const N: usize>(pub [u8; N]);
 
@@ -316,38 +352,38 @@ pub struct Bytes<const N: usize>(pub [u8; N]);
 pub type Digest32 = Bytes<32>;
 
 impl<const N: usize> Bytes<N> {
-    /// Lower-case hex.
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+    /// The base64url text.
+    pub fn to_base64(&self) -> String {
+        encode_base64(&self.0)
     }
-    /// Parses hex of exactly `N` bytes.
-    pub fn from_hex(text: &str) -> Result<Self, DecodeError> {
-        decode_hex_array(text).map(Bytes)
+    /// Parses the base64url text of exactly `N` bytes.
+    pub fn from_base64(text: &str) -> Result<Self, DecodeError> {
+        decode_base64_array(text).map(Bytes)
     }
 }
 
 impl<const N: usize> fmt::Debug for Bytes<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.to_hex())
+        write!(f, "{}", self.to_base64())
     }
 }
 
 impl<const N: usize> fmt::Display for Bytes<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.to_hex())
+        write!(f, "{}", self.to_base64())
     }
 }
 
 impl<const N: usize> Serialize for Bytes<N> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_hex())
+        s.serialize_str(&self.to_base64())
     }
 }
 
 impl<'de, const N: usize> Deserialize<'de> for Bytes<N> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Self::from_hex(&text).map_err(serde::de::Error::custom)
+        Self::from_base64(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -367,9 +403,41 @@ mod tests {
         // The identity decodes as a point but not as a public key.
         assert!(Point::decode(&[0; 32]).unwrap().is_identity());
         assert_eq!(PublicKey::decode(&[0; 32]), Err(DecodeError::IdentityPoint));
-        assert!(serde_json::from_str::<PublicKey>(&format!("\"{}\"", "00".repeat(32))).is_err());
+        assert!(serde_json::from_str::<PublicKey>(&format!("\"{}\"", "A".repeat(43))).is_err());
         assert!(serde_json::from_str::<Point>("\"zz\"").is_err());
-        assert!(serde_json::from_str::<Point>(&format!("\"{}\"", "00".repeat(31))).is_err());
+        assert!(serde_json::from_str::<Point>(&format!("\"{}\"", "A".repeat(42))).is_err());
+    }
+
+    #[test]
+    fn base64_is_canonical() {
+        let p = Point::from_point(G);
+        let text = p.to_base64();
+        assert_eq!(text.len(), 43);
+        assert_eq!(Point::from_base64(&text).unwrap(), p);
+        // G's encoding e2f2ae0a… in RFC 4648 §5 without padding.
+        assert_eq!(text, "4vKuCmq8TnGohKlhxQBRX1jjC2qlgt2NtqZZReCNLXY");
+        // Padding, the standard alphabet, whitespace and unused bits are all refused.
+        assert!(Point::from_base64(&format!("{text}=")).is_err());
+        let last = text.as_bytes()[42];
+        let with_bits = format!("{}{}", &text[..42], (last + 1) as char);
+        assert_eq!(
+            decode_base64_array::<32>(&with_bits),
+            Err(DecodeError::InvalidBase64)
+        );
+        assert_eq!(
+            decode_base64_array::<32>(&format!("+{}", &text[1..])),
+            Err(DecodeError::InvalidBase64)
+        );
+        assert_eq!(
+            decode_base64_array::<32>(&format!(" {}", &text[1..])),
+            Err(DecodeError::InvalidBase64)
+        );
+        // Lengths: 48 bytes are 64 characters, 64 bytes 86.
+        assert_eq!(base64_len(48), 64);
+        assert_eq!(base64_len(64), 86);
+        let sig = Bytes([0xab; 64]);
+        assert_eq!(Bytes::<64>::from_base64(&sig.to_base64()).unwrap(), sig);
+        assert!(Bytes::<64>::from_base64(&sig.to_base64()[1..]).is_err());
     }
 
     #[test]

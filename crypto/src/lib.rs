@@ -9,8 +9,9 @@
 //! * [`dkg`] — the tellers' t-of-n key ceremony and [`decryption`] shares.
 //! * [`manifest`], [`credential`], [`ballot`], [`tally`], [`rules`], [`record`] — the election
 //!   model, from the manifest to the published result.
-//! * [`encoding`] and [`canonical`] — the one place for each encoding: hex JSON and the
-//!   canonical bytes that are hashed and signed.
+//! * [`encoding`] and [`canonical`] — the one place for each encoding: base64url JSON and the
+//!   canonical bytes that are hashed and signed; [`signature`] — ed25519 verification, alone
+//!   or batched, with one verdict.
 //!
 //! The protocol is specified in `spec/protocol.md`; every function here that implements a
 //! verification step names that step in its documentation.
@@ -33,6 +34,7 @@ pub mod proofs;
 pub mod record;
 pub mod rules;
 pub mod samples;
+pub mod signature;
 pub mod tally;
 pub mod transcript;
 

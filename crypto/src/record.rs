@@ -33,7 +33,7 @@ use crate::rules::Outcome;
 use crate::tally::{Counts, EncryptedTally};
 
 /// Record format version written by this library.
-pub const RECORD_VERSION: u32 = 1;
+pub const RECORD_VERSION: u32 = 2;
 
 /// The election's set-up: `election.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -384,55 +384,134 @@ impl Lifecycle {
     }
 }
 
-/// Derives a record from a log's parsed entries (`spec/record.md` §9.1), checking the
-/// lifecycle order. `entries[i].index` must be `i`.
-pub fn derive_record(info: &BoardInfo, entries: Vec<Entry>) -> Result<BoardDerivation, BoardError> {
-    let total = entries.len() as u64;
-    let mut life = Lifecycle {
-        phase: Phase::Start,
-        n: 0,
-        round: 0,
-        seen: Default::default(),
-        teller_keys: Vec::new(),
-        once: HashSet::new(),
-    };
-    let mut manifest = None;
-    let mut ceremony = CeremonyTranscript::default();
-    let mut output = None;
-    let mut failed = None;
-    let mut credentials: Vec<CredentialKey> = Vec::new();
-    let mut registered: HashSet<CredentialKey> = HashSet::new();
-    let mut fingerprint = None;
-    let (mut ballots, mut ballot_entries) = (Vec::new(), Vec::new());
-    let (mut audited, mut audited_entries) = (Vec::new(), Vec::new());
-    let mut tally = None;
-    let mut shares: Vec<DecryptionShare> = Vec::new();
-    let mut result = None;
+/// What a log entry gives a reader besides the election's set-up, which [`LogReader`] keeps.
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
+pub enum LogItem {
+    /// A cast ballot at this log index.
+    Ballot(u64, Ballot),
+    /// An audited ballot at this log index.
+    Audited(u64, AuditedBallot),
+}
 
-    for (position, entry) in entries.into_iter().enumerate() {
-        let index = position as u64;
+/// What a whole log gives after its last entry (`spec/record.md` §9.1): the set-up, the
+/// number of cast ballot entries and of distinct credentials among them, and the result.
+#[derive(Debug, Clone)]
+pub struct LogEnd {
+    /// The election's set-up.
+    pub election: ElectionData,
+    /// Number of `ballot` entries.
+    pub ballots: u64,
+    /// Number of distinct credentials that cast a ballot.
+    pub credentials_voting: u64,
+    /// The result, when the log has a tally and a result entry.
+    pub result: Option<TallyResult>,
+}
+
+/// Reads a log entry by entry (`spec/record.md` §9.1), checking the lifecycle order as it
+/// goes, keeping the election's set-up and handing out the ballots: so a log of any size is
+/// read in one pass with memory for its set-up and one bit of state per credential.
+/// [`derive_record`] is this reader over a whole log.
+pub struct LogReader {
+    election_id: String,
+    life: Lifecycle,
+    next: u64,
+    manifest: Option<Manifest>,
+    ceremony: CeremonyTranscript,
+    output: Option<CeremonyOutput>,
+    failed: Option<(u64, String, Vec<u32>)>,
+    credentials: Vec<CredentialKey>,
+    registered: HashSet<CredentialKey>,
+    fingerprint: Option<Digest32>,
+    ballots: u64,
+    voting: HashSet<[u8; 32]>,
+    tally: Option<EncryptedTally>,
+    shares: Vec<DecryptionShare>,
+    result: Option<(Counts, Outcome)>,
+}
+
+impl LogReader {
+    /// A reader of the log of `info`'s election, before its first entry.
+    pub fn new(info: &BoardInfo) -> Self {
+        LogReader {
+            election_id: info.election_id.clone(),
+            life: Lifecycle {
+                phase: Phase::Start,
+                n: 0,
+                round: 0,
+                seen: Default::default(),
+                teller_keys: Vec::new(),
+                once: HashSet::new(),
+            },
+            next: 0,
+            manifest: None,
+            ceremony: CeremonyTranscript::default(),
+            output: None,
+            failed: None,
+            credentials: Vec::new(),
+            registered: HashSet::new(),
+            fingerprint: None,
+            ballots: 0,
+            voting: HashSet::new(),
+            tally: None,
+            shares: Vec::new(),
+            result: None,
+        }
+    }
+
+    /// Number of entries read.
+    pub fn entries(&self) -> u64 {
+        self.next
+    }
+
+    /// The election's set-up, once the log has opened the vote (the credential list is final
+    /// then): from this point on ballots can be verified.
+    pub fn setup(&self) -> Option<ElectionData> {
+        let opened = matches!(
+            self.life.phase,
+            Phase::Open | Phase::Closed | Phase::Tallied | Phase::Resulted | Phase::Published
+        );
+        if !opened {
+            return None;
+        }
+        Some(ElectionData {
+            version: RECORD_VERSION,
+            manifest: self.manifest.clone()?,
+            ceremony: self.ceremony.clone(),
+            ceremony_output: self.output.clone()?,
+            credentials: CredentialList::new(self.credentials.iter().copied())
+                .expect("repeats were refused entry by entry"),
+            fingerprint: self.fingerprint?,
+        })
+    }
+
+    /// Reads the next entry: its `index` must be the number of entries read so far.
+    pub fn push(&mut self, entry: Entry) -> Result<Option<LogItem>, BoardError> {
+        let index = self.next;
         if entry.index != index {
             return Err(BoardError::Index {
                 index,
                 claimed: entry.index,
             });
         }
+        self.next += 1;
+        let life = &mut self.life;
         let kind = entry.event.kind();
         match entry.event {
             Event::Manifest(m) => {
                 life.step(index, kind, Phase::Start, Phase::Manifest)?;
-                if m.election_id != info.election_id {
+                if m.election_id != self.election_id {
                     return Err(BoardError::Inconsistent {
                         index,
                         kind,
                         reason: format!(
                             "the manifest is for election {:?}, the board's log for {:?}",
-                            m.election_id, info.election_id
+                            m.election_id, self.election_id
                         ),
                     });
                 }
                 life.n = m.tellers.n;
-                manifest = Some(m);
+                self.manifest = Some(m);
             }
             Event::Tellers { signing_keys } => {
                 life.step(index, kind, Phase::Manifest, Phase::Ceremony)?;
@@ -461,19 +540,19 @@ pub fn derive_record(info: &BoardInfo, entries: Vec<Entry>) -> Result<BoardDeriv
                         ),
                     });
                 }
-                ceremony.announcements.push(a);
+                self.ceremony.announcements.push(a);
             }
             Event::Commitment(c) => {
                 life.ceremony(index, 1, c.index)?;
-                ceremony.commitments.push(c);
+                self.ceremony.commitments.push(c);
             }
             Event::Reveal(r) => {
                 life.ceremony(index, 2, r.index)?;
-                ceremony.reveals.push(r);
+                self.ceremony.reveals.push(r);
             }
             Event::ShareCheck(c) => {
                 life.ceremony(index, 3, c.index)?;
-                ceremony.checks.push(c);
+                self.ceremony.checks.push(c);
             }
             Event::CeremonyOutput(o) => {
                 if life.phase == Phase::Ceremony && !(life.round == 3 && life.round_complete(3)) {
@@ -484,23 +563,23 @@ pub fn derive_record(info: &BoardInfo, entries: Vec<Entry>) -> Result<BoardDeriv
                     ));
                 }
                 life.step(index, kind, Phase::Ceremony, Phase::CeremonyDone)?;
-                output = Some(o);
+                self.output = Some(o);
             }
             Event::CeremonyFailed { reason, guilty } => {
                 life.step(index, kind, Phase::Ceremony, Phase::Failed)?;
-                failed = Some((index, reason, guilty));
+                self.failed = Some((index, reason, guilty));
             }
             Event::Credentials { keys } => {
                 life.step(index, kind, Phase::CeremonyDone, Phase::CeremonyDone)?;
                 for k in keys {
-                    if !registered.insert(k) {
+                    if !self.registered.insert(k) {
                         return Err(BoardError::Repeated {
                             index,
                             kind,
-                            what: format!("credential {}", k.to_hex()),
+                            what: format!("credential {}", k.to_base64()),
                         });
                     }
-                    credentials.push(k);
+                    self.credentials.push(k);
                 }
             }
             Event::Open {
@@ -508,118 +587,135 @@ pub fn derive_record(info: &BoardInfo, entries: Vec<Entry>) -> Result<BoardDeriv
                 credentials: roll,
             } => {
                 life.step(index, kind, Phase::CeremonyDone, Phase::Open)?;
-                if roll != credentials.len() as u64 {
+                if roll != self.credentials.len() as u64 {
                     return Err(BoardError::Inconsistent {
                         index,
                         kind,
                         reason: format!(
                             "it counts {roll} credentials, {} were registered",
-                            credentials.len()
+                            self.credentials.len()
                         ),
                     });
                 }
-                fingerprint = Some(f);
+                self.fingerprint = Some(f);
+                // The list is final: no lookups by key from here on.
+                self.registered = HashSet::new();
             }
             Event::Ballot(b) => {
                 life.step(index, kind, Phase::Open, Phase::Open)?;
-                ballots.push(b);
-                ballot_entries.push(index);
+                self.ballots += 1;
+                self.voting.insert(*b.credential.as_bytes());
+                return Ok(Some(LogItem::Ballot(index, b)));
             }
             Event::Audited(a) => {
                 life.step(index, kind, Phase::Open, Phase::Open)?;
-                audited.push(a);
-                audited_entries.push(index);
+                return Ok(Some(LogItem::Audited(index, a)));
             }
             Event::Close { ballots: n } => {
                 life.step(index, kind, Phase::Open, Phase::Closed)?;
-                if n != ballots.len() as u64 {
+                if n != self.ballots {
                     return Err(BoardError::Inconsistent {
                         index,
                         kind,
-                        reason: format!("it counts {n} ballots, the log has {}", ballots.len()),
+                        reason: format!("it counts {n} ballots, the log has {}", self.ballots),
                     });
                 }
             }
             Event::Tally(t) => {
                 life.step(index, kind, Phase::Closed, Phase::Tallied)?;
-                tally = Some(t);
+                self.tally = Some(t);
             }
             Event::DecryptionShare(s) => {
                 life.step(index, kind, Phase::Tallied, Phase::Tallied)?;
-                if shares.iter().any(|x| x.teller == s.teller) {
+                if self.shares.iter().any(|x| x.teller == s.teller) {
                     return Err(BoardError::Repeated {
                         index,
                         kind,
                         what: format!("teller {}", s.teller),
                     });
                 }
-                shares.push(s);
+                self.shares.push(s);
             }
             Event::Result { counts, outcome } => {
                 life.step(index, kind, Phase::Tallied, Phase::Resulted)?;
-                result = Some((counts, outcome));
+                self.result = Some((counts, outcome));
             }
             Event::Published => {
                 life.step(index, kind, Phase::Resulted, Phase::Published)?;
             }
         }
+        Ok(None)
     }
 
-    let missing = match life.phase {
-        Phase::Start => Some("the manifest"),
-        Phase::Manifest => Some("the tellers"),
-        Phase::Ceremony => Some("the ceremony's output"),
-        Phase::CeremonyDone => Some("open"),
-        _ => None,
-    };
-    if let Some(missing) = missing {
-        return Err(BoardError::Incomplete {
-            entries: total,
-            missing,
-        });
+    /// After the last entry: the log must have reached `open` (and not a failed ceremony).
+    pub fn finish(self) -> Result<LogEnd, BoardError> {
+        let missing = match self.life.phase {
+            Phase::Start => Some("the manifest"),
+            Phase::Manifest => Some("the tellers"),
+            Phase::Ceremony => Some("the ceremony's output"),
+            Phase::CeremonyDone => Some("open"),
+            _ => None,
+        };
+        if let Some(missing) = missing {
+            return Err(BoardError::Incomplete {
+                entries: self.next,
+                missing,
+            });
+        }
+        if let Some((index, reason, guilty)) = self.failed {
+            return Err(BoardError::CeremonyFailed {
+                index,
+                reason,
+                guilty,
+            });
+        }
+        let election = self.setup().expect("the phase is Open or later");
+        let credentials_voting = self.voting.len() as u64;
+        let result = match (self.tally, self.result) {
+            (Some(tally), Some((counts, outcome))) => Some(TallyResult {
+                counted: credentials_voting,
+                tally,
+                shares: self.shares,
+                counts,
+                outcome,
+            }),
+            _ => None,
+        };
+        Ok(LogEnd {
+            election,
+            ballots: self.ballots,
+            credentials_voting,
+            result,
+        })
     }
-    if let Some((index, reason, guilty)) = failed {
-        return Err(BoardError::CeremonyFailed {
-            index,
-            reason,
-            guilty,
-        });
+}
+
+/// Derives a record from a log's parsed entries (`spec/record.md` §9.1), checking the
+/// lifecycle order. `entries[i].index` must be `i`.
+pub fn derive_record(info: &BoardInfo, entries: Vec<Entry>) -> Result<BoardDerivation, BoardError> {
+    let mut reader = LogReader::new(info);
+    let (mut ballots, mut ballot_entries) = (Vec::new(), Vec::new());
+    let (mut audited, mut audited_entries) = (Vec::new(), Vec::new());
+    for entry in entries {
+        match reader.push(entry)? {
+            Some(LogItem::Ballot(i, b)) => {
+                ballots.push(b);
+                ballot_entries.push(i);
+            }
+            Some(LogItem::Audited(i, a)) => {
+                audited.push(a);
+                audited_entries.push(i);
+            }
+            None => {}
+        }
     }
-    let (Some(manifest), Some(ceremony_output), Some(fingerprint)) =
-        (manifest, output, fingerprint)
-    else {
-        unreachable!("the phase is Open or later");
-    };
-    let counted = ballots
-        .iter()
-        .map(|b| *b.credential.as_bytes())
-        .collect::<HashSet<_>>()
-        .len() as u64;
-    let result = match (tally, result) {
-        (Some(tally), Some((counts, outcome))) => Some(TallyResult {
-            counted,
-            tally,
-            shares,
-            counts,
-            outcome,
-        }),
-        _ => None,
-    };
-    let credentials =
-        CredentialList::new(credentials).expect("repeats were refused entry by entry");
+    let end = reader.finish()?;
     Ok(BoardDerivation {
         record: ElectionRecord {
-            election: ElectionData {
-                version: RECORD_VERSION,
-                manifest,
-                ceremony,
-                ceremony_output,
-                credentials,
-                fingerprint,
-            },
+            election: end.election,
             ballots,
             audited,
-            result,
+            result: end.result,
             board: None,
         },
         ballot_entries,

@@ -54,32 +54,11 @@ impl EncryptedTally {
     }
 
     fn sum<'a>(manifest: &Manifest, ballots: impl Iterator<Item = &'a Ballot>) -> Self {
-        let mut sums: Vec<Vec<(RistrettoPoint, RistrettoPoint)>> = manifest
-            .contests
-            .iter()
-            .map(|c| vec![(RistrettoPoint::default(), RistrettoPoint::default()); c.options.len()])
-            .collect();
+        let mut sums = RunningTally::new(manifest);
         for b in ballots {
-            for (sc, bc) in sums.iter_mut().zip(&b.contests) {
-                for (s, sel) in sc.iter_mut().zip(&bc.selections) {
-                    s.0 += sel.ciphertext.a.point();
-                    s.1 += sel.ciphertext.b.point();
-                }
-            }
+            sums.add(b);
         }
-        EncryptedTally {
-            contests: sums
-                .into_iter()
-                .map(|c| {
-                    c.into_iter()
-                        .map(|(a, b)| Ciphertext {
-                            a: Point::from_point(a),
-                            b: Point::from_point(b),
-                        })
-                        .collect()
-                })
-                .collect(),
-        }
+        sums.finish()
     }
 
     /// The ciphertexts in manifest order, as the tellers decrypt them.
@@ -95,6 +74,84 @@ impl EncryptedTally {
                 .iter()
                 .zip(&manifest.contests)
                 .all(|(t, c)| t.len() == c.options.len())
+    }
+}
+
+/// An encrypted tally being added up: per option the two point sums, not yet encoded, so that
+/// ballots can be added (and, under `last_counts`, taken away) one at a time or in parallel
+/// parts that are merged, at the cost of point additions only.
+#[derive(Debug, Clone)]
+pub struct RunningTally {
+    sums: Vec<Vec<(RistrettoPoint, RistrettoPoint)>>,
+}
+
+impl RunningTally {
+    /// The empty tally of an election (every sum the identity).
+    pub fn new(manifest: &Manifest) -> Self {
+        RunningTally {
+            sums: manifest
+                .contests
+                .iter()
+                .map(|c| {
+                    vec![(RistrettoPoint::default(), RistrettoPoint::default()); c.options.len()]
+                })
+                .collect(),
+        }
+    }
+
+    /// Adds a ballot's ciphertexts (its shape must be the manifest's).
+    pub fn add(&mut self, b: &Ballot) {
+        for (sc, bc) in self.sums.iter_mut().zip(&b.contests) {
+            for (s, sel) in sc.iter_mut().zip(&bc.selections) {
+                s.0 += sel.ciphertext.a.point();
+                s.1 += sel.ciphertext.b.point();
+            }
+        }
+    }
+
+    /// Takes a ballot's ciphertexts away (a ballot replaced under `last_counts`).
+    pub fn subtract(&mut self, b: &Ballot) {
+        for (sc, bc) in self.sums.iter_mut().zip(&b.contests) {
+            for (s, sel) in sc.iter_mut().zip(&bc.selections) {
+                s.0 -= sel.ciphertext.a.point();
+                s.1 -= sel.ciphertext.b.point();
+            }
+        }
+    }
+
+    /// Adds another part of the same election's tally.
+    pub fn merge(&mut self, other: &RunningTally) {
+        for (sc, oc) in self.sums.iter_mut().zip(&other.sums) {
+            for (s, o) in sc.iter_mut().zip(oc) {
+                s.0 += o.0;
+                s.1 += o.1;
+            }
+        }
+    }
+
+    /// The tally's ciphertexts, encoded.
+    pub fn finish(&self) -> EncryptedTally {
+        let flat: Vec<RistrettoPoint> = self
+            .sums
+            .iter()
+            .flatten()
+            .flat_map(|(a, b)| [*a, *b])
+            .collect();
+        let mut points = flat.into_iter().map(Point::from_point);
+        EncryptedTally {
+            contests: self
+                .sums
+                .iter()
+                .map(|c| {
+                    c.iter()
+                        .map(|_| Ciphertext {
+                            a: points.next().expect("one per sum"),
+                            b: points.next().expect("one per sum"),
+                        })
+                        .collect()
+                })
+                .collect(),
+        }
     }
 }
 

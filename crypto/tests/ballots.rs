@@ -229,7 +229,7 @@ fn one_bad_ballot_among_a_thousand_fails_the_batch_and_is_found() {
     ballots[3].signature.0[10] ^= 1;
     let out = verify_ballots(&f.ctx, &f.list, ballots);
     assert_eq!(out.verified.len(), 998);
-    let bad: Vec<usize> = out.rejected.iter().map(|(i, _)| *i).collect();
+    let bad: Vec<usize> = out.rejected.iter().map(|(i, _, _)| *i).collect();
     assert_eq!(bad, [3, 617]);
     assert_eq!(out.rejected[0].1, BallotError::Signature);
     assert!(matches!(

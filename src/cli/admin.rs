@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail, ensure};
 use piaojue_crypto::credential::Credential;
-use piaojue_crypto::encoding::{Bytes, decode_hex_array};
+use piaojue_crypto::encoding::Bytes;
 use piaojue_crypto::manifest::Manifest;
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
@@ -53,7 +53,7 @@ pub enum AdminAction {
         #[arg(long)]
         parent: Option<String>,
     },
-    /// 登记监票人 / Registers the tellers' public signing keys (hex, teller 1 first), as
+    /// 登记监票人 / Registers the tellers' public signing keys (base64url, teller 1 first), as
     /// printed by `piaojue teller keygen`; the key ceremony starts.
     Tellers {
         /// Election id.
@@ -151,9 +151,9 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
         AdminAction::Tellers { election, keys } => {
             let keys: Vec<Bytes<32>> = keys
                 .iter()
-                .map(|k| decode_hex_array::<32>(k.trim()).map(Bytes))
+                .map(|k| Bytes::<32>::from_base64(k.trim()))
                 .collect::<Result<_, _>>()
-                .context("a teller key is not 64 hex digits")?;
+                .context("a teller key is not the 43 base64url characters of 32 bytes")?;
             let answer: Value = client.post(
                 &format!("/api/elections/{election}/tellers"),
                 &json!({ "signing_keys": keys }),

@@ -26,7 +26,7 @@ use piaojue_crypto::ballot::Ballot;
 use piaojue_crypto::board::Receipt;
 use piaojue_crypto::credential::Credential;
 use piaojue_crypto::decryption::DecryptionShare;
-use piaojue_crypto::encoding::Digest32;
+use piaojue_crypto::encoding::{Bytes, Digest32};
 use piaojue_crypto::manifest::TellerParams;
 use piaojue_crypto::samples;
 use piaojue_crypto::tally::EncryptedTally;
@@ -207,7 +207,7 @@ fn cast(a: &CastArgs) -> anyhow::Result<Value> {
         .iter()
         .map(|k| k.verifying_key().to_bytes())
         .collect();
-    let keys: Vec<String> = keys.iter().map(hex::encode).collect();
+    let keys: Vec<Bytes<32>> = keys.into_iter().map(Bytes).collect();
     staff.post::<_, Value>(&e("/tellers"), &json!({ "signing_keys": keys }))?;
     let rounds = [
         ("announcement", values(&transcript.announcements)?),

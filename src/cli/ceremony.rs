@@ -210,10 +210,7 @@ impl CeremonyRun<'_> {
             "选举 / election {}: {} / {} — {n} 名监票人，任意 {t} 名可解密 / {n} tellers, any {t} decrypt",
             manifest.election_id, manifest.title.zh, manifest.title.en
         );
-        println!(
-            "仪式编号 / ceremony id: {}",
-            hex::encode(params.ceremony_id.0)
-        );
+        println!("仪式编号 / ceremony id: {}", params.ceremony_id.to_base64());
 
         let me = Bytes(store.public_key());
         let index = self
@@ -224,7 +221,7 @@ impl CeremonyRun<'_> {
             .with_context(|| {
                 format!(
                     "本监票人的签名公钥未登记 / this teller's signing key {} is not registered for {}",
-                    hex::encode(me.0),
+                    me.to_base64(),
                     self.election
                 )
             })? as u32
@@ -310,11 +307,11 @@ impl CeremonyRun<'_> {
         );
         println!(
             "联合公钥 / joint election key: {}",
-            hex::encode(key.output.joint_key.as_bytes())
+            key.output.joint_key.as_point().to_base64()
         );
         println!(
             "本监票人验证公钥 / this teller's verification key X{index}: {}",
-            hex::encode(key.verification_key().as_bytes())
+            key.verification_key().as_point().to_base64()
         );
         Ok(key)
     }

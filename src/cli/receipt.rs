@@ -31,9 +31,9 @@ pub enum ReceiptAction {
         /// Check against a downloaded record's board log instead of a server.
         #[arg(long, value_name = "RECORD")]
         record: Option<PathBuf>,
-        /// The board's public key (64 hex digits) as published by the organisers; without it
+        /// The board's public key (43 base64url characters) as published by the organisers; without it
         /// the key is taken from the server or the record, which proves less.
-        #[arg(long, value_name = "HEX")]
+        #[arg(long, value_name = "BASE64URL")]
         board_key: Option<String>,
         #[command(flatten)]
         output: OutputArgs,

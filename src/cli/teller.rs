@@ -2,7 +2,7 @@
 //! its own encrypted key file ([`super::keystore`]):
 //!
 //! ```text
-//! piaojue teller keygen <election> --out teller.age          # signing key → give the hex to staff
+//! piaojue teller keygen <election> --out teller.age          # signing key → give it (base64url) to staff
 //! piaojue teller ceremony <election> --key-file teller.age   # the key ceremony, every round
 //! piaojue teller decrypt <election> --key-file teller.age    # the decryption share of the tally
 //! ```
@@ -15,7 +15,7 @@ use anyhow::{Context, ensure};
 use piaojue_crypto::ballot::Ballot;
 use piaojue_crypto::decryption::DecryptionShare;
 use piaojue_crypto::dkg::{CeremonyOutput, SecretShare};
-use piaojue_crypto::encoding::{Digest32, decode_hex_array};
+use piaojue_crypto::encoding::{Bytes, Digest32, decode_hex_array};
 use piaojue_crypto::manifest::{Manifest, Revote};
 use piaojue_crypto::record::ElectionRecord;
 use piaojue_crypto::tally::EncryptedTally;
@@ -42,7 +42,7 @@ pub struct TellerArgs {
 #[derive(clap::Subcommand, Debug)]
 pub enum TellerAction {
     /// 生成签名密钥 / Makes this teller's signing key, stores it in a new passphrase-encrypted
-    /// key file and prints the public key (hex) for the staff to register.
+    /// key file and prints the public key (base64url) for the staff to register.
     Keygen {
         /// 选举编号 / Election id.
         #[arg(long)]
@@ -99,7 +99,7 @@ pub fn run(args: TellerArgs) -> anyhow::Result<()> {
                 started.elapsed()
             );
             eprintln!("签名公钥（交给工作人员登记）/ public signing key (give it to the staff):");
-            println!("{}", hex::encode(store.public_key()));
+            println!("{}", Bytes(store.public_key()).to_base64());
         }
         TellerAction::Ceremony {
             election,

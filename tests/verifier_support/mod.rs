@@ -312,7 +312,7 @@ pub fn entry_position(board: &BoardLog, kind: &str, k: usize) -> usize {
 
 /// Serves the board's public API for one record on 127.0.0.1 (a test server: one thread, one
 /// request per connection). Returns its base URL. The thread ends with the test process.
-pub fn serve(record: ElectionRecord, board_key_hex: String) -> String {
+pub fn serve(record: ElectionRecord, board_key_text: String) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let record = Arc::new(record);
@@ -331,7 +331,7 @@ pub fn serve(record: ElectionRecord, board_key_hex: String) -> String {
                 }
             }
             let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-            let (status, body) = route(&record, &board_key_hex, &path);
+            let (status, body) = route(&record, &board_key_text, &path);
             let head = format!(
                 "HTTP/1.1 {status}\r\nContent-Length: {}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n",
                 body.len()
@@ -343,13 +343,13 @@ pub fn serve(record: ElectionRecord, board_key_hex: String) -> String {
     base
 }
 
-fn route(record: &ElectionRecord, key_hex: &str, path: &str) -> (&'static str, Vec<u8>) {
+fn route(record: &ElectionRecord, key_text: &str, path: &str) -> (&'static str, Vec<u8>) {
     let ok = |b: Vec<u8>| ("200 OK", b);
     let not_found = ("404 Not Found", b"{\"error\":\"not found\"}".to_vec());
     let board = record.board.as_ref().unwrap();
     let id = &record.election.manifest.election_id;
     if path == "/api/board-key" {
-        return ok(format!("{{\"board_key\":\"{key_hex}\"}}").into_bytes());
+        return ok(format!("{{\"board_key\":\"{key_text}\"}}").into_bytes());
     }
     let Some(rest) = path.strip_prefix(&format!("/api/elections/{id}/")) else {
         return not_found;
@@ -379,7 +379,10 @@ fn route(record: &ElectionRecord, key_hex: &str, path: &str) -> (&'static str, V
         let tree = MerkleTree::from_leaves(board.entries.iter().map(|e| leaf_hash(e.as_bytes())));
         return match tree.consistency_proof(old, new) {
             Some(p) => {
-                let proof: Vec<String> = p.iter().map(hex::encode).collect();
+                let proof: Vec<String> = p
+                    .iter()
+                    .map(|h| piaojue_crypto::encoding::encode_base64(h))
+                    .collect();
                 ok(
                     serde_json::to_vec(
                         &serde_json::json!({"old": old, "new": new, "proof": proof}),

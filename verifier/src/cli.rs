@@ -4,7 +4,7 @@
 //! ```text
 //! piaojue-verify [--lang zh|en] [--json] [--quiet] record <folder-or-file>
 //! piaojue-verify … url <server-url> <election-id> [--save <file>]
-//! piaojue-verify … receipt <receipt.json> (--url <server-url> | --record <record>) [--board-key <hex>]
+//! piaojue-verify … receipt <receipt.json> (--url <server-url> | --record <record>) [--board-key <base64url>]
 //! piaojue-verify … diff <old-record> <new-record>
 //! piaojue-verify … <folder-or-file>                 (the same as `record`)
 //! ```
@@ -22,7 +22,7 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use piaojue_crypto::board::{Receipt, SignedTreeHead};
 use piaojue_crypto::credential::CredentialKey;
-use piaojue_crypto::encoding::decode_hex_array;
+use piaojue_crypto::encoding::decode_base64_array;
 use piaojue_crypto::record::ElectionRecord;
 use serde::Deserialize;
 
@@ -95,9 +95,9 @@ pub enum VerifyCommand {
         /// Check against a downloaded record's board log instead of a server.
         #[arg(long, value_name = "RECORD")]
         record: Option<PathBuf>,
-        /// The board's public key (64 hex digits), as published by the election's organisers.
+        /// The board's public key (43 base64url characters), as published by the election's organisers.
         /// Without it the key is taken from the server (or the record), which proves less.
-        #[arg(long, value_name = "HEX")]
+        #[arg(long, value_name = "BASE64URL")]
         board_key: Option<String>,
     },
     /// Compares an older and a newer copy of a record: nothing removed or changed, only
@@ -187,7 +187,7 @@ fn execute(command: VerifyCommand, out: &OutputArgs) -> anyhow::Result<Report> {
                 .with_context(|| format!("{} is not a receipt", receipt.display()))?;
             let given = board_key
                 .map(|k| {
-                    let bytes = decode_hex_array::<32>(k.trim()).context("--board-key")?;
+                    let bytes = decode_base64_array::<32>(k.trim()).context("--board-key")?;
                     CredentialKey::decode(&bytes).context("--board-key")
                 })
                 .transpose()?;

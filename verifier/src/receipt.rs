@@ -123,7 +123,7 @@ pub fn check_receipt(
             receipt.index,
             receipt.tracking_code,
             signed.size,
-            board_key.to_hex()
+            board_key.to_base64()
         ),
         failures,
     );

@@ -1,17 +1,16 @@
 //! The verification steps of `spec/verification.md`, in order.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use piaojue_crypto::ballot::{
-    AuditedBallot, Ballot, ElectionContext, VerifiedBallot, verify_ballots,
-};
+use piaojue_crypto::ballot::{AuditedBallot, Ballot, ElectionContext, verify_ballots};
 use piaojue_crypto::batch::BatchVerifier;
 use piaojue_crypto::credential::CredentialList;
 use piaojue_crypto::decryption::combine;
 use piaojue_crypto::elgamal::encode_message;
 use piaojue_crypto::encoding::Digest32;
+use piaojue_crypto::manifest::Revote;
 use piaojue_crypto::record::{ElectionData, ElectionRecord, RECORD_VERSION, TallyResult};
-use piaojue_crypto::tally::{EncryptedTally, select_counted};
+use piaojue_crypto::tally::{EncryptedTally, RunningTally};
 use rayon::prelude::*;
 
 use crate::board::verify_board;
@@ -35,7 +34,7 @@ pub fn verify_record_with(record: &ElectionRecord, progress: &dyn Progress) -> R
     let Some(ctx) = verify_election(&record.election, &mut report) else {
         return report;
     };
-    let counted = verify_cast_ballots_with(
+    let cast = verify_cast_ballots_with(
         &ctx,
         &record.election.credentials,
         &record.ballots,
@@ -46,19 +45,14 @@ pub fn verify_record_with(record: &ElectionRecord, progress: &dyn Progress) -> R
         &ctx,
         &record.election.credentials,
         &record.audited,
-        &record.ballots,
+        &cast.codes,
         &mut report,
     );
     match &record.board {
         Some(board) => verify_board(record, board, progress, &mut report),
         None => report.skip(steps::BOARD, "the record has no board log"),
     }
-    verify_result(
-        &record.election,
-        &counted,
-        record.result.as_ref(),
-        &mut report,
-    );
+    verify_result(&record.election, &cast, record.result.as_ref(), &mut report);
     report
 }
 
@@ -142,7 +136,7 @@ pub fn verify_election(e: &ElectionData, report: &mut Report) -> Option<Election
             e.fingerprint, computed
         ));
     }
-    report.push(steps::FINGERPRINT, computed.to_hex(), failures.clone());
+    report.push(steps::FINGERPRINT, computed.to_base64(), failures.clone());
 
     if !(manifest_ok && ceremony_ok && failures.is_empty()) {
         return None;
@@ -160,112 +154,190 @@ pub fn verify_election(e: &ElectionData, report: &mut Report) -> Option<Election
     }
 }
 
-/// V5: every cast ballot, in parallel batches; no repeated ballot; then the revote rule: one
-/// counted ballot per credential. Returns the counted ballots, in board order, which are the
-/// ones the tally must contain.
-pub fn verify_cast_ballots(
-    ctx: &ElectionContext,
-    credentials: &CredentialList,
-    ballots: &[Ballot],
-    report: &mut Report,
-) -> Vec<VerifiedBallot> {
-    verify_cast_ballots_with(ctx, credentials, ballots, &NoProgress, report)
+/// V5 over the cast ballots in board order, fed in chunks of any size (a whole record at once,
+/// or a log streamed past): each chunk is verified in parallel batches, then, in order, every
+/// verified ballot is checked for repeats and the revote rule decides whether it counts; the
+/// counted ballots are added to a running tally. Memory: the tally, plus a tracking code and a
+/// credential per ballot (and, under `last_counts`, the ballot that counts per credential).
+pub struct CastBallots<'a> {
+    ctx: &'a ElectionContext,
+    credentials: &'a CredentialList,
+    seen: usize,
+    verified: usize,
+    by_code: HashMap<Digest32, usize>,
+    first: HashMap<[u8; 32], usize>,
+    last: HashMap<[u8; 32], Ballot>,
+    superseded: usize,
+    tally: RunningTally,
+    failures: Vec<(usize, String)>,
 }
 
-/// [`verify_cast_ballots`] with progress, one chunk at a time.
+/// What V5 hands to V6 and V8: the tally of the counted ballots, how many, and every cast
+/// tracking code.
+pub struct CastSummary {
+    /// Number of counted ballots.
+    pub counted: u64,
+    /// Their encrypted tally.
+    pub tally: EncryptedTally,
+    /// The tracking codes of every verified cast ballot.
+    pub codes: HashSet<Digest32>,
+}
+
+impl<'a> CastBallots<'a> {
+    /// Before the first ballot.
+    pub fn new(ctx: &'a ElectionContext, credentials: &'a CredentialList) -> Self {
+        CastBallots {
+            ctx,
+            credentials,
+            seen: 0,
+            verified: 0,
+            by_code: HashMap::new(),
+            first: HashMap::new(),
+            last: HashMap::new(),
+            superseded: 0,
+            tally: RunningTally::new(&ctx.manifest),
+            failures: Vec::new(),
+        }
+    }
+
+    /// Verifies the next ballots of the board (in order) and accounts for them.
+    pub fn push(&mut self, ballots: Vec<Ballot>, progress: &dyn Progress) {
+        let (ctx, credentials) = (self.ctx, self.credentials);
+        let offset = self.seen;
+        let n = ballots.len();
+        self.seen += n;
+        let outcomes: Vec<_> = ballots
+            .into_par_iter()
+            .chunks(BATCH_SIZE)
+            .map(|part| {
+                let k = part.len() as u64;
+                let out = verify_ballots(ctx, credentials, part);
+                progress.advance(k);
+                out
+            })
+            .collect();
+        let mut counted: Vec<Ballot> = Vec::new();
+        for (chunk, out) in outcomes.into_iter().enumerate() {
+            let base = offset + chunk * BATCH_SIZE;
+            for (i, err, code) in out.rejected {
+                let i = base + i;
+                self.failures
+                    .push((i, format!("ballot #{i} ({code}): {err}")));
+            }
+            for (i, b) in out.verified {
+                let i = base + i;
+                self.verified += 1;
+                let code = *b.tracking_code();
+                if let Some(first) = self.by_code.insert(code, i) {
+                    self.failures
+                        .push((i, format!("ballot #{i} repeats ballot #{first} ({code})")));
+                }
+                let key = *b.ballot().credential.as_bytes();
+                match ctx.manifest.revote {
+                    Revote::FirstFinal => match self.first.get(&key) {
+                        Some(first) => self.failures.push((
+                            i,
+                            format!("ballot #{i}: its credential already cast ballot #{first}, and the first ballot is final"),
+                        )),
+                        None => {
+                            self.first.insert(key, i);
+                            counted.push(b.into_inner());
+                        }
+                    },
+                    Revote::LastCounts => {
+                        let b = b.into_inner();
+                        if let Some(earlier) = self.last.insert(key, b.clone()) {
+                            self.tally.subtract(&earlier);
+                            self.superseded += 1;
+                        }
+                        counted.push(b);
+                    }
+                }
+            }
+        }
+        let part = counted
+            .par_chunks(256)
+            .map(|c| {
+                let mut t = RunningTally::new(&ctx.manifest);
+                c.iter().for_each(|b| t.add(b));
+                t
+            })
+            .reduce_with(|mut a, b| {
+                a.merge(&b);
+                a
+            });
+        if let Some(part) = part {
+            self.tally.merge(&part);
+        }
+        let _ = n;
+    }
+
+    /// Number of ballots pushed so far.
+    pub fn len(&self) -> usize {
+        self.seen
+    }
+
+    /// Whether no ballot was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.seen == 0
+    }
+
+    /// Records V5 in the report.
+    pub fn finish(mut self, report: &mut Report) -> CastSummary {
+        let counted = match self.ctx.manifest.revote {
+            Revote::FirstFinal => self.first.len(),
+            Revote::LastCounts => self.last.len(),
+        };
+        self.failures.sort_by_key(|(i, _)| *i);
+        let superseded = if self.superseded == 0 {
+            String::new()
+        } else {
+            format!(", {} replaced by a later ballot", self.superseded)
+        };
+        report.push(
+            steps::BALLOTS,
+            format!(
+                "{} ballots, {} verified, {counted} counted{superseded}",
+                self.seen, self.verified
+            ),
+            self.failures.into_iter().map(|(_, f)| f).collect(),
+        );
+        CastSummary {
+            counted: counted as u64,
+            tally: self.tally.finish(),
+            codes: self.by_code.into_keys().collect(),
+        }
+    }
+}
+
+/// V5 over a record's cast ballots ([`CastBallots`] with all of them at once).
 pub fn verify_cast_ballots_with(
     ctx: &ElectionContext,
     credentials: &CredentialList,
     ballots: &[Ballot],
     progress: &dyn Progress,
     report: &mut Report,
-) -> Vec<VerifiedBallot> {
+) -> CastSummary {
     progress.begin("cast ballots", ballots.len() as u64);
-    let results: Vec<_> = ballots
-        .par_chunks(BATCH_SIZE)
-        .enumerate()
-        .map(|(chunk, part)| {
-            let out = verify_ballots(ctx, credentials, part.to_vec());
-            progress.advance(part.len() as u64);
-            let offset = chunk * BATCH_SIZE;
-            (
-                out.verified
-                    .into_iter()
-                    .map(|(i, b)| (offset + i, b))
-                    .collect::<Vec<_>>(),
-                out.rejected
-                    .into_iter()
-                    .map(|(i, e)| (offset + i, e))
-                    .collect::<Vec<_>>(),
-            )
-        })
-        .collect();
+    let mut cast = CastBallots::new(ctx, credentials);
+    cast.push(ballots.to_vec(), progress);
     progress.end();
-    // (position, message), sorted by position at the end.
-    let mut failures: Vec<(usize, String)> = Vec::new();
-    let mut verified = Vec::with_capacity(ballots.len());
-    for (ok, bad) in results {
-        verified.extend(ok);
-        for (i, err) in bad {
-            failures.push((
-                i,
-                format!("ballot #{i} ({}): {err}", ballots[i].tracking_code()),
-            ));
-        }
-    }
-    let mut by_code: HashMap<Digest32, usize> = HashMap::with_capacity(ballots.len());
-    for (i, b) in &verified {
-        if let Some(first) = by_code.insert(*b.tracking_code(), *i) {
-            failures.push((
-                *i,
-                format!(
-                    "ballot #{i} repeats ballot #{first} ({})",
-                    b.tracking_code()
-                ),
-            ));
-        }
-    }
-    let total = verified.len();
-    let selected = select_counted(ctx.manifest.revote, verified);
-    for (i, first) in &selected.second_ballots {
-        failures.push((
-            *i,
-            format!("ballot #{i}: its credential already cast ballot #{first}, and the first ballot is final"),
-        ));
-    }
-    failures.sort_by_key(|(i, _)| *i);
-    let superseded = if selected.superseded.is_empty() {
-        String::new()
-    } else {
-        format!(", {} replaced by a later ballot", selected.superseded.len())
-    };
-    report.push(
-        steps::BALLOTS,
-        format!(
-            "{} ballots, {total} verified, {} counted{superseded}",
-            ballots.len(),
-            selected.counted.len()
-        ),
-        failures.into_iter().map(|(_, f)| f).collect(),
-    );
-    selected.counted
+    cast.finish(report)
 }
 
-/// V6: audited ballots: each is a valid ballot of this election (as in V5) whose opening matches,
-/// and none of them is among the cast ballots.
+/// V6: audited ballots: each is a valid ballot of this election (as in V5) whose opening
+/// matches, and none of them is among the cast ballots (`cast`: their tracking codes).
 pub fn verify_audited(
     ctx: &ElectionContext,
     credentials: &CredentialList,
     audited: &[AuditedBallot],
-    cast: &[Ballot],
+    cast: &HashSet<Digest32>,
     report: &mut Report,
 ) {
     if audited.is_empty() {
         report.push(steps::AUDITED, "no audited ballots", Vec::new());
         return;
     }
-    let cast_codes: std::collections::HashSet<Digest32> =
-        cast.par_iter().map(Ballot::tracking_code).collect();
     let failures: Vec<String> = audited
         .par_iter()
         .enumerate()
@@ -275,7 +347,7 @@ pub fn verify_audited(
                 Some(e.to_string())
             } else if let Err(e) = a.check_opening(ctx) {
                 Some(e.to_string())
-            } else if cast_codes.contains(&code) {
+            } else if cast.contains(&code) {
                 Some("it was also cast and counted".to_string())
             } else {
                 None
@@ -293,7 +365,7 @@ pub fn verify_audited(
 /// V8–V11: tally, decryption shares, counts, outcome.
 pub fn verify_result(
     e: &ElectionData,
-    counted: &[VerifiedBallot],
+    cast: &CastSummary,
     result: Option<&TallyResult>,
     report: &mut Report,
 ) {
@@ -307,15 +379,13 @@ pub fn verify_result(
 
     // V8
     let mut failures = Vec::new();
-    if r.counted != counted.len() as u64 {
+    if r.counted != cast.counted {
         failures.push(format!(
             "the result counts {} ballots, {} valid ballots were cast",
-            r.counted,
-            counted.len()
+            r.counted, cast.counted
         ));
     }
-    let tally = sum_in_parallel(m, counted);
-    if tally != r.tally {
+    if cast.tally != r.tally {
         failures.push("the recorded encrypted tally is not the sum of the cast ballots".into());
     }
     report.push(
@@ -323,7 +393,7 @@ pub fn verify_result(
         format!(
             "{} ciphertexts over {} ballots",
             m.option_count(),
-            counted.len()
+            cast.counted
         ),
         failures.clone(),
     );
@@ -480,30 +550,4 @@ fn describe_outcome_difference(
         );
     }
     "the recorded outcome differs from the rule applied to the counts".into()
-}
-
-/// The encrypted tally of verified ballots, summed in parallel chunks.
-fn sum_in_parallel(
-    m: &piaojue_crypto::manifest::Manifest,
-    ballots: &[VerifiedBallot],
-) -> EncryptedTally {
-    use piaojue_crypto::elgamal::Ciphertext;
-    let parts: Vec<EncryptedTally> = ballots
-        .par_chunks(1024)
-        .map(|c| EncryptedTally::aggregate(m, c))
-        .collect();
-    if parts.len() == 1 {
-        return parts.into_iter().next().expect("one part");
-    }
-    if parts.is_empty() {
-        return EncryptedTally::aggregate(m, std::iter::empty());
-    }
-    let contests = (0..m.contests.len())
-        .map(|c| {
-            (0..m.contests[c].options.len())
-                .map(|o| Ciphertext::add_all(parts.iter().map(|p| &p.contests[c][o])))
-                .collect()
-        })
-        .collect();
-    EncryptedTally { contests }
 }

@@ -35,9 +35,9 @@ function makeVectors(out) {
   const e = vector('election-record.json').election;
   // Credentials of the vectors: seeds 31…31, 32…32, 33…33 (test values, public on purpose).
   const seeds = [0x31, 0x32, 0x33].map((b) => P.toHex(new Uint8Array(32).fill(b)));
-  const keys = seeds.map((s) => P.toHex(P.credentialFromSeed(s).publicKey));
-  const credentials = P.credentialList(keys).map(P.toHex);
-  const fingerprint = P.toHex(
+  const keys = seeds.map((s) => P.toBase64(P.credentialFromSeed(s).publicKey));
+  const credentials = P.credentialList(keys).map(P.toBase64);
+  const fingerprint = P.toBase64(
     P.electionFingerprint({
       manifest: e.manifest,
       tellerKeys: e.ceremony.announcements.map((a) => a.signing_key),

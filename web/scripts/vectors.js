@@ -11,3 +11,7 @@ export function vector(name) {
 
 export const hex = (b) => Buffer.from(b).toString('hex');
 export const unhex = (s) => new Uint8Array(Buffer.from(s, 'hex'));
+/** Unpadded base64url, the protocol's JSON text of bytes (spec/protocol.md §2.6). */
+export const b64 = (b) => Buffer.from(b).toString('base64url');
+/** The base64url text of the bytes given in hex (for values written in hex in the tests). */
+export const hexToB64 = (s) => Buffer.from(s, 'hex').toString('base64url');

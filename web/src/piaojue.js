@@ -2,9 +2,10 @@
 // and open a ballot, byte-compatible with the Rust implementation (crypto/src).
 //
 // The authority is spec/protocol.md; section numbers below refer to it. Values:
-//   * points are @noble/curves ristretto255 points (or their 32-byte encodings / 64-hex strings);
+//   * points are @noble/curves ristretto255 points (or their 32-byte encodings / base64url texts);
 //   * scalars are bigints in [0, ℓ);
-//   * byte strings are Uint8Arrays; JSON objects carry lower-case hex exactly as serde emits it.
+//   * byte strings are Uint8Arrays; JSON objects carry unpadded base64url (§2.6) exactly as serde
+//     emits it.
 
 import { ed25519, ristretto255 } from '@noble/curves/ed25519.js';
 import { pippenger } from '@noble/curves/abstract/curve.js';
@@ -45,7 +46,7 @@ const utf8 = new TextEncoder();
 // ---------------------------------------------------------------------------------------------
 // Errors
 
-/** A value from outside that does not decode (§2): bad hex, length, point or scalar. */
+/** A value from outside that does not decode (§2): bad base64url, length, point or scalar. */
 export class DecodeError extends Error {
   constructor(message) {
     super(message);
@@ -93,15 +94,65 @@ export class BallotError extends Error {
 // Encodings (§2)
 
 const HEX = '0123456789abcdef';
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const B64_INDEX = new Map([...B64].map((c, i) => [c, i]));
 
-/** Lower-case hex of bytes (§2.6 output). */
+/** The unpadded base64url text of bytes (RFC 4648 §5; §2.6): how JSON carries byte strings. */
+export function toBase64(bytes) {
+  let s = '';
+  let i = 0;
+  for (; i + 3 <= bytes.length; i += 3) {
+    const v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+    s += B64[v >> 18] + B64[(v >> 12) & 63] + B64[(v >> 6) & 63] + B64[v & 63];
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const v = bytes[i] << 16;
+    s += B64[v >> 18] + B64[(v >> 12) & 63];
+  } else if (rest === 2) {
+    const v = (bytes[i] << 16) | (bytes[i + 1] << 8);
+    s += B64[v >> 18] + B64[(v >> 12) & 63] + B64[(v >> 6) & 63];
+  }
+  return s;
+}
+
+/**
+ * Exactly `n` bytes from their unpadded base64url text (§2.6 input): the length must be
+ * ⌈4n/3⌉, only `A–Z a–z 0–9 - _`, no padding, and the unused low bits of the last character
+ * zero, so that every byte string has exactly one text.
+ */
+export function fromBase64(text, n) {
+  if (typeof text !== 'string') throw new DecodeError('expected a base64url string');
+  if (n !== undefined && text.length !== Math.ceil((4 * n) / 3))
+    throw new DecodeError(`expected ${Math.ceil((4 * n) / 3)} base64url characters, got ${text.length}`);
+  if (text.length % 4 === 1) throw new DecodeError('not a base64url length');
+  const out = new Uint8Array(Math.floor((text.length * 3) / 4));
+  let acc = 0;
+  let bits = 0;
+  let o = 0;
+  for (const c of text) {
+    const v = B64_INDEX.get(c);
+    if (v === undefined) throw new DecodeError('invalid base64url character');
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 255;
+    }
+    acc &= (1 << bits) - 1;
+  }
+  if (acc !== 0) throw new DecodeError('non-canonical base64url: unused bits are not zero');
+  return out;
+}
+
+/** Lower-case hex of bytes: credential sign-in codes and byte dumps, not protocol JSON. */
 export function toHex(bytes) {
   let s = '';
   for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i] >> 4] + HEX[bytes[i] & 15];
   return s;
 }
 
-/** Bytes of exactly `n` bytes of hex, any case, nothing else (§2.6 input). */
+/** Bytes of exactly `n` bytes of hex, any case, nothing else: credential sign-in codes. */
 export function fromHex(text, n) {
   if (typeof text !== 'string') throw new DecodeError('expected a hex string');
   if (n !== undefined && text.length !== 2 * n)
@@ -114,12 +165,12 @@ export function fromHex(text, n) {
 }
 
 function bytesOf(x, n, what) {
-  if (typeof x === 'string') return fromHex(x, n);
+  if (typeof x === 'string') return fromBase64(x, n);
   if (x instanceof Uint8Array) {
     if (x.length !== n) throw new DecodeError(`${what}: expected ${n} bytes, got ${x.length}`);
     return x;
   }
-  throw new DecodeError(`${what}: expected hex or bytes`);
+  throw new DecodeError(`${what}: expected base64url or bytes`);
 }
 
 function concat(...parts) {
@@ -159,7 +210,7 @@ export function scalarToBytes(s) {
   return out;
 }
 
-/** A scalar from 32 bytes or 64 hex digits; refuses values ≥ ℓ (§2.3). */
+/** A scalar from 32 bytes or their base64url text; refuses values ≥ ℓ (§2.3). */
 export function decodeScalar(x) {
   const v = leToBig(bytesOf(x, 32, 'scalar'));
   if (v >= L) throw new DecodeError('non-canonical scalar');
@@ -177,7 +228,7 @@ export function encodePoint(p) {
   return p.toBytes();
 }
 
-/** A point from 32 bytes or 64 hex digits (RFC 9496 DECODE; the identity is allowed) (§2.2). */
+/** A point from 32 bytes or their base64url text (RFC 9496 DECODE; the identity is allowed) (§2.2). */
 export function decodePoint(x) {
   if (x instanceof Point) return x;
   const bytes = bytesOf(x, 32, 'point');
@@ -555,7 +606,7 @@ function u64ok(v) {
 
 /**
  * A proof context (§4.1): `{ election, party, role, index: [i0, i1] }` with `election` and
- * `party` 32 bytes (or 64 hex digits) and `role` a string.
+ * `party` 32 bytes (or their base64url text) and `role` a string.
  */
 export function proofContext(election, party, role, i0 = 0, i1 = 0) {
   return { election: bytesOf(election, 32, 'election'), party: bytesOf(party, 32, 'party'), role, index: [i0, i1] };
@@ -613,11 +664,11 @@ export class Ciphertext {
 
   static fromJSON(j) {
     if (j === null || typeof j !== 'object') throw new DecodeError('ciphertext: expected an object');
-    return new Ciphertext(fromHex(j.a, 32), fromHex(j.b, 32));
+    return new Ciphertext(fromBase64(j.a, 32), fromBase64(j.b, 32));
   }
 
   toJSON() {
-    return { a: toHex(this.aBytes), b: toHex(this.bBytes) };
+    return { a: toBase64(this.aBytes), b: toBase64(this.bBytes) };
   }
 
   equals(o) {
@@ -716,9 +767,9 @@ export class RangeProof {
 
   toJSON() {
     return {
-      commitments: this.commitments.map(([a, b]) => [toHex(a), toHex(b)]),
-      challenges: this.challenges.map((c) => toHex(scalarToBytes(c))),
-      responses: this.responses.map((s) => toHex(scalarToBytes(s))),
+      commitments: this.commitments.map(([a, b]) => [toBase64(a), toBase64(b)]),
+      challenges: this.challenges.map((c) => toBase64(scalarToBytes(c))),
+      responses: this.responses.map((s) => toBase64(scalarToBytes(s))),
     };
   }
 
@@ -915,17 +966,18 @@ export class BatchVerifier {
 // Credentials (§7)
 
 /**
- * A credential from its 32-byte secret seed (or 64 hex digits, as printed on the sheet):
+ * A credential from its 32-byte secret seed (or its 64 hex digits, the sign-in code printed on
+ * the sheet):
  * `{ seed, publicKey }`, the public key being the ed25519 key of RFC 8032.
  */
 export function credentialFromSeed(seed) {
-  const s = bytesOf(typeof seed === 'string' ? seed.trim() : seed, 32, 'credential seed');
+  const s = typeof seed === 'string' ? fromHex(seed.trim(), 32) : bytesOf(seed, 32, 'credential seed');
   return { seed: s, publicKey: ed25519.getPublicKey(s) };
 }
 
 /**
- * Strict ed25519 verification (§7.4, ed25519-dalek's `verify_strict`): `S < ℓ`; `R` canonically
- * encoded and not of small order; the encoding of `S·B − k·A` equals `R`, with
+ * ed25519 verification as §7.4 (`signature.rs`): `S < ℓ`; `R` the canonical encoding of a point
+ * not of small order; the cofactored equation `[8]·(S·B − k·A − R) = O` with
  * `k = SHA-512(R ‖ A ‖ M) mod ℓ`. `publicKey` must be a valid credential key (§7.2).
  */
 export function verifySignature(signature, message, publicKey) {
@@ -946,7 +998,7 @@ export function verifySignature(signature, message, publicKey) {
   const B = ed25519.Point.BASE;
   const SB = S === 0n ? ed25519.Point.ZERO : B.multiplyUnsafe(S);
   const kA = k === 0n ? ed25519.Point.ZERO : A.multiplyUnsafe(k);
-  return equalBytes(SB.subtract(kA).toBytes(), Rbytes);
+  return SB.subtract(kA).subtract(R).clearCofactor().is0();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1082,7 +1134,7 @@ function decodeBallot(j) {
   fields(j, ['election', 'credential', 'contests', 'signature'], 'ballot');
   if (!Array.isArray(j.contests)) throw new DecodeError('ballot.contests: expected a list');
   return {
-    election: fromHex(j.election, 32),
+    election: fromBase64(j.election, 32),
     credential: decodeCredentialKey(j.credential),
     contests: j.contests.map((c) => {
       fields(c, ['selections', 'proof'], 'contest');
@@ -1096,19 +1148,19 @@ function decodeBallot(j) {
         proof: RangeProof.fromJSON(c.proof),
       };
     }),
-    signature: fromHex(j.signature, 64),
+    signature: fromBase64(j.signature, 64),
   };
 }
 
 function encodeBallot(b) {
   return {
-    election: toHex(b.election),
-    credential: toHex(b.credential),
+    election: toBase64(b.election),
+    credential: toBase64(b.credential),
     contests: b.contests.map((c) => ({
       selections: c.selections.map((s) => ({ ciphertext: s.ciphertext.toJSON(), proof: s.proof.toJSON() })),
       proof: c.proof.toJSON(),
     })),
-    signature: toHex(b.signature),
+    signature: toBase64(b.signature),
   };
 }
 
@@ -1117,9 +1169,9 @@ export function ballotSignedBytes(ballot) {
   return writeBallotBody(Writer.tagged(TAG_BALLOT), decodeBallot(ballot)).bytes();
 }
 
-/** The tracking code (§8.4) of a ballot (JSON), as 64 lower-case hex digits. */
+/** The tracking code (§8.4) of a ballot (JSON), as its base64url text (43 characters). */
 export function trackingCode(ballot) {
-  return toHex(trackingCodeOf(decodeBallot(ballot)));
+  return toBase64(trackingCodeOf(decodeBallot(ballot)));
 }
 
 function trackingCodeOf(b) {
@@ -1128,7 +1180,7 @@ function trackingCodeOf(b) {
 
 /**
  * A ballot just built on the device. `ballot` is the Ballot JSON (§8.3) and `trackingCode` its
- * tracking code (hex). The opening stays inside until the deputy decides:
+ * tracking code (base64url). The opening stays inside until the deputy decides:
  *
  *   * `cast()` returns the ballot JSON to submit (`POST …/ballots`) and erases the opening;
  *   * `audit()` returns the AuditedBallot JSON `{ ballot, opening }` to post as spoiled
@@ -1209,7 +1261,7 @@ export function buildBallot(election, credential, selection, { rng = systemRando
       sumR = Fn.add(sumR, r);
       cts.push(ct);
       selections.push({ ciphertext: ct, proof });
-      opened.push({ value: v, randomness: toHex(scalarToBytes(r)) });
+      opened.push({ value: v, randomness: toBase64(scalarToBytes(r)) });
     });
     const chosen = row.reduce((a, v) => a + v, 0);
     const proof = proveRange(
@@ -1223,7 +1275,7 @@ export function buildBallot(election, credential, selection, { rng = systemRando
   });
   const b = { election: election.fingerprint, credential: A, contests, signature: null };
   b.signature = ed25519.sign(writeBallotBody(Writer.tagged(TAG_BALLOT), b).bytes(), cred.seed);
-  return new BuiltBallot(encodeBallot(b), toHex(trackingCodeOf(b)), { contests: opening });
+  return new BuiltBallot(encodeBallot(b), toBase64(trackingCodeOf(b)), { contests: opening });
 }
 
 function selectionStatement(election, ct) {
@@ -1238,7 +1290,7 @@ function sumStatement(election, contest, c) {
  * Verifies a ballot (JSON) as `Ballot::verify` (§8.5): decoding, V5.1 election, V5.2 credential
  * on the list (only if `options.credentials`, a list of keys, is given), V5.3 shape, V5.4 strict
  * signature, V5.5–V5.6 every proof (one batch; on failure, the first bad proof is reported).
- * Returns the tracking code (hex); throws a BallotError.
+ * Returns the tracking code (base64url); throws a BallotError.
  */
 export function verifyBallot(election, ballot, { credentials } = {}) {
   let b;
@@ -1249,8 +1301,8 @@ export function verifyBallot(election, ballot, { credentials } = {}) {
   }
   if (!equalBytes(b.election, election.fingerprint)) throw new BallotError('V5.1', 'the ballot is for another election');
   if (credentials !== undefined) {
-    const hex = toHex(b.credential);
-    if (!credentials.some((k) => (typeof k === 'string' ? k.toLowerCase() : toHex(k)) === hex))
+    const text = toBase64(b.credential);
+    if (!credentials.some((k) => (typeof k === 'string' ? k : toBase64(k)) === text))
       throw new BallotError('V5.2', "the ballot's credential is not on the credential list");
   }
   const m = election.manifest;
@@ -1286,7 +1338,7 @@ export function verifyBallot(election, ballot, { credentials } = {}) {
     }
     throw new BallotError('V5.5', 'the batch of proofs fails');
   }
-  return toHex(trackingCodeOf(b));
+  return toBase64(trackingCodeOf(b));
 }
 
 /**

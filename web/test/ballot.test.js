@@ -5,17 +5,17 @@ import assert from 'node:assert/strict';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import * as P from '../src/piaojue.js';
-import { vector, hex } from '../scripts/vectors.js';
+import { vector, hex, b64, hexToB64 } from '../scripts/vectors.js';
 
 const record = vector('election-record.json');
 const E = record.election;
 const election = new P.Election({ manifest: E.manifest, fingerprint: E.fingerprint, jointKey: E.ceremony_output.joint_key });
 const cred = P.credentialFromSeed('a5'.repeat(32));
-const credentials = [...E.credentials, hex(cred.publicKey)];
+const credentials = [...E.credentials, b64(cred.publicKey)];
 
 function resign(ballot, seed = cred.seed) {
   const b = structuredClone(ballot);
-  b.signature = hex(ed25519.sign(P.ballotSignedBytes(b), seed));
+  b.signature = b64(ed25519.sign(P.ballotSignedBytes(b), seed));
   return b;
 }
 
@@ -45,7 +45,7 @@ test('JS ballots for every kind of valid selection verify, with their tracking c
     const selection = P.selectionFromChosen(E.manifest, chosen);
     const built = P.buildBallot(election, cred, selection, { rng });
     assert.equal(built.state, 'built');
-    assert.match(built.trackingCode, /^[0-9a-f]{64}$/);
+    assert.match(built.trackingCode, /^[A-Za-z0-9_-]{43}$/);
     assert.equal(P.trackingCode(built.ballot), built.trackingCode);
     assert.equal(P.verifyBallot(election, built.ballot, { credentials }), built.trackingCode);
     const audited = built.audit();
@@ -53,7 +53,7 @@ test('JS ballots for every kind of valid selection verify, with their tracking c
   }
 });
 
-test('the ballot JSON has the fields of the Rust structs, in their order, in lower-case hex', () => {
+test('the ballot JSON has the fields of the Rust structs, in their order, in unpadded base64url', () => {
   const built = P.buildBallot(election, cred.seed, P.selectionFromChosen(E.manifest, [[1], ['yes']]));
   const b = built.ballot;
   assert.deepEqual(Object.keys(b), ['election', 'credential', 'contests', 'signature']);
@@ -62,10 +62,10 @@ test('the ballot JSON has the fields of the Rust structs, in their order, in low
   assert.deepEqual(Object.keys(b.contests[0].selections[0].ciphertext), ['a', 'b']);
   assert.deepEqual(Object.keys(b.contests[0].proof), ['commitments', 'challenges', 'responses']);
   const text = JSON.stringify(b);
-  for (const s of text.match(/"[0-9a-fA-F]{64,}"/g)) assert.match(s, /^"[0-9a-f]+"$/);
+  for (const s of text.match(/"[^"]{40,}"/g)) assert.match(s, /^"([A-Za-z0-9_-]{43}|[A-Za-z0-9_-]{86})"$/);
   assert.equal(b.election, E.fingerprint);
-  assert.equal(b.credential, hex(cred.publicKey));
-  assert.equal(b.signature.length, 128);
+  assert.equal(b.credential, b64(cred.publicKey));
+  assert.equal(b.signature.length, 86);
   // Shapes of §8.5 V5.3: 2 branches per option, max − min + 1 per contest sum.
   assert.deepEqual(
     b.contests.map((c) => [c.selections.length, c.proof.commitments.length, c.proof.challenges.length, c.proof.responses.length]),
@@ -161,13 +161,15 @@ test('ballots that Ballot::verify refuses are refused, at the right step', () =>
   };
   assert.equal(step(good), 'ok');
   assert.equal(step(good, { credentials: E.credentials }), 'V5.2');
-  assert.equal(step(resign({ ...good, election: '00'.repeat(32) })), 'V5.1');
+  assert.equal(step(resign({ ...good, election: 'A'.repeat(43) })), 'V5.1');
   assert.equal(step({ ...good, contests: good.contests.slice(0, 1) }), 'V5.3');
   const short = structuredClone(good);
   short.contests[0].proof.responses.pop();
   assert.equal(step(short), 'V5.3');
   const sig = structuredClone(good);
-  sig.signature = sig.signature.slice(0, 126) + (sig.signature.slice(126) === '00' ? '01' : '00');
+  const bytes = Buffer.from(sig.signature, 'base64url');
+  bytes[63] ^= 1;
+  sig.signature = b64(bytes);
   assert.equal(step(sig), 'V5.4');
   assert.equal(step(resign(good, P.credentialFromSeed('b6'.repeat(32)).seed)), 'V5.4');
   // A proof swapped for another option's, re-signed: the signature holds, the proof does not.
@@ -183,11 +185,12 @@ test('ballots that Ballot::verify refuses are refused, at the right step', () =>
   const sum = structuredClone(good);
   sum.contests[0].proof = other.contests[0].proof;
   assert.equal(step(resign(sum)), 'V5.6');
-  // Decoding: unknown field, bad hex, a non-canonical scalar.
+  // Decoding: unknown field, bad base64url, a non-canonical scalar.
   assert.equal(step({ ...good, extra: 1 }), 'decode');
-  assert.equal(step({ ...good, credential: 'zz'.repeat(32) }), 'decode');
+  assert.equal(step({ ...good, credential: '!'.repeat(43) }), 'decode');
+  assert.equal(step({ ...good, credential: hex(Buffer.from(good.credential, 'base64url')) }), 'decode');
   const scalar = structuredClone(good);
-  scalar.contests[0].proof.responses[0] = 'ff'.repeat(32);
+  scalar.contests[0].proof.responses[0] = hexToB64('ff'.repeat(32));
   assert.equal(step(scalar), 'decode');
 });
 
@@ -213,15 +216,15 @@ test('an election whose manifest is invalid is refused (ElectionContext::new)', 
   const m = structuredClone(E.manifest);
   m.contests[0].max = 7;
   assert.throws(() => new P.Election({ manifest: m, fingerprint: E.fingerprint, jointKey: E.ceremony_output.joint_key }), P.ManifestError);
-  assert.throws(() => new P.Election({ manifest: E.manifest, fingerprint: E.fingerprint, jointKey: '00'.repeat(32) }), P.DecodeError);
+  assert.throws(() => new P.Election({ manifest: E.manifest, fingerprint: E.fingerprint, jointKey: 'A'.repeat(43) }), P.DecodeError);
 });
 
 test('an opening with zero randomness is checked, not crashed on', () => {
   // (O, G) is Enc_K(1; 0): a device that did so is caught by its proofs, not by the opening check.
   const built = P.buildBallot(election, cred, P.selectionFromChosen(E.manifest, [[], ['yes']]));
   const audited = structuredClone(built.audit());
-  audited.ballot.contests[0].selections[0].ciphertext = { a: '00'.repeat(32), b: hex(P.G.toBytes()) };
-  audited.opening.contests[0][0] = { value: 1, randomness: '00'.repeat(32) };
+  audited.ballot.contests[0].selections[0].ciphertext = { a: 'A'.repeat(43), b: b64(P.G.toBytes()) };
+  audited.opening.contests[0][0] = { value: 1, randomness: 'A'.repeat(43) };
   assert.deepEqual(P.checkOpening(election, audited), [
     [1, 0, 0, 0],
     [1, 0, 0],
@@ -240,10 +243,21 @@ test('signatures are verified strictly (§7.4), not as a cofactored or batch equ
   const S = P.decodeScalar(big.subarray(32)) + P.L;
   for (let i = 0; i < 32; i++) big[32 + i] = Number((S >> BigInt(8 * i)) & 0xffn);
   assert.ok(!P.verifySignature(big, msg, cred.publicKey));
-  // §7.5's example: R = O (small order) and S = k·a pass the equation but not the strict check.
+  // R = O (small order) and S = k·a pass the cofactorless equation; §7.4 refuses R.
   const { scalar: a } = ed25519.utils.getExtendedPublicKey(cred.seed);
   const R = Uint8Array.of(1, ...new Uint8Array(31));
   const k = BigInt('0x' + Buffer.from(sha512(new Uint8Array([...R, ...cred.publicKey, ...msg]))).reverse().toString('hex')) % P.L;
   const forged = new Uint8Array([...R, ...P.scalarToBytes((k * a) % P.L)]);
   assert.ok(!P.verifySignature(forged, msg, cred.publicKey));
+  // R = r·B + T with T of order 8: the cofactored equation holds, so §7.4 accepts it (as the
+  // Rust code does, alone and in batches); a wrong S with such an R is refused.
+  const T = ed25519.Point.fromHex('26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05');
+  assert.ok(T.isSmallOrder() && !T.is0());
+  const Rm = ed25519.Point.BASE.multiply(12345n).add(T).toBytes();
+  const km = BigInt('0x' + Buffer.from(sha512(new Uint8Array([...Rm, ...cred.publicKey, ...msg]))).reverse().toString('hex')) % P.L;
+  const mixed = new Uint8Array([...Rm, ...P.scalarToBytes((12345n + km * a) % P.L)]);
+  assert.ok(P.verifySignature(mixed, msg, cred.publicKey));
+  const wrong = mixed.slice();
+  wrong[40] ^= 1;
+  assert.ok(!P.verifySignature(wrong, msg, cred.publicKey));
 });

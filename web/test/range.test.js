@@ -33,9 +33,9 @@ for (const name of ['selection', 'contest_sum']) {
     assert.equal(proof.commitments.length, n);
     const cs = [...proof.challenges, proof.challenges.reduce(Fn.sub, c)];
     const K = P.decodePoint(v.key);
-    const alpha = st.ciphertexts.reduce((s, ct) => s.add(ct.a), P.decodePoint('00'.repeat(32)));
-    const beta = st.ciphertexts.reduce((s, ct) => s.add(ct.b), P.decodePoint('00'.repeat(32)));
-    const mul = (p, k) => (k === 0n ? P.decodePoint('00'.repeat(32)) : p.multiplyUnsafe(k));
+    const alpha = st.ciphertexts.reduce((s, ct) => s.add(ct.a), P.decodePoint(new Uint8Array(32)));
+    const beta = st.ciphertexts.reduce((s, ct) => s.add(ct.b), P.decodePoint(new Uint8Array(32)));
+    const mul = (p, k) => (k === 0n ? P.decodePoint(new Uint8Array(32)) : p.multiplyUnsafe(k));
     for (let j = 0; j < n; j++) {
       const A = P.decodePoint(proof.commitments[j][0]);
       const B = P.decodePoint(proof.commitments[j][1]);
@@ -74,7 +74,7 @@ test('range.json: the invalid proofs fail, and so do changed statements and cont
 test('JS proofs verify for every value of small ranges, over one or several ciphertexts', () => {
   const key = new P.EncryptionKey(v.key);
   const rng = P.deterministicRandom('range test');
-  const ctx = P.proofContext('11'.repeat(32), '22'.repeat(32), 'contest-sum', 3, 0);
+  const ctx = P.proofContext(new Uint8Array(32).fill(0x11), new Uint8Array(32).fill(0x22), 'contest-sum', 3, 0);
   for (const [lo, hi] of [
     [0, 1],
     [1, 1],
@@ -103,7 +103,7 @@ test('JS proofs verify for every value of small ranges, over one or several ciph
 
 test('a value out of range cannot be proved, and lying about it gives a proof that fails', () => {
   const key = new P.EncryptionKey(v.key);
-  const ctx = P.proofContext('11'.repeat(32), '22'.repeat(32), 'selection', 0, 0);
+  const ctx = P.proofContext(new Uint8Array(32).fill(0x11), new Uint8Array(32).fill(0x22), 'selection', 0, 0);
   const r = 5n;
   const ct = key.encrypt(2, r);
   const st = { key, ciphertexts: [ct], lo: 0, hi: 1 };
@@ -116,7 +116,7 @@ test('a value out of range cannot be proved, and lying about it gives a proof th
 
 test('proofs are hedged: the same statement and witness give different proofs, both valid', () => {
   const key = new P.EncryptionKey(v.key);
-  const ctx = P.proofContext('11'.repeat(32), '22'.repeat(32), 'selection', 0, 0);
+  const ctx = P.proofContext(new Uint8Array(32).fill(0x11), new Uint8Array(32).fill(0x22), 'selection', 0, 0);
   const ct = key.encrypt(1, 77n);
   const st = { key, ciphertexts: [ct], lo: 0, hi: 1 };
   const a = P.proveRange(ctx, st, { value: 1, randomness: 77n });

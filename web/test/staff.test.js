@@ -82,11 +82,13 @@ test('buildManifest: yes/no/abstain on each, counts only, and the errors validat
 });
 
 test('parseTellerKeys: n keys in order, prefixes and spaces allowed, wrong ones refused', () => {
-  const k = (c) => c.repeat(64);
-  assert.deepEqual(parseTellerKeys(`${k('a')}\n\n1: ${k('B')}\n监票人3：${k('c').replace(/(.{8})/g, '$1 ')}`, 3), [k('a'), k('b'), k('c')]);
-  assert.throws(() => parseTellerKeys(`${k('a')}\n${k('b')}`, 3), /3/);
-  assert.throws(() => parseTellerKeys(`${k('a')}\n${k('a')}`, 2), /重复|repeated/);
-  assert.throws(() => parseTellerKeys(`${k('a')}\nxyz`, 2), /2/);
+  const k = (c) => c.repeat(43);
+  assert.deepEqual(parseTellerKeys(`${k('A')}\n\n1: ${k('Q')}\n监票人3：${k('g').replace(/(.{8})/g, '$1 ')}`, 3), [k('A'), k('Q'), k('g')]);
+  assert.throws(() => parseTellerKeys(`${k('A')}\n${k('Q')}`, 3), /3/);
+  assert.throws(() => parseTellerKeys(`${k('A')}\n${k('A')}`, 2), /重复|repeated/);
+  assert.throws(() => parseTellerKeys(`${k('A')}\nxyz`, 2), /2/);
+  // Base64url is case-sensitive, and a last character with unused bits set is no key.
+  assert.throws(() => parseTellerKeys(`${k('A')}\n${k('B')}`, 2), /2/);
 });
 
 test('parseRoll, percent, chunks', () => {

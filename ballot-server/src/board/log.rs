@@ -588,7 +588,7 @@ impl LogWriter {
                         if taken {
                             return Ok(Err(ApiError::Conflict(format!(
                                 "credential {} is registered already",
-                                hex::encode(k)
+                                piaojue_crypto::encoding::encode_base64(k)
                             ))));
                         }
                     }
@@ -650,7 +650,7 @@ impl LogWriter {
             }
             Effect::SetFingerprint(f) => {
                 sqlx::query("UPDATE elections SET fingerprint = $1 WHERE id = $2")
-                    .bind(f.to_hex())
+                    .bind(f.to_base64())
                     .bind(id)
                     .execute(&mut **tx)
                     .await?;

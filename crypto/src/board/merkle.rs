@@ -206,6 +206,71 @@ impl MerkleTree {
     }
 }
 
+/// The right edge of a Merkle tree built leaf by leaf: the roots of its complete subtrees, one
+/// per set bit of its size, so that the tree head of any size can be computed as the leaves
+/// stream past, in `O(log n)` memory (a verifier of a log of any length keeps only this).
+///
+/// With `n = 2^a₁ + 2^a₂ + …` (`a₁ > a₂ > …`) the RFC 9162 tree of `n` leaves is the complete
+/// tree of the first `2^a₁` leaves joined with the tree of the rest, so its root is
+/// `node(T₁, node(T₂, … Tₖ))`: the subtree roots folded from the smallest.
+#[derive(Debug, Clone, Default)]
+pub struct MerkleFrontier {
+    /// `levels[i]` is the root of a complete subtree of `2^i` leaves, if bit `i` of the size is set.
+    levels: Vec<Option<Hash>>,
+    size: u64,
+}
+
+impl MerkleFrontier {
+    /// An empty tree.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of leaves.
+    pub fn len(&self) -> u64 {
+        self.size
+    }
+
+    /// Whether there are no leaves.
+    pub fn is_empty(&self) -> bool {
+        self.size == 0
+    }
+
+    /// Appends a leaf hash.
+    pub fn push(&mut self, leaf: Hash) {
+        let mut carry = leaf;
+        let mut level = 0;
+        loop {
+            if level == self.levels.len() {
+                self.levels.push(None);
+            }
+            match self.levels[level].take() {
+                Some(left) => {
+                    carry = node_hash(&left, &carry);
+                    level += 1;
+                }
+                None => {
+                    self.levels[level] = Some(carry);
+                    break;
+                }
+            }
+        }
+        self.size += 1;
+    }
+
+    /// `MTH` of the leaves so far.
+    pub fn root(&self) -> Hash {
+        let mut acc: Option<Hash> = None;
+        for h in self.levels.iter().flatten() {
+            acc = Some(match acc {
+                None => *h,
+                Some(right) => node_hash(h, &right),
+            });
+        }
+        acc.unwrap_or_else(empty_root)
+    }
+}
+
 /// Checks an inclusion proof (RFC 9162 §2.1.3.2).
 pub fn verify_inclusion(leaf: &Hash, index: u64, size: u64, proof: &[Hash], root: &Hash) -> bool {
     if index >= size {
@@ -288,6 +353,20 @@ pub fn verify_consistency(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_frontier_gives_the_root_of_every_size() {
+        let mut tree = MerkleTree::new();
+        let mut f = MerkleFrontier::new();
+        assert_eq!(f.root(), empty_root());
+        for i in 0..300u32 {
+            let leaf = leaf_hash(&i.to_be_bytes());
+            tree.push_leaf_hash(leaf);
+            f.push(leaf);
+            assert_eq!(f.len(), tree.len());
+            assert_eq!(f.root(), tree.root(), "size {}", i + 1);
+        }
+    }
     use proptest::prelude::*;
 
     /// MTH straight from the RFC's recursive definition.

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::batch::BatchVerifier;
 use crate::canonical::{Canonical, Writer};
-use crate::encoding::{Point, scalar_hex};
+use crate::encoding::{Point, scalar_base64};
 use crate::proofs::ProofError;
 use crate::transcript::{ProofContext, TranscriptProtocol, new_transcript};
 
@@ -47,7 +47,7 @@ pub struct DleqProof {
     /// `R₂ = w·H`.
     pub commitment_h: Point,
     /// `s = w + c·x`.
-    #[serde(with = "scalar_hex")]
+    #[serde(with = "scalar_base64")]
     pub response: Scalar,
 }
 

@@ -38,7 +38,7 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::batch::BatchVerifier;
 use crate::canonical::{Canonical, Writer};
 use crate::elgamal::Ciphertext;
-use crate::encoding::{Point, PublicKey, scalar_vec_hex};
+use crate::encoding::{Point, PublicKey, scalar_vec_base64};
 use crate::proofs::ProofError;
 use crate::transcript::{ProofContext, TranscriptProtocol, new_transcript};
 
@@ -98,10 +98,10 @@ pub struct RangeProof {
     /// `(Aⱼ, Bⱼ)` for each branch `j = 0 … n−1` (value `lo + j`).
     pub commitments: Vec<[Point; 2]>,
     /// `c₀ … c_{n−2}`; `c_{n−1}` is implied.
-    #[serde(with = "scalar_vec_hex")]
+    #[serde(with = "scalar_vec_base64")]
     pub challenges: Vec<Scalar>,
     /// `s₀ … s_{n−1}`.
-    #[serde(with = "scalar_vec_hex")]
+    #[serde(with = "scalar_vec_base64")]
     pub responses: Vec<Scalar>,
 }
 

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::batch::BatchVerifier;
 use crate::canonical::{Canonical, Writer};
-use crate::encoding::{Point, scalar_hex};
+use crate::encoding::{Point, scalar_base64};
 use crate::proofs::ProofError;
 use crate::transcript::{ProofContext, TranscriptProtocol, new_transcript};
 
@@ -32,7 +32,7 @@ pub struct SchnorrProof {
     /// `R = w·G`.
     pub commitment: Point,
     /// `s = w + c·x`.
-    #[serde(with = "scalar_hex")]
+    #[serde(with = "scalar_base64")]
     pub response: Scalar,
 }
 

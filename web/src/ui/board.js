@@ -1,7 +1,7 @@
 // What the booth and the election page read from the board: entries, and the election's set-up
 // (tellers, ceremony output, credential list) with the fingerprint recomputed from it, so that a
 // page never trusts the fingerprint the status gives without checking it against the board.
-import { electionFingerprint, toHex } from '../piaojue.js';
+import { electionFingerprint, toBase64 } from '../piaojue.js';
 import { api } from './common.js';
 
 /** `/api/elections/{id}` + `rest`. */
@@ -41,7 +41,7 @@ export async function loadSetup(id, manifest) {
   }
   let fingerprint = null;
   if (ceremony.output && credentials.length) {
-    fingerprint = toHex(electionFingerprint({
+    fingerprint = toBase64(electionFingerprint({
       manifest,
       tellerKeys: ceremony.signing_keys,
       jointKey: ceremony.output.joint_key,

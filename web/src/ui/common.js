@@ -147,9 +147,9 @@ export function replace(node, ...children) {
   for (const c of children.flat()) if (c != null && c !== false) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
 }
 
-/** A tracking code or key shown in groups of 8 hex digits, easier to read aloud and compare. */
-export function groupHex(hex, size = 8) {
-  return hex.match(new RegExp(`.{1,${size}}`, 'g')).join(' ');
+/** A tracking code or key shown in groups of 8 characters, easier to read aloud and compare. */
+export function groupChars(text, size = 8) {
+  return text.match(new RegExp(`.{1,${size}}`, 'g')).join(' ');
 }
 
 /** The election id from a path `/elections/<id>[/…]`. */

@@ -11,13 +11,13 @@
 //   R4 Consistency    the latest head extends the receipt's (RFC 9162 consistency proof).
 
 import { sha256 } from '@noble/hashes/sha2.js';
-import { DecodeError, Writer, decodeCredentialKey, fromHex, toHex, trackingCode, verifySignature } from '../piaojue.js';
+import { DecodeError, Writer, decodeCredentialKey, fromBase64, toBase64, trackingCode, verifySignature } from '../piaojue.js';
 
 export const TAG_LOG = 'piaojue-v1/log';
 export const TAG_TREE_HEAD = 'piaojue-v1/tree-head';
 export const TAG_RECEIPT = 'piaojue-v1/receipt';
 /** MTH of the empty log. */
-export const EMPTY_ROOT = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+export const EMPTY_ROOT = '47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU';
 
 const utf8 = new TextEncoder();
 
@@ -35,39 +35,39 @@ function same(a, b) {
   return d === 0;
 }
 
-const hash32 = (x) => (typeof x === 'string' ? fromHex(x, 32) : x);
+const hash32 = (x) => (typeof x === 'string' ? fromBase64(x, 32) : x);
 const big = (n) => BigInt(n);
 
-/** `log_id(election_id)` (record.md §9.2), hex. */
+/** `log_id(election_id)` (record.md §9.2), base64url. */
 export function logId(electionId) {
-  return toHex(Writer.tagged(TAG_LOG).str(electionId).sha256());
+  return toBase64(Writer.tagged(TAG_LOG).str(electionId).sha256());
 }
 
 /** A tree head's signed bytes (record.md §9.3), from its JSON. */
 export function treeHeadSignedBytes(head) {
   return Writer.tagged(TAG_TREE_HEAD)
-    .fixed(fromHex(head.log_id, 32)).u64(head.size).fixed(fromHex(head.root, 32)).u64(head.timestamp_ms)
+    .fixed(fromBase64(head.log_id, 32)).u64(head.size).fixed(fromBase64(head.root, 32)).u64(head.timestamp_ms)
     .bytes();
 }
 
 /** A receipt's signed bytes (record.md §9.4), from its JSON. */
 export function receiptSignedBytes(r) {
   return Writer.tagged(TAG_RECEIPT)
-    .str(r.election_id).u64(r.index).fixed(fromHex(r.tracking_code, 32)).fixed(fromHex(r.leaf_hash, 32))
+    .str(r.election_id).u64(r.index).fixed(fromBase64(r.tracking_code, 32)).fixed(fromBase64(r.leaf_hash, 32))
     .fixed(treeHeadSignedBytes(r.tree_head))
     .bytes();
 }
 
-/** `SHA-256(0x00 ‖ bytes)`, hex. */
+/** `SHA-256(0x00 ‖ bytes)`, base64url. */
 export function leafHash(bytes) {
-  return toHex(sha256(concat(Uint8Array.of(0), bytes)));
+  return toBase64(sha256(concat(Uint8Array.of(0), bytes)));
 }
 
 function nodeHash(l, r) {
   return sha256(concat(Uint8Array.of(1), l, r));
 }
 
-/** RFC 9162 §2.1.3.2, as `merkle::verify_inclusion`. Hashes as hex or bytes. */
+/** RFC 9162 §2.1.3.2, as `merkle::verify_inclusion`. Hashes as base64url or bytes. */
 export function verifyInclusion(leaf, index, size, proof, root) {
   let fn = big(index);
   let sn = big(size) - 1n;
@@ -93,7 +93,7 @@ export function verifyConsistency(oldSize, newSize, oldRoot, newRoot, proof) {
   const [or, nr] = [hash32(oldRoot), hash32(newRoot)];
   if (m > n) return false;
   if (m === n) return proof.length === 0 && same(or, nr);
-  if (m === 0n) return proof.length === 0 && same(or, fromHex(EMPTY_ROOT, 32));
+  if (m === 0n) return proof.length === 0 && same(or, fromBase64(EMPTY_ROOT, 32));
   if (proof.length === 0) return false;
   const path = [...((m & (m - 1n)) === 0n ? [or] : []), ...proof.map(hash32)];
   let fn = m - 1n;
@@ -115,12 +115,24 @@ export function verifyConsistency(oldSize, newSize, oldRoot, newRoot, proof) {
   return same(fr, or) && same(sr, nr) && sn === 0n;
 }
 
-const HEX32 = /^[0-9a-fA-F]{64}$/;
-const HEX64 = /^[0-9a-fA-F]{128}$/;
+// The base64url texts of 32 and 64 bytes (protocol §2.6): the unused low bits of the last
+// character are zero, so the last character is one of 16 (32 bytes) or 4 (64 bytes).
+const B32 = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+const B64 = /^[A-Za-z0-9_-]{85}[AQgw]$/;
+const HEX32 = /^[0-9a-f]{64}$/;
 const isU64 = (x) => Number.isSafeInteger(x) && x >= 0;
 
-/** A tracking code as the deputy may type it (spaces, upper case) → 64 lower-case hex, or null. */
+/**
+ * A tracking code as the deputy may type or paste it (with spaces or line breaks, as the booth
+ * shows it in groups) → its 43 base64url characters, or null. Case matters in base64url.
+ */
 export function normaliseCode(text) {
+  const s = String(text ?? '').replace(/\s/g, '');
+  return B32.test(s) ? s : null;
+}
+
+/** A credential sign-in code as typed (spaces, dashes, upper case) → 64 lower-case hex, or null. */
+export function normaliseCredential(text) {
   const s = String(text ?? '').replace(/[\s-]/g, '').toLowerCase();
   return HEX32.test(s) ? s : null;
 }
@@ -140,11 +152,11 @@ export function parseReceipt(input) {
   for (const k of Object.keys(r)) if (!fields.includes(k)) fail(`unknown field ${k}`);
   for (const k of fields) if (!(k in r)) fail(`missing field ${k}`);
   if (typeof r.election_id !== 'string' || !r.election_id) fail('election_id');
-  if (!HEX32.test(r.tracking_code ?? '')) fail('tracking_code');
+  if (!B32.test(r.tracking_code ?? '')) fail('tracking_code');
   if (!isU64(r.index)) fail('index');
-  if (!HEX32.test(r.leaf_hash ?? '')) fail('leaf_hash');
-  if (!HEX64.test(r.signature ?? '')) fail('signature');
-  if (!Array.isArray(r.inclusion) || !r.inclusion.every((x) => HEX32.test(x ?? ''))) fail('inclusion');
+  if (!B32.test(r.leaf_hash ?? '')) fail('leaf_hash');
+  if (!B64.test(r.signature ?? '')) fail('signature');
+  if (!Array.isArray(r.inclusion) || !r.inclusion.every((x) => B32.test(x ?? ''))) fail('inclusion');
   checkHeadShape(r.tree_head, fail);
   return r;
 }
@@ -153,7 +165,7 @@ function checkHeadShape(h, fail) {
   if (!h || typeof h !== 'object') fail('tree_head');
   const fields = ['log_id', 'size', 'root', 'timestamp_ms', 'signature'];
   for (const k of Object.keys(h)) if (!fields.includes(k)) fail(`tree head: unknown field ${k}`);
-  if (!HEX32.test(h.log_id ?? '') || !HEX32.test(h.root ?? '') || !HEX64.test(h.signature ?? '')
+  if (!B32.test(h.log_id ?? '') || !B32.test(h.root ?? '') || !B64.test(h.signature ?? '')
     || !isU64(h.size) || !isU64(h.timestamp_ms)) fail('tree_head');
 }
 
@@ -175,7 +187,7 @@ export function verifyReceipt(r, boardKey) {
   try { ok = verifySignature(r.signature, receiptSignedBytes(r), boardKey); } catch { ok = false; }
   if (!ok) return { code: 'signature', message: "the board's signature on the receipt does not verify" };
   if (!headSignatureOk(r.tree_head, boardKey)) return { code: 'tree-head', message: "the board's signature on the tree head does not verify" };
-  if (r.tree_head.log_id.toLowerCase() !== logId(r.election_id)) return { code: 'wrong-log', message: 'the tree head is for another log' };
+  if (r.tree_head.log_id !== logId(r.election_id)) return { code: 'wrong-log', message: 'the tree head is for another log' };
   if (!verifyInclusion(r.leaf_hash, r.index, r.tree_head.size, r.inclusion, r.tree_head.root))
     return { code: 'inclusion', message: "the inclusion proof does not lead to the tree head's root" };
   return null;
@@ -184,7 +196,7 @@ export function verifyReceipt(r, boardKey) {
 /** R2: the entry's exact bytes against the receipt. Returns a list of failures (empty: passed). */
 export function checkEntry(r, bytes) {
   const failures = [];
-  if (leafHash(bytes) !== r.leaf_hash.toLowerCase()) failures.push({ code: 'leaf', message: "the entry's leaf hash is not the receipt's" });
+  if (leafHash(bytes) !== r.leaf_hash) failures.push({ code: 'leaf', message: "the entry's leaf hash is not the receipt's" });
   let entry;
   try {
     entry = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
@@ -200,7 +212,7 @@ export function checkEntry(r, bytes) {
   }
   let code;
   try { code = trackingCode(ballot); } catch (e) { code = `(${e.message})`; }
-  if (code !== r.tracking_code.toLowerCase())
+  if (code !== r.tracking_code)
     failures.push({ code: 'tracking-code', message: `the entry's ballot has tracking code ${code}, the receipt ${r.tracking_code}` });
   return failures;
 }
@@ -209,7 +221,7 @@ export function checkEntry(r, bytes) {
 export function checkCurrentHead(r, head, boardKey) {
   const failures = [];
   if (!headSignatureOk(head, boardKey)) failures.push({ code: 'signature', message: "the board's signature on its current tree head does not verify" });
-  if (head.log_id.toLowerCase() !== logId(r.election_id)) failures.push({ code: 'wrong-log', message: 'the current tree head is for another log' });
+  if (head.log_id !== logId(r.election_id)) failures.push({ code: 'wrong-log', message: 'the current tree head is for another log' });
   if (head.size < r.tree_head.size)
     failures.push({ code: 'shrunk', message: `the board's log has ${head.size} entries now, fewer than the ${r.tree_head.size} of the receipt` });
   if (head.timestamp_ms < r.tree_head.timestamp_ms)
@@ -229,7 +241,7 @@ export async function checkReceipt(receipt, board) {
     steps.push({ id, status: status ?? (failures.length ? 'failed' : 'passed'), failures, detail });
   };
   const r1 = verifyReceipt(r, board.boardKey);
-  step('R1', r1 ? [r1] : [], { index: r.index, size: r.tree_head.size, trackingCode: r.tracking_code, boardKey: toHex(decodeCredentialKey(board.boardKey)) });
+  step('R1', r1 ? [r1] : [], { index: r.index, size: r.tree_head.size, trackingCode: r.tracking_code, boardKey: toBase64(decodeCredentialKey(board.boardKey)) });
 
   let entry = null;
   try { entry = await board.entry(r.index); } catch (e) { step('R2', [{ code: 'fetch', message: `entry ${r.index}: ${e.message}` }]); }
@@ -250,7 +262,7 @@ export async function checkReceipt(receipt, board) {
     const m = r.tree_head.size;
     const n = head.size;
     if (m === n) {
-      const ok = r.tree_head.root.toLowerCase() === head.root.toLowerCase();
+      const ok = r.tree_head.root === head.root;
       step('R4', ok ? [] : [{ code: 'forked', message: `the board's head of ${n} entries has another root: the board forked` }], { old: m, new: n });
     } else {
       let c = null;

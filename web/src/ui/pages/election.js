@@ -8,7 +8,7 @@
 // tracking code checked.
 import * as P from '../../piaojue.js';
 import {
-  ApiError, addTexts, api, electionIdFromPath, errorText, formatNumber, formatTime, groupHex, h, initPage,
+  ApiError, addTexts, api, electionIdFromPath, errorText, formatNumber, formatTime, groupChars, h, initPage,
   onLangChange, pick, replace, t,
 } from '../common.js';
 import { apiPath, fetchEntries, fetchEntryBytes, loadSetup } from '../board.js';
@@ -41,7 +41,7 @@ addTexts({
     'el.threshold': '通过线', 'el.tracking': '跟踪码',
     'el.receipt': '核对我的选票', 'el.receipt.help': '粘贴回执（JSON）或输入跟踪码。浏览器会检查公告板对回执的签名、包含证明、公告板上的条目，以及当前公告板是否仍包含这张选票。',
     'el.receipt.label': '回执或跟踪码', 'el.receipt.button': '核对',
-    'el.receipt.bad': '请输入 64 位跟踪码或完整的回执 JSON。', 'el.receipt.not_found': '公告板上没有这个跟踪码的选票。',
+    'el.receipt.bad': '请输入 43 位跟踪码或完整的回执 JSON。', 'el.receipt.not_found': '公告板上没有这个跟踪码的选票。',
     'el.receipt.other_election': '这份回执属于另一场选举（{id}）。',
     'el.receipt.passed': '核对通过：您的选票在公告板第 {index} 条，公告板至今未删改。',
     'el.receipt.failed': '核对未通过！请保存回执并告知监票人。',
@@ -99,7 +99,7 @@ addTexts({
     'el.threshold': 'pass line', 'el.tracking': 'Tracking code',
     'el.receipt': 'Check my ballot', 'el.receipt.help': 'Paste your receipt (JSON) or type the tracking code. The browser checks the board’s signatures on the receipt, the inclusion proof, the board’s entry, and that the board today still holds the ballot.',
     'el.receipt.label': 'Receipt or tracking code', 'el.receipt.button': 'Check',
-    'el.receipt.bad': 'Type the 64-digit tracking code or paste the whole receipt JSON.', 'el.receipt.not_found': 'The board has no ballot with this tracking code.',
+    'el.receipt.bad': 'Type the 43-character tracking code or paste the whole receipt JSON.', 'el.receipt.not_found': 'The board has no ballot with this tracking code.',
     'el.receipt.other_election': 'This receipt is for another election ({id}).',
     'el.receipt.passed': 'Passed: your ballot is entry {index} of the board, and the board has not been rewritten since.',
     'el.receipt.failed': 'The check FAILED! Keep the receipt and tell the tellers.',
@@ -146,7 +146,7 @@ const S = {
 };
 
 const card = (sectionId, title, ...body) => h('div', { class: 'card', id: `${sectionId}-card` }, h('h2', {}, title), ...body);
-const hexLine = (hex, attrs = {}) => h('div', { class: 'hex mono hexline', ...attrs }, groupHex(hex));
+const hexLine = (hex, attrs = {}) => h('div', { class: 'hex mono hexline', ...attrs }, groupChars(hex));
 
 // ------------------------------------------------------------------------------------------
 // Overview
@@ -370,7 +370,7 @@ function renderTellers() {
   const lists = { announcement: 'announcements', commitment: 'commitments', reveal: 'reveals', share_check: 'checks' };
   replace($('tellers'), card('tellers', t('el.tellers'),
     h('p', {}, t('el.tellers.params', m.tellers)),
-    c?.signing_keys?.length ? h('ol', { class: 'teller-keys' }, c.signing_keys.map((k, i) => h('li', {}, t('el.teller', { i: i + 1 }), ' ', h('span', { class: 'hex mono' }, groupHex(k))))) : null,
+    c?.signing_keys?.length ? h('ol', { class: 'teller-keys' }, c.signing_keys.map((k, i) => h('li', {}, t('el.teller', { i: i + 1 }), ' ', h('span', { class: 'hex mono' }, groupChars(k))))) : null,
     c ? [h('h3', {}, t('el.ceremony')),
       h('div', { class: 'row', id: 'ceremony-rounds' }, rounds.map((r) => h('span', { class: 'badge' }, `${t(`el.round.${r}`)} ${c.transcript?.[lists[r]]?.length ?? 0}/${m.tellers.n}`))),
       ...(c.output ? [h('p', {}, t('el.ceremony.done')), hexLine(c.output.joint_key, { id: 'joint-key' })] : []),
@@ -383,8 +383,8 @@ function renderTellers() {
 function entryDetail(e) {
   try {
     switch (e.kind) {
-      case 'ballot': return h('span', { class: 'hex mono tracking', dataset: { code: P.trackingCode(e.data) } }, groupHex(P.trackingCode(e.data)));
-      case 'audited': return h('span', { class: 'hex mono tracking', dataset: { code: P.trackingCode(e.data.ballot) } }, groupHex(P.trackingCode(e.data.ballot)));
+      case 'ballot': return h('span', { class: 'hex mono tracking', dataset: { code: P.trackingCode(e.data) } }, groupChars(P.trackingCode(e.data)));
+      case 'audited': return h('span', { class: 'hex mono tracking', dataset: { code: P.trackingCode(e.data.ballot) } }, groupChars(P.trackingCode(e.data.ballot)));
       case 'credentials': return t('el.detail.credentials', { n: e.data.keys.length });
       case 'open': return [t('el.detail.open', { n: e.data.credentials }), ' ', h('span', { class: 'hex mono' }, `${e.data.fingerprint.slice(0, 16)}…`)];
       case 'close': return t('el.detail.close', { n: e.data.ballots });
@@ -405,7 +405,7 @@ function renderBoard() {
   const headNode = S.head ? h('dl', { class: 'kv', id: 'tree-head', dataset: { size: String(S.head.size) } },
     h('dt', {}, t('el.head')), h('dd', {}, t('el.head.size', { n: S.head.size }), ' · ', formatTime(S.head.timestamp_ms), ' · ',
       h('span', { class: `tag ${S.headOk ? 'adopted' : 'failed'}`, id: 'head-signature', dataset: { ok: String(S.headOk) } }, t(S.headOk ? 'el.head.sig_ok' : 'el.head.sig_bad'))),
-    h('dt', {}, t('el.head.root')), h('dd', { class: 'hex mono' }, groupHex(S.head.root))) : null;
+    h('dt', {}, t('el.head.root')), h('dd', { class: 'hex mono' }, groupChars(S.head.root))) : null;
   const rows = [...S.entries].reverse().map((e) => h('tr', { dataset: { index: String(e.index), kind: e.kind } },
     h('td', { class: 'mono' }, e.index),
     h('td', { class: 'kind' }, t(`el.kind.${e.kind}`), h('div', { class: 'muted time' }, formatTime(e.time_ms))),

@@ -9,11 +9,11 @@
 import qrcode from 'qrcode-generator';
 import * as booth from '../../piaojue.js';
 import {
-  ApiError, addTexts, api, currentLang, electionIdFromPath, errorText, formatNumber, formatTime, groupHex, h,
+  ApiError, addTexts, api, currentLang, electionIdFromPath, errorText, formatNumber, formatTime, groupChars, h,
   initPage, onLangChange, pick, replace, t,
 } from '../common.js';
 import { apiPath, loadSetup } from '../board.js';
-import { fragmentParam, normaliseCode, receiptLink, verifyReceipt } from '../receipt.js';
+import { fragmentParam, normaliseCredential, receiptLink, verifyReceipt } from '../receipt.js';
 
 addTexts({
   zh: {
@@ -147,7 +147,7 @@ const S = {
   status: null,
   setup: null,
   election: null, // booth.Election, built once
-  credentials: null, // Set of hex keys on the list
+  credentials: null, // Set of the keys on the list (base64url)
   credential: null,
   chosen: [], // per contest, a Set of option indices
   invalid: null, // contest index the last refusal names
@@ -226,7 +226,7 @@ function renderSignin() {
 }
 
 function signIn(text) {
-  const hex = normaliseCode(text);
+  const hex = normaliseCredential(text);
   if (!hex) return say('error', { key: 'booth.signin.bad', code: 'bad-credential' });
   let cred;
   try {
@@ -234,7 +234,7 @@ function signIn(text) {
   } catch {
     return say('error', { key: 'booth.signin.bad', code: 'bad-credential' });
   }
-  if (!S.credentials.has(booth.toHex(cred.publicKey))) return say('error', { key: 'booth.signin.unknown', code: 'unknown-credential' });
+  if (!S.credentials.has(booth.toBase64(cred.publicKey))) return say('error', { key: 'booth.signin.unknown', code: 'unknown-credential' });
   S.credential = cred;
   // A new sign-in starts from a blank ballot (the previous deputy's marks are not kept).
   S.chosen = S.status.manifest.contests.map(() => new Set());
@@ -271,7 +271,7 @@ async function toggleScan() {
       try {
         for (const code of await detector.detect(video)) {
           const raw = code.rawValue ?? '';
-          const hex = normaliseCode(fragmentParam(raw.split('#')[1] ?? '', 'credential') ?? raw);
+          const hex = normaliseCredential(fragmentParam(raw.split('#')[1] ?? '', 'credential') ?? raw);
           if (hex) return signIn(hex);
         }
       } catch { /* a frame that cannot be read */ }
@@ -345,7 +345,7 @@ function renderContest(c, ci) {
 function renderBallot() {
   const m = S.status.manifest;
   return [
-    h('div', { class: 'row muted signed-in' }, t('booth.signed_in', { key: booth.toHex(S.credential.publicKey).slice(0, 8) }),
+    h('div', { class: 'row muted signed-in' }, t('booth.signed_in', { key: booth.toBase64(S.credential.publicKey).slice(0, 8) }),
       h('button', { type: 'button', id: 'sign-out', onclick: signOut }, t('booth.sign_out'))),
     h('form', { id: 'ballot', onsubmit: (ev) => { ev.preventDefault(); build(); } },
       m.contests.map(renderContest),
@@ -375,7 +375,7 @@ async function build() {
   try {
     S.election ??= new booth.Election({ manifest: m, fingerprint: S.status.fingerprint, jointKey: S.setup.output.joint_key });
     const built = booth.buildBallot(S.election, S.credential, selection);
-    booth.verifyBallot(S.election, built.ballot, { credentials: [booth.toHex(S.credential.publicKey)] });
+    booth.verifyBallot(S.election, built.ballot, { credentials: [booth.toBase64(S.credential.publicKey)] });
     S.built = built;
     S.step = 'review';
   } catch (e) {
@@ -400,7 +400,7 @@ function chosenSummary(selection) {
 const currentSelection = () => S.status.manifest.contests.map((c, ci) => c.options.map((_, oi) => (S.chosen[ci].has(oi) ? 1 : 0)));
 
 function trackingBlock(code) {
-  return [h('div', { class: 'muted' }, t('booth.tracking')), h('div', { class: 'tracking mono', id: 'tracking-code', dataset: { code } }, groupHex(code))];
+  return [h('div', { class: 'muted' }, t('booth.tracking')), h('div', { class: 'tracking mono', id: 'tracking-code', dataset: { code } }, groupChars(code))];
 }
 
 function renderReview() {
@@ -550,7 +550,7 @@ async function start() {
     const [setup, key] = await Promise.all([loadSetup(id, S.status.manifest), api('/api/board-key')]);
     S.setup = setup;
     S.boardKey = key.board_key;
-    S.credentials = new Set(setup.credentials.map((k) => k.toLowerCase()));
+    S.credentials = new Set(setup.credentials);
   } catch (e) {
     return say('error', { text: errorText(e) });
   }

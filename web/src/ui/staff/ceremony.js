@@ -2,7 +2,7 @@
 // by the teller's own `piaojue teller keygen`), then the key ceremony's progress as the board
 // shows it (GET /ceremony: which teller posted which round; the output, or the failure).
 import { decodeCredentialKey, DecodeError } from '../../piaojue.js';
-import { addTexts, groupHex, h, replace, t } from '../common.js';
+import { addTexts, groupChars, h, replace, t } from '../common.js';
 import { notice, submit } from './ui.js';
 
 export const ROUNDS = [
@@ -13,7 +13,8 @@ export const ROUNDS = [
 ];
 
 /**
- * The signing keys of pasted text: 64 hex digits per teller, one per line (spaces inside a key
+ * The signing keys of pasted text: 43 base64url characters per teller (as `piaojue teller
+ * keygen` prints them), one per line (spaces inside a key
  * and blank lines ignored; `1: …` or `teller 1 …` prefixes allowed). Throws with a message to
  * show unless there are exactly `n` distinct keys.
  */
@@ -23,8 +24,8 @@ export function parseTellerKeys(text, n) {
   for (const [i, raw] of lines.entries()) {
     const line = raw.replace(/^\s*(?:teller|监票人)?\s*\d{1,2}\s*[:：.)、]\s*/i, '').replace(/\s+/g, '');
     if (!line) continue;
-    if (!/^[0-9a-fA-F]{64}$/.test(line)) throw new Error(t('tellers.badKey', { line: i + 1 }));
-    keys.push(line.toLowerCase());
+    if (!/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/.test(line)) throw new Error(t('tellers.badKey', { line: i + 1 }));
+    keys.push(line);
   }
   if (keys.length !== n) throw new Error(t('tellers.count', { n, got: keys.length }));
   if (new Set(keys).size !== keys.length) throw new Error(t('tellers.repeated'));
@@ -33,9 +34,9 @@ export function parseTellerKeys(text, n) {
 
 addTexts({
   zh: {
-    'tellers.heading': '登记监票人', 'tellers.intro': '每位监票人在自己的电脑上运行 piaojue teller keygen，得到签名公钥（64 位十六进制）。请按监票人 1、2 … {n} 的顺序粘贴，每行一个，共 {n} 个。',
+    'tellers.heading': '登记监票人', 'tellers.intro': '每位监票人在自己的电脑上运行 piaojue teller keygen，得到签名公钥（43 个 base64url 字符）。请按监票人 1、2 … {n} 的顺序粘贴，每行一个，共 {n} 个。',
     'tellers.keys': '监票人签名公钥', 'tellers.submit': '登记监票人并开始密钥生成',
-    'tellers.badKey': '第 {line} 行不是 64 位十六进制公钥', 'tellers.count': '需要 {n} 个公钥，粘贴了 {got} 个',
+    'tellers.badKey': '第 {line} 行不是公钥（43 个 base64url 字符）', 'tellers.count': '需要 {n} 个公钥，粘贴了 {got} 个',
     'tellers.repeated': '有重复的公钥', 'tellers.invalid': '第 {i} 个公钥不是有效的 ed25519 公钥',
     'tellers.done': '监票人已登记，密钥生成仪式开始。',
     'ceremony.heading': '密钥生成仪式', 'ceremony.intro': '监票人在各自的电脑上完成四轮消息，服务器只转发并公开。本页每 3 秒刷新。',
@@ -46,9 +47,9 @@ addTexts({
     'ceremony.posted': '已提交', 'ceremony.waiting': '等待中',
   },
   en: {
-    'tellers.heading': 'Register the tellers', 'tellers.intro': 'Each teller runs piaojue teller keygen on their own computer and gets a signing public key (64 hex digits). Paste them in the order teller 1, 2 … {n}, one per line, {n} in all.',
+    'tellers.heading': 'Register the tellers', 'tellers.intro': 'Each teller runs piaojue teller keygen on their own computer and gets a signing public key (43 base64url characters). Paste them in the order teller 1, 2 … {n}, one per line, {n} in all.',
     'tellers.keys': 'Tellers’ signing public keys', 'tellers.submit': 'Register the tellers and start the key ceremony',
-    'tellers.badKey': 'line {line} is not a 64-hex-digit public key', 'tellers.count': '{n} keys needed, {got} pasted',
+    'tellers.badKey': 'line {line} is not a public key (43 base64url characters)', 'tellers.count': '{n} keys needed, {got} pasted',
     'tellers.repeated': 'a key is repeated', 'tellers.invalid': 'key {i} is not a valid ed25519 public key',
     'tellers.done': 'The tellers are registered; the key ceremony has begun.',
     'ceremony.heading': 'Key ceremony', 'ceremony.intro': 'The tellers post four rounds of messages from their own computers; the server only relays and publishes them. This page refreshes every 3 s.',
@@ -116,7 +117,7 @@ export function ceremonyCard(status) {
           })))))),
       h('progress', { max: 4 * n, value: done, id: 'ceremony-bar' }),
       h('p', { class: 'muted' }, t('ceremony.progress', { done, total: 4 * n })),
-      c.output ? h('div', { class: 'notice ok', id: 'ceremony-output' }, t('ceremony.output'), ' ', h('span', { class: 'hex mono' }, groupHex(c.output.joint_key))) : null,
+      c.output ? h('div', { class: 'notice ok', id: 'ceremony-output' }, t('ceremony.output'), ' ', h('span', { class: 'hex mono' }, groupChars(c.output.joint_key))) : null,
       failure ? h('div', { class: 'notice error', id: 'ceremony-failure' }, t('ceremony.failed'), ' ', failure.reason,
         h('div', {}, t('ceremony.guilty', { list: failure.guilty.join(', ') || '—' }))) : null);
   };

@@ -6,8 +6,8 @@
 // Seeds live only in this module's memory: never in storage, never sent; they vanish with the
 // window. Sheets are not linked to names (the roll is separate: secret ballot).
 import qrcode from 'qrcode-generator';
-import { credentialFromSeed, toHex } from '../../piaojue.js';
-import { addTexts, errorText, groupHex, h, pick, replace, t } from '../common.js';
+import { credentialFromSeed, toBase64, toHex } from '../../piaojue.js';
+import { addTexts, errorText, groupChars, h, pick, replace, t } from '../common.js';
 
 /** The most keys one POST /credentials carries. */
 export const BATCH = 500;
@@ -127,7 +127,7 @@ export function renderRegistration(status, ctx) {
     const first = status.credentials + 1;
     const made = Array.from({ length: total }, () => {
       const seed = newSeed();
-      return { seed, key: toHex(credentialFromSeed(seed).publicKey) };
+      return { seed, key: toBase64(credentialFromSeed(seed).publicKey) };
     });
     const registered = [];
     let error = null;
@@ -166,7 +166,7 @@ export function renderRegistration(status, ctx) {
 /** One printable sheet. */
 function sheet(manifest, electionId, { serial, seed }) {
   const link = signInLink(location.origin, electionId, seed);
-  const groups = groupHex(seed).split(' ');
+  const groups = groupChars(seed).split(' ');
   const zhEn = (key) => [h('span', { lang: 'zh-CN' }, SHEET.zh[key]), h('span', { lang: 'en', class: 'en' }, SHEET.en[key])];
   return h('article', { class: 'sheet', dataset: { serial: String(serial) } },
     h('header', { class: 'sheet-head' },
