@@ -5,3 +5,4 @@
 pub mod cli;
 pub mod simulate;
 pub mod vectors;
+pub mod year;

@@ -71,6 +71,9 @@ enum Command {
     Verify(VerifyArgs),
     /// Benchmarks against a server on this machine: `bench cast` (load generator).
     Bench(piaojue::cli::bench::BenchArgs),
+    /// 年度演示 / The demo year against a running server: a county and its townships,
+    /// proposals, screening, approvals, every vote, supervision, evaluation.
+    Year(piaojue::cli::year::YearArgs),
 }
 
 fn lang(s: &str) -> anyhow::Result<Lang> {
@@ -87,6 +90,7 @@ fn main() -> anyhow::Result<()> {
         Command::Vote(args) => piaojue::cli::vote::run(args)?,
         Command::Admin(args) => piaojue::cli::admin::run(args)?,
         Command::Teller(args) => piaojue::cli::teller::run(args)?,
+        Command::Year(args) => piaojue::cli::year::run_args(args)?,
         Command::Receipt(args) => std::process::exit(piaojue::cli::receipt::run(args)),
         Command::Demo {
             deputies,

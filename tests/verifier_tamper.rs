@@ -9,9 +9,11 @@ use std::sync::OnceLock;
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT as G;
 use piaojue::simulate::{Secrets, random_selection};
 use piaojue_crypto::ballot::Ballot;
-use piaojue_crypto::board::{BoardKey, Entry};
+use piaojue_crypto::board::approval::candidate_ids;
+use piaojue_crypto::board::{Approval, ApprovedCandidate, BoardKey, Entry, Event};
 use piaojue_crypto::credential::Credential;
 use piaojue_crypto::encoding::{Bytes, Point};
+use piaojue_crypto::manifest::Text;
 use piaojue_crypto::record::{BoardLog, ElectionRecord};
 use piaojue_crypto::samples;
 use piaojue_verifier::diff::diff_records;
@@ -664,4 +666,139 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("piaojue-tamper-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+/// The honest board with an approval of the candidate list inserted as entry 1 (the board
+/// renumbers and signs its heads again), built by `f` from the manifest's candidate ids.
+fn approved(f: impl FnOnce(Vec<String>) -> Vec<ApprovedCandidate>) -> ElectionRecord {
+    let mut r = boarded().clone();
+    let ids: Vec<String> = candidate_ids(&r.election.manifest)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let approval = Approval {
+        body: Text::new(
+            "某县人大常委会",
+            "County People's Congress Standing Committee",
+        ),
+        reference: "县人大常委会第十二次主任会议".into(),
+        date: "2027-01-05".into(),
+        candidates: f(ids),
+    };
+    insert_entry(board_mut(&mut r), 1, Event::Approval(approval));
+    r
+}
+
+fn candidates(ids: &[String]) -> Vec<ApprovedCandidate> {
+    ids.iter()
+        .enumerate()
+        .map(|(i, id)| ApprovedCandidate {
+            option: id.clone(),
+            proposals: vec![format!("2027-AAAA-{i:04}")],
+        })
+        .collect()
+}
+
+/// Inserts an event at `k` and renumbers and re-signs the log.
+fn insert_entry(b: &mut BoardLog, k: usize, event: Event) {
+    let e = Entry {
+        index: k as u64,
+        time_ms: 1_790_000_000_500,
+        event,
+    };
+    b.entries
+        .insert(k, String::from_utf8(e.to_bytes()).unwrap());
+    renumber_and_resign(b, &board_key());
+}
+
+#[test]
+fn an_approval_of_every_candidate_passes() {
+    let r = approved(|ids| candidates(&ids));
+    let rep = expect(&r, &[]);
+    let summary = &rep.step("V7").unwrap().summary;
+    assert!(summary.contains("approved by 某县人大常委会"), "{summary}");
+}
+
+#[test]
+fn an_approval_missing_a_candidate_is_caught() {
+    let r = approved(|ids| candidates(&ids[1..]));
+    let f = failures(&expect(&r, &["V7"]), "V7");
+    assert!(
+        f.contains("entry 1: the manifest's candidate \"p01\" is not in the approval"),
+        "{f}"
+    );
+}
+
+#[test]
+fn an_approval_listing_a_candidate_twice_or_another_is_caught() {
+    let r = approved(|ids| {
+        let mut c = candidates(&ids);
+        c.push(c[0].clone());
+        c
+    });
+    let f = failures(&expect(&r, &["V7"]), "V7");
+    assert!(f.contains("lists candidate \"p01\" twice"), "{f}");
+    let r = approved(|ids| {
+        let mut c = candidates(&ids);
+        c[2].option = "p99".into();
+        c
+    });
+    let f = failures(&expect(&r, &["V7"]), "V7");
+    assert!(f.contains("lists \"p99\", which is not a candidate"), "{f}");
+    assert!(
+        f.contains("candidate \"p03\" is not in the approval"),
+        "{f}"
+    );
+}
+
+#[test]
+fn an_approval_without_a_date_or_reference_is_caught() {
+    let mut r = approved(|ids| candidates(&ids));
+    let b = board_mut(&mut r);
+    rewrite(b, 1, |e| {
+        if let Event::Approval(a) = &mut e.event {
+            a.date = "2027-02-30".into();
+            a.reference = " ".into();
+        }
+    });
+    resign_heads(b, &board_key());
+    let f = failures(&expect(&r, &["V7"]), "V7");
+    assert!(f.contains("is not a date YYYY-MM-DD"), "{f}");
+    assert!(f.contains("no decision reference"), "{f}");
+}
+
+#[test]
+fn an_approval_elsewhere_than_entry_1_or_twice_breaks_the_lifecycle() {
+    // Moved after the tellers: out of order.
+    let mut r = approved(|ids| candidates(&ids));
+    let b = board_mut(&mut r);
+    b.entries.swap(1, 2);
+    renumber_and_resign(b, &board_key());
+    let f = failures(&expect(&r, &["V7"]), "V7");
+    assert!(
+        f.contains("entry 2: approval is out of order: the approval must be entry 1"),
+        "{f}"
+    );
+    // Twice.
+    let mut r = approved(|ids| candidates(&ids));
+    let b = board_mut(&mut r);
+    let again = b.entries[1].clone();
+    b.entries.insert(2, again);
+    renumber_and_resign(b, &board_key());
+    let f = failures(&expect(&r, &["V7"]), "V7");
+    assert!(f.contains("entry 2: repeated approval"), "{f}");
+}
+
+#[test]
+fn an_approval_changed_after_the_fact_is_caught_by_the_heads() {
+    // A board that rewrites the approval (a candidate's sources) without re-signing.
+    let mut r = approved(|ids| candidates(&ids));
+    let b = board_mut(&mut r);
+    rewrite(b, 1, |e| {
+        if let Event::Approval(a) = &mut e.event {
+            a.candidates[0].proposals.push("2027-ZZZZ-ZZZZ".into());
+        }
+    });
+    let f = failures(&expect(&r, &["V7"]), "V7");
+    assert!(f.contains("its root is not the Merkle root"), "{f}");
 }

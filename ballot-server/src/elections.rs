@@ -236,21 +236,48 @@ impl Elections {
         manifest: Manifest,
         parent: Option<String>,
     ) -> ApiResult<Appended> {
+        self.create_with(board, manifest, parent, None, None).await
+    }
+
+    /// Creates an election: entry 0 is the manifest and, when the candidate list was
+    /// approved, entry 1 the approval (`spec/record.md` §9.1.1), in one append; `cycle` sets
+    /// its congress, year and purpose in the same transaction.
+    pub async fn create_with(
+        &self,
+        board: &Board,
+        manifest: Manifest,
+        parent: Option<String>,
+        approval: Option<piaojue_crypto::board::Approval>,
+        cycle: Option<Effect>,
+    ) -> ApiResult<Appended> {
         manifest
             .validate()
             .map_err(|e| ApiError::BadRequest(format!("invalid manifest: {e}")))?;
+        if let Some(a) = &approval {
+            let failures = piaojue_crypto::board::check_approval(&manifest, &[(1, a)]);
+            if !failures.is_empty() {
+                return Err(ApiError::BadRequest(format!(
+                    "invalid approval: {}",
+                    failures.join("; ")
+                )));
+            }
+        }
         let id = manifest.election_id.clone();
         let json = serde_json::to_string(&manifest).expect("manifests serialize");
+        let mut events = vec![Event::Manifest(manifest)];
+        events.extend(approval.map(Event::Approval));
+        let mut effects = vec![Effect::CreateElection {
+            manifest: json,
+            parent,
+        }];
+        effects.extend(cycle);
         board
             .append(
                 &id,
                 AppendJob {
-                    events: vec![Event::Manifest(manifest)],
+                    events,
                     preconditions: vec![Precondition::ElectionAbsent],
-                    effects: vec![Effect::CreateElection {
-                        manifest: json,
-                        parent,
-                    }],
+                    effects,
                     receipt_for: None,
                 },
             )

@@ -8,11 +8,14 @@
 //! * [`board`] — the per-election Merkle log with group commit and signed tree heads.
 //! * [`elections`] — the lifecycle: draft → key ceremony → registration → open → closed →
 //!   tallied → published.
+//! * [`cycle`] — the yearly cycle: congresses, proposals, screening, approval, year plan,
+//!   supervision, evaluation.
 //! * [`routes`] — the HTTP API; [`auth`] — roles; [`pages`] — the web pages.
 #![forbid(unsafe_code)]
 
 pub mod auth;
 pub mod board;
+pub mod cycle;
 pub mod db;
 pub mod demo;
 pub mod elections;
@@ -50,7 +53,19 @@ impl AppState {
             db,
             board,
             elections,
+            cycle: Arc::default(),
         })
+    }
+}
+
+impl AppState {
+    /// This state with another limit on public proposal submissions: `limit` per client
+    /// address in `window`.
+    pub fn with_proposal_limit(mut self, limit: usize, window: Duration) -> Self {
+        self.cycle = Arc::new(cycle::CycleState {
+            proposals: cycle::RateLimit::new(limit, window),
+        });
+        self
     }
 }
 
@@ -72,7 +87,11 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // With the client's address, for the per-client limit on public submissions.
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

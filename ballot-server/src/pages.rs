@@ -6,7 +6,12 @@
 //! | `/` | the elections (`index.html`) |
 //! | `/elections/{id}` | an election's public board: manifest, tellers, entries, result, receipt check, record (`election.html`) |
 //! | `/elections/{id}/vote` | the voting booth (`booth.html`) |
-//! | `/staff` | the staff pages (`staff.html`) |
+//! | `/staff` | the staff pages (`staff.html`), with the screening of proposals |
+//! | `/staff/cycle` | staff: proposals, screening, candidates, approval, progress (`staff-cycle.html`) |
+//! | `/proposals` | submit a proposal, look up its status (`proposals.html`) |
+//! | `/plan` | the year plan (`plan.html`) |
+//! | `/projects/{id}` | an adopted project's progress (`project.html`) |
+//! | `/evaluation` | the evaluation results (`evaluation.html`) |
 //! | `/assets/{file}` | scripts, styles and images |
 //!
 //! Every page is sent with a strict Content-Security-Policy (scripts and styles only from this
@@ -34,7 +39,7 @@ struct Static;
 struct Dist;
 
 /// The security headers of every page and asset.
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
      connect-src 'self'; media-src 'self' blob:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// The page routes (merged into the API router).
@@ -50,6 +55,14 @@ pub fn router() -> Router<AppState> {
             get(|_: Path<String>| async { page("booth.html") }),
         )
         .route("/staff", get(|| async { page("staff.html") }))
+        .route("/staff/cycle", get(|| async { page("staff-cycle.html") }))
+        .route("/proposals", get(|| async { page("proposals.html") }))
+        .route("/plan", get(|| async { page("plan.html") }))
+        .route(
+            "/projects/{id}",
+            get(|_: Path<String>| async { page("project.html") }),
+        )
+        .route("/evaluation", get(|| async { page("evaluation.html") }))
         .route("/assets/{file}", get(asset))
 }
 

@@ -32,20 +32,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = BodyBytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge(format!(
-                    "the body is larger than {} bytes",
-                    crate::MAX_BODY
-                ))
-            } else {
-                ApiError::BadRequest(format!("could not read the body: {e}"))
-            }
-        })?;
+        let bytes = read_body(req, state).await?;
         serde_json::from_slice(&bytes)
             .map(JsonBody)
             .map_err(|e| ApiError::BadRequest(format!("invalid JSON: {e}")))
     }
+}
+
+/// A request's body; too large is a JSON 413, unreadable a JSON 400.
+pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> ApiResult<BodyBytes> {
+    BodyBytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(format!("the body is larger than {} bytes", crate::MAX_BODY))
+        } else {
+            ApiError::BadRequest(format!("could not read the body: {e}"))
+        }
+    })
 }
 
 /// Query parameters whose rejection is a JSON 400.
@@ -110,6 +112,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/elections/{id}/board/entries/{index}", get(entry))
         .route("/api/elections/{id}/board/inclusion", get(inclusion))
         .route("/api/elections/{id}/board/consistency", get(consistency))
+        .merge(crate::cycle::routes::router())
         .merge(crate::pages::router())
         .fallback(no_route)
         .method_not_allowed_fallback(no_method)
@@ -327,6 +330,8 @@ async fn publish(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let a = s.elections.publish(&s.board, &id).await?;
+    // A published selection vote decides its candidates (and their proposals' status).
+    crate::cycle::plan::record_outcome(&s, &id).await?;
     Ok(created(AppendResponse::from(a)))
 }
 

@@ -75,4 +75,6 @@ pub struct AppState {
     pub board: Arc<Board>,
     /// Cached election data (manifests, contexts, credential lists).
     pub elections: Arc<Elections>,
+    /// The yearly cycle's state (the limit on public submissions).
+    pub cycle: Arc<crate::cycle::CycleState>,
 }

@@ -22,7 +22,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::ballot::{AuditedBallot, Ballot, ElectionContext};
-use crate::board::{Entry, Event, SignedTreeHead};
+use crate::board::{Approval, Entry, Event, SignedTreeHead};
 use crate::credential::{CredentialKey, CredentialList};
 use crate::decryption::DecryptionShare;
 use crate::dkg::{CeremonyOutput, CeremonyParams, dealer::CeremonyTranscript};
@@ -252,6 +252,9 @@ pub struct BoardDerivation {
     pub ballot_entries: Vec<u64>,
     /// Entry index of each audited ballot, in record order.
     pub audited_entries: Vec<u64>,
+    /// The approval entries of the log (at most one in a valid log: entry 1), with their
+    /// indices; checked against the manifest by `board::check_approval` (V7.7).
+    pub approvals: Vec<(u64, Approval)>,
 }
 
 /// Where a log is in the election's lifecycle (`spec/record.md` §9.1).
@@ -273,7 +276,7 @@ impl Phase {
     fn allows(self) -> &'static str {
         match self {
             Phase::Start => "only the manifest first",
-            Phase::Manifest => "only tellers after the manifest",
+            Phase::Manifest => "only tellers (or the approval, right after it) after the manifest",
             Phase::Ceremony => {
                 "only the key ceremony's messages, ceremony_output or ceremony_failed"
             }
@@ -406,6 +409,9 @@ pub struct LogEnd {
     pub credentials_voting: u64,
     /// The result, when the log has a tally and a result entry.
     pub result: Option<TallyResult>,
+    /// The approval entries of the log (at most one in a valid log: entry 1), with their
+    /// indices; checked against the manifest by `board::check_approval` (V7.7).
+    pub approvals: Vec<(u64, Approval)>,
 }
 
 /// Reads a log entry by entry (`spec/record.md` §9.1), checking the lifecycle order as it
@@ -428,6 +434,7 @@ pub struct LogReader {
     tally: Option<EncryptedTally>,
     shares: Vec<DecryptionShare>,
     result: Option<(Counts, Outcome)>,
+    approvals: Vec<(u64, Approval)>,
 }
 
 impl LogReader {
@@ -456,6 +463,7 @@ impl LogReader {
             tally: None,
             shares: Vec::new(),
             result: None,
+            approvals: Vec::new(),
         }
     }
 
@@ -512,6 +520,24 @@ impl LogReader {
                 }
                 life.n = m.tellers.n;
                 self.manifest = Some(m);
+            }
+            Event::Approval(a) => {
+                // Right after the manifest, once.
+                if life.phase == Phase::Manifest && !life.once.insert(kind) {
+                    return Err(BoardError::Repeated {
+                        index,
+                        kind,
+                        what: "it may appear only once".into(),
+                    });
+                }
+                if life.phase != Phase::Manifest || index != 1 {
+                    return Err(life.out_of_order(
+                        index,
+                        kind,
+                        "the approval must be entry 1, right after the manifest".into(),
+                    ));
+                }
+                self.approvals.push((index, a));
             }
             Event::Tellers { signing_keys } => {
                 life.step(index, kind, Phase::Manifest, Phase::Ceremony)?;
@@ -686,6 +712,7 @@ impl LogReader {
             ballots: self.ballots,
             credentials_voting,
             result,
+            approvals: self.approvals,
         })
     }
 }
@@ -720,6 +747,7 @@ pub fn derive_record(info: &BoardInfo, entries: Vec<Entry>) -> Result<BoardDeriv
         },
         ballot_entries,
         audited_entries,
+        approvals: end.approvals,
     })
 }
 

@@ -107,7 +107,7 @@ pub enum AdminAction {
 }
 
 /// The staff token: `--token-file`, else the variable, else the default file.
-fn token(file: Option<&Path>) -> anyhow::Result<String> {
+pub fn token(file: Option<&Path>) -> anyhow::Result<String> {
     let read = |p: &Path| {
         std::fs::read_to_string(p)
             .with_context(|| format!("reading the staff token {}", p.display()))

@@ -30,6 +30,16 @@ impl Client {
     }
 
     fn run(&self, method: &str, path: &str, body: Option<Vec<u8>>) -> anyhow::Result<Vec<u8>> {
+        self.run_typed(method, path, body, "application/json")
+    }
+
+    fn run_typed(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Vec<u8>>,
+        content_type: &str,
+    ) -> anyhow::Result<Vec<u8>> {
         let url = format!("{}{path}", self.base);
         let mut builder = ureq::http::Request::builder().method(method).uri(&url);
         if let Some(a) = &self.authorization {
@@ -39,7 +49,7 @@ impl Client {
             None => self.agent.run(builder.body(())?),
             Some(b) => self
                 .agent
-                .run(builder.header("Content-Type", "application/json").body(b)?),
+                .run(builder.header("Content-Type", content_type).body(b)?),
         }
         .with_context(|| format!("{method} {url}"))?;
         let status = response.status().as_u16();
@@ -88,6 +98,17 @@ impl Client {
             bytes
         };
         serde_json::from_slice(&bytes).with_context(|| format!("decoding PUT {path}"))
+    }
+
+    /// `POST path` with raw bytes of a content type (a file), the answer decoded as `T`.
+    pub fn post_bytes<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> anyhow::Result<T> {
+        let bytes = self.run_typed("POST", path, Some(bytes), content_type)?;
+        serde_json::from_slice(&bytes).with_context(|| format!("decoding POST {path}"))
     }
 
     /// `POST path` without a body.

@@ -11,3 +11,4 @@ pub mod serve;
 pub mod sheets;
 pub mod teller;
 pub mod vote;
+pub mod year;

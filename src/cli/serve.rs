@@ -30,6 +30,9 @@ pub struct ServeArgs {
     /// Deputies in the demo election.
     #[arg(long, default_value_t = 250)]
     pub demo_deputies: usize,
+    /// Public proposals (项目建议) one client address may submit in 10 minutes.
+    #[arg(long, default_value_t = 30)]
+    pub proposal_limit: usize,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
@@ -48,7 +51,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
         let state = AppState::connect(&args.database_url)
             .await
-            .with_context(|| format!("opening the database {}", args.database_url))?;
+            .with_context(|| format!("opening the database {}", args.database_url))?
+            .with_proposal_limit(args.proposal_limit.max(1), std::time::Duration::from_secs(600));
         if !auth::has_staff_token(&state.db).await? {
             let token = auth::create_staff_token(&state.db, "first start").await?;
             let path = args.data_dir.join("staff-token");

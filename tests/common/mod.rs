@@ -10,6 +10,7 @@
 //! Shared by the end-to-end, API, crash and load tests; each uses part of it.
 #![allow(dead_code)]
 
+pub mod cycle;
 pub mod election;
 
 use std::io::{BufRead, BufReader};
@@ -399,19 +400,60 @@ impl Client {
 
     /// Sends a request; `body` `None` sends none (GET).
     pub fn request(&self, method: &str, path: &str, body: Option<&[u8]>) -> (u16, Vec<u8>) {
+        self.request_with(method, path, body, "application/json")
+    }
+
+    /// Sends a body of another content type (a file).
+    pub fn request_typed(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> (u16, Vec<u8>) {
+        self.request_with(method, path, Some(body), content_type)
+    }
+
+    fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&[u8]>,
+        content_type: &str,
+    ) -> (u16, Vec<u8>) {
         let url = format!("{}{path}", self.base);
-        let mut builder = ureq::http::Request::builder().method(method).uri(&url);
-        if let Some(a) = &self.authorization {
-            builder = builder.header("Authorization", a);
-        }
-        let result = match body {
-            None => self.agent.run(builder.body(()).expect("a request")),
-            Some(b) => self.agent.run(
-                builder
-                    .header("Content-Type", "application/json")
-                    .body(b.to_vec())
-                    .expect("a request"),
-            ),
+        let send = || {
+            let mut builder = ureq::http::Request::builder().method(method).uri(&url);
+            if let Some(a) = &self.authorization {
+                builder = builder.header("Authorization", a);
+            }
+            match body {
+                None => self.agent.run(builder.body(()).expect("a request")),
+                Some(b) => self.agent.run(
+                    builder
+                        .header("Content-Type", content_type)
+                        .body(b.to_vec())
+                        .expect("a request"),
+                ),
+            }
+        };
+        // A server that refuses a request before reading its body (401, 403, 413 …) closes the
+        // connection after answering; a pooled connection it closed a moment ago fails the
+        // next request before it is sent. That request is sent again, once, on a new
+        // connection (the server never saw it).
+        let result = match send() {
+            Err(ureq::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::UnexpectedEof
+                        | std::io::ErrorKind::ConnectionReset
+                        | std::io::ErrorKind::BrokenPipe
+                        | std::io::ErrorKind::ConnectionAborted
+                ) =>
+            {
+                send()
+            }
+            r => r,
         };
         let response = result.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
         let status = response.status().as_u16();

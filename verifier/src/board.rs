@@ -1,8 +1,8 @@
-//! Step V7 of `spec/verification.md`: the bulletin board's log and signed tree heads, and the
-//! record's agreement with the log.
+//! Step V7 of `spec/verification.md`: the bulletin board's log and signed tree heads, the
+//! record's agreement with the log, and the approval of the candidate list when the log has one.
 
 use piaojue_crypto::board::merkle::{Hash, MerkleTree, leaf_hash};
-use piaojue_crypto::board::{SignedTreeHead, log_id};
+use piaojue_crypto::board::{SignedTreeHead, check_approval, log_id};
 use piaojue_crypto::record::{
     BoardDerivation, BoardInfo, BoardLog, ElectionData, ElectionRecord, TallyResult, derive_record,
     parse_entry,
@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::progress::Progress;
 use crate::report::{Report, steps};
 
-/// V7: the board part of a record (V7.1–V7.6). Records the step in the report.
+/// V7: the board part of a record (V7.1–V7.7). Records the step in the report.
 pub fn verify_board(
     record: &ElectionRecord,
     board: &BoardLog,
@@ -58,7 +58,7 @@ pub fn verify_board(
         }
     }
 
-    // V7.3 Lifecycle, V7.4 the record is the log's.
+    // V7.3 Lifecycle, V7.4 the record is the log's, V7.7 the approval of the candidates.
     let mut on_log = String::new();
     if entries.len() == board.entries.len() {
         match derive_record(info, entries) {
@@ -69,6 +69,14 @@ pub fn verify_board(
                     derived.audited_entries.len()
                 );
                 failures.extend(compare_with_log(record, &derived));
+                let approvals: Vec<_> = derived.approvals.iter().map(|(i, a)| (*i, a)).collect();
+                failures.extend(check_approval(&record.election.manifest, &approvals));
+                if let Some((_, a)) = approvals.first() {
+                    on_log.push_str(&format!(
+                        ", the candidates approved by {} ({}, {})",
+                        a.body.zh, a.reference, a.date
+                    ));
+                }
             }
             Err(err) => failures.push(err.to_string()),
         }

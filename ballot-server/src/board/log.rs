@@ -78,6 +78,17 @@ pub enum Effect {
         /// Re-vote of this election, if any.
         parent: Option<String>,
     },
+    /// Records the election's place in the yearly cycle (server-side columns, not on the
+    /// board): its congress, year and purpose (`selection`, `revote`, `evaluation`,
+    /// `department_rating`).
+    SetCycle {
+        /// Congress id.
+        congress: String,
+        /// Year.
+        year: i64,
+        /// Purpose.
+        purpose: &'static str,
+    },
     /// Moves the election to a state.
     SetState(ElectionState),
     /// Records the fingerprint (at opening).
@@ -640,6 +651,21 @@ impl LogWriter {
         let id = &self.election_id;
         match effect {
             Effect::CreateElection { .. } => {}
+            Effect::SetCycle {
+                congress,
+                year,
+                purpose,
+            } => {
+                sqlx::query(
+                    "UPDATE elections SET congress_id = $1, year = $2, purpose = $3 WHERE id = $4",
+                )
+                .bind(congress)
+                .bind(*year)
+                .bind(*purpose)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            }
             Effect::SetState(s) => {
                 sqlx::query("UPDATE elections SET state = $1 WHERE id = $2")
                     .bind(s.as_str())

@@ -1,14 +1,15 @@
 //! Bulletin-board entries (`spec/record.md` §9.1).
 //!
 //! Every public event of an election is one entry of its log, in order: the manifest, the
-//! tellers, every key-ceremony message, its output, the credential list (in batches), the
-//! opening of the vote, every cast and audited ballot, the close, the encrypted tally, every
+//! approval of the candidate list (when the election was made from one), the tellers, every
+//! key-ceremony message, its output, the credential list (in batches), the opening of the vote, every cast and audited ballot, the close, the encrypted tally, every
 //! decryption share, the result and its publication. An entry is stored and hashed as the exact
 //! UTF-8 bytes of its JSON (one line of `board.jsonl`); its Merkle leaf is
 //! `SHA-256(0x00 ‖ bytes)`. Readers parse those bytes; nobody re-serialises them.
 
 use serde::{Deserialize, Serialize};
 
+use super::approval::Approval;
 use crate::ballot::{AuditedBallot, Ballot};
 use crate::credential::CredentialKey;
 use crate::decryption::DecryptionShare;
@@ -51,6 +52,8 @@ impl Entry {
 pub enum Event {
     /// The election is created with this manifest (always entry 0).
     Manifest(Manifest),
+    /// The approval of the candidate list (optional; entry 1 when present).
+    Approval(Approval),
     /// The key ceremony starts with these tellers' ed25519 signing keys (index 1 … n).
     Tellers {
         /// Signing keys in index order.
@@ -114,6 +117,7 @@ impl Event {
     pub fn kind(&self) -> &'static str {
         match self {
             Event::Manifest(_) => "manifest",
+            Event::Approval(_) => "approval",
             Event::Tellers { .. } => "tellers",
             Event::Announcement(_) => "announcement",
             Event::Commitment(_) => "commitment",

@@ -177,7 +177,7 @@ addTexts({
     'state.draft': '草稿', 'state.key_ceremony': '密钥生成中', 'state.registration': '登记中',
     'state.open': '投票中', 'state.closed': '已截止', 'state.tallied': '已计票',
     'state.published': '已公布', 'state.failed': '失败',
-    'nav.home': '选举列表', 'nav.staff': '工作人员',
+    'nav.home': '选举列表', 'nav.staff': '工作人员', 'nav.cycle': '年度项目', 'nav.plan': '年度计划',
     'loading': '加载中…',
   },
   en: {
@@ -188,7 +188,7 @@ addTexts({
     'state.draft': 'Draft', 'state.key_ceremony': 'Key ceremony', 'state.registration': 'Registration',
     'state.open': 'Voting open', 'state.closed': 'Closed', 'state.tallied': 'Tallied',
     'state.published': 'Published', 'state.failed': 'Failed',
-    'nav.home': 'Elections', 'nav.staff': 'Staff',
+    'nav.home': 'Elections', 'nav.staff': 'Staff', 'nav.cycle': 'The year’s projects', 'nav.plan': 'Year plan',
     'loading': 'Loading…',
   },
 });

@@ -22,7 +22,10 @@ addTexts({
     'el.stat.audited': '核验选票', 'el.stat.entries': '公告板条目', 'el.stat.tellers': '监票人（门限）',
     'el.fingerprint': '选举指纹', 'el.fingerprint.ok': '已根据公告板数据重新计算，一致。',
     'el.fingerprint.bad': '与公告板数据重新计算的结果不一致！', 'el.fingerprint.none': '投票开始后公布。',
-    'el.parent': '本次为对 {parent} 的重新表决。',
+    'el.parent': '本次为对 {parent} 的重新表决。', 'el.children': '得票相同的项目已重新表决：',
+    'el.approval': '候选项目经{body}审定（{reference}，{date}）。', 'el.plan': '年度计划',
+    'el.valid': '表决是否有效', 'el.valid.yes': '有效', 'el.valid.no': '无效（未达法定人数，不产生结果）',
+    'el.kind.approval': '候选项目审定',
     'el.result': '票决结果', 'el.result.pending': '计票后公布。',
     'el.result.summary': '计入选票 {ballots} 张，代表名额 {roll} 人。',
     'el.quorum': '法定人数', 'el.quorum.met': '已达到（须超过 {num}/{den}）', 'el.quorum.not': '未达到（须超过 {num}/{den}）',
@@ -80,7 +83,10 @@ addTexts({
     'el.stat.audited': 'Audited ballots', 'el.stat.entries': 'Board entries', 'el.stat.tellers': 'Tellers (threshold)',
     'el.fingerprint': 'Election fingerprint', 'el.fingerprint.ok': 'Recomputed from the board’s data: it matches.',
     'el.fingerprint.bad': 'It does NOT match the one recomputed from the board’s data!', 'el.fingerprint.none': 'Published when voting opens.',
-    'el.parent': 'This is a re-vote of {parent}.',
+    'el.parent': 'This is a re-vote of {parent}.', 'el.children': 'The tied projects were re-voted in: ',
+    'el.approval': 'Candidate list approved by {body} ({reference}, {date}).', 'el.plan': 'Year plan',
+    'el.valid': 'Valid vote', 'el.valid.yes': 'yes', 'el.valid.no': 'NO (no quorum: no result)',
+    'el.kind.approval': 'candidates approved',
     'el.result': 'Result', 'el.result.pending': 'Published after the tally.',
     'el.result.summary': '{ballots} ballots counted, {roll} deputies on the roll.',
     'el.quorum': 'Quorum', 'el.quorum.met': 'met (more than {num}/{den} needed)', 'el.quorum.not': 'NOT met (more than {num}/{den} needed)',
@@ -168,7 +174,10 @@ function renderOverview() {
     h('div', { class: 'row' }, h('span', { class: `badge state-${s.state}`, id: 'state', dataset: { state: s.state } }, t(`state.${s.state}`)),
       h('span', { class: 'muted mono' }, s.election_id),
       s.state === 'open' ? h('a', { class: 'button primary', href: `/elections/${encodeURIComponent(id)}/vote`, id: 'vote-link' }, t('el.vote')) : null),
-    s.parent ? h('p', {}, t('el.parent', { parent: s.parent })) : null,
+    s.parent ? h('p', { id: 'parent' }, h('a', { href: `/elections/${encodeURIComponent(s.parent)}` }, t('el.parent', { parent: s.parent }))) : null,
+    S.children?.length ? h('p', { id: 'children' }, t('el.children'), S.children.flatMap((c, i) => [i ? '、' : '', h('a', { href: `/elections/${encodeURIComponent(c)}` }, c)])) : null,
+    S.approval ? h('p', { id: 'approval' }, t('el.approval', { body: pick(S.approval.body), reference: S.approval.reference, date: S.approval.date }), ' ',
+      h('a', { href: `/plan${/-(\d{4})-/.test(id) ? `?year=${id.match(/-(\d{4})-/)[1]}` : ''}` }, t('el.plan'))) : null,
     h('div', { class: 'stats' },
       stat('el.stat.credentials', s.credentials, 'stat-credentials'),
       stat('el.stat.voted', s.voted, 'stat-voted'),
@@ -187,6 +196,7 @@ function ruleRows(rule, outcome) {
   if (rule.kind === 'counts') return rows;
   const q = rule.quorum;
   rows.push([t('el.quorum'), q.num === 0 ? t('el.quorum.none') : t(outcome.quorum_met ? 'el.quorum.met' : 'el.quorum.not', q)]);
+  rows.push([t('el.valid'), t(outcome.quorum_met ? 'el.valid.yes' : 'el.valid.no')]);
   if (rule.kind !== 'rating') {
     rows.push([t('el.majority'), t(`el.majority.${rule.majority}`, { n: outcome.majority_threshold })]);
     rows.push([t('el.seats'), t('el.seats.n', { n: rule.seats })]);
@@ -391,6 +401,7 @@ function entryDetail(e) {
       case 'announcement': case 'commitment': case 'reveal': case 'share_check': return t('el.detail.teller', { i: e.data.index });
       case 'decryption_share': return t('el.detail.teller', { i: e.data.teller });
       case 'manifest': return pick(e.data.title);
+      case 'approval': return `${pick(e.data.body)} · ${e.data.reference} · ${e.data.date}`;
       case 'ceremony_failed': return e.data.reason;
       default: return '';
     }
@@ -496,8 +507,10 @@ async function start() {
     return replace($('overview'), h('div', { class: 'notice error' }, errorText(e)));
   }
   try {
-    const results = await Promise.allSettled([loadSetup(id, S.status.manifest), loadHead(), loadResult()]);
+    const results = await Promise.allSettled([loadSetup(id, S.status.manifest), loadHead(), loadResult(), api('/api/elections'), fetchEntries(id, 0, 2)]);
     if (results[0].status === 'fulfilled') S.setup = results[0].value;
+    if (results[3].status === 'fulfilled') S.children = results[3].value.filter((e) => e.parent === id).map((e) => e.election_id);
+    if (results[4].status === 'fulfilled') S.approval = results[4].value.find((e) => e.kind === 'approval')?.data ?? null;
     S.entries = await fetchEntries(id, Math.max(0, S.status.log_size - PAGE), PAGE);
   } catch { /* shown as far as it got */ }
   renderAll();

@@ -1,0 +1,160 @@
+// The cycle's pages in a real headless Chromium, driven by tests/browser_cycle.rs against a real
+// `piaojue serve` that ran a small demo year: on a phone, in Chinese then English,
+//   /proposals   submit a proposal (tracking number shown), look it up, look up a merged one;
+//   /plan        the year plan: congresses, votes (valid, tie, re-vote), adopted projects;
+//   /projects/…  plan, progress with a photo, inspection notes; a deputy adds a note;
+//   /evaluation  ratings and satisfaction rates;
+//   /elections/… a vote that tied: approval, validity, tie, re-vote linked both ways;
+// and on a desktop, /staff/cycle: sign in, the proposals with negative-list hints, shortlist the
+// new proposal, the submission QR code.
+// Input: env PIAOJUE_BASE, PIAOJUE_TOKEN, PIAOJUE_YEAR, PIAOJUE_MERGED (a merged proposal),
+// PIAOJUE_PROJECT (an adopted project), PIAOJUE_DEPUTY_CODE (a county deputy's code),
+// PIAOJUE_TIED and PIAOJUE_REVOTE (a vote that tied and its re-vote),
+// PIAOJUE_ARTIFACTS, PIAOJUE_CHROMIUM. Prints `NUMBER <tracking number>` of the new proposal.
+// Exit status 1 on a failed assertion, with a screenshot cycle-failure.png.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const env = process.env;
+const base = env.PIAOJUE_BASE;
+const year = env.PIAOJUE_YEAR;
+const out = env.PIAOJUE_ARTIFACTS ?? 'browser-artifacts';
+mkdirSync(out, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: env.PIAOJUE_CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const errors = [];
+async function newPage(viewport) {
+  const context = await browser.newContext({ viewport, locale: 'zh-CN', deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) errors.push(`console: ${m.text()}`);
+  });
+  return page;
+}
+const phone = await newPage({ width: 390, height: 844 });
+const shot = (page, name) => page.screenshot({ path: `${out}/cycle-${name}.png`, fullPage: true });
+const toEnglish = async (page) => { await page.click('#lang-switch'); await page.waitForFunction(() => document.documentElement.lang === 'en'); };
+
+try {
+  // Proposals: submit, the tracking number, the lookup.
+  await phone.goto(`${base}/proposals?congress=county&year=${year}`);
+  await phone.waitForSelector('#congress option[value="county"]', { state: 'attached' });
+  assert.equal(await phone.textContent('h1'), '民生实事项目建议');
+  await phone.fill('#title', '城关小学门口增设人行天桥');
+  await phone.fill('#description', '上下学高峰车多，学生过马路危险，建议增设人行天桥。');
+  await phone.fill('#location', '城关小学');
+  await phone.fill('#category', '交通');
+  await phone.fill('#contact', '13800000001');
+  await phone.click('#submit-button');
+  const number = (await phone.textContent('#tracking-number', { timeout: 10_000 })).trim();
+  assert.match(number, /^\d{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+  console.log(`NUMBER ${number}`);
+  await phone.waitForSelector('#proposal[data-status="received"]');
+  assert.ok(!(await phone.textContent('#proposal')).includes('13800000001'), 'the contact is not shown');
+  await shot(phone, 'proposal-zh');
+  // A deputy's proposal with a code that is not valid: the server's refusal is shown.
+  await phone.selectOption('#submitter', 'deputy');
+  await phone.fill('#title', '某'); await phone.fill('#description', '某'); await phone.fill('#location', '某'); await phone.fill('#category', '某');
+  await phone.fill('#deputy-code', 'AAAA-AAAA-AAAA-AAAA');
+  await phone.click('#submit-button');
+  await phone.waitForSelector('#submit-message .notice.error');
+  // A merged proposal's history.
+  await phone.fill('#number', env.PIAOJUE_MERGED);
+  await phone.click('#lookup-button');
+  await phone.waitForSelector('#proposal[data-status="merged"] li[data-action="merged"]');
+  await toEnglish(phone);
+  assert.equal(await phone.textContent('h1'), 'Proposals for livelihood projects');
+  assert.ok((await phone.textContent('#proposal')).includes('Merged into'));
+  await shot(phone, 'proposal-en');
+
+  // The year plan (English kept from the switch, stored in localStorage), then Chinese.
+  await phone.goto(`${base}/plan?year=${year}`);
+  await phone.waitForSelector('section.congress[data-congress="county"] li[data-project]');
+  assert.equal(await phone.textContent('#heading'), 'Livelihood projects: the year plan');
+  const congresses = await phone.locator('section.congress').count();
+  assert.ok(congresses >= 2, `${congresses} congresses`);
+  assert.ok(await phone.locator('a.badge[data-purpose="selection"]').count() >= congresses);
+  assert.ok((await phone.textContent('#congresses')).includes('valid'));
+  await shot(phone, 'plan-en');
+  await phone.click('#lang-switch');
+  await phone.waitForFunction(() => document.getElementById('heading').textContent === '年度民生实事项目计划');
+  assert.ok((await phone.textContent('#congresses')).includes('有效'));
+  await shot(phone, 'plan-zh');
+
+  // A project: plan, progress with its photo, notes; a deputy adds one.
+  await phone.goto(`${base}/projects/${env.PIAOJUE_PROJECT}`);
+  await phone.waitForSelector('#plan .timeline li');
+  const img = phone.locator('#progress .attachments img').first();
+  await img.waitFor();
+  assert.ok(await img.evaluate((i) => i.complete && i.naturalWidth > 0), 'the photo loads under the CSP');
+  const notes = await phone.locator('#notes li').count();
+  await phone.fill('#deputy-code', env.PIAOJUE_DEPUTY_CODE);
+  await phone.fill('#note-date', `${year}-09-01`);
+  await phone.fill('#note-text', '再次视察：附属设施已完工。');
+  await phone.click('#note-button');
+  await phone.waitForFunction((n) => document.querySelectorAll('#notes li').length === n + 1, notes);
+  await shot(phone, 'project-zh');
+  await toEnglish(phone);
+  await phone.waitForFunction(() => document.querySelector('#plan h2').textContent === 'Implementation plan');
+  await shot(phone, 'project-en');
+
+  // Evaluation results.
+  await phone.goto(`${base}/evaluation?year=${year}`);
+  await phone.waitForSelector('section.evaluation table.ratings tbody tr');
+  assert.ok(/Satisf/.test(await phone.textContent('#evaluations')));
+  assert.ok(/\d+\.\d\d%/.test(await phone.textContent('table.ratings')));
+  await shot(phone, 'evaluation-en');
+  await phone.click('#lang-switch');
+  await phone.waitForFunction(() => document.querySelector('table.ratings th').textContent === '项目');
+  assert.ok(/满意/.test(await phone.textContent('#evaluations')));
+  await shot(phone, 'evaluation-zh');
+
+  // A vote that tied: its approval, its validity, the tie and its re-vote, linked both ways.
+  await phone.goto(`${base}/elections/${env.PIAOJUE_TIED}`);
+  await phone.waitForSelector('#approval');
+  await phone.waitForSelector('#tie');
+  await phone.waitForSelector(`#children a[href="/elections/${env.PIAOJUE_REVOTE}"]`);
+  assert.ok((await phone.textContent('#result')).includes('表决是否有效'), 'the validity is shown');
+  await shot(phone, 'tie-zh');
+  await phone.click(`#children a[href="/elections/${env.PIAOJUE_REVOTE}"]`);
+  await phone.waitForSelector(`#parent a[href="/elections/${env.PIAOJUE_TIED}"]`);
+  await phone.waitForSelector('#approval');
+  await toEnglish(phone);
+  await phone.waitForFunction(() => document.getElementById('approval').textContent.startsWith('Candidate list approved'));
+  await shot(phone, 'revote-en');
+
+  // Staff: screening on a desktop.
+  const desk = await newPage({ width: 1280, height: 900 });
+  await desk.goto(`${base}/staff/cycle?year=${year}&congress=county`);
+  await desk.fill('#token', 'pjs_wrong');
+  await desk.click('#signin-button');
+  await desk.waitForSelector('#signin-message .notice.error');
+  await desk.fill('#token', env.PIAOJUE_TOKEN);
+  await desk.click('#signin-button');
+  await desk.waitForSelector(`#proposal-table tr[data-number="${number}"]`);
+  assert.ok(await desk.locator('#qr svg.qr').count() === 1, 'the submission QR code');
+  assert.ok(await desk.locator('.hint-neg').count() >= 1, 'negative-list hints');
+  await desk.click(`#proposal-table tr[data-number="${number}"] button[data-action="shortlist"]`);
+  await desk.waitForSelector(`#proposal-table tr[data-number="${number}"][data-status="shortlisted"]`);
+  await shot(desk, 'staff-zh');
+  await toEnglish(desk);
+  await desk.waitForFunction(() => document.querySelector('h1').textContent.startsWith('Livelihood projects'));
+  await shot(desk, 'staff-en');
+
+  assert.deepEqual(errors, [], 'no page errors and no CSP violations');
+  console.log('OK');
+} catch (e) {
+  await phone.screenshot({ path: `${out}/cycle-failure.png`, fullPage: true }).catch(() => {});
+  console.error(e);
+  console.error(errors.join('\n'));
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
