@@ -102,6 +102,33 @@ fn a_record_folder_verifies_in_both_languages_and_as_json() {
 }
 
 #[test]
+fn a_board_form_record_streams_from_its_folder_and_reads_as_one_file() {
+    let f = fixture();
+    let board = f.record.board.as_ref().unwrap();
+    let dir = tmp("board-form");
+    record_io::write_board_folder(&dir, board).unwrap();
+    let o = piaojue(&["--lang", "en", "record", s(&dir), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(json_failed(&o).is_empty());
+    let file = tmp("board-form-file").join("record.json");
+    let json = serde_json::to_vec(&record_io::BoardRecordFile {
+        board: board.clone(),
+    })
+    .unwrap();
+    std::fs::write(&file, json).unwrap();
+    let o = piaojue(&["record", s(&file)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // A line of board.jsonl changed: V7 names the head whose root no longer matches.
+    let mut tampered = board.clone();
+    let k = entry_position(&tampered, "ballot", 1);
+    tampered.entries[k] = tampered.entries[k].replacen("\"time_ms\":", "\"time_ms\":1", 1);
+    record_io::write_board_folder(&dir, &tampered).unwrap();
+    let o = piaojue(&["record", s(&dir), "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert_eq!(json_failed(&o), ["V7"]);
+}
+
+#[test]
 fn a_tampered_record_exits_with_1_and_names_the_step() {
     let mut r = fixture().record.clone();
     r.board.as_mut().unwrap().tree_heads[2].signature.0[9] ^= 1;

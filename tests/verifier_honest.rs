@@ -8,7 +8,8 @@ use piaojue_crypto::ballot::Ballot;
 use piaojue_crypto::manifest::{Manifest, Revote};
 use piaojue_crypto::record::ElectionRecord;
 use piaojue_crypto::samples;
-use piaojue_verifier::{Lang, Status, record_io, verify_record};
+use piaojue_verifier::stream::verify_board_folder;
+use piaojue_verifier::{Lang, NoProgress, Status, record_io, verify_record};
 use verifier_support::*;
 
 fn passes(record: &ElectionRecord) -> piaojue_verifier::Report {
@@ -32,7 +33,12 @@ fn check_honest(name: &str, record: &ElectionRecord) {
     assert_eq!(report.step("V7").unwrap().status, Status::Passed);
 
     let board = boarded.board.clone().unwrap();
-    let derived = ElectionRecord::from_board(board.info, board.entries, board.tree_heads).unwrap();
+    let derived = ElectionRecord::from_board(
+        board.info.clone(),
+        board.entries.clone(),
+        board.tree_heads.clone(),
+    )
+    .unwrap();
     assert_eq!(derived, boarded, "the board's record is the record");
 
     let dir = std::env::temp_dir().join(format!("piaojue-honest-{name}-{}", std::process::id()));
@@ -41,6 +47,39 @@ fn check_honest(name: &str, record: &ElectionRecord) {
     let file = dir.with_extension("json");
     record_io::write_record_file(&file, &boarded).unwrap();
     assert_eq!(record_io::read_record(&file).unwrap(), boarded);
+    // The board form: the log alone, streamed from its folder, and as one file through the
+    // command line's reader; the same verdicts and summaries as the record in memory.
+    let board_dir = dir.with_extension("board");
+    record_io::write_board_folder(&board_dir, &board).unwrap();
+    assert_eq!(
+        record_io::record_form(&board_dir),
+        record_io::RecordForm::BoardFolder
+    );
+    let streamed = verify_board_folder(&board_dir, &NoProgress).unwrap();
+    assert!(streamed.passed(), "\n{}", streamed.render(Lang::En));
+    for (a, b) in streamed.steps.iter().zip(&report.steps) {
+        assert_eq!((a.step.id, a.status), (b.step.id, b.status));
+        if a.step.id != "V7" {
+            assert_eq!(a.summary, b.summary, "{}", a.step.id);
+        }
+    }
+    assert_eq!(record_io::read_record(&board_dir).unwrap(), boarded);
+    let board_file = dir.with_extension("board.json");
+    std::fs::write(
+        &board_file,
+        serde_json::to_vec(&record_io::BoardRecordFile {
+            board: board.clone(),
+        })
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        record_io::read_board_file(&board_file).unwrap().as_ref(),
+        Some(&board)
+    );
+    assert_eq!(record_io::read_record(&board_file).unwrap(), boarded);
+    std::fs::remove_dir_all(&board_dir).unwrap();
+    std::fs::remove_file(&board_file).unwrap();
     // Writing the record without its board removes the board's files.
     record_io::write_record_folder(&dir, record).unwrap();
     assert_eq!(&record_io::read_record(&dir).unwrap(), record);

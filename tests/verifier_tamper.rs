@@ -17,7 +17,8 @@ use piaojue_crypto::manifest::Text;
 use piaojue_crypto::record::{BoardLog, ElectionRecord};
 use piaojue_crypto::samples;
 use piaojue_verifier::diff::diff_records;
-use piaojue_verifier::{Lang, Report, record_io, verify_record};
+use piaojue_verifier::stream::verify_log_chunked;
+use piaojue_verifier::{Lang, NoProgress, Report, Status, record_io, verify_record};
 use verifier_support::*;
 
 /// "Up to 2 of 4", 12 deputies (10 vote, 2 audit first), tellers 2 of 3, decrypted by 1 and 3.
@@ -44,8 +45,20 @@ fn board_mut(r: &mut ElectionRecord) -> &mut BoardLog {
     r.board.as_mut().unwrap()
 }
 
-/// Verifies and asserts exactly these failed steps; returns the report.
+/// Verifies and asserts exactly these failed steps; returns the report. A record without a
+/// board is also posted on a board as it stands and the board's log verified as a stream
+/// ([`stream_agrees`]).
 fn expect(record: &ElectionRecord, failed: &[&str]) -> Report {
+    let report = expect_in_memory(record, failed);
+    if record.board.is_none() {
+        stream_agrees(record, &report);
+    }
+    report
+}
+
+/// [`expect`] for a manipulation of a part of the record that a board log does not hold
+/// (so the log of the manipulated record cannot show it).
+fn expect_in_memory(record: &ElectionRecord, failed: &[&str]) -> Report {
     let report = verify_record(record);
     assert_eq!(
         report.failed_steps(),
@@ -54,6 +67,68 @@ fn expect(record: &ElectionRecord, failed: &[&str]) -> Report {
         report.render(Lang::En)
     );
     report
+}
+
+/// The record posted on a board in lifecycle order (`board_for`) and its log verified as a
+/// stream, in chunks of several sizes (so that every chunk boundary is crossed): V7 passes (the
+/// log is consistent with itself) and every other step has the in-memory verdict, failure for
+/// failure — but for V8's comparison of the number counted that a record's result claims,
+/// which a log does not hold (the stream counts for itself).
+fn stream_agrees(record: &ElectionRecord, in_memory: &Report) {
+    let log = board_for(record, board_key()).log();
+    for chunk in [1, 3, 4096] {
+        let s = verify_log_chunked(
+            &log.info,
+            &log.tree_heads,
+            log.entries.iter().cloned().map(Ok),
+            chunk,
+            &NoProgress,
+        );
+        let v7 = s.step("V7").expect("V7");
+        assert_eq!(
+            v7.status,
+            Status::Passed,
+            "chunk {chunk}:\n{}",
+            s.render(Lang::En)
+        );
+        for m in &in_memory.steps {
+            if m.step.id == "V7" {
+                continue;
+            }
+            let st = s.step(m.step.id).expect("the same steps");
+            let claimed = |f: &&String| !f.starts_with("the result counts ");
+            let theirs: Vec<_> = m.failures.iter().filter(claimed).collect();
+            let ours: Vec<_> = st.failures.iter().filter(claimed).collect();
+            assert_eq!(
+                (st.status, ours),
+                (m.status, theirs),
+                "{} (chunk {chunk}): the stream's verdict differs\n{}",
+                m.step.id,
+                s.render(Lang::En)
+            );
+        }
+    }
+}
+
+/// The record's board log alone, verified as a stream (chunks of 2 and of the default size),
+/// fails V7 and nothing else: the manipulation is in the log itself.
+fn board_alone_fails_v7(r: &ElectionRecord) {
+    let b = r.board.as_ref().expect("a board");
+    for chunk in [2, 4096] {
+        let s = verify_log_chunked(
+            &b.info,
+            &b.tree_heads,
+            b.entries.iter().cloned().map(Ok),
+            chunk,
+            &NoProgress,
+        );
+        assert_eq!(
+            s.failed_steps(),
+            ["V7"],
+            "chunk {chunk}:\n{}",
+            s.render(Lang::En)
+        );
+    }
 }
 
 /// The failures of a step, as one text.
@@ -335,7 +410,8 @@ fn an_altered_tally_is_caught() {
 fn an_altered_number_counted_is_caught() {
     let mut r = record();
     r.result.as_mut().unwrap().counted += 1;
-    expect(&r, &["V8"]);
+    // A board log holds no number counted: only a record can claim a wrong one.
+    expect_in_memory(&r, &["V8"]);
 }
 
 #[test]
@@ -360,8 +436,19 @@ fn a_teller_counted_twice_is_caught() {
     let mut r = record();
     let s = &mut r.result.as_mut().unwrap().shares;
     s[1] = s[0].clone();
-    let rep = expect(&r, &["V9"]);
+    let rep = expect_in_memory(&r, &["V9"]);
     assert!(failures(&rep, "V9").contains("teller 1 gave two decryption shares"));
+    // On a board the second share of a teller breaks the lifecycle (V7.3).
+    let log = board_for(&r, board_key()).log();
+    let s = verify_log_chunked(
+        &log.info,
+        &log.tree_heads,
+        log.entries.iter().cloned().map(Ok),
+        2,
+        &NoProgress,
+    );
+    assert_eq!(s.failed_steps(), ["V7"], "{}", s.render(Lang::En));
+    assert!(failures(&s, "V7").contains("repeated decryption_share: teller 1"));
 }
 
 #[test]
@@ -396,6 +483,7 @@ fn a_false_quorum_is_caught() {
 fn a_forged_tree_head_signature_is_caught() {
     let mut r = boarded().clone();
     board_mut(&mut r).tree_heads[3].signature.0[0] ^= 1;
+    board_alone_fails_v7(&r);
     let rep = expect(&r, &["V7"]);
     assert!(failures(&rep, "V7").contains("tree head #3"));
     assert!(failures(&rep, "V7").contains("signature"));
@@ -408,6 +496,7 @@ fn a_tree_head_signed_by_another_key_is_caught() {
     let b = board_mut(&mut r);
     let last = b.tree_heads.len() - 1;
     b.tree_heads[last] = other.sign(b.tree_heads[last].head);
+    board_alone_fails_v7(&r);
     let rep = expect(&r, &["V7"]);
     assert!(failures(&rep, "V7").contains(&format!("tree head #{last}")));
 }
@@ -427,6 +516,7 @@ fn rewritten_history_under_an_old_head_is_caught() {
         root: Bytes(tree.root()),
         ..last
     });
+    board_alone_fails_v7(&r);
     let rep = expect(&r, &["V7"]);
     let f = failures(&rep, "V7");
     assert!(f.contains("its root is not the Merkle root"), "{f}");
@@ -442,6 +532,7 @@ fn an_entry_removed_from_the_board_is_caught() {
     let k = entry_position(b, "ballot", 4);
     b.entries.remove(k);
     renumber_and_resign(b, &board_key());
+    board_alone_fails_v7(&r);
     let rep = expect(&r, &["V7"]);
     let f = failures(&rep, "V7");
     assert!(
@@ -479,6 +570,7 @@ fn reordered_entries_are_caught() {
         entry_position(b, "ballot", 2),
     );
     b.entries.swap(i, j);
+    board_alone_fails_v7(&r);
     let rep = expect(&r, &["V7"]);
     let f = failures(&rep, "V7");
     assert!(
@@ -518,6 +610,7 @@ fn a_ballot_after_close_breaks_the_lifecycle() {
         e.event = piaojue_crypto::board::Event::Close { ballots: 9 }
     });
     renumber_and_resign(b, &board_key());
+    board_alone_fails_v7(&r);
     let rep = expect(&r, &["V7"]);
     let f = failures(&rep, "V7");
     assert!(
@@ -536,6 +629,7 @@ fn a_repeated_tally_breaks_the_lifecycle() {
     let e = b.entries[k].clone();
     b.entries.insert(k + 1, e);
     renumber_and_resign(b, &board_key());
+    board_alone_fails_v7(&r);
     let rep = expect(&r, &["V7"]);
     let f = failures(&rep, "V7");
     assert!(
@@ -549,6 +643,7 @@ fn an_entry_that_does_not_parse_is_named() {
     let mut r = boarded().clone();
     let b = board_mut(&mut r);
     b.entries[3].push_str(" garbage");
+    board_alone_fails_v7(&r);
     let rep = expect(&r, &["V7"]);
     assert!(failures(&rep, "V7").contains("entry 3 does not parse"));
 }
@@ -580,6 +675,7 @@ fn a_board_for_another_log_or_key_is_caught() {
 fn the_last_head_must_cover_the_log_and_heads_must_grow() {
     let mut r = boarded().clone();
     board_mut(&mut r).tree_heads.pop();
+    board_alone_fails_v7(&r);
     let rep = expect(&r, &["V7"]);
     assert!(failures(&rep, "V7").contains("the last tree head covers"));
     let mut r = boarded().clone();

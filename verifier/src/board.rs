@@ -11,6 +11,7 @@ use rayon::prelude::*;
 
 use crate::progress::Progress;
 use crate::report::{Report, steps};
+use crate::stream::{check_head_sequence, check_head_signatures};
 
 /// V7: the board part of a record (V7.1–V7.7). Records the step in the report.
 pub fn verify_board(
@@ -69,14 +70,11 @@ pub fn verify_board(
                     derived.audited_entries.len()
                 );
                 failures.extend(compare_with_log(record, &derived));
-                let approvals: Vec<_> = derived.approvals.iter().map(|(i, a)| (*i, a)).collect();
-                failures.extend(check_approval(&record.election.manifest, &approvals));
-                if let Some((_, a)) = approvals.first() {
-                    on_log.push_str(&format!(
-                        ", the candidates approved by {} ({}, {})",
-                        a.body.zh, a.reference, a.date
-                    ));
-                }
+                on_log.push_str(&approval_step(
+                    &record.election.manifest,
+                    &derived.approvals,
+                    &mut failures,
+                ));
             }
             Err(err) => failures.push(err.to_string()),
         }
@@ -96,6 +94,23 @@ pub fn verify_board(
     );
 }
 
+/// V7.7: the log's approval entries against the manifest; failures go to `failures`, and the
+/// summary's words about the approval are returned.
+pub fn approval_step(
+    manifest: &piaojue_crypto::manifest::Manifest,
+    approvals: &[(u64, piaojue_crypto::board::Approval)],
+    failures: &mut Vec<String>,
+) -> String {
+    let approvals: Vec<_> = approvals.iter().map(|(i, a)| (*i, a)).collect();
+    failures.extend(check_approval(manifest, &approvals));
+    approvals.first().map_or(String::new(), |(_, a)| {
+        format!(
+            ", the candidates approved by {} ({}, {})",
+            a.body.zh, a.reference, a.date
+        )
+    })
+}
+
 /// The Merkle tree of a log's entries (leaf hashes computed in parallel).
 pub fn merkle_tree(entries: &[String]) -> MerkleTree {
     let leaves: Vec<Hash> = entries
@@ -105,7 +120,8 @@ pub fn merkle_tree(entries: &[String]) -> MerkleTree {
     MerkleTree::from_leaves(leaves)
 }
 
-/// V7.5–V7.6: every signed tree head of the log, in order.
+/// V7.5–V7.6: every signed tree head of the log, in order: signatures and log ids
+/// ([`check_head_signatures`]), roots, and the sequence ([`check_head_sequence`]).
 pub fn check_tree_heads(
     info: &BoardInfo,
     entries: &[String],
@@ -113,38 +129,18 @@ pub fn check_tree_heads(
 ) -> Vec<String> {
     let tree = merkle_tree(entries);
     let n = entries.len() as u64;
-    let mut failures: Vec<String> = heads
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(k, h)| check_head(info, &tree, k, h))
-        .collect();
-    for (k, w) in heads.windows(2).enumerate() {
-        let (p, h) = (&w[0].head, &w[1].head);
-        if h.size <= p.size {
-            failures.push(format!(
-                "tree head #{}: size {} does not grow past the previous head's {}",
-                k + 1,
-                h.size,
-                p.size
-            ));
-        }
-        if h.timestamp_ms < p.timestamp_ms {
-            failures.push(format!(
-                "tree head #{}: its time {} is before the previous head's {}",
-                k + 1,
-                h.timestamp_ms,
-                p.timestamp_ms
-            ));
+    let mut failures = check_head_signatures(info, heads);
+    for (k, h) in heads.iter().enumerate() {
+        let size = h.head.size;
+        match tree.root_at(size) {
+            None => failures.push(format!("tree head #{k} covers {size} entries, the log has {n}")),
+            Some(root) if root != h.head.root.0 => failures.push(format!(
+                "tree head #{k} (size {size}): its root is not the Merkle root of the first {size} entries"
+            )),
+            Some(_) => {}
         }
     }
-    match heads.last() {
-        None => failures.push("the board has no signed tree head".into()),
-        Some(last) if last.head.size != n => failures.push(format!(
-            "the last tree head covers {} entries, the log has {n}",
-            last.head.size
-        )),
-        Some(_) => {}
-    }
+    failures.extend(check_head_sequence(heads, n));
     failures
 }
 

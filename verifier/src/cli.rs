@@ -29,7 +29,9 @@ use serde::Deserialize;
 use crate::diff::diff_records;
 use crate::progress::Progress;
 use crate::receipt::{BoardSource, ConsistencyProof, LogSource, check_receipt};
+use crate::record_io::RecordForm;
 use crate::report::{Lang, Report};
+use crate::stream::{verify_board_folder, verify_log};
 use crate::{record_io, verify_record_with};
 
 /// Stages with at least this many items get a progress bar.
@@ -157,10 +159,26 @@ pub fn run(args: VerifyArgs) -> i32 {
 fn execute(command: VerifyCommand, out: &OutputArgs) -> anyhow::Result<Report> {
     let progress = Bar::new(out.quiet);
     match command {
-        VerifyCommand::Record { path } => {
-            let record = read(&path)?;
-            Ok(verify_record_with(&record, &progress))
-        }
+        VerifyCommand::Record { path } => match record_io::record_form(&path) {
+            // The log is the record: streamed, each entry read and decoded once.
+            RecordForm::BoardFolder => verify_board_folder(&path, &progress)
+                .with_context(|| format!("reading {}", path.display())),
+            RecordForm::File => match record_io::read_board_file(&path)
+                .with_context(|| format!("reading {}", path.display()))?
+            {
+                Some(board) => {
+                    let entries = board.entries.into_iter().map(Ok);
+                    Ok(verify_log(
+                        &board.info,
+                        &board.tree_heads,
+                        entries,
+                        &progress,
+                    ))
+                }
+                None => Ok(verify_record_with(&read(&path)?, &progress)),
+            },
+            RecordForm::Folder => Ok(verify_record_with(&read(&path)?, &progress)),
+        },
         VerifyCommand::Url {
             server,
             election_id,

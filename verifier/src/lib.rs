@@ -14,6 +14,7 @@ pub mod progress;
 pub mod receipt;
 pub mod record_io;
 pub mod report;
+pub mod stream;
 pub mod verify;
 
 pub use progress::{NoProgress, Progress};

@@ -6,7 +6,9 @@ use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use piaojue_crypto::record::{BoardLog, ElectionData, ElectionRecord, TallyResult};
+use piaojue_crypto::record::{
+    BoardLog, ElectionData, ElectionRecord, TallyResult, derive_record, parse_entry,
+};
 use rayon::prelude::*;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -54,6 +56,9 @@ pub enum RecordError {
         /// The error.
         source: serde_json::Error,
     },
+    /// A board-form record's log does not make an election record.
+    #[error("{0}: the board's log does not make a record: {1}")]
+    Board(PathBuf, piaojue_crypto::record::BoardError),
     /// A file does not decode (bad JSON, bad point, non-canonical scalar, unknown field …).
     #[error("{path}{}: {source}", line.map(|l| format!(", line {l}")).unwrap_or_default())]
     Decode {
@@ -86,7 +91,8 @@ fn decode_error(path: &Path, line: Option<usize>) -> impl FnOnce(serde_json::Err
     move |source| RecordError::Decode { path, line, source }
 }
 
-fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, RecordError> {
+/// Reads a JSON file.
+pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, RecordError> {
     serde_json::from_str(&read_text(path)?).map_err(decode_error(path, None))
 }
 
@@ -155,10 +161,90 @@ pub fn read_board_entries(path: &Path) -> Result<Vec<String>, RecordError> {
     Ok(body.split('\n').map(str::to_owned).collect())
 }
 
-/// Reads a record from a folder or a single JSON file.
-pub fn read_record(path: &Path) -> Result<ElectionRecord, RecordError> {
+/// The forms a record comes in (`spec/record.md` §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordForm {
+    /// `board.json`, `board.jsonl`, `tree_heads.jsonl` and nothing else: the log is the
+    /// record (what a server exports; verified as a stream, `crate::stream`).
+    BoardFolder,
+    /// A folder with `election.json` (the board's files beside it or not).
+    Folder,
+    /// One JSON file: `{"board": …}` alone (board form) or an [`ElectionRecord`].
+    File,
+}
+
+/// Which form the record at `path` is in.
+pub fn record_form(path: &Path) -> RecordForm {
     if !path.is_dir() {
-        return read_record_file(path);
+        RecordForm::File
+    } else if !path.join(files::ELECTION).exists() && path.join(files::BOARD).exists() {
+        RecordForm::BoardFolder
+    } else {
+        RecordForm::Folder
+    }
+}
+
+/// A record in board form as one file: `{"board": {"info": …, "entries": […], "tree_heads":
+/// […]}}`.
+#[derive(Debug, serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardRecordFile {
+    /// The log.
+    pub board: BoardLog,
+}
+
+/// Reads a single file in board form, or `None` if the file is in the other single-file form.
+pub fn read_board_file(path: &Path) -> Result<Option<BoardLog>, RecordError> {
+    let text = read_text(path)?;
+    match serde_json::from_str::<BoardRecordFile>(&text) {
+        Ok(f) => Ok(Some(f.board)),
+        Err(_) if !text.trim_start().starts_with("{\"board\"") => Ok(None),
+        Err(source) => Err(RecordError::Decode {
+            path: path.to_path_buf(),
+            line: None,
+            source,
+        }),
+    }
+}
+
+/// Reads a board-form folder's log whole (for the diff and receipt checks; verification
+/// streams it instead).
+pub fn read_board_folder(path: &Path) -> Result<BoardLog, RecordError> {
+    Ok(BoardLog {
+        info: read_json(&path.join(files::BOARD))?,
+        entries: read_board_entries(&path.join(files::BOARD_ENTRIES))?,
+        tree_heads: read_jsonl(&path.join(files::TREE_HEADS))?,
+    })
+}
+
+/// The record a board log holds, every part derived from it, entries parsed in parallel.
+pub fn record_from_board(path: &Path, board: BoardLog) -> Result<ElectionRecord, RecordError> {
+    let parsed: Vec<_> = board
+        .entries
+        .par_iter()
+        .enumerate()
+        .map(|(i, e)| parse_entry(i as u64, e))
+        .collect::<Result<_, _>>()
+        .map_err(|e| RecordError::Board(path.to_path_buf(), e))?;
+    let mut record = derive_record(&board.info, parsed)
+        .map_err(|e| RecordError::Board(path.to_path_buf(), e))?
+        .record;
+    record.board = Some(board);
+    Ok(record)
+}
+
+/// Reads a record from a folder or a single JSON file, in any form (a board-form record is
+/// derived from its log).
+pub fn read_record(path: &Path) -> Result<ElectionRecord, RecordError> {
+    match record_form(path) {
+        RecordForm::BoardFolder => return record_from_board(path, read_board_folder(path)?),
+        RecordForm::File => {
+            if let Some(board) = read_board_file(path)? {
+                return record_from_board(path, board);
+            }
+            return read_record_file(path);
+        }
+        RecordForm::Folder => {}
     }
     let result_path = path.join(files::RESULT);
     let board_path = path.join(files::BOARD);
@@ -244,6 +330,23 @@ pub fn write_record_folder(path: &Path, record: &ElectionRecord) -> Result<(), R
         }
     }
     Ok(())
+}
+
+/// Writes a record's board log in board form: the folder holds `board.json`, `board.jsonl`
+/// and `tree_heads.jsonl`, and the files of the other form are removed.
+pub fn write_board_folder(path: &Path, board: &BoardLog) -> Result<(), RecordError> {
+    fs::create_dir_all(path).map_err(io(path))?;
+    for f in [
+        files::ELECTION,
+        files::BALLOTS,
+        files::AUDITED,
+        files::RESULT,
+    ] {
+        remove_if_exists(&path.join(f))?;
+    }
+    write_json(&path.join(files::BOARD), &board.info)?;
+    write_board_entries(&path.join(files::BOARD_ENTRIES), &board.entries)?;
+    write_jsonl(&path.join(files::TREE_HEADS), &board.tree_heads)
 }
 
 /// Writes a record as one JSON file.

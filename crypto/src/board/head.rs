@@ -64,7 +64,7 @@ pub struct SignedTreeHead {
 }
 
 impl SignedTreeHead {
-    /// Checks the signature (strict ed25519) against the board's public key.
+    /// Checks the signature (`spec/protocol.md` §7.4) against the board's public key.
     pub fn verify(&self, board: &CredentialKey) -> bool {
         board.verify(&self.head.signed_bytes(), &self.signature.0)
     }

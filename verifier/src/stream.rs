@@ -1,0 +1,429 @@
+//! Verifying a bulletin-board log as it streams past (`spec/verification.md` §3.2): a record in
+//! board form — `board.json`, `board.jsonl`, `tree_heads.jsonl`, and nothing else — is its
+//! log, and every step V1–V11 is computed from the log in one pass, in memory bounded by the
+//! set-up, one chunk of entries and a few bytes per ballot (its tracking code and credential),
+//! whatever the number of ballots.
+//!
+//! The log is read in chunks of [`CHUNK`] entries. Each chunk's entries are hashed into Merkle
+//! leaves and parsed in parallel (parsing decodes every point, once: this is most of the
+//! work); then, in order, the leaves extend a [`MerkleFrontier`] (each signed tree head is
+//! checked when the log reaches its size), the entries go through the lifecycle automaton
+//! ([`LogReader`]), and the chunk's ballots are verified in parallel batches ([`CastBallots`])
+//! and added to a running tally. Nothing is read twice and nothing is kept that a later step
+//! does not need.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use piaojue_crypto::ballot::{AuditedBallot, Ballot};
+use piaojue_crypto::board::merkle::{Hash, MerkleFrontier, leaf_hash};
+use piaojue_crypto::board::{SignedTreeHead, log_id};
+use piaojue_crypto::record::{BoardError, BoardInfo, LogEnd, LogItem, LogReader, parse_entry};
+use piaojue_crypto::signature::SignatureBatch;
+use rayon::prelude::*;
+
+use crate::board::approval_step;
+use crate::progress::{NoProgress, Progress};
+use crate::record_io::{self, RecordError, files};
+use crate::report::{Report, steps};
+use crate::verify::{CastBallots, verify_audited, verify_election, verify_result};
+
+/// Entries read, hashed and parsed at a time.
+pub const CHUNK: usize = 4096;
+
+/// Verifies a record in board form from its folder, streaming `board.jsonl`.
+pub fn verify_board_folder(path: &Path, progress: &dyn Progress) -> Result<Report, RecordError> {
+    let info: BoardInfo = record_io::read_json(&path.join(files::BOARD))?;
+    let heads: Vec<SignedTreeHead> = record_io::read_jsonl(&path.join(files::TREE_HEADS))?;
+    let entries_path = path.join(files::BOARD_ENTRIES);
+    let file = File::open(&entries_path).map_err(|source| RecordError::Io {
+        path: entries_path.clone(),
+        source,
+    })?;
+    let lines = EntryLines {
+        reader: BufReader::with_capacity(1 << 20, file),
+        path: &entries_path,
+    };
+    Ok(verify_log(&info, &heads, lines, progress))
+}
+
+/// The lines of `board.jsonl`, each an entry's exact bytes (`record_io::read_board_entries`
+/// reads the same file whole). A read error ends the log with that error.
+struct EntryLines<'a, R> {
+    reader: R,
+    path: &'a Path,
+}
+
+impl<R: BufRead> Iterator for EntryLines<'_, R> {
+    type Item = Result<String, String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut line = String::new();
+        match self.reader.read_line(&mut line) {
+            Ok(0) => None,
+            Ok(_) => {
+                if line.ends_with('\n') {
+                    line.pop();
+                }
+                Some(Ok(line))
+            }
+            Err(e) => Some(Err(format!("{}: {e}", self.path.display()))),
+        }
+    }
+}
+
+/// Verifies a board log given as its info, its signed tree heads and its entries in order
+/// (each entry's exact bytes; an `Err` is a read error, which ends the log). Every step of
+/// `spec/verification.md` is in the report.
+pub fn verify_log(
+    info: &BoardInfo,
+    heads: &[SignedTreeHead],
+    entries: impl Iterator<Item = Result<String, String>>,
+    progress: &dyn Progress,
+) -> Report {
+    verify_log_chunked(info, heads, entries, CHUNK, progress)
+}
+
+/// [`verify_log`] reading `chunk` entries at a time (the verdict does not depend on it; tests
+/// use small chunks to cross every boundary).
+pub fn verify_log_chunked(
+    info: &BoardInfo,
+    heads: &[SignedTreeHead],
+    mut entries: impl Iterator<Item = Result<String, String>>,
+    chunk: usize,
+    progress: &dyn Progress,
+) -> Report {
+    let mut report = Report {
+        election_id: Some(info.election_id.clone()),
+        ..Report::default()
+    };
+    let total = heads.last().map_or(0, |h| h.head.size);
+    progress.begin("board entries", total);
+    let mut log = LogState::new(info, heads, chunk.max(1));
+
+    // Until the vote opens, entries are the set-up: nothing to verify yet.
+    let mut items = Vec::new();
+    let setup = loop {
+        if let Some(setup) = log.reader.as_ref().and_then(LogReader::setup) {
+            break Some(setup);
+        }
+        match log.read_chunk(&mut entries, progress) {
+            Some(chunk) => items.extend(chunk),
+            None => break None,
+        }
+    };
+    let ctx = setup.as_ref().and_then(|e| verify_election(e, &mut report));
+    match (&setup, &ctx) {
+        (Some(election), Some(ctx)) => {
+            let mut cast = CastBallots::new(ctx, &election.credentials);
+            let mut audited: Vec<AuditedBallot> = Vec::new();
+            loop {
+                let mut ballots: Vec<Ballot> = Vec::with_capacity(items.len());
+                for item in items.drain(..) {
+                    match item {
+                        LogItem::Ballot(_, b) => ballots.push(b),
+                        LogItem::Audited(_, a) => audited.push(a),
+                    }
+                }
+                // The progress bar counts entries (read_chunk), not ballots.
+                cast.push(ballots, &NoProgress);
+                match log.read_chunk(&mut entries, progress) {
+                    Some(chunk) => items = chunk,
+                    None => break,
+                }
+            }
+            progress.end();
+            let summary = cast.finish(&mut report);
+            verify_audited(
+                ctx,
+                &election.credentials,
+                &audited,
+                &summary.codes,
+                &mut report,
+            );
+            let end = log.finish(&mut report);
+            match end {
+                Some(mut end) => {
+                    // A log records no number of counted ballots (only a record's result
+                    // claims one, V8.1): the count is the verifier's own.
+                    if let Some(r) = end.result.as_mut() {
+                        r.counted = summary.counted;
+                    }
+                    verify_result(&end.election, &summary, end.result.as_ref(), &mut report)
+                }
+                None => skip_result(&mut report, "the board's log is not a complete election"),
+            }
+        }
+        _ => {
+            // No election to verify ballots of (the log breaks off or its set-up fails V1–V4):
+            // the board itself is still checked to its end.
+            while log.read_chunk(&mut entries, progress).is_some() {}
+            progress.end();
+            let why = if setup.is_none() {
+                "the board's log does not reach the opening of the vote"
+            } else {
+                "the election's set-up did not verify"
+            };
+            if setup.is_none() {
+                for s in [
+                    steps::MANIFEST,
+                    steps::CEREMONY,
+                    steps::CREDENTIALS,
+                    steps::FINGERPRINT,
+                ] {
+                    report.skip(s, why);
+                }
+            }
+            report.skip(steps::BALLOTS, why);
+            report.skip(steps::AUDITED, why);
+            log.finish(&mut report);
+            skip_result(&mut report, why);
+        }
+    }
+    report
+}
+
+fn skip_result(report: &mut Report, why: &str) {
+    for s in [steps::TALLY, steps::SHARES, steps::COUNTS, steps::OUTCOME] {
+        report.skip(s, why);
+    }
+}
+
+/// V7 as the log streams past: the Merkle frontier, the tree heads met on the way, the
+/// lifecycle automaton (dropped at the first entry that breaks it) and every failure.
+struct LogState<'a> {
+    info: &'a BoardInfo,
+    heads: &'a [SignedTreeHead],
+    /// Head positions by size, for the heads the log has not reached yet.
+    waiting: HashMap<u64, Vec<usize>>,
+    chunk: usize,
+    frontier: MerkleFrontier,
+    reader: Option<LogReader>,
+    broken: Option<BoardError>,
+    ballots: u64,
+    audited: u64,
+    failures: Vec<String>,
+}
+
+impl<'a> LogState<'a> {
+    fn new(info: &'a BoardInfo, heads: &'a [SignedTreeHead], chunk: usize) -> Self {
+        let mut waiting: HashMap<u64, Vec<usize>> = HashMap::new();
+        for (k, h) in heads.iter().enumerate() {
+            waiting.entry(h.head.size).or_default().push(k);
+        }
+        let mut state = LogState {
+            info,
+            heads,
+            waiting,
+            chunk,
+            frontier: MerkleFrontier::new(),
+            reader: Some(LogReader::new(info)),
+            broken: None,
+            ballots: 0,
+            audited: 0,
+            failures: Vec::new(),
+        };
+        state.check_heads_at_size();
+        state
+    }
+
+    /// Reads, hashes and parses the next chunk; returns its ballots (none once the log is
+    /// broken), or `None` at the end of the log.
+    fn read_chunk(
+        &mut self,
+        entries: &mut impl Iterator<Item = Result<String, String>>,
+        progress: &dyn Progress,
+    ) -> Option<Vec<LogItem>> {
+        let mut lines = Vec::with_capacity(self.chunk);
+        for line in entries.by_ref().take(self.chunk) {
+            match line {
+                Ok(l) => lines.push(l),
+                Err(e) => {
+                    self.failures.push(format!("the log cannot be read: {e}"));
+                    break;
+                }
+            }
+        }
+        if lines.is_empty() {
+            return None;
+        }
+        let first = self.frontier.len();
+        let parse = self.reader.is_some();
+        let parsed: Vec<(Hash, Option<_>)> = lines
+            .par_iter()
+            .enumerate()
+            .map(|(i, line)| {
+                let leaf = leaf_hash(line.as_bytes());
+                (leaf, parse.then(|| parse_entry(first + i as u64, line)))
+            })
+            .collect();
+        drop(lines);
+        let mut items = Vec::new();
+        for (leaf, entry) in parsed {
+            self.frontier.push(leaf);
+            self.check_heads_at_size();
+            let Some(entry) = entry else { continue };
+            let Some(reader) = self.reader.as_mut() else {
+                continue;
+            };
+            match entry.and_then(|e| reader.push(e)) {
+                Ok(Some(item)) => {
+                    match &item {
+                        LogItem::Ballot(..) => self.ballots += 1,
+                        LogItem::Audited(..) => self.audited += 1,
+                    }
+                    items.push(item);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    // The log breaks here: the rest is only hashed.
+                    self.broken = Some(e);
+                    self.reader = None;
+                }
+            }
+        }
+        progress.advance(self.frontier.len() - first);
+        Some(items)
+    }
+
+    /// The roots of the heads whose size the log has just reached (V7.5).
+    fn check_heads_at_size(&mut self) {
+        let size = self.frontier.len();
+        if let Some(ks) = self.waiting.remove(&size) {
+            let root = self.frontier.root();
+            for k in ks {
+                if self.heads[k].head.root.0 != root {
+                    self.failures.push(format!(
+                        "tree head #{k} (size {size}): its root is not the Merkle root of the first {size} entries"
+                    ));
+                }
+            }
+        }
+    }
+
+    /// After the last entry: V7.1, the lifecycle's end, V7.5–V7.7, and the V7 line of the
+    /// report. Returns the log's end when the log is a complete, unbroken election.
+    fn finish(mut self, report: &mut Report) -> Option<LogEnd> {
+        let n = self.frontier.len();
+        let info = self.info;
+        let mut failures = Vec::new();
+        // V7.1 Identity.
+        if info.log_id != log_id(&info.election_id) {
+            failures.push(format!(
+                "the board's log id {} is not the log id of election {:?}",
+                info.log_id, info.election_id
+            ));
+        }
+        // V7.2–V7.3 Parsing and lifecycle.
+        let end = match (self.broken.take(), self.reader.take()) {
+            (Some(e), _) => {
+                failures.push(e.to_string());
+                None
+            }
+            (None, Some(reader)) => match reader.finish() {
+                Ok(end) => Some(end),
+                Err(e) => {
+                    failures.push(e.to_string());
+                    None
+                }
+            },
+            (None, None) => None,
+        };
+        // V7.7 The approval of the candidates.
+        let mut on_log = format!(
+            ", {} cast and {} audited ballots on the log",
+            self.ballots, self.audited
+        );
+        if let Some(end) = &end {
+            on_log.push_str(&approval_step(
+                &end.election.manifest,
+                &end.approvals,
+                &mut failures,
+            ));
+        }
+        // V7.5 Heads beyond the log; signatures, log ids and the sequence; V7.6.
+        let mut beyond: Vec<usize> = self.waiting.into_values().flatten().collect();
+        beyond.sort_unstable();
+        for k in beyond {
+            failures.push(format!(
+                "tree head #{k} covers {} entries, the log has {n}",
+                self.heads[k].head.size
+            ));
+        }
+        failures.extend(check_head_signatures(info, self.heads));
+        failures.extend(check_head_sequence(self.heads, n));
+        failures.append(&mut self.failures);
+        report.push(
+            steps::BOARD,
+            format!(
+                "{n} entries, {} signed tree heads{on_log}",
+                self.heads.len()
+            ),
+            failures,
+        );
+        end
+    }
+}
+
+/// V7.5: every head's signature (one batch; alone only when the batch fails, to name the bad
+/// ones) and log id.
+pub fn check_head_signatures(info: &BoardInfo, heads: &[SignedTreeHead]) -> Vec<String> {
+    let mut out = Vec::new();
+    let prepared: Vec<_> = heads
+        .par_iter()
+        .map(|h| {
+            info.board_key
+                .prepare(&[&h.head.signed_bytes()], &h.signature.0)
+        })
+        .collect();
+    let mut batch = SignatureBatch::with_capacity(heads.len());
+    prepared.iter().flatten().for_each(|p| batch.queue(p));
+    let all_good = prepared.iter().all(Option::is_some) && batch.verify();
+    for (k, (h, p)) in heads.iter().zip(&prepared).enumerate() {
+        let size = h.head.size;
+        if !all_good && !p.is_some_and(|p| p.verify()) {
+            out.push(format!(
+                "tree head #{k} (size {size}): the board's signature does not verify"
+            ));
+        }
+        if h.head.log_id != info.log_id {
+            out.push(format!("tree head #{k} (size {size}) is for another log"));
+        }
+    }
+    out
+}
+
+/// V7.5–V7.6: heads grow in size, do not go back in time, and the last covers the `n` entries.
+pub fn check_head_sequence(heads: &[SignedTreeHead], n: u64) -> Vec<String> {
+    let mut failures = Vec::new();
+    for (k, w) in heads.windows(2).enumerate() {
+        let (p, h) = (&w[0].head, &w[1].head);
+        if h.size <= p.size {
+            failures.push(format!(
+                "tree head #{}: size {} does not grow past the previous head's {}",
+                k + 1,
+                h.size,
+                p.size
+            ));
+        }
+        if h.timestamp_ms < p.timestamp_ms {
+            failures.push(format!(
+                "tree head #{}: its time {} is before the previous head's {}",
+                k + 1,
+                h.timestamp_ms,
+                p.timestamp_ms
+            ));
+        }
+    }
+    match heads.last() {
+        None => failures.push("the board has no signed tree head".into()),
+        Some(last) if last.head.size != n => failures.push(format!(
+            "the last tree head covers {} entries, the log has {n}",
+            last.head.size
+        )),
+        Some(_) => {}
+    }
+    failures
+}
