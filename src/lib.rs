@@ -2,6 +2,7 @@
 //! front ends. The protocol itself is in `piaojue-crypto`; the verifier in `piaojue-verifier`.
 #![forbid(unsafe_code)]
 
+pub mod board_record;
 pub mod cli;
 pub mod simulate;
 pub mod vectors;

@@ -24,6 +24,7 @@ use sqlx::Row;
 use tokio::sync::RwLock;
 
 use crate::board::{AppendJob, Appended, Board, Effect, Precondition};
+use crate::casting::CastQueue;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::state::ElectionState;
@@ -34,6 +35,26 @@ pub struct Opened {
     pub ctx: ElectionContext,
     /// The credential list.
     pub credentials: CredentialList,
+    /// Its cast ballots waiting to be verified ([`crate::casting`]).
+    queue: std::sync::OnceLock<CastQueue>,
+}
+
+impl Opened {
+    /// What casting needs, with its verification queue started.
+    pub fn start(ctx: ElectionContext, credentials: CredentialList) -> Arc<Self> {
+        let opened = Arc::new(Opened {
+            ctx,
+            credentials,
+            queue: std::sync::OnceLock::new(),
+        });
+        let _ = opened.queue.set(CastQueue::start(Arc::downgrade(&opened)));
+        opened
+    }
+
+    /// The queue of ballots waiting to be verified.
+    pub fn queue(&self) -> &CastQueue {
+        self.queue.get().expect("started with its queue")
+    }
 }
 
 /// Cached, immutable election data.
@@ -652,7 +673,7 @@ impl Elections {
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))?
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-            Ok(Arc::new(Opened { ctx, credentials }))
+            Ok(Opened::start(ctx, credentials))
         })
         .await
         .cloned()
@@ -662,26 +683,19 @@ impl Elections {
         self.opened.lock().expect("opened cache").get(id).cloned()
     }
 
-    /// Casts a ballot: verifies it completely (off the async runtime), then appends it with the
-    /// revote rule checked in the same transaction, and answers with the receipt only after the
-    /// commit.
+    /// Casts a ballot (its JSON body): decodes and verifies it completely, off the async
+    /// runtime and in a batch with the ballots arriving at the same time ([`crate::casting`]),
+    /// then appends it with the revote rule checked in the same transaction, and answers with
+    /// the receipt only after the commit.
     pub async fn cast(
         &self,
         db: &Db,
         board: &Board,
         id: &str,
-        ballot: Ballot,
+        body: axum::body::Bytes,
     ) -> ApiResult<Receipt> {
         let opened = self.opened(db, board, id).await?;
-        let ctx = opened.clone();
-        let verified = blocking(move || ballot.verify(&ctx.ctx, &ctx.credentials))
-            .await?
-            .map_err(|e| match e {
-                piaojue_crypto::ballot::BallotError::WrongElection => ApiError::Invalid(
-                    "the ballot is for another election (its fingerprint differs)".into(),
-                ),
-                other => ApiError::Invalid(other.to_string()),
-            })?;
+        let verified = opened.queue().verify(body).await?;
         let code = *verified.tracking_code();
         let credential = *verified.ballot().credential.as_bytes();
         let mut preconditions = vec![

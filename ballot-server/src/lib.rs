@@ -15,6 +15,7 @@
 
 pub mod auth;
 pub mod board;
+pub mod casting;
 pub mod cycle;
 pub mod db;
 pub mod demo;

@@ -87,7 +87,14 @@ async fn cast_all(s: &AppState, creds: &[Credential]) {
             Ballot::build(&opened.ctx, c, &selection, &mut rand::rng()).expect("built");
         let s = s.clone();
         tasks.push(tokio::spawn(async move {
-            s.elections.cast(&s.db, &s.board, DEMO_ID, ballot).await
+            s.elections
+                .cast(
+                    &s.db,
+                    &s.board,
+                    DEMO_ID,
+                    serde_json::to_vec(&ballot).unwrap().into(),
+                )
+                .await
         }));
     }
     for t in tasks {
@@ -320,7 +327,16 @@ async fn the_close_counts_the_ballots_before_it_while_ballots_arrive() {
         .into_iter()
         .map(|ballot| {
             let s = s.clone();
-            tokio::spawn(async move { s.elections.cast(&s.db, &s.board, DEMO_ID, ballot).await })
+            tokio::spawn(async move {
+                s.elections
+                    .cast(
+                        &s.db,
+                        &s.board,
+                        DEMO_ID,
+                        serde_json::to_vec(&ballot).unwrap().into(),
+                    )
+                    .await
+            })
         })
         .collect();
     // Close once some ballots are in, while the others are being verified and appended.

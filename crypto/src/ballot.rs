@@ -459,12 +459,18 @@ impl Ballot {
 
     /// Queues every proof of the ballot into a batch (`spec/verification.md` V5.5–V5.6).
     /// The structure must have been checked.
+    ///
+    /// Each ciphertext is in two proofs (its option's and its contest's sum): its coefficients
+    /// from both are added up here and it is queued once; the election key's coefficients of
+    /// every proof are queued as one term.
     pub fn queue_proofs(
         &self,
         ctx: &ElectionContext,
         batch: &mut BatchVerifier,
     ) -> Result<(), BallotError> {
+        let mut key = Scalar::ZERO;
         for (ci, (c, mc)) in self.contests.iter().zip(&ctx.manifest.contests).enumerate() {
+            let mut coefficients = Vec::with_capacity(c.selections.len());
             for (oi, s) in c.selections.iter().enumerate() {
                 let st = RangeStatement {
                     key: ctx.key.key(),
@@ -472,8 +478,9 @@ impl Ballot {
                     lo: 0,
                     hi: 1,
                 };
-                s.proof
-                    .queue(
+                let k = s
+                    .proof
+                    .queue_commitments(
                         &ctx.proof_context(&self.credential, ROLE_SELECTION, ci, oi),
                         &st,
                         batch,
@@ -483,6 +490,8 @@ impl Ballot {
                         option: Some(oi),
                         error: e,
                     })?;
+                key += k.key;
+                coefficients.push((k.alpha, k.beta));
             }
             let cts: Vec<Ciphertext> = c.selections.iter().map(|s| s.ciphertext).collect();
             let st = RangeStatement {
@@ -491,8 +500,9 @@ impl Ballot {
                 lo: u64::from(mc.min),
                 hi: u64::from(mc.max),
             };
-            c.proof
-                .queue(
+            let sum = c
+                .proof
+                .queue_commitments(
                     &ctx.proof_context(&self.credential, ROLE_CONTEST_SUM, ci, 0),
                     &st,
                     batch,
@@ -502,7 +512,13 @@ impl Ballot {
                     option: None,
                     error: e,
                 })?;
+            key += sum.key;
+            for (s, (alpha, beta)) in c.selections.iter().zip(coefficients) {
+                batch.add_unmerged(alpha + sum.alpha, *s.ciphertext.a.point());
+                batch.add_unmerged(beta + sum.beta, *s.ciphertext.b.point());
+            }
         }
+        batch.add(key, ctx.key.key().as_point());
         Ok(())
     }
 

@@ -82,9 +82,10 @@ impl CredentialKey {
         if key.is_weak() {
             return Err(DecodeError::InvalidCredential("small-order key"));
         }
-        // RFC 8032 decoding: the bytes must be the point's canonical encoding (no y ≥ p, no
-        // negative zero), so that one key has exactly one byte string.
-        if key.to_edwards().compress().to_bytes() != *bytes {
+        // RFC 8032 decoding: the bytes must be the point's canonical encoding, so that one key
+        // has exactly one byte string: y < p (the only points with a "negative zero" x are of
+        // small order, refused above).
+        if !crate::signature::is_canonical_y(bytes) {
             return Err(DecodeError::InvalidCredential("non-canonical encoding"));
         }
         Ok(CredentialKey { bytes: *bytes, key })

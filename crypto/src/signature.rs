@@ -45,7 +45,7 @@ use sha2::{Digest, Sha512};
 /// the sign bit cleared, the little-endian integer is `< p = 2²⁵⁵ − 19`. (The only points whose
 /// `x` is 0, where a set sign bit would be a second encoding, are `O` and the point of order 2;
 /// both are of small order and refused anyway.)
-fn is_canonical_y(bytes: &[u8; 32]) -> bool {
+pub(crate) fn is_canonical_y(bytes: &[u8; 32]) -> bool {
     // y ≥ p iff the top byte (sign bit cleared) is 0x7f, bytes 1…30 are 0xff and byte 0 ≥ 0xed.
     !(bytes[31] & 0x7f == 0x7f && bytes[1..31].iter().all(|&b| b == 0xff) && bytes[0] >= 0xed)
 }
@@ -128,15 +128,17 @@ impl SignatureBatch {
         b
     }
 
-    /// Adds `zᵢ·(Sᵢ·B − Rᵢ − kᵢ·Aᵢ)` with a fresh 128-bit weight `zᵢ`.
+    /// Adds `zᵢ·(Rᵢ + kᵢ·Aᵢ − Sᵢ·B)` with a fresh 128-bit weight `zᵢ` (the equation negated,
+    /// so that `Rᵢ`, the point decoded for this signature alone, gets the short weight itself:
+    /// a shorter scalar costs less in the multiscalar multiplication).
     pub fn queue(&mut self, sig: &PreparedSignature) {
         let mut w = [0u8; 32];
         self.rng.fill_bytes(&mut w[..16]);
         let z = Scalar::from_bytes_mod_order(w);
-        self.b += z * sig.s;
-        self.scalars.push(-z);
+        self.b -= z * sig.s;
+        self.scalars.push(z);
         self.points.push(sig.r);
-        self.scalars.push(-(z * sig.k));
+        self.scalars.push(z * sig.k);
         self.points.push(sig.a);
     }
 

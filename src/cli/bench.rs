@@ -86,6 +86,12 @@ pub struct CastArgs {
     /// server's per-election caches; they are on the board but not in the figures).
     #[arg(long, default_value_t = 0)]
     pub warm_up: usize,
+    /// An open loop at this many ballots per second: ballot k is due at k ÷ RATE seconds
+    /// after the start, whatever the answers so far, and its latency is counted from when it
+    /// was due (so time spent waiting for a free client counts too). Without it, a closed
+    /// loop: each client sends its next ballot as soon as it has an answer.
+    #[arg(long)]
+    pub rate: Option<f64>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -180,6 +186,10 @@ struct Outcome {
 fn cast(a: &CastArgs) -> anyhow::Result<Value> {
     ensure!(a.ballots > 0, "--ballots must be at least 1");
     ensure!(a.concurrency > 0, "--concurrency must be at least 1");
+    ensure!(
+        a.rate.is_none_or(|r| r > 0.0 && r.is_finite()),
+        "--rate must be a positive number of ballots per second"
+    );
     let urls: Vec<String> = a
         .url
         .iter()
@@ -294,7 +304,17 @@ fn cast(a: &CastArgs) -> anyhow::Result<Value> {
                         break;
                     }
                     let url = format!("{}/api/elections/{id}/ballots", urls[i % urls.len()]);
-                    let t = Instant::now();
+                    let t = match a.rate {
+                        Some(rate) => {
+                            let due =
+                                started + Duration::from_secs_f64((i - a.warm_up) as f64 / rate);
+                            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                                std::thread::sleep(wait);
+                            }
+                            due
+                        }
+                        None => Instant::now(),
+                    };
                     let answer = agent
                         .post(&url)
                         .content_type("application/json")
@@ -436,6 +456,8 @@ fn cast(a: &CastArgs) -> anyhow::Result<Value> {
         "servers": urls,
         "ballots": n,
         "concurrency": threads,
+        "offered_rate": a.rate,
+        "loop": if a.rate.is_some() { "open" } else { "closed" },
         "setup_s": setup.as_secs_f64(),
         "build": {
             "wall_s": build_wall.as_secs_f64(),
@@ -529,11 +551,15 @@ fn print_report(r: &Value) {
     let l = &c["latency_ms"];
     let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
     println!(
-        "election {} on {} server(s); {} ballots, {} clients",
+        "election {} on {} server(s); {} ballots, {} clients, {}",
         r["election"].as_str().unwrap_or(""),
         r["servers"].as_array().map(Vec::len).unwrap_or(0),
         r["ballots"],
-        r["concurrency"]
+        r["concurrency"],
+        match r["offered_rate"].as_f64() {
+            Some(rate) => format!("open loop at {rate} ballots/s"),
+            None => "closed loop".into(),
+        }
     );
     println!(
         "set-up {:.2} s; built {} ballots in {:.2} s on {} threads ({:.2} ms each on one thread; {:.0} bytes each)",

@@ -22,7 +22,8 @@ use piaojue_crypto::board::{
     BoardKey, Entry, Event, MerkleTree, Receipt, SignedTreeHead, TreeHead, log_id,
 };
 use piaojue_crypto::encoding::{Bytes, Digest32};
-use sqlx::{Any, Row, Transaction};
+// Dynamic SQL here is only numbered placeholders and fixed table and column names.
+use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::Db;
@@ -66,6 +67,53 @@ struct Seen {
     codes: HashSet<Digest32>,
     messages: HashSet<(&'static str, u32)>,
     kinds: HashSet<&'static str>,
+    /// Of the credentials and tracking codes the batch's preconditions ask about, those the
+    /// committed log has already: looked up for the whole batch at once ([`LogWriter::prefetch`]).
+    taken_credentials: HashSet<[u8; 32]>,
+    taken_codes: HashSet<Digest32>,
+}
+
+/// Rows of the batch's ballots, inserted a hundred at a time ([`LogWriter::flush`]) instead of
+/// one statement each: entries, cast ballots, audited ballots.
+#[derive(Debug, Default)]
+struct Pending {
+    entries: Vec<(u64, &'static str, Vec<u8>, [u8; 32])>,
+    casts: Vec<([u8; 32], Digest32, u64)>,
+    audits: Vec<(Digest32, u64)>,
+}
+
+/// Rows per multi-row `INSERT` (its parameters stay far below SQLite's and PostgreSQL's limits).
+const ROWS_PER_INSERT: usize = 100;
+
+/// `($k, $k+1, …), (…)`: `rows` groups of `width` numbered placeholders, from `$first`.
+fn placeholders(rows: usize, width: usize, first: usize) -> String {
+    let mut out = String::with_capacity(rows * width * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..width {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(first + r * width + c).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// Whether a job only appends ballots (cast or audited), whose rows can wait in [`Pending`].
+fn only_ballots(job: &AppendJob) -> bool {
+    job.events
+        .iter()
+        .all(|e| matches!(e, Event::Ballot(_) | Event::Audited(_)))
+        && job
+            .effects
+            .iter()
+            .all(|e| matches!(e, Effect::RecordCast { .. } | Effect::RecordAudited { .. }))
 }
 
 /// What a job changes besides appending its entries; applied in the same transaction.
@@ -328,11 +376,18 @@ impl LogWriter {
         self.sync_tree(&mut tx, committed).await?;
 
         let mut seen = Seen::default();
+        self.prefetch(&mut tx, jobs, &mut seen).await?;
+        let mut pending = Pending::default();
         let mut exists = locked > 0;
         let mut outcomes: Vec<Result<u64, ApiError>> = Vec::with_capacity(jobs.len());
         let mut next = committed;
         let time_ms = now_ms();
         for job in jobs {
+            let batched = only_ballots(job);
+            if !batched {
+                // Whatever this job reads or changes must see the rows before it.
+                self.flush(&mut tx, &mut pending).await?;
+            }
             if let Err(e) = self.check(&mut tx, job, state, exists, &seen).await? {
                 outcomes.push(Err(e));
                 continue;
@@ -383,14 +438,7 @@ impl LogWriter {
                 };
                 let bytes = entry.to_bytes();
                 let leaf = leaf_hash(&bytes);
-                sqlx::query("INSERT INTO board_entries (election_id, idx, kind, body, leaf_hash) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(&self.election_id)
-                    .bind(next as i64)
-                    .bind(kind)
-                    .bind(bytes)
-                    .bind(leaf.to_vec())
-                    .execute(&mut *tx)
-                    .await?;
+                pending.entries.push((next, kind, bytes, leaf));
                 self.view
                     .tree
                     .write()
@@ -400,11 +448,32 @@ impl LogWriter {
                 next += 1;
             }
             for effect in &job.effects {
-                self.apply(&mut tx, effect, first, &mut state, &mut seen)
-                    .await?;
+                match effect {
+                    Effect::RecordCast {
+                        credential,
+                        tracking_code,
+                    } => {
+                        pending.casts.push((*credential, *tracking_code, first));
+                        seen.credentials.insert(*credential);
+                        seen.codes.insert(*tracking_code);
+                    }
+                    Effect::RecordAudited { tracking_code } => {
+                        pending.audits.push((*tracking_code, first));
+                        seen.codes.insert(*tracking_code);
+                    }
+                    _ => {
+                        self.flush(&mut tx, &mut pending).await?;
+                        self.apply(&mut tx, effect, first, &mut state, &mut seen)
+                            .await?;
+                    }
+                }
+            }
+            if !batched {
+                self.flush(&mut tx, &mut pending).await?;
             }
             outcomes.push(Ok(first));
         }
+        self.flush(&mut tx, &mut pending).await?;
 
         if next == committed {
             // Every job was refused: nothing to write.
@@ -435,23 +504,17 @@ impl LogWriter {
             .execute(&mut *tx)
             .await?;
         let mut results = Vec::with_capacity(jobs.len());
+        let mut receipts: Vec<(Digest32, String)> = Vec::new();
         for (job, outcome) in jobs.iter().zip(outcomes) {
             let result = match outcome {
                 Err(e) => Err(e),
                 Ok(first_index) => {
-                    let receipt = match job.receipt_for {
-                        None => None,
-                        Some(code) => {
-                            let r = self.receipt(first_index, code, &head);
-                            sqlx::query("INSERT INTO receipts (election_id, tracking_code, body) VALUES ($1, $2, $3)")
-                                .bind(&self.election_id)
-                                .bind(code.0.to_vec())
-                                .bind(serde_json::to_string(&r).expect("receipts serialize"))
-                                .execute(&mut *tx)
-                                .await?;
-                            Some(r)
-                        }
-                    };
+                    let receipt = job.receipt_for.map(|code| {
+                        let r = self.receipt(first_index, code, &head);
+                        receipts
+                            .push((code, serde_json::to_string(&r).expect("receipts serialize")));
+                        r
+                    });
                     Ok(Appended {
                         first_index,
                         head,
@@ -461,8 +524,124 @@ impl LogWriter {
             };
             results.push(result);
         }
+        for rows in receipts.chunks(ROWS_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO receipts (election_id, tracking_code, body) VALUES {}",
+                placeholders(rows.len(), 3, 1)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (code, body) in rows {
+                q = q.bind(&self.election_id).bind(code.0.to_vec()).bind(body);
+            }
+            q.execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         Ok(results)
+    }
+
+    /// Looks up, for the whole batch, which of the credentials and tracking codes its
+    /// preconditions ask about the committed log has already (a few queries instead of three
+    /// per ballot).
+    async fn prefetch(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        jobs: &[AppendJob],
+        seen: &mut Seen,
+    ) -> Result<(), sqlx::Error> {
+        let mut credentials = Vec::new();
+        let mut codes = Vec::new();
+        for p in jobs.iter().flat_map(|j| &j.preconditions) {
+            match p {
+                Precondition::CredentialUnused(c) => credentials.push(*c),
+                Precondition::TrackingCodeUnused(c) => codes.push(c.0),
+                _ => {}
+            }
+        }
+        let lookups: [(&str, &str, &[[u8; 32]]); 3] = [
+            ("cast_ballots", "credential", &credentials),
+            ("cast_ballots", "tracking_code", &codes),
+            ("audited_ballots", "tracking_code", &codes),
+        ];
+        for (table, column, keys) in lookups {
+            for part in keys.chunks(ROWS_PER_INSERT * 4) {
+                let list: Vec<String> = (0..part.len()).map(|i| format!("${}", i + 2)).collect();
+                let sql = format!(
+                    "SELECT {column} FROM {table} WHERE election_id = $1 AND {column} IN ({})",
+                    list.join(", ")
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql)).bind(&self.election_id);
+                for k in part {
+                    q = q.bind(k.to_vec());
+                }
+                for row in q.fetch_all(&mut **tx).await? {
+                    let v: Vec<u8> = row.try_get(0)?;
+                    let Ok(k) = <[u8; 32]>::try_from(v.as_slice()) else {
+                        continue;
+                    };
+                    if column == "credential" {
+                        seen.taken_credentials.insert(k);
+                    } else {
+                        seen.taken_codes.insert(Bytes(k));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Inserts the rows waiting in `pending`, a hundred per statement.
+    async fn flush(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        pending: &mut Pending,
+    ) -> Result<(), sqlx::Error> {
+        let id = &self.election_id;
+        for rows in pending.entries.chunks(ROWS_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO board_entries (election_id, idx, kind, body, leaf_hash) VALUES {}",
+                placeholders(rows.len(), 5, 1)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (idx, kind, bytes, leaf) in rows {
+                q = q
+                    .bind(id)
+                    .bind(*idx as i64)
+                    .bind(*kind)
+                    .bind(bytes.as_slice())
+                    .bind(leaf.to_vec());
+            }
+            q.execute(&mut **tx).await?;
+        }
+        for rows in pending.casts.chunks(ROWS_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO cast_ballots (election_id, credential, tracking_code, idx) VALUES {}",
+                placeholders(rows.len(), 4, 1)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (credential, code, idx) in rows {
+                q = q
+                    .bind(id)
+                    .bind(credential.to_vec())
+                    .bind(code.0.to_vec())
+                    .bind(*idx as i64);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        for rows in pending.audits.chunks(ROWS_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO audited_ballots (election_id, tracking_code, idx) VALUES {}",
+                placeholders(rows.len(), 3, 1)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (code, idx) in rows {
+                q = q.bind(id).bind(code.0.to_vec()).bind(*idx as i64);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        pending.entries.clear();
+        pending.casts.clear();
+        pending.audits.clear();
+        Ok(())
     }
 
     fn receipt(&self, index: u64, tracking_code: Digest32, head: &SignedTreeHead) -> Receipt {
@@ -551,15 +730,7 @@ impl LogWriter {
                     }
                 },
                 Precondition::CredentialUnused(c) => {
-                    let taken = seen.credentials.contains(c)
-                        || sqlx::query(
-                            "SELECT 1 FROM cast_ballots WHERE election_id = $1 AND credential = $2",
-                        )
-                        .bind(&self.election_id)
-                        .bind(c.to_vec())
-                        .fetch_optional(&mut **tx)
-                        .await?
-                        .is_some();
+                    let taken = seen.credentials.contains(c) || seen.taken_credentials.contains(c);
                     if taken {
                         return Ok(Err(ApiError::Conflict(
                             "this credential has already cast a ballot, and the first ballot is final".into(),
@@ -567,19 +738,7 @@ impl LogWriter {
                     }
                 }
                 Precondition::TrackingCodeUnused(code) => {
-                    let taken = seen.codes.contains(code)
-                        || sqlx::query("SELECT 1 FROM cast_ballots WHERE election_id = $1 AND tracking_code = $2")
-                            .bind(&self.election_id)
-                            .bind(code.0.to_vec())
-                            .fetch_optional(&mut **tx)
-                            .await?
-                            .is_some()
-                        || sqlx::query("SELECT 1 FROM audited_ballots WHERE election_id = $1 AND tracking_code = $2")
-                            .bind(&self.election_id)
-                            .bind(code.0.to_vec())
-                            .fetch_optional(&mut **tx)
-                            .await?
-                            .is_some();
+                    let taken = seen.codes.contains(code) || seen.taken_codes.contains(code);
                     if taken {
                         return Ok(Err(ApiError::Conflict(format!(
                             "a ballot with tracking code {code} is already on the board"

@@ -101,14 +101,16 @@ impl DleqProof {
             &self.commitment_g,
             &self.commitment_h,
         );
+        // z₁·(R₁ + c·X − s·G) = 0 and z₂·(R₂ + c·Y − s·H) = 0: the commitments get the short
+        // weights themselves (§5.6).
         let z1 = batch.weight();
-        batch.add_g(z1 * self.response);
-        batch.add(-z1, &self.commitment_g);
-        batch.add(-(z1 * c), st.x);
+        batch.add_g(-(z1 * self.response));
+        batch.add_unmerged(z1, *self.commitment_g.point());
+        batch.add(z1 * c, st.x);
         let z2 = batch.weight();
-        batch.add(z2 * self.response, st.h);
-        batch.add(-z2, &self.commitment_h);
-        batch.add(-(z2 * c), st.y);
+        batch.add(-(z2 * self.response), st.h);
+        batch.add_unmerged(z2, *self.commitment_h.point());
+        batch.add(z2 * c, st.y);
     }
 
     /// Verifies the proof alone.

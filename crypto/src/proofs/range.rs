@@ -291,17 +291,36 @@ impl RangeCommitment<'_> {
     }
 }
 
+/// What a range proof's equations ask of its statement's points, once its commitments and `G`
+/// are queued ([`RangeProof::queue_commitments`]): the coefficient of the key `K` and those of
+/// `α` and `β` of the summed ciphertexts (every ciphertext of the sum gets the same two).
+#[derive(Debug, Clone, Copy)]
+pub struct StatementCoefficients {
+    /// Of `K`.
+    pub key: Scalar,
+    /// Of each `αᵢ`.
+    pub alpha: Scalar,
+    /// Of each `βᵢ`.
+    pub beta: Scalar,
+}
+
 impl RangeProof {
-    /// Queues the `2n` equations `sⱼ·G − Aⱼ − cⱼ·α = 0`, `sⱼ·K − Bⱼ − cⱼ·(β − (lo+j)·G) = 0`.
+    /// Queues the `2n` equations, each negated and weighted by its own 128-bit `z`:
     ///
-    /// The coefficients of `α` and `β` are spread over the summed ciphertexts (they are merged
-    /// with any other use of the same points), so the sum is never computed.
-    pub fn queue(
+    /// ```text
+    ///     z₁ⱼ·(Aⱼ + cⱼ·α − sⱼ·G) = O,    z₂ⱼ·(Bⱼ + cⱼ·(β − (lo+j)·G) − sⱼ·K) = O
+    /// ```
+    ///
+    /// so that each commitment, a point of this proof alone, gets the short weight itself.
+    /// The coefficients of `K`, `α` and `β` are returned rather than queued, for the caller to
+    /// merge with any other use of those points (a ballot's ciphertext is in its option's proof
+    /// and in its contest's sum); the sum `(α, β)` is never computed.
+    pub fn queue_commitments(
         &self,
         ctx: &ProofContext,
         st: &RangeStatement,
         batch: &mut BatchVerifier,
-    ) -> Result<(), ProofError> {
+    ) -> Result<StatementCoefficients, ProofError> {
         let n = st.branches()?;
         if self.commitments.len() != n
             || self.challenges.len() + 1 != n
@@ -326,27 +345,41 @@ impl RangeProof {
         let last = c - self.challenges.iter().sum::<Scalar>();
 
         let mut g = Scalar::ZERO;
-        let mut k = Scalar::ZERO;
-        let mut alpha = Scalar::ZERO;
-        let mut beta = Scalar::ZERO;
+        let mut out = StatementCoefficients {
+            key: Scalar::ZERO,
+            alpha: Scalar::ZERO,
+            beta: Scalar::ZERO,
+        };
         for j in 0..n {
             let cj = if j + 1 == n { last } else { self.challenges[j] };
             let sj = self.responses[j];
             let z1 = batch.weight();
             let z2 = batch.weight();
             let zc2 = z2 * cj;
-            g += z1 * sj + zc2 * Scalar::from(st.lo + j as u64);
-            k += z2 * sj;
-            alpha -= z1 * cj;
-            beta -= zc2;
-            batch.add(-z1, &self.commitments[j][0]);
-            batch.add(-z2, &self.commitments[j][1]);
+            g -= z1 * sj + zc2 * Scalar::from(st.lo + j as u64);
+            out.key -= z2 * sj;
+            out.alpha += z1 * cj;
+            out.beta += zc2;
+            batch.add_unmerged(z1, *self.commitments[j][0].point());
+            batch.add_unmerged(z2, *self.commitments[j][1].point());
         }
         batch.add_g(g);
-        batch.add(k, st.key.as_point());
+        Ok(out)
+    }
+
+    /// Queues the proof's `2n` equations ([`RangeProof::queue_commitments`]) with its
+    /// statement's points.
+    pub fn queue(
+        &self,
+        ctx: &ProofContext,
+        st: &RangeStatement,
+        batch: &mut BatchVerifier,
+    ) -> Result<(), ProofError> {
+        let k = self.queue_commitments(ctx, st, batch)?;
+        batch.add(k.key, st.key.as_point());
         for ct in st.ciphertexts {
-            batch.add(alpha, &ct.a);
-            batch.add(beta, &ct.b);
+            batch.add(k.alpha, &ct.a);
+            batch.add(k.beta, &ct.b);
         }
         Ok(())
     }

@@ -73,10 +73,11 @@ impl SchnorrProof {
     /// Queues `s·G − R − c·X = 0` into a batch.
     pub fn queue(&self, ctx: &ProofContext, public: &Point, batch: &mut BatchVerifier) {
         let c = challenge(ctx, public, &self.commitment);
+        // z·(R + c·X − s·G) = 0: the commitment gets the short weight itself (§5.6).
         let z = batch.weight();
-        batch.add_g(z * self.response);
-        batch.add(-z, &self.commitment);
-        batch.add(-(z * c), public);
+        batch.add_g(-(z * self.response));
+        batch.add_unmerged(z, *self.commitment.point());
+        batch.add(z * c, public);
     }
 
     /// Verifies the proof alone.
