@@ -23,7 +23,7 @@ const manifest = {
   decision: { kind: 'top_k', seats: 10, majority: 'all_deputies', quorum: { num: 2, den: 3 } },
 };
 let t0 = performance.now();
-const election = new P.Election({ manifest, fingerprint: '11'.repeat(32), jointKey: P.G.multiply(12345n).toBytes() });
+const election = new P.Election({ manifest, fingerprint: new Uint8Array(32).fill(0x11), jointKey: P.G.multiply(12345n).toBytes() });
 const setup = performance.now() - t0;
 const cred = P.credentialFromSeed('22'.repeat(32));
 const selection = P.selectionFromChosen(manifest, [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]]);
