@@ -2,13 +2,9 @@
 // bench/booth-chromium.mjs (the same module loaded in a headless Chromium page): an
 // "up to 10 of 13" election (13 options, range [0, 10]), 10 options chosen.
 //
-// `run(P, { runs, warmup, verifies })` takes the protocol module (dist/booth.js or src/piaojue.js)
-// and returns wall-clock figures in ms: the election set-up (`new Election`, which builds the
-// fixed-base tables), the first ballot after it (cold: tables just built, code not yet
-// optimised), the `runs` ballots timed after `warmup` untimed ones, and `verifies` self-checks
-// (`verifyBallot`, what the booth runs on its own ballot before showing the tracking code).
-// Every built ballot is checked to have the shape of §8.3 and one in ten is verified, so a fast
-// but wrong build cannot pass unnoticed.
+// `session(P)` takes the protocol module (dist/booth.js or src/piaojue.js), sets the election up
+// and returns its figures and one-ballot steps; the drivers time each step (wall clock here,
+// CPU time around it: the process's in Node, the renderer main thread's in Chromium).
 
 const text = (zh, en) => ({ zh, en });
 
@@ -42,59 +38,74 @@ export function stats(xs) {
   return { n, median, p90, min: s[0], max: s[n - 1] };
 }
 
-function checkShape(ballot) {
-  const c = ballot.contests;
-  if (c.length !== 1 || c[0].selections.length !== 13 || c[0].proof.commitments.length !== 11)
-    throw new Error('bench: the ballot does not have the shape of "up to 10 of 13"');
-}
-
-/** The election and a function building one ballot (for profiling), after `warmup` builds. */
-export function builder(P, warmup = 3) {
-  const election = new P.Election({ manifest, fingerprint: new Uint8Array(32).fill(0x11), jointKey: P.G.multiply(0x1234567n).toBytes() });
-  const cred = P.credentialFromSeed('22'.repeat(32));
-  const selection = P.selectionFromChosen(manifest, [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]]);
-  for (let i = 0; i < warmup; i++) P.buildBallot(election, cred, selection);
-  const ballot = P.buildBallot(election, cred, selection).ballot;
-  return { build: () => P.buildBallot(election, cred, selection), verify: () => P.verifyBallot(election, ballot) };
-}
-
-export async function run(P, { runs = 30, warmup = 3, verifies = 10, now = () => performance.now(), pause } = {}) {
-  // A key nobody knows the secret of matters not here: only the public key is used.
+/**
+ * The bench election, set up with `P`: `setup` is the time of `new Election` (the fixed-base
+ * tables for G and K), `build()` builds one ballot and `verify()` verifies the last one built
+ * (what the booth runs before showing the tracking code), each returning its wall-clock time in
+ * ms. Every ballot is checked to have the shape of §8.3 and every tenth is verified against its
+ * tracking code, so that a fast but wrong build does not pass unnoticed.
+ */
+export function session(P, now = () => performance.now()) {
+  // Only the public key matters here; nobody needs its secret.
   const jointKey = P.G.multiply(0x1234567n).toBytes();
   const fingerprint = new Uint8Array(32).fill(0x11);
   const cred = P.credentialFromSeed('22'.repeat(32));
   const credentials = [P.toBase64(cred.publicKey)];
   const selection = P.selectionFromChosen(manifest, [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]]);
-
   let t = now();
   const election = new P.Election({ manifest, fingerprint, jointKey });
   const setup = now() - t;
-  t = now();
-  const first = P.buildBallot(election, cred, selection);
-  const firstBuild = now() - t;
-  t = now();
-  P.verifyBallot(election, first.ballot, { credentials });
-  const firstVerify = now() - t;
+  let last = null;
+  let count = 0;
+  return {
+    setup,
+    build() {
+      const t0 = now();
+      last = P.buildBallot(election, cred, selection);
+      const ms = now() - t0;
+      const c = last.ballot.contests;
+      if (c.length !== 1 || c[0].selections.length !== 13 || c[0].proof.commitments.length !== 11)
+        throw new Error('bench: the ballot does not have the shape of "up to 10 of 13"');
+      if (count++ % 10 === 0 && P.verifyBallot(election, last.ballot, { credentials }) !== last.trackingCode)
+        throw new Error('bench: a built ballot does not verify to its tracking code');
+      return ms;
+    },
+    verify() {
+      const t0 = now();
+      P.verifyBallot(election, last.ballot, { credentials });
+      return now() - t0;
+    },
+    bytes: () => JSON.stringify(last.ballot).length,
+  };
+}
 
-  for (let i = 0; i < warmup; i++) P.buildBallot(election, cred, selection);
-  const build = [];
-  let last;
-  for (let i = 0; i < runs; i++) {
-    if (pause) await pause();
-    t = now();
-    last = P.buildBallot(election, cred, selection);
-    build.push(now() - t);
-    checkShape(last.ballot);
-    if (i % 10 === 0 && P.verifyBallot(election, last.ballot, { credentials }) !== last.trackingCode)
-      throw new Error('bench: a built ballot does not verify to its tracking code');
-  }
-  const verify = [];
-  for (let i = 0; i < verifies; i++) {
-    if (pause) await pause();
-    t = now();
-    P.verifyBallot(election, last.ballot, { credentials });
-    verify.push(now() - t);
-  }
-  const bytes = JSON.stringify(last.ballot).length;
-  return { setup, firstBuild, firstVerify, build: stats(build), verify: stats(verify), bytes };
+/**
+ * Times a session in this JS engine (Node): the set-up, the first ballot and its check, then
+ * `runs` ballots after `warmup` untimed ones and `verifies` checks; wall and process CPU time.
+ */
+export function runNode(P, { runs = 30, warmup = 3, verifies = 10 } = {}) {
+  const cpu = (f) => {
+    const c0 = process.cpuUsage();
+    const wall = f();
+    const c = process.cpuUsage(c0);
+    return [wall, (c.user + c.system) / 1000];
+  };
+  let s;
+  const [setup, setupCpu] = cpu(() => (s = session(P)).setup);
+  const [firstBuild] = cpu(() => s.build());
+  const [firstVerify] = cpu(() => s.verify());
+  for (let i = 0; i < warmup; i++) s.build();
+  const series = (k, f) => {
+    const wall = [];
+    const c = [];
+    for (let i = 0; i < k; i++) {
+      const [w, u] = cpu(f);
+      wall.push(w);
+      c.push(u);
+    }
+    return { wall: stats(wall), cpu: stats(c) };
+  };
+  const build = series(runs, () => s.build());
+  const verify = series(verifies, () => s.verify());
+  return { setup, setupCpu, firstBuild, firstVerify, build, verify, bytes: s.bytes() };
 }

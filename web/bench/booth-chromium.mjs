@@ -11,23 +11,28 @@
 // /usr/bin/chromium, launched with the flags of tests/common/browser.rs and a fresh profile.
 // Rebuild dist/ first (`node scripts/build.mjs`) after changing src/.
 //
-// Reports, in ms (wall clock, performance.now()): the election set-up (`new Election`: the
-// fixed-base tables for G and K), the first ballot after it, the median / p90 / min / max of
-// --runs ballots after --warmup untimed ones, and of --verifies self-checks (`verifyBallot`), in
-// the page and then in Node; plus the machine (lscpu), the load average, Chromium's version.
-// The whole run is bounded by --max-seconds (exit status 2 when it is exceeded).
+// Each ballot is one step driven from here (the page's event loop runs between ballots, as
+// between a deputy's clicks), timed twice: wall clock in the page (performance.now()) and the
+// CPU time of the renderer's main thread (DevTools `Performance.getMetrics` ThreadTime around
+// the step, so a little above the wall time of the work on a quiet machine, and much less
+// disturbed than the wall time when other jobs share the cores). Reported in ms: the election
+// set-up (`new Election`: the fixed-base tables for G and K, once per page), the first ballot
+// after it and its self-check (cold: code not yet optimised), the median / p90 / min / max of
+// --runs ballots after --warmup untimed ones and of --verifies self-checks (`verifyBallot`),
+// in the page and then in Node (wall and process CPU); plus the machine (lscpu), the load
+// average, Chromium's version. The whole run is bounded by --max-seconds (exit status 2).
 //
-// --profile: the page gets an unminified bundle of src/booth.js instead (esbuild in memory) and
-// after the timed run, 20 more builds and then 10 verifications run under Chromium's sampling
+// --profile: the page gets an unminified bundle of src/booth.js instead (esbuild in memory), and
+// after the timed run 20 more builds and then 10 verifications run under Chromium's sampling
 // profiler (DevTools protocol, 100 µs); self time is reported per source module (noble's field
-// arithmetic, point operations, Keccak, …) and per function. The timed figures come from the
-// run before, without the profiler.
+// arithmetic, point operations, Keccak, …) and per function. The profiler slows the code down:
+// the timed figures come from the run before, without it.
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { run } from './bench-core.js';
+import { runNode, stats } from './bench-core.js';
 
 const web = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -43,8 +48,10 @@ const asJson = args.includes('--json');
 const withNode = !args.includes('--no-node');
 const profile = args.includes('--profile');
 
-const deadline = setTimeout(() => {
+let browser = null;
+const deadline = setTimeout(async () => {
   console.error(`booth-chromium: more than ${maxSeconds} s, giving up`);
+  await browser?.close().catch(() => {});
   process.exit(2);
 }, maxSeconds * 1000);
 
@@ -97,7 +104,11 @@ function summarise(prof, bundle) {
     byModule.set(mod, (byModule.get(mod) ?? 0) + t);
     total += t;
   }
-  const top = (m, k) => [...m].sort((a, b) => b[1] - a[1]).slice(0, k).map(([name, ms]) => ({ name, ms: +ms.toFixed(1), share: +(ms / total).toFixed(3) }));
+  const top = (m, k) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, k)
+      .map(([name, ms]) => ({ name, ms: +ms.toFixed(1), share: +(ms / total).toFixed(3) }));
   return { totalMs: +total.toFixed(1), modules: top(byModule, 15), functions: top(byFn, 30) };
 }
 
@@ -110,12 +121,11 @@ const files = {
 };
 
 const load0 = loadavg();
-const browser = await chromium.launch({
+browser = await chromium.launch({
   executablePath: process.env.PIAOJUE_CHROMIUM || '/usr/bin/chromium',
   headless: true,
   args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
-let page;
 try {
   const context = await browser.newContext();
   await context.route(`${ORIGIN}/**`, (route) => {
@@ -123,51 +133,77 @@ try {
     if (!f) return route.fulfill({ status: 404, body: '' });
     return route.fulfill({ status: 200, contentType: f[0], body: f[1] });
   });
-  page = await context.newPage();
+  const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${ORIGIN}/`);
-  const inPage = await page.evaluate(
-    async (o) => {
-      const P = await import('/booth.js');
-      const B = await import('/bench-core.js');
-      // Yield to the event loop between ballots, as a page does between clicks.
-      return B.run(P, { ...o, pause: () => new Promise((r) => setTimeout(r, 0)) });
-    },
-    { runs, warmup, verifies },
-  );
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
+  const threadTime = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'ThreadTime').value * 1000;
+  /** Runs `f` (a function of the page) once: [its own wall time, the main thread's CPU time]. */
+  const step = async (f, arg) => {
+    const c0 = await threadTime();
+    const wall = await page.evaluate(f, arg);
+    return [wall, (await threadTime()) - c0];
+  };
+
+  await page.evaluate(async () => {
+    window.P = await import('/booth.js');
+    window.B = await import('/bench-core.js');
+  });
+  const [setup, setupCpu] = await step(() => {
+    window.S = window.B.session(window.P);
+    return window.S.setup;
+  });
+  const [firstBuild] = await step(() => window.S.build());
+  const [firstVerify] = await step(() => window.S.verify());
+  for (let i = 0; i < warmup; i++) await page.evaluate(() => window.S.build());
+  const series = async (k, f) => {
+    const wall = [];
+    const cpu = [];
+    for (let i = 0; i < k; i++) {
+      const [w, c] = await step(f);
+      wall.push(w);
+      cpu.push(c);
+    }
+    return { wall: stats(wall), cpu: stats(cpu) };
+  };
+  const build = await series(runs, () => window.S.build());
+  const verify = await series(verifies, () => window.S.verify());
+  const bytes = await page.evaluate(() => window.S.bytes());
+  const inPage = { setup, setupCpu, firstBuild, firstVerify, build, verify, bytes };
   if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+
   let profiled = null;
   if (profile) {
-    await page.evaluate(async () => {
-      const B = await import('/bench-core.js');
-      window.bench = B.builder(await import('/booth.js'));
-    });
-    const cdp = await context.newCDPSession(page);
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
     profiled = {};
-    for (const [what, k] of [['build', 20], ['verify', 10]]) {
+    for (const [what, k] of [
+      ['build', 20],
+      ['verify', 10],
+    ]) {
       await cdp.send('Profiler.start');
-      await page.evaluate(([w, k]) => {
-        for (let i = 0; i < k; i++) window.bench[w]();
-      }, [what, k]);
+      await page.evaluate(
+        ([w, k]) => {
+          for (let i = 0; i < k; i++) window.S[w]();
+        },
+        [what, k],
+      );
       profiled[what] = { count: k, ...summarise((await cdp.send('Profiler.stop')).profile, bundle) };
     }
   }
   const ua = await page.evaluate(() => navigator.userAgent);
+  const version = browser.version();
   await browser.close();
+  browser = null;
 
-  let node = null;
-  if (withNode) {
-    const P = await import('../dist/booth.js');
-    node = await run(P, { runs, warmup, verifies });
-  }
+  const node = withNode ? runNode(await import('../dist/booth.js'), { runs, warmup, verifies }) : null;
   const result = {
     date: new Date().toISOString(),
     machine: machine(),
     load: { before: load0, after: loadavg() },
-    chromium: browser.version(),
+    chromium: version,
     userAgent: ua,
     node: process.version,
     runs,
@@ -179,16 +215,22 @@ try {
   if (asJson) console.log(JSON.stringify(result, null, 2));
   else {
     const ms = (x) => `${x.toFixed(1)} ms`;
-    const line = (s) => `median ${ms(s.median)}, p90 ${ms(s.p90)} (min ${ms(s.min)}, max ${ms(s.max)}, n = ${s.n})`;
+    const line = (s) => `median ${ms(s.median)}, p90 ${ms(s.p90)} (min ${ms(s.min)}, max ${ms(s.max)})`;
     const m = result.machine;
-    console.log(`machine: ${m.cpu}, ${m.cores} cores${m.hypervisor ? `, ${m.hypervisor}` : ''}; load ${load0.map((x) => x.toFixed(2)).join(' ')} → ${result.load.after.map((x) => x.toFixed(2)).join(' ')}`);
-    console.log(`"up to 10 of 13" (10 chosen), ${runs} ballots after ${warmup} warm-up, ${JSON.stringify(inPage.bytes)} bytes of JSON each`);
-    for (const [name, f] of [[`Chromium ${result.chromium} (headless)`, inPage], [`Node ${process.version}`, node]]) {
+    const load = (l) => l.map((x) => x.toFixed(2)).join(' ');
+    console.log(`machine: ${m.cpu}, ${m.cores} cores${m.hypervisor ? `, ${m.hypervisor}` : ''}; load average ${load(load0)} → ${load(result.load.after)}`);
+    console.log(`"up to 10 of 13" (10 chosen), ${runs} ballots after ${warmup} warm-up, ${inPage.bytes} bytes of JSON each`);
+    for (const [name, f, cpuName] of [
+      [`Chromium ${version} (headless)`, inPage, 'main-thread CPU'],
+      [`Node ${process.version}`, node, 'process CPU'],
+    ]) {
       if (!f) continue;
       console.log(`${name}:`);
-      console.log(`  election set-up (tables for G and K): ${ms(f.setup)}; first ballot after it ${ms(f.firstBuild)}, its self-check ${ms(f.firstVerify)}`);
-      console.log(`  build a ballot:  ${line(f.build)}`);
-      console.log(`  verify a ballot: ${line(f.verify)}`);
+      console.log(`  election set-up (tables for G and K): ${ms(f.setup)} (${cpuName} ${ms(f.setupCpu)}); first ballot ${ms(f.firstBuild)}, its self-check ${ms(f.firstVerify)}`);
+      console.log(`  build a ballot:  wall ${line(f.build.wall)}`);
+      console.log(`                   ${cpuName} ${line(f.build.cpu)}`);
+      console.log(`  verify a ballot: wall ${line(f.verify.wall)}`);
+      console.log(`                   ${cpuName} ${line(f.verify.cpu)}`);
     }
     for (const [what, p] of Object.entries(profiled ?? {})) {
       console.log(`profile of ${p.count} × ${what} (Chromium, unminified bundle, ${p.totalMs} ms sampled; the profiler slows it down):`);
@@ -199,7 +241,7 @@ try {
     }
   }
 } catch (e) {
-  await browser.close().catch(() => {});
+  await browser?.close().catch(() => {});
   console.error(e);
   process.exitCode = 1;
 } finally {

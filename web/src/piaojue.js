@@ -192,21 +192,23 @@ function equalBytes(a, b) {
   return d === 0;
 }
 
+// Two hex digits per byte value, for the conversions below: one BigInt parse or print per
+// number instead of a BigInt operation per byte.
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => HEX[i >> 4] + HEX[i & 15]);
+
 function leToBig(bytes) {
-  let v = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]);
-  return v;
+  if (bytes.length === 0) return 0n;
+  let h = '0x';
+  for (let i = bytes.length - 1; i >= 0; i--) h += HEX_BYTE[bytes[i]];
+  return BigInt(h);
 }
 
 /** The 32-byte little-endian encoding of a scalar in [0, ℓ) (§2.3). */
 export function scalarToBytes(s) {
   if (typeof s !== 'bigint' || s < 0n || s >= L) throw new RangeError('scalar out of range');
+  const h = s.toString(16).padStart(64, '0');
   const out = new Uint8Array(32);
-  let v = s;
-  for (let i = 0; i < 32; i++) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
+  for (let i = 0; i < 32; i++) out[i] = parseInt(h.substr(62 - 2 * i, 2), 16);
   return out;
 }
 
@@ -753,8 +755,10 @@ export class Ciphertext {
   constructor(a, b) {
     this.a = decodePoint(a);
     this.b = decodePoint(b);
-    this.aBytes = this.a.toBytes();
-    this.bBytes = this.b.toBytes();
+    // Decoding accepts only the canonical encoding, which is what ENCODE gives back: decoded
+    // bytes are kept as they are rather than encoded again.
+    this.aBytes = a instanceof Point ? this.a.toBytes() : bytesOf(a, 32, 'point');
+    this.bBytes = b instanceof Point ? this.b.toBytes() : bytesOf(b, 32, 'point');
   }
 
   /** From points and their encodings, already computed (the encodings are not checked). */
@@ -865,6 +869,8 @@ function sumCiphertexts(cts) {
  * `responses` as scalars.
  */
 export class RangeProof {
+  #points = null; // the decoded commitments, when read from JSON
+
   constructor(commitments, challenges, responses) {
     this.commitments = commitments;
     this.challenges = challenges;
@@ -877,11 +883,21 @@ export class RangeProof {
     if (keys.length !== 3 || !['commitments', 'challenges', 'responses'].every((k) => keys.includes(k)))
       throw new DecodeError('range proof: expected exactly commitments, challenges, responses');
     if (![j.commitments, j.challenges, j.responses].every(Array.isArray)) throw new DecodeError('range proof: expected lists');
+    const points = [];
     const commitments = j.commitments.map((pair) => {
       if (!Array.isArray(pair) || pair.length !== 2) throw new DecodeError('range proof: a commitment is a pair');
-      return pair.map((h) => decodePoint(h).toBytes());
+      const bytes = pair.map((h) => bytesOf(h, 32, 'point'));
+      points.push(bytes.map(decodePoint)); // canonical: ENCODE gives back the same bytes
+      return bytes;
     });
-    return new RangeProof(commitments, j.challenges.map(decodeScalar), j.responses.map(decodeScalar));
+    const proof = new RangeProof(commitments, j.challenges.map(decodeScalar), j.responses.map(decodeScalar));
+    proof.#points = points;
+    return proof;
+  }
+
+  /** The points of commitment pair `j` (decoded once, when read from JSON). */
+  commitmentPoints(j) {
+    return this.#points?.[j] ?? this.commitments[j].map((b) => Point.fromBytes(b));
   }
 
   toJSON() {
@@ -1027,8 +1043,7 @@ export function verifyRange(ctx, st, proof) {
   for (let j = 0; j < branches.length; j++) {
     const cj = branches[j];
     const sj = proof.responses[j];
-    const A = Point.fromBytes(proof.commitments[j][0]);
-    const B = Point.fromBytes(proof.commitments[j][1]);
+    const [A, B] = proof.commitmentPoints(j);
     const shifted = beta.subtract(mulPublic(G, Fn.create(lo + BigInt(j))));
     if (!mulPublic(G, sj).equals(A.add(mulPublic(alpha, cj)))) return false;
     if (!mulPublic(K, sj).equals(B.add(mulPublic(shifted, cj)))) return false;
@@ -1081,8 +1096,9 @@ export class BatchVerifier {
       alpha = Fn.sub(alpha, Fn.mul(z1, cj));
       beta = Fn.sub(beta, zc2);
       const [a, b] = proof.commitments[j];
-      this.add(Fn.neg(z1), Point.fromBytes(a), a);
-      this.add(Fn.neg(z2), Point.fromBytes(b), b);
+      const [pa, pb] = proof.commitmentPoints(j);
+      this.add(Fn.neg(z1), pa, a);
+      this.add(Fn.neg(z2), pb, b);
     }
     this.add(k, keyPoint(st.key), keyBytes(st.key));
     for (const ct of st.ciphertexts) {
