@@ -195,6 +195,8 @@ function equalBytes(a, b) {
 // Two hex digits per byte value, for the conversions below: one BigInt parse or print per
 // number instead of a BigInt operation per byte.
 const HEX_BYTE = Array.from({ length: 256 }, (_, i) => HEX[i >> 4] + HEX[i & 15]);
+const HEX_VALUE = new Uint8Array(128);
+for (let i = 0; i < 16; i++) HEX_VALUE[HEX.charCodeAt(i)] = i;
 
 function leToBig(bytes) {
   if (bytes.length === 0) return 0n;
@@ -208,7 +210,7 @@ export function scalarToBytes(s) {
   if (typeof s !== 'bigint' || s < 0n || s >= L) throw new RangeError('scalar out of range');
   const h = s.toString(16).padStart(64, '0');
   const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) out[i] = parseInt(h.substr(62 - 2 * i, 2), 16);
+  for (let i = 0; i < 32; i++) out[i] = (HEX_VALUE[h.charCodeAt(62 - 2 * i)] << 4) | HEX_VALUE[h.charCodeAt(63 - 2 * i)];
   return out;
 }
 
