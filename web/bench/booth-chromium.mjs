@@ -3,13 +3,15 @@
 // module the booth's page bundle is made from (same source, same esbuild options).
 //
 //   node web/bench/booth-chromium.mjs [--runs 30] [--warmup 3] [--verifies 10] [--max-seconds 180]
-//                                     [--no-node] [--json] [--profile]
+//                                     [--no-node] [--json] [--profile] [--bundle FILE]
 //
 // No server is needed: the page (an empty HTML document at http://bench.piaojue.invalid/) and its
 // two modules (dist/booth.js and bench/bench-core.js) are served by Playwright's request
 // interception, so nothing listens on the network. Chromium is PIAOJUE_CHROMIUM or
 // /usr/bin/chromium, launched with the flags of tests/common/browser.rs and a fresh profile.
-// Rebuild dist/ first (`node scripts/build.mjs`) after changing src/.
+// Rebuild dist/ first (`node scripts/build.mjs`) after changing src/. --bundle FILE times another
+// build of the protocol module instead (an ES module with the exports of dist/booth.js, e.g. the
+// dist/booth.js of an older commit, for a before/after comparison under the same load).
 //
 // Each ballot is one step driven from here (the page's event loop runs between ballots, as
 // between a deputy's clicks), timed twice: wall clock in the page (performance.now()) and the
@@ -30,7 +32,8 @@
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { runNode, stats } from './bench-core.js';
 
@@ -47,6 +50,8 @@ const maxSeconds = opt('max-seconds', 180);
 const asJson = args.includes('--json');
 const withNode = !args.includes('--no-node');
 const profile = args.includes('--profile');
+const bundleIndex = args.indexOf('--bundle');
+const bundleFile = bundleIndex >= 0 ? resolve(args[bundleIndex + 1]) : `${web}dist/booth.js`;
 
 let browser = null;
 const deadline = setTimeout(async () => {
@@ -113,7 +118,7 @@ function summarise(prof, bundle) {
 }
 
 const ORIGIN = 'http://bench.piaojue.invalid';
-const bundle = profile ? await plainBundle() : readFileSync(`${web}dist/booth.js`, 'utf8');
+const bundle = profile ? await plainBundle() : readFileSync(bundleFile, 'utf8');
 const files = {
   '/': ['text/html; charset=utf-8', '<!doctype html><meta charset="utf-8"><title>piaojue bench</title>'],
   '/booth.js': ['text/javascript; charset=utf-8', bundle],
@@ -186,7 +191,7 @@ try {
       await cdp.send('Profiler.start');
       await page.evaluate(
         ([w, k]) => {
-          for (let i = 0; i < k; i++) window.S[w]();
+          for (let i = 0; i < k; i++) window.S[w](false);
         },
         [what, k],
       );
@@ -198,11 +203,12 @@ try {
   await browser.close();
   browser = null;
 
-  const node = withNode ? runNode(await import('../dist/booth.js'), { runs, warmup, verifies }) : null;
+  const node = withNode ? runNode(await import(pathToFileURL(bundleFile).href), { runs, warmup, verifies }) : null;
   const result = {
     date: new Date().toISOString(),
     machine: machine(),
     load: { before: load0, after: loadavg() },
+    bundle: profile ? 'src/booth.js (unminified)' : bundleFile,
     chromium: version,
     userAgent: ua,
     node: process.version,

@@ -700,7 +700,9 @@ function mulPublic(P, k) {
  * operations; the choices (`negcheck1`, `negcheck2`, the sign of `s`) are selections between
  * values computed either way, as dalek's `conditional_assign`. A `Q` whose `e·f·g·h` is 0 (the
  * identity and the other points of the 4-torsion, reached with probability 2^-252 at most) is
- * encoded from `2·Q` by noble's own ENCODE.
+ * encoded from `2·Q` by noble's own ENCODE. It reads each point's Edwards representative `ep`
+ * (X:Y:Z:T), a plain field of noble's ristretto points though `protected` in its types:
+ * @noble/curves is pinned (package.json) and test/range.test.js compares with `toBytes()`.
  */
 export function encodeDoubles(halves) {
   const n = halves.length;
