@@ -761,8 +761,8 @@ export class Ciphertext {
     this.b = decodePoint(b);
     // Decoding accepts only the canonical encoding, which is what ENCODE gives back: decoded
     // bytes are kept as they are rather than encoded again.
-    this.aBytes = a instanceof Point ? this.a.toBytes() : bytesOf(a, 32, 'point');
-    this.bBytes = b instanceof Point ? this.b.toBytes() : bytesOf(b, 32, 'point');
+    this.aBytes = a instanceof Point ? this.a.toBytes() : bytesOf(a, 32, 'point').slice();
+    this.bBytes = b instanceof Point ? this.b.toBytes() : bytesOf(b, 32, 'point').slice();
   }
 
   /** From points and their encodings, already computed (the encodings are not checked). */
@@ -890,7 +890,7 @@ export class RangeProof {
     const points = [];
     const commitments = j.commitments.map((pair) => {
       if (!Array.isArray(pair) || pair.length !== 2) throw new DecodeError('range proof: a commitment is a pair');
-      const bytes = pair.map((h) => bytesOf(h, 32, 'point'));
+      const bytes = pair.map((h) => bytesOf(h, 32, 'point').slice());
       points.push(bytes.map(decodePoint)); // canonical: ENCODE gives back the same bytes
       return bytes;
     });
