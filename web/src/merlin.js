@@ -21,6 +21,19 @@ export function asBytes(x) {
   throw new TypeError('expected a string or a Uint8Array');
 }
 
+// The UTF-8 of the short strings transcripts see over and over (labels, proof types, roles),
+// encoded once. Only read (absorbed), never handed out, so sharing them is safe.
+const encoded = new Map();
+function stringBytes(x) {
+  if (typeof x !== 'string' || x.length > 64) return asBytes(x);
+  let b = encoded.get(x);
+  if (b === undefined) {
+    b = utf8.encode(x);
+    if (encoded.size < 256) encoded.set(x, b);
+  }
+  return b;
+}
+
 function le32(n) {
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new RangeError('length out of range');
   const b = new Uint8Array(4);
@@ -129,6 +142,9 @@ class Strobe128 {
   }
 }
 
+/** The state of a new transcript, per label (`new Transcript(label)`). */
+const initial = new Map();
+
 /**
  * A Merlin transcript. Labels and messages are strings (UTF-8) or Uint8Arrays.
  *
@@ -140,8 +156,16 @@ class Strobe128 {
 export class Transcript {
   constructor(label) {
     if (label === undefined) return; // for clone()
+    // Every transcript of a label starts in the same state: computed once, then copied.
+    const key = typeof label === 'string' ? label : null;
+    const start = key !== null ? initial.get(key) : undefined;
+    if (start !== undefined) {
+      this.strobe = start.clone();
+      return;
+    }
     this.strobe = new Strobe128('Merlin v1.0');
     this.appendMessage('dom-sep', label);
+    if (key !== null && key.length <= 64 && initial.size < 16) initial.set(key, this.strobe.clone());
   }
 
   /** An independent copy of the transcript. */
@@ -152,8 +176,8 @@ export class Transcript {
   }
 
   appendMessage(label, message) {
-    const m = asBytes(message);
-    this.strobe.metaAd(asBytes(label), false);
+    const m = stringBytes(message);
+    this.strobe.metaAd(stringBytes(label), false);
     this.strobe.metaAd(le32(m.length), true);
     this.strobe.ad(m, false);
     return this;
@@ -165,7 +189,7 @@ export class Transcript {
   }
 
   challengeBytes(label, n) {
-    this.strobe.metaAd(asBytes(label), false);
+    this.strobe.metaAd(stringBytes(label), false);
     this.strobe.metaAd(le32(n), true);
     return this.strobe.prf(n, false);
   }

@@ -192,21 +192,25 @@ function equalBytes(a, b) {
   return d === 0;
 }
 
+// Two hex digits per byte value, for the conversions below: one BigInt parse or print per
+// number instead of a BigInt operation per byte.
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => HEX[i >> 4] + HEX[i & 15]);
+const HEX_VALUE = new Uint8Array(128);
+for (let i = 0; i < 16; i++) HEX_VALUE[HEX.charCodeAt(i)] = i;
+
 function leToBig(bytes) {
-  let v = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]);
-  return v;
+  if (bytes.length === 0) return 0n;
+  let h = '0x';
+  for (let i = bytes.length - 1; i >= 0; i--) h += HEX_BYTE[bytes[i]];
+  return BigInt(h);
 }
 
 /** The 32-byte little-endian encoding of a scalar in [0, ℓ) (§2.3). */
 export function scalarToBytes(s) {
   if (typeof s !== 'bigint' || s < 0n || s >= L) throw new RangeError('scalar out of range');
+  const h = s.toString(16).padStart(64, '0');
   const out = new Uint8Array(32);
-  let v = s;
-  for (let i = 0; i < 32; i++) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
+  for (let i = 0; i < 32; i++) out[i] = (HEX_VALUE[h.charCodeAt(62 - 2 * i)] << 4) | HEX_VALUE[h.charCodeAt(63 - 2 * i)];
   return out;
 }
 
@@ -632,6 +636,48 @@ export function challengeScalar(t, label = 'challenge') {
 // ---------------------------------------------------------------------------------------------
 // Group helpers
 
+const Fp = Point.Fp;
+const EDWARDS_D = ed25519.Point.CURVE().d;
+// √−1 and 1/√(a − d) (a = −1) modulo p: the constants of RFC 9496 §4.1 (and of
+// curve25519-dalek's `SQRT_M1`, `INVSQRT_A_MINUS_D`).
+const SQRT_M1 = 0x2b8324804fc1df0b2b4d00993dfbd7a72f431806ad2fe478c4ee1b274a0ea0b0n;
+const INVSQRT_A_MINUS_D = 0x786c8905cfaffca216c27b91fe01d8409d2f16175a4172be99c8fdaa805d40ean;
+/** `1/2 mod ℓ`: `(k·HALF)·P` is the half of `k·P`, whose double `encodeDoubles` encodes. */
+const HALF = (L + 1n) / 2n;
+
+// Window of the fixed-base tables (noble's signed fixed-window wNAF): 2^(W−1) multiples per
+// window and ⌈253/W⌉ + 1 windows, i.e. 33 point additions per multiplication for W = 8; the
+// table has 33·128 = 4,224 points (≈ 20 ms to build in Chromium here, about 1 MB).
+const TABLE_WINDOW = 8;
+
+/**
+ * The generator with its own fixed-base table. A copy of `G`, not noble's `Point.BASE` object:
+ * noble multiplies its base point with a randomised scalar `k + b·ℓ` (a 381-bit scalar, 65
+ * additions with the default W = 6 table) as a protection against power analysis, which the
+ * Rust prover (curve25519-dalek's `RISTRETTO_BASEPOINT_TABLE`) does not do either; this copy
+ * takes noble's constant-time path of any other precomputed point, like the election key.
+ */
+let baseTable = null;
+function baseG() {
+  if (baseTable === null) {
+    const g = Point.fromBytes(G.toBytes());
+    g.precompute(TABLE_WINDOW, false);
+    baseTable = g;
+  }
+  return baseTable;
+}
+
+/**
+ * Builds the fixed-base table of the generator now rather than at the first ballot (once per
+ * page; `new Election` calls it). Returns the time it took, in ms (0 when already built).
+ */
+export function precomputeBase() {
+  if (baseTable !== null) return 0;
+  const t = performance.now();
+  baseG();
+  return performance.now() - t;
+}
+
 /** `k·P` for a secret k in [0, ℓ) that may be 0, with the same operations for every k. */
 function mulSecret(P, k) {
   // noble's constant-time multiply refuses 0; compute (k+1)·P − P instead, so that k = 0 (the
@@ -646,9 +692,64 @@ function mulPublic(P, k) {
   return k === 0n ? Point.ZERO : P.multiplyUnsafe(k);
 }
 
-// The election key is multiplied 3 times per option and once per branch of a contest's sum
-// proof: a wide, cached table.
-const KEY_WINDOW = 8;
+/**
+ * The encodings of `2·Q` for every point `Q` of `halves`, with one field inversion for all of
+ * them instead of an inverse square root each (RFC 9496 ENCODE needs one): curve25519-dalek's
+ * `RistrettoPoint::double_and_compress_batch`, formula for formula. The prover computes the
+ * halves `Q = (k/2)·P` of the points it publishes (`HALF`). Every point runs the same field
+ * operations; the choices (`negcheck1`, `negcheck2`, the sign of `s`) are selections between
+ * values computed either way, as dalek's `conditional_assign`. A `Q` whose `e·f·g·h` is 0 (the
+ * identity and the other points of the 4-torsion, reached with probability 2^-252 at most) is
+ * encoded from `2·Q` by noble's own ENCODE. It reads each point's Edwards representative `ep`
+ * (X:Y:Z:T), a plain field of noble's ristretto points though `protected` in its types:
+ * @noble/curves is pinned (package.json) and test/range.test.js compares with `toBytes()`.
+ */
+export function encodeDoubles(halves) {
+  const n = halves.length;
+  const st = new Array(n);
+  const prods = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const { X, Y, Z, T } = halves[i].ep;
+    const XX = Fp.sqr(X);
+    const YY = Fp.sqr(Y);
+    const ZZ = Fp.sqr(Z);
+    const dTT = Fp.mul(Fp.sqr(T), EDWARDS_D);
+    const e = Fp.mul(X, Fp.add(Y, Y)); // 2XY
+    const f = Fp.add(ZZ, dTT); // Z² + dT²
+    const g = Fp.add(YY, XX); // Y² − aX²
+    const h = Fp.sub(ZZ, dTT); // Z² − dT²
+    const eg = Fp.mul(e, g);
+    const fh = Fp.mul(f, h);
+    st[i] = { e, f, g, h, eg, fh };
+    prods[i] = Fp.mul(eg, fh);
+  }
+  const invs = Fp.invertBatch(prods); // undefined for a zero product
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const inv = invs[i];
+    if (inv === undefined || Fp.is0(prods[i])) {
+      out[i] = halves[i].double().toBytes();
+      continue;
+    }
+    const { e, f, g, h, eg, fh } = st[i];
+    const zInv = Fp.mul(eg, inv);
+    const tInv = Fp.mul(fh, inv);
+    const neg1 = Fp.isOdd(Fp.mul(eg, zInv));
+    const minusE = Fp.neg(e);
+    const fSqrtA = Fp.mul(f, SQRT_M1);
+    const e1 = neg1 ? g : e;
+    const g1 = neg1 ? minusE : g;
+    const h1 = neg1 ? fSqrtA : h;
+    const magic = neg1 ? SQRT_M1 : INVSQRT_A_MINUS_D;
+    const neg2 = Fp.isOdd(Fp.mul(Fp.mul(h1, e1), zInv));
+    const gNeg = Fp.neg(g1);
+    const g2 = neg2 ? gNeg : g1;
+    const s = Fp.mul(Fp.sub(h1, g2), Fp.mul(magic, Fp.mul(g2, tInv)));
+    const sNeg = Fp.neg(s);
+    out[i] = Fp.toBytes(Fp.isOdd(s) ? sNeg : s);
+  }
+  return out;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Exponential ElGamal (§5.1)
@@ -658,8 +759,20 @@ export class Ciphertext {
   constructor(a, b) {
     this.a = decodePoint(a);
     this.b = decodePoint(b);
-    this.aBytes = this.a.toBytes();
-    this.bBytes = this.b.toBytes();
+    // Decoding accepts only the canonical encoding, which is what ENCODE gives back: decoded
+    // bytes are kept as they are rather than encoded again.
+    this.aBytes = a instanceof Point ? this.a.toBytes() : bytesOf(a, 32, 'point').slice();
+    this.bBytes = b instanceof Point ? this.b.toBytes() : bytesOf(b, 32, 'point').slice();
+  }
+
+  /** From points and their encodings, already computed (the encodings are not checked). */
+  static encoded(a, b, aBytes, bBytes) {
+    const ct = Object.create(Ciphertext.prototype);
+    ct.a = a;
+    ct.b = b;
+    ct.aBytes = aBytes;
+    ct.bBytes = bBytes;
+    return ct;
   }
 
   static fromJSON(j) {
@@ -682,15 +795,29 @@ export class EncryptionKey {
     // A private copy of the point, so that the cached table is ours.
     this.point = Point.fromBytes(decodePublicKey(key).toBytes());
     this.bytes = this.point.toBytes();
-    this.point.precompute(KEY_WINDOW, false);
+    this.point.precompute(TABLE_WINDOW, false);
   }
 
-  /** `Enc_K(m; r) = (r·G, m·G + r·K)` for an integer m ≥ 0 and a scalar r. */
+  /** `Enc_K(m; r) = (r·G, m·G + r·K)` for an integer m ≥ 0 and a scalar r (r = 0 allowed). */
   encrypt(m, r) {
-    // r = 0 only in a hand-made opening (checkOpening), never from randomScalar in practice.
-    const a = r === 0n ? Point.ZERO : G.multiply(r);
-    const rK = r === 0n ? Point.ZERO : this.point.multiply(r);
-    return new Ciphertext(a, mulSecret(G, BigInt(m) % L).add(rK));
+    const g = baseG();
+    return new Ciphertext(mulSecret(g, r), mulSecret(g, Fn.create(BigInt(m))).add(mulSecret(this.point, r)));
+  }
+
+  /**
+   * `Enc_K(value; randomness)` for every `{ value, randomness }` of `items` (`encrypt_many`):
+   * the halves `(r/2)·G` and `(m/2)·G + (r/2)·K`, fixed-base multiplications only, encoded in
+   * one batch (`encodeDoubles`).
+   */
+  encryptMany(items) {
+    const g = baseG();
+    const halves = [];
+    for (const { value, randomness } of items) {
+      const rh = Fn.mul(randomness, HALF);
+      halves.push(mulSecret(g, rh), mulSecret(g, Fn.mul(Fn.create(BigInt(value)), HALF)).add(mulSecret(this.point, rh)));
+    }
+    const bytes = encodeDoubles(halves);
+    return items.map((_, i) => Ciphertext.encoded(halves[2 * i].double(), halves[2 * i + 1].double(), bytes[2 * i], bytes[2 * i + 1]));
   }
 }
 
@@ -746,6 +873,8 @@ function sumCiphertexts(cts) {
  * `responses` as scalars.
  */
 export class RangeProof {
+  #points = null; // the decoded commitments, when read from JSON
+
   constructor(commitments, challenges, responses) {
     this.commitments = commitments;
     this.challenges = challenges;
@@ -758,11 +887,21 @@ export class RangeProof {
     if (keys.length !== 3 || !['commitments', 'challenges', 'responses'].every((k) => keys.includes(k)))
       throw new DecodeError('range proof: expected exactly commitments, challenges, responses');
     if (![j.commitments, j.challenges, j.responses].every(Array.isArray)) throw new DecodeError('range proof: expected lists');
+    const points = [];
     const commitments = j.commitments.map((pair) => {
       if (!Array.isArray(pair) || pair.length !== 2) throw new DecodeError('range proof: a commitment is a pair');
-      return pair.map((h) => decodePoint(h).toBytes());
+      const bytes = pair.map((h) => bytesOf(h, 32, 'point').slice());
+      points.push(bytes.map(decodePoint)); // canonical: ENCODE gives back the same bytes
+      return bytes;
     });
-    return new RangeProof(commitments, j.challenges.map(decodeScalar), j.responses.map(decodeScalar));
+    const proof = new RangeProof(commitments, j.challenges.map(decodeScalar), j.responses.map(decodeScalar));
+    proof.#points = points;
+    return proof;
+  }
+
+  /** The points of commitment pair `j` (decoded once, when read from JSON). */
+  commitmentPoints(j) {
+    return this.#points?.[j] ?? this.commitments[j].map((b) => Point.fromBytes(b));
   }
 
   toJSON() {
@@ -790,6 +929,17 @@ export class RangeProof {
  * and 32 bytes from `rng`; so neither a weak `rng` nor a repeated statement alone repeats one.
  */
 export function proveRange(ctx, st, witness, rng = systemRandom) {
+  const cm = commitRange(ctx, st, witness, rng(32));
+  return finishRange(cm, encodeDoubles(cm.halves));
+}
+
+/**
+ * The first move of `proveRange` (`RangeProof::commit`): the nonce, the simulated branches and
+ * every commitment, as halves `Aⱼ/2`, `Bⱼ/2` not yet encoded. `entropy` is the 32 random bytes
+ * of the hedge. `buildBallot` commits all the proofs of a ballot, encodes all their halves in
+ * one batch and then finishes each (`finishRange`).
+ */
+function commitRange(ctx, st, witness, entropy) {
   const n = rangeBranches(st);
   const lo = BigInt(st.lo);
   const value = BigInt(witness.value);
@@ -803,7 +953,7 @@ export function proveRange(ctx, st, witness, rng = systemRandom) {
   // witness r ‖ u64(m) and fresh randomness appended, used as a PRF.
   const prf = t.clone();
   prf.appendMessage('witness', concat(scalarToBytes(r), new Writer().u64(value).bytes()));
-  prf.appendMessage('rng', rng(32));
+  prf.appendMessage('rng', entropy);
   const draw = () => challengeScalar(prf, 'seed');
   const w = draw();
   const c = [];
@@ -821,14 +971,26 @@ export function proveRange(ctx, st, witness, rng = systemRandom) {
   // Aⱼ = sⱼ·G − cⱼ·α and Bⱼ = sⱼ·K − cⱼ·(β − vⱼ·G). The prover knows α = r·G and
   // β = m·G + r·K, so with dⱼ = sⱼ − cⱼ·r these are the fixed-base products
   //   Aⱼ = dⱼ·G,   Bⱼ = dⱼ·K + cⱼ·(vⱼ − m)·G,
-  // the same points as the verifier's formula, without a variable-base multiplication.
+  // the same points as the verifier's formula, without a variable-base multiplication; three
+  // constant-time multiplications per branch, the same for every branch (the real one has
+  // cⱼ = 0). Computed as halves, for the batch encoding.
+  const g = baseG();
+  const m = Fn.create(value);
+  const halves = [];
+  for (let j = 0; j < n; j++) {
+    const d = Fn.mul(Fn.sub(s[j], Fn.mul(c[j], r)), HALF);
+    const e = Fn.mul(Fn.mul(c[j], Fn.sub(Fn.create(lo + BigInt(j)), m)), HALF);
+    halves.push(mulSecret(g, d), mulSecret(K, d).add(mulSecret(g, e)));
+  }
+  return { t, n, real, w, r, c, s, halves };
+}
+
+/** The second move (`RangeCommitment::finish`): `encoded` are the encodings of `2·halves`. */
+function finishRange(cm, encoded) {
+  const { t, n, real, w, r, c, s } = cm;
   const commitments = [];
   for (let j = 0; j < n; j++) {
-    const d = Fn.sub(s[j], Fn.mul(c[j], r));
-    const e = Fn.mul(c[j], Fn.sub(Fn.create(lo + BigInt(j)), Fn.create(value)));
-    const A = mulSecret(G, d);
-    const B = mulSecret(K, d).add(mulSecret(G, e));
-    const pair = [A.toBytes(), B.toBytes()];
+    const pair = [encoded[2 * j], encoded[2 * j + 1]];
     t.appendMessage('A', pair[0]);
     t.appendMessage('B', pair[1]);
     commitments.push(pair);
@@ -885,8 +1047,7 @@ export function verifyRange(ctx, st, proof) {
   for (let j = 0; j < branches.length; j++) {
     const cj = branches[j];
     const sj = proof.responses[j];
-    const A = Point.fromBytes(proof.commitments[j][0]);
-    const B = Point.fromBytes(proof.commitments[j][1]);
+    const [A, B] = proof.commitmentPoints(j);
     const shifted = beta.subtract(mulPublic(G, Fn.create(lo + BigInt(j))));
     if (!mulPublic(G, sj).equals(A.add(mulPublic(alpha, cj)))) return false;
     if (!mulPublic(K, sj).equals(B.add(mulPublic(shifted, cj)))) return false;
@@ -939,8 +1100,9 @@ export class BatchVerifier {
       alpha = Fn.sub(alpha, Fn.mul(z1, cj));
       beta = Fn.sub(beta, zc2);
       const [a, b] = proof.commitments[j];
-      this.add(Fn.neg(z1), Point.fromBytes(a), a);
-      this.add(Fn.neg(z2), Point.fromBytes(b), b);
+      const [pa, pb] = proof.commitmentPoints(j);
+      this.add(Fn.neg(z1), pa, a);
+      this.add(Fn.neg(z2), pb, b);
     }
     this.add(k, keyPoint(st.key), keyBytes(st.key));
     for (const ct of st.ciphertexts) {
@@ -1013,6 +1175,7 @@ export class Election {
     validateManifest(manifest);
     this.manifest = manifest;
     this.fingerprint = bytesOf(fingerprint, 32, 'fingerprint');
+    precomputeBase();
     this.key = jointKey instanceof EncryptionKey ? jointKey : new EncryptionKey(jointKey);
   }
 
@@ -1241,38 +1404,55 @@ export function buildBallot(election, credential, selection, { rng = systemRando
   const cred = credential.seed && credential.publicKey ? credential : credentialFromSeed(credential);
   const A = cred.publicKey;
   const key = election.key;
-  const contests = [];
-  const opening = [];
-  election.manifest.contests.forEach((contest, ci) => {
+  const mcs = election.manifest.contests;
+
+  // The randomness, drawn in the order of a prover that builds one proof after the other: per
+  // option r and its proof's 32 bytes, then the contest's sum proof's 32 bytes.
+  const rs = [];
+  const hedges = [];
+  const sumHedges = [];
+  for (const row of selection) {
+    const r = [];
+    const h = [];
+    for (let oi = 0; oi < row.length; oi++) {
+      r.push(randomScalar(rng));
+      h.push(rng(32));
+    }
+    rs.push(r);
+    hedges.push(h);
+    sumHedges.push(rng(32));
+  }
+
+  // 1. Every ciphertext, encoded in one batch.
+  const flat = key.encryptMany(selection.flatMap((row, ci) => row.map((v, oi) => ({ value: v, randomness: rs[ci][oi] }))));
+  let at = 0;
+  const cts = selection.map((row) => flat.slice(at, (at += row.length)));
+
+  // 2. Every proof committed: per option a [0, 1] proof, per contest a [min, max] proof.
+  const commits = [];
+  mcs.forEach((contest, ci) => {
     const row = selection[ci];
-    const selections = [];
-    const opened = [];
-    const cts = [];
     let sumR = 0n;
     row.forEach((v, oi) => {
-      const r = randomScalar(rng);
-      const ct = key.encrypt(v, r);
-      const proof = proveRange(
-        election.proofContext(A, ROLE_SELECTION, ci, oi),
-        { key, ciphertexts: [ct], lo: 0, hi: 1 },
-        { value: v, randomness: r },
-        rng,
-      );
-      sumR = Fn.add(sumR, r);
-      cts.push(ct);
-      selections.push({ ciphertext: ct, proof });
-      opened.push({ value: v, randomness: toBase64(scalarToBytes(r)) });
+      const st = { key, ciphertexts: [cts[ci][oi]], lo: 0, hi: 1 };
+      commits.push(commitRange(election.proofContext(A, ROLE_SELECTION, ci, oi), st, { value: v, randomness: rs[ci][oi] }, hedges[ci][oi]));
+      sumR = Fn.add(sumR, rs[ci][oi]);
     });
     const chosen = row.reduce((a, v) => a + v, 0);
-    const proof = proveRange(
-      election.proofContext(A, ROLE_CONTEST_SUM, ci, 0),
-      { key, ciphertexts: cts, lo: contest.min, hi: contest.max },
-      { value: chosen, randomness: sumR },
-      rng,
-    );
-    contests.push({ selections, proof });
-    opening.push(opened);
+    const st = { key, ciphertexts: cts[ci], lo: contest.min, hi: contest.max };
+    commits.push(commitRange(election.proofContext(A, ROLE_CONTEST_SUM, ci, 0), st, { value: chosen, randomness: sumR }, sumHedges[ci]));
   });
+
+  // 3. Every commitment encoded in one batch, then every proof finished.
+  const encoded = encodeDoubles(commits.flatMap((cm) => cm.halves));
+  at = 0;
+  const proofs = commits.map((cm) => finishRange(cm, encoded.slice(at, (at += cm.halves.length))));
+  let p = 0;
+  const contests = selection.map((row, ci) => ({
+    selections: row.map((_, oi) => ({ ciphertext: cts[ci][oi], proof: proofs[p++] })),
+    proof: proofs[p++],
+  }));
+  const opening = selection.map((row, ci) => row.map((v, oi) => ({ value: v, randomness: toBase64(scalarToBytes(rs[ci][oi])) })));
   const b = { election: election.fingerprint, credential: A, contests, signature: null };
   b.signature = ed25519.sign(writeBallotBody(Writer.tagged(TAG_BALLOT), b).bytes(), cred.seed);
   return new BuiltBallot(encodeBallot(b), toBase64(trackingCodeOf(b)), { contests: opening });

@@ -2,6 +2,7 @@
 // JS, and JS-made proofs checked by the JS verifier.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ED25519_TORSION_SUBGROUP, ed25519 } from '@noble/curves/ed25519.js';
 import * as P from '../src/piaojue.js';
 import { vector } from '../scripts/vectors.js';
 
@@ -127,4 +128,38 @@ test('proofs are hedged: the same statement and witness give different proofs, b
   const c = P.proveRange(ctx, st, { value: 1, randomness: 77n }, P.deterministicRandom('x'));
   const d = P.proveRange(ctx, st, { value: 1, randomness: 77n }, P.deterministicRandom('x'));
   assert.deepEqual(c.toJSON(), d.toJSON());
+});
+
+test('encodeDoubles: the encodings of 2·Q in one batch equal RFC 9496 ENCODE of each 2·Q', () => {
+  const Point = P.G.constructor;
+  const rng = P.deterministicRandom('encode doubles');
+  const qs = [P.G, Point.ZERO, P.G.negate(), P.G.multiply(P.L - 1n)];
+  // Affine (Z = 1, from decoding or a multiplication) and projective (Z ≠ 1, after an addition).
+  for (let i = 0; i < 40; i++) qs.push(P.G.multiply(P.randomScalar(rng)));
+  for (let i = 0; i < 10; i++) qs.push(qs[4 + i].add(qs[5 + i]));
+  for (let i = 0; i < 5; i++) qs.push(P.decodePoint(qs[10 + i].toBytes()));
+  // Other representatives of the same elements: Q plus a point of the 4-torsion (the identity's
+  // class in ristretto255), including the 4-torsion points alone, whose e·f·g·h is 0.
+  for (const h of ED25519_TORSION_SUBGROUP.slice(0, 8)) {
+    const t = ed25519.Point.fromHex(h);
+    if (!t.double().double().is0()) continue;
+    qs.push(new Point(t), new Point(qs[7].ep.add(t)), new Point(qs[50].ep.add(t)));
+  }
+  const got = P.encodeDoubles(qs);
+  assert.equal(got.length, qs.length);
+  qs.forEach((q, i) => assert.equal(P.toHex(got[i]), P.toHex(q.double().toBytes()), `point ${i}`));
+  assert.deepEqual(P.encodeDoubles([]), []);
+});
+
+test('EncryptionKey.encryptMany equals encrypt, points and encodings', () => {
+  const key = new P.EncryptionKey(v.key);
+  const rng = P.deterministicRandom('encrypt many');
+  const items = [0, 1, 1, 0, 5, 0].map((value) => ({ value, randomness: P.randomScalar(rng) }));
+  items.push({ value: 1, randomness: 0n }, { value: 0, randomness: P.L - 1n });
+  const many = key.encryptMany(items);
+  items.forEach(({ value, randomness }, i) => {
+    const one = key.encrypt(value, randomness);
+    assert.ok(many[i].equals(one), `item ${i}`);
+    assert.ok(many[i].a.equals(one.a) && many[i].b.equals(one.b), `item ${i}: points`);
+  });
 });

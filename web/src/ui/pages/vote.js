@@ -373,7 +373,7 @@ async function build() {
   // Let the busy state paint before the synchronous work.
   await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 20)));
   try {
-    S.election ??= new booth.Election({ manifest: m, fingerprint: S.status.fingerprint, jointKey: S.setup.output.joint_key });
+    S.election ??= newElection();
     const built = booth.buildBallot(S.election, S.credential, selection);
     booth.verifyBallot(S.election, built.ballot, { credentials: [booth.toBase64(S.credential.publicKey)] });
     S.built = built;
@@ -561,6 +561,7 @@ async function start() {
   }
   S.step = 'signin';
   render();
+  prepareElection();
   if (fromLink) signInFromLink(fromLink);
   // A sign-in link opened in a tab already on this page changes only the fragment.
   window.addEventListener('hashchange', () => {
@@ -572,6 +573,25 @@ async function start() {
     S.audit = null;
     signInFromLink(seed);
   });
+}
+
+// The election's fixed-base tables (for G and K, ≈ 0.05–0.1 s here) are built while the deputy
+// signs in and marks the ballot, not after the click on "build". A failure is left for build()
+// to report.
+function prepareElection() {
+  const run = () => {
+    try {
+      S.election ??= newElection();
+    } catch {
+      // build() tries again and says what is wrong.
+    }
+  };
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(run, { timeout: 1000 });
+  else setTimeout(run, 50);
+}
+
+function newElection() {
+  return new booth.Election({ manifest: S.status.manifest, fingerprint: S.status.fingerprint, jointKey: S.setup.output.joint_key });
 }
 
 function signInFromLink(seed) {
