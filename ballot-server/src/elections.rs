@@ -14,7 +14,8 @@ use piaojue_crypto::decryption::DecryptionShare;
 use piaojue_crypto::dkg::dealer::{self, CeremonyTranscript};
 use piaojue_crypto::dkg::messages::{Announcement, Commitment, Reveal, ShareCheck};
 use piaojue_crypto::dkg::{CeremonyError, CeremonyOutput, CeremonyParams};
-use piaojue_crypto::encoding::{Bytes, Digest32};
+use piaojue_crypto::elgamal::Ciphertext;
+use piaojue_crypto::encoding::{Bytes, Digest32, Point};
 use piaojue_crypto::fingerprint::{FingerprintInputs, election_fingerprint};
 use piaojue_crypto::manifest::{Manifest, Revote};
 use piaojue_crypto::record::ceremony_params;
@@ -714,6 +715,7 @@ impl Elections {
                     effects: vec![Effect::RecordCast {
                         credential,
                         tracking_code: code,
+                        last_counts: opened.ctx.manifest.revote == Revote::LastCounts,
                     }],
                     receipt_for: Some(code),
                 },
@@ -847,10 +849,17 @@ impl Elections {
     /// and have no tally yet).
     async fn append_tally(&self, db: &Db, board: &Board, id: &str) -> ApiResult<Appended> {
         let manifest = self.manifest(db, id).await?;
-        let ballots = self.counted_ballots(board, id, manifest.revote).await?;
-        let tally = blocking(move || EncryptedTally::aggregate_stored(&manifest, &ballots))
-            .await?
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let tally = match self.running_tally(db, id, &manifest).await? {
+            Some(t) => t,
+            None => {
+                // No running tally that covers every counted ballot (a database from before
+                // the running tally): add the ballots up from the board.
+                let ballots = self.counted_ballots(board, id, manifest.revote).await?;
+                blocking(move || EncryptedTally::aggregate_stored(&manifest, &ballots))
+                    .await?
+                    .map_err(|e| ApiError::Internal(e.to_string()))?
+            }
+        };
         board
             .append(
                 id,
@@ -865,6 +874,62 @@ impl Elections {
                 },
             )
             .await
+    }
+
+    /// The number of counted ballots: one per credential that cast a ballot.
+    async fn counted(&self, db: &Db, id: &str) -> ApiResult<u64> {
+        let n: i64 = sqlx::query(
+            "SELECT COUNT(DISTINCT credential) FROM cast_ballots WHERE election_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&db.pool)
+        .await?
+        .try_get(0)?;
+        Ok(n as u64)
+    }
+
+    /// The running tally the board's writer kept (`running_tallies`), if it covers every
+    /// counted ballot; the tally of no ballot when none was cast.
+    async fn running_tally(
+        &self,
+        db: &Db,
+        id: &str,
+        manifest: &Manifest,
+    ) -> ApiResult<Option<EncryptedTally>> {
+        let counted = self.counted(db, id).await?;
+        let row = sqlx::query("SELECT sums, counted FROM running_tallies WHERE election_id = $1")
+            .bind(id)
+            .fetch_optional(&db.pool)
+            .await?;
+        let sums = match row {
+            None if counted == 0 => Vec::new(),
+            None => return Ok(None),
+            Some(row) => {
+                let n: i64 = row.try_get(1)?;
+                if n as u64 != counted {
+                    return Ok(None);
+                }
+                crate::board::log::decode_sums(&row.try_get::<Vec<u8>, _>(0)?)?
+            }
+        };
+        let options = manifest.option_count();
+        if !(sums.is_empty() || sums.len() == options) {
+            return Ok(None);
+        }
+        let mut flat = sums
+            .into_iter()
+            .chain(std::iter::repeat((Default::default(), Default::default())))
+            .map(|(a, b)| Ciphertext {
+                a: Point::from_point(a),
+                b: Point::from_point(b),
+            });
+        Ok(Some(EncryptedTally {
+            contests: manifest
+                .contests
+                .iter()
+                .map(|c| flat.by_ref().take(c.options.len()).collect())
+                .collect(),
+        }))
     }
 
     async fn has_entry(&self, board: &Board, id: &str, kind: &str) -> ApiResult<bool> {
@@ -1018,10 +1083,7 @@ impl Elections {
         let Some(Event::Close { .. }) = first_event(board, id, "close").await? else {
             return Err(ApiError::Internal("no close entry".into()));
         };
-        let counted = self
-            .counted_ballots(board, id, manifest.revote)
-            .await?
-            .len() as u64;
+        let counted = self.counted(db, id).await?;
         let roll = self.opened(db, board, id).await?.credentials.len() as u64;
         let shares: Vec<DecryptionShare> = shares[..manifest.tellers.t as usize].to_vec();
         let (m, t) = (manifest.clone(), tally.clone());

@@ -17,11 +17,13 @@ use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use piaojue_crypto::RistrettoPoint;
+use piaojue_crypto::ballot::Ballot;
 use piaojue_crypto::board::merkle::leaf_hash;
 use piaojue_crypto::board::{
     BoardKey, Entry, Event, MerkleTree, Receipt, SignedTreeHead, TreeHead, log_id,
 };
-use piaojue_crypto::encoding::{Bytes, Digest32};
+use piaojue_crypto::encoding::{Bytes, Digest32, Point};
 // Dynamic SQL here is only numbered placeholders and fixed table and column names.
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use tokio::sync::{mpsc, oneshot};
@@ -82,8 +84,54 @@ struct Pending {
     audits: Vec<(Digest32, u64)>,
 }
 
+/// What a batch changes in the running tally (`running_tallies`): point sums per option in
+/// ballot order (the ballots it adds, minus those they replace) and the change in the count.
+#[derive(Debug, Default)]
+struct TallyDelta {
+    sums: Vec<(RistrettoPoint, RistrettoPoint)>,
+    counted: i64,
+    /// The batch's ballots by credential (to replace within the batch under `last_counts`).
+    batch: std::collections::HashMap<[u8; 32], Ballot>,
+}
+
+impl TallyDelta {
+    fn add(&mut self, b: &Ballot, sign: bool) {
+        let cts = b.contests.iter().flat_map(|c| &c.selections);
+        let n = b.contests.iter().map(|c| c.selections.len()).sum();
+        if self.sums.len() < n {
+            self.sums
+                .resize(n, (RistrettoPoint::default(), RistrettoPoint::default()));
+        }
+        for (s, sel) in self.sums.iter_mut().zip(cts) {
+            if sign {
+                s.0 += sel.ciphertext.a.point();
+                s.1 += sel.ciphertext.b.point();
+            } else {
+                s.0 -= sel.ciphertext.a.point();
+                s.1 -= sel.ciphertext.b.point();
+            }
+        }
+    }
+}
+
 /// Rows per multi-row `INSERT` (its parameters stay far below SQLite's and PostgreSQL's limits).
 const ROWS_PER_INSERT: usize = 100;
+
+/// The points of a `running_tallies.sums` value.
+pub fn decode_sums(bytes: &[u8]) -> Result<Vec<(RistrettoPoint, RistrettoPoint)>, sqlx::Error> {
+    let bad = || sqlx::Error::Decode("a running tally is not a list of points".into());
+    if !bytes.len().is_multiple_of(64) {
+        return Err(bad());
+    }
+    bytes
+        .chunks_exact(64)
+        .map(|c| {
+            let a = Point::decode(c[..32].try_into().expect("32")).map_err(|_| bad())?;
+            let b = Point::decode(c[32..].try_into().expect("32")).map_err(|_| bad())?;
+            Ok((*a.point(), *b.point()))
+        })
+        .collect()
+}
 
 /// `($k, $k+1, …), (…)`: `rows` groups of `width` numbered placeholders, from `$first`.
 fn placeholders(rows: usize, width: usize, first: usize) -> String {
@@ -141,12 +189,16 @@ pub enum Effect {
     SetState(ElectionState),
     /// Records the fingerprint (at opening).
     SetFingerprint(Digest32),
-    /// Records a cast ballot at the job's first entry.
+    /// Records a cast ballot at the job's first entry, and adds its ciphertexts (those of the
+    /// job's ballot event) to the election's running tally.
     RecordCast {
         /// Credential.
         credential: [u8; 32],
         /// Tracking code.
         tracking_code: Digest32,
+        /// The election's revote rule is `last_counts`: an earlier ballot of this credential,
+        /// if any, leaves the running tally.
+        last_counts: bool,
     },
     /// Records an audited ballot at the job's first entry.
     RecordAudited {
@@ -378,6 +430,7 @@ impl LogWriter {
         let mut seen = Seen::default();
         self.prefetch(&mut tx, jobs, &mut seen).await?;
         let mut pending = Pending::default();
+        let mut tally = TallyDelta::default();
         let mut exists = locked > 0;
         let mut outcomes: Vec<Result<u64, ApiError>> = Vec::with_capacity(jobs.len());
         let mut next = committed;
@@ -452,7 +505,12 @@ impl LogWriter {
                     Effect::RecordCast {
                         credential,
                         tracking_code,
+                        last_counts,
                     } => {
+                        if let Some(Event::Ballot(b)) = job.events.first() {
+                            self.count(&mut tx, &mut tally, b, *credential, *last_counts)
+                                .await?;
+                        }
                         pending.casts.push((*credential, *tracking_code, first));
                         seen.credentials.insert(*credential);
                         seen.codes.insert(*tracking_code);
@@ -474,6 +532,7 @@ impl LogWriter {
             outcomes.push(Ok(first));
         }
         self.flush(&mut tx, &mut pending).await?;
+        self.update_tally(&mut tx, &tally).await?;
 
         if next == committed {
             // Every job was refused: nothing to write.
@@ -586,6 +645,105 @@ impl LogWriter {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Adds a cast ballot to the batch's tally delta; under `last_counts`, takes away the
+    /// credential's earlier ballot (of this batch, else the latest on the committed log).
+    async fn count(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        tally: &mut TallyDelta,
+        ballot: &Ballot,
+        credential: [u8; 32],
+        last_counts: bool,
+    ) -> Result<(), sqlx::Error> {
+        tally.add(ballot, true);
+        if !last_counts {
+            tally.counted += 1;
+            return Ok(());
+        }
+        let earlier = match tally.batch.insert(credential, ballot.clone()) {
+            Some(b) => Some(b),
+            None => self.latest_ballot(tx, credential).await?,
+        };
+        match earlier {
+            Some(b) => tally.add(&b, false),
+            None => tally.counted += 1,
+        }
+        Ok(())
+    }
+
+    /// The latest committed ballot of a credential.
+    async fn latest_ballot(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        credential: [u8; 32],
+    ) -> Result<Option<Ballot>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT e.body FROM cast_ballots c JOIN board_entries e \
+             ON e.election_id = c.election_id AND e.idx = c.idx \
+             WHERE c.election_id = $1 AND c.credential = $2 ORDER BY c.idx DESC LIMIT 1",
+        )
+        .bind(&self.election_id)
+        .bind(credential.to_vec())
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let body: Vec<u8> = row.try_get(0)?;
+        match Entry::from_bytes(&body).map(|e| e.event) {
+            Ok(Event::Ballot(b)) => Ok(Some(b)),
+            _ => Err(sqlx::Error::Decode(
+                "a cast ballot's entry is not a ballot".into(),
+            )),
+        }
+    }
+
+    /// Adds the batch's delta to the election's row of `running_tallies`.
+    async fn update_tally(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        delta: &TallyDelta,
+    ) -> Result<(), sqlx::Error> {
+        if delta.sums.is_empty() {
+            return Ok(());
+        }
+        let row = sqlx::query("SELECT sums, counted FROM running_tallies WHERE election_id = $1")
+            .bind(&self.election_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        let (mut sums, counted) = match row {
+            Some(row) => {
+                let bytes: Vec<u8> = row.try_get(0)?;
+                let counted: i64 = row.try_get(1)?;
+                (decode_sums(&bytes)?, counted)
+            }
+            None => (Vec::new(), 0),
+        };
+        if sums.len() < delta.sums.len() {
+            sums.resize(
+                delta.sums.len(),
+                (RistrettoPoint::default(), RistrettoPoint::default()),
+            );
+        }
+        for (s, d) in sums.iter_mut().zip(&delta.sums) {
+            s.0 += d.0;
+            s.1 += d.1;
+        }
+        let bytes: Vec<u8> = sums
+            .iter()
+            .flat_map(|(a, b)| [a.compress().to_bytes(), b.compress().to_bytes()])
+            .flatten()
+            .collect();
+        sqlx::query(
+            "INSERT INTO running_tallies (election_id, sums, counted) VALUES ($1, $2, $3) \
+             ON CONFLICT (election_id) DO UPDATE SET sums = excluded.sums, counted = excluded.counted",
+        )
+        .bind(&self.election_id)
+        .bind(bytes)
+        .bind(counted + delta.counted)
+        .execute(&mut **tx)
+        .await?;
         Ok(())
     }
 
@@ -843,6 +1001,7 @@ impl LogWriter {
             Effect::RecordCast {
                 credential,
                 tracking_code,
+                ..
             } => {
                 sqlx::query("INSERT INTO cast_ballots (election_id, credential, tracking_code, idx) VALUES ($1, $2, $3, $4)")
                     .bind(id)
