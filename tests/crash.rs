@@ -110,6 +110,9 @@ fn kills_while_casting(db: TestDb) {
     let base = Arc::new(RwLock::new(server.base.clone()));
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
+    // Casting is paced (a random pause after each ballot, 2·pace on average per thread) so
+    // that it lasts about as long as the kills: every kill lands while ballots are in flight.
+    let pace = (kills_wanted * 350 * THREADS / deputies.max(1)).max(1) as u64;
     let fates: Mutex<HashMap<usize, Fate>> = Mutex::new(HashMap::new());
     let path = e.path("/ballots");
     let mut kills = 0;
@@ -157,6 +160,8 @@ fn kills_while_casting(db: TestDb) {
                         }
                     }
                     fates.lock().unwrap().insert(d, fate);
+                    let pause = rand::rng().random_range(0..2 * pace);
+                    std::thread::sleep(Duration::from_millis(pause));
                     done.fetch_add(1, Ordering::SeqCst);
                 }
             });
