@@ -216,7 +216,7 @@ fn kills_while_casting(db: TestDb) {
     }
     let want = counts_of(
         OPTIONS,
-        (0..deputies).map(|d| choices(d)).collect::<Vec<_>>().iter(),
+        (0..deputies).map(choices).collect::<Vec<_>>().iter(),
     );
     crash_support::finish(&public, &server.staff(), &e, &want, 83);
     println!(
