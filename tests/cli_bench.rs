@@ -80,3 +80,55 @@ fn bench_cast_30_ballots() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("this machine"));
     assert!(started.elapsed() < Duration::from_secs(30));
 }
+
+/// `piaojue bench record` writes a record in board form that `piaojue verify` passes, for
+/// both ballot forms; a folder that already holds a log is refused and left as it was.
+#[test]
+fn bench_record_writes_a_record_that_verifies() {
+    let dir = common::TempDir::new("piaojue-bench-record");
+    for (form, n) in [("up-to-ten-of-thirteen", "12"), ("yes-no-abstain", "40")] {
+        let out_dir = dir.path().join(form);
+        let out = Command::new(env!("CARGO_BIN_EXE_piaojue"))
+            .args(["bench", "record", "--ballots", n, "--ballots-per-head", "7"])
+            .args(["--form", form, "--out"])
+            .arg(&out_dir)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run piaojue bench record");
+        assert!(
+            out.status.success(),
+            "bench record failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(said.contains(&format!("{n} ballots")), "{said}");
+        let verify = Command::new(env!("CARGO_BIN_EXE_piaojue"))
+            .arg("verify")
+            .arg(&out_dir)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run piaojue verify");
+        let report = String::from_utf8_lossy(&verify.stdout);
+        assert!(verify.status.success(), "{report}");
+        assert!(
+            report.contains(&format!("{n} cast and 0 audited ballots")),
+            "{report}"
+        );
+
+        let log = out_dir.join("board.jsonl");
+        let before = std::fs::read(&log).expect("the log");
+        let again = Command::new(env!("CARGO_BIN_EXE_piaojue"))
+            .args(["bench", "record", "--ballots", "3", "--form", form, "--out"])
+            .arg(&out_dir)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run piaojue bench record again");
+        assert!(!again.status.success(), "a second record over the first was written");
+        assert!(
+            String::from_utf8_lossy(&again.stderr).contains("already holds a log"),
+            "{}",
+            String::from_utf8_lossy(&again.stderr)
+        );
+        assert_eq!(std::fs::read(&log).expect("the log"), before);
+    }
+}

@@ -51,6 +51,39 @@ pub enum BenchAction {
     /// Casts N pre-built ballots with C concurrent clients against a server on this machine
     /// and reports ballots/s, latency percentiles and errors.
     Cast(CastArgs),
+    /// Writes a synthetic election's record in board form (`spec/record.md` §8.4) of any size
+    /// into a folder, for `piaojue verify FOLDER` (e.g. a city-wide consultation of a million
+    /// ballots, verified as a stream in bounded memory).
+    Record(RecordArgs),
+}
+
+/// The ballot forms `piaojue bench record` writes.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum RecordForm {
+    /// "Up to 10 of 13" (13 options, at most 10 chosen): a county's selection vote.
+    UpToTenOfThirteen,
+    /// Yes / no / abstain on one proposal: a consultation.
+    YesNoAbstain,
+}
+
+/// Options of `piaojue bench record`.
+#[derive(clap::Args, Debug)]
+pub struct RecordArgs {
+    /// The folder to write (`board.json`, `board.jsonl`, `tree_heads.jsonl`).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Ballots (one deputy each; every deputy casts).
+    #[arg(long, default_value_t = 10_000)]
+    pub ballots: usize,
+    /// The ballot form.
+    #[arg(long, value_enum, default_value_t = RecordForm::UpToTenOfThirteen)]
+    pub form: RecordForm,
+    /// A signed tree head after every this many ballots.
+    #[arg(long, default_value_t = 64)]
+    pub ballots_per_head: usize,
+    /// The seed of every random choice (a number).
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
 }
 
 /// Options of `piaojue bench cast`.
@@ -113,7 +146,55 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        BenchAction::Record(a) => record(&a),
     }
+}
+
+/// `piaojue bench record`: writes the record with a progress bar and says what it wrote.
+fn record(a: &RecordArgs) -> anyhow::Result<()> {
+    ensure!(a.ballots > 0, "--ballots must be at least 1");
+    ensure!(
+        !a.out.join("board.jsonl").exists(),
+        "{} already holds a log; choose an empty folder",
+        a.out.display()
+    );
+    let tellers = TellerParams { n: 5, t: 3 };
+    let id = format!("bench-record-{}", a.ballots);
+    let manifest = match a.form {
+        RecordForm::UpToTenOfThirteen => samples::up_to_k_of_n(&id, 13, 10, tellers),
+        RecordForm::YesNoAbstain => samples::yes_no_abstain(&id, 1, 1, tellers),
+    };
+    let mut seed = [0u8; 32];
+    seed[..8].copy_from_slice(&a.seed.to_be_bytes());
+    let spec = crate::board_record::BoardRecordSpec {
+        manifest,
+        ballots: a.ballots,
+        ballots_per_head: a.ballots_per_head,
+        decrypting_tellers: vec![1, 2, 3],
+        seed,
+    };
+    let bar = indicatif::ProgressBar::new(a.ballots as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} ballots ({per_sec}, {eta} left)",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
+    );
+    let started = Instant::now();
+    let written = crate::board_record::write(&spec, &a.out, &|n| bar.set_position(n as u64))?;
+    bar.finish_and_clear();
+    println!(
+        "{}: {} ballots, {} entries, {} bytes of log ({} bytes per ballot entry), written in {:.1?}",
+        a.out.display(),
+        a.ballots,
+        written.entries,
+        written.log_bytes,
+        written.ballot_bytes / a.ballots as u64,
+        started.elapsed()
+    );
+    println!("verify it with: piaojue verify {}", a.out.display());
+    Ok(())
 }
 
 /// The staff token, found as `piaojue admin` finds it: the file, else the variable, else the

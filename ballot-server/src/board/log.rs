@@ -184,6 +184,8 @@ pub enum Effect {
         year: i64,
         /// Purpose.
         purpose: &'static str,
+        /// Its options' candidates and its approval, written in the same transaction.
+        links: Box<crate::cycle::ballots::CycleLinks>,
     },
     /// Moves the election to a state.
     SetState(ElectionState),
@@ -972,6 +974,7 @@ impl LogWriter {
                 congress,
                 year,
                 purpose,
+                links,
             } => {
                 sqlx::query(
                     "UPDATE elections SET congress_id = $1, year = $2, purpose = $3 WHERE id = $4",
@@ -982,6 +985,7 @@ impl LogWriter {
                 .bind(id)
                 .execute(&mut **tx)
                 .await?;
+                crate::cycle::ballots::record_links(tx, id, links).await?;
             }
             Effect::SetState(s) => {
                 sqlx::query("UPDATE elections SET state = $1 WHERE id = $2")

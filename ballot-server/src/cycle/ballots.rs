@@ -14,7 +14,7 @@ use piaojue_crypto::manifest::{
 use piaojue_crypto::rules::{APPROVE_OPTIONS, RATING_OPTIONS};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 
 use super::screening::{self, Candidate};
 use super::{check_date, check_year, congresses, now_ms, optional_text, text};
@@ -190,16 +190,25 @@ fn bad_request_if_missing(e: ApiError) -> ApiError {
     }
 }
 
-/// Records which candidate each option is, and what the approval did to the proposals, once
-/// the election exists.
-async fn after_create(
-    s: &AppState,
+/// What an election of the cycle links to, recorded by the board's writer in the transaction
+/// that appends the election's first entries (so an election never exists without them): which
+/// candidate each option is, and, for a selection vote, the approval and what it did to the
+/// proposals.
+#[derive(Debug, Clone)]
+pub struct CycleLinks {
+    /// Each option's id and the candidate it is, in ballot order.
+    pub options: Vec<(String, Option<String>)>,
+    /// The approval of the candidate list, with its congress, year and seats.
+    pub approval: Option<(Approval, String, i64, u32)>,
+}
+
+/// Writes `links` for `election` in the writer's transaction `tx`.
+pub(crate) async fn record_links(
+    tx: &mut Transaction<'static, Any>,
     election: &str,
-    options: &[(String, Option<String>)],
-    approved: Option<(&Approval, &str, i64, u32)>,
-) -> ApiResult<()> {
-    let mut tx = s.db.pool.begin().await?;
-    for (i, (option, candidate)) in options.iter().enumerate() {
+    links: &CycleLinks,
+) -> Result<(), sqlx::Error> {
+    for (i, (option, candidate)) in links.options.iter().enumerate() {
         sqlx::query(
             "INSERT INTO election_options (election_id, option_id, position, candidate_id) VALUES ($1, $2, $3, $4)",
         )
@@ -207,29 +216,29 @@ async fn after_create(
         .bind(option)
         .bind(i as i64)
         .bind(candidate.as_deref())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     }
-    if let Some((a, congress, year, seats)) = approved {
+    if let Some((a, congress, year, seats)) = &links.approval {
         sqlx::query(
             "INSERT INTO approvals (election_id, congress_id, year, body_zh, body_en, reference, date, seats, created_ms) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(election)
         .bind(congress)
-        .bind(year)
+        .bind(*year)
         .bind(&a.body.zh)
         .bind(&a.body.en)
         .bind(&a.reference)
         .bind(&a.date)
-        .bind(i64::from(seats))
+        .bind(i64::from(*seats))
         .bind(now_ms())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         for c in &a.candidates {
             for n in &c.proposals {
                 super::proposals::set_status(
-                    &mut tx,
+                    tx,
                     n,
                     "candidate",
                     "approved",
@@ -240,7 +249,6 @@ async fn after_create(
             }
         }
     }
-    tx.commit().await?;
     Ok(())
 }
 
@@ -338,20 +346,16 @@ pub async fn approve(s: &AppState, r: ApproveRequest) -> ApiResult<Created> {
                 congress: congress.id.clone(),
                 year,
                 purpose: "selection",
+                links: Box::new(CycleLinks {
+                    options: items
+                        .iter()
+                        .map(|(o, c)| (o.clone(), Some(c.id.clone())))
+                        .collect(),
+                    approval: Some((approval, congress.id.clone(), year, r.seats)),
+                }),
             }),
         )
         .await?;
-    let options: Vec<(String, Option<String>)> = items
-        .iter()
-        .map(|(o, c)| (o.clone(), Some(c.id.clone())))
-        .collect();
-    after_create(
-        s,
-        &id,
-        &options,
-        Some((&approval, &congress.id, year, r.seats)),
-    )
-    .await?;
     Ok(Created::new(id, a))
 }
 
@@ -482,14 +486,16 @@ pub async fn revote(s: &AppState, parent: &str, r: RevoteRequest) -> ApiResult<C
                 congress: congress.clone(),
                 year,
                 purpose: "revote",
+                links: Box::new(CycleLinks {
+                    options: items
+                        .iter()
+                        .map(|(o, c)| (o.clone(), Some(c.id.clone())))
+                        .collect(),
+                    approval: None,
+                }),
             }),
         )
         .await?;
-    let opts: Vec<(String, Option<String>)> = items
-        .iter()
-        .map(|(o, c)| (o.clone(), Some(c.id.clone())))
-        .collect();
-    after_create(s, &id, &opts, None).await?;
     // The same roll of deputies.
     let rows = sqlx::query("SELECT name FROM roll WHERE election_id = $1 ORDER BY position")
         .bind(parent)
@@ -665,10 +671,12 @@ pub async fn evaluation(s: &AppState, r: EvaluationRequest) -> ApiResult<Created
                 congress: congress.id.clone(),
                 year,
                 purpose,
+                links: Box::new(CycleLinks {
+                    options: items.into_iter().map(|(o, _, c)| (o, c)).collect(),
+                    approval: None,
+                }),
             }),
         )
         .await?;
-    let opts: Vec<(String, Option<String>)> = items.into_iter().map(|(o, _, c)| (o, c)).collect();
-    after_create(s, &id, &opts, None).await?;
     Ok(Created::new(id, a))
 }

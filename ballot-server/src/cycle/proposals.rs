@@ -269,7 +269,7 @@ pub async fn append_history(
     action: &str,
     reason: &str,
     detail: Value,
-) -> ApiResult<()> {
+) -> Result<(), sqlx::Error> {
     let seq: i64 = sqlx::query("SELECT COUNT(*) FROM proposal_history WHERE number = $1")
         .bind(number)
         .fetch_one(&mut **tx)
@@ -297,7 +297,7 @@ pub async fn set_status(
     action: &str,
     reason: &str,
     detail: Value,
-) -> ApiResult<()> {
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE proposals SET status = $1 WHERE number = $2")
         .bind(status)
         .bind(number)
