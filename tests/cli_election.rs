@@ -396,6 +396,58 @@ fn election(db: &TestDb) {
     assert_eq!(result.counts, vec![expected.to_vec()]);
     assert_eq!(record.ballots.len(), 5);
     assert_eq!(record.audited.len(), 1);
+
+    // After the whole election: no secret anywhere on the server's side (every table's every
+    // row, and the server's log).
+    let mut secrets: Vec<(String, Vec<u8>)> = Vec::new();
+    let staff_token = std::fs::read_to_string(&token).unwrap().trim().to_string();
+    secrets.push(("the staff token".into(), staff_token.into_bytes()));
+    for (i, t) in tellers.iter().enumerate() {
+        let pass = piaojue::cli::passphrase::from_file(&t.pass).unwrap();
+        let phrase = std::fs::read_to_string(&t.pass).unwrap().trim().to_string();
+        secrets.push((format!("teller {i}'s passphrase"), phrase.into_bytes()));
+        let store = TellerStore::load(&t.key, &pass).unwrap();
+        secrets.push((
+            format!("teller {i}'s signing key"),
+            store.signing_seed.to_vec(),
+        ));
+        let share = store.share.as_ref().expect("a share");
+        secrets.push((format!("teller {i}'s key share"), share.share.to_vec()));
+        let file = std::fs::read(&t.key).unwrap();
+        secrets.push((
+            format!("teller {i}'s key file"),
+            file[file.len() - 64..].to_vec(),
+        ));
+    }
+    for (i, seed) in seeds.iter().enumerate() {
+        secrets.push((
+            format!("deputy {i}'s credential"),
+            hex::decode(seed).unwrap(),
+        ));
+    }
+    let haystacks = [
+        ("the database", common::dump_database(db)),
+        ("the server's log", server.log()),
+    ];
+    for (what, text) in &haystacks {
+        let lower = text.to_lowercase();
+        for (name, secret) in &secrets {
+            let forms = [
+                String::from_utf8(secret.clone()).unwrap_or_default(),
+                hex::encode(secret),
+                piaojue_crypto::encoding::encode_base64(secret),
+            ];
+            for form in forms.iter().filter(|f| f.len() >= 16) {
+                assert!(!lower.contains(&form.to_lowercase()), "{name} is in {what}");
+            }
+        }
+    }
+    println!(
+        "secrets scan: {} secrets in 3 encodings, not in the database ({} bytes) nor the log ({} bytes)",
+        secrets.len(),
+        haystacks[0].1.len(),
+        haystacks[1].1.len()
+    );
 }
 
 /// Neither the signing key seed nor the share appears in a key file, in hex, base64url or binary.

@@ -36,6 +36,12 @@ pub enum ApiError {
     /// Too many requests.
     #[error("{0}")]
     TooManyRequests(String),
+    /// The request took longer than the server's timeout.
+    #[error("{0}")]
+    Timeout(String),
+    /// The server is at its limit of requests in progress.
+    #[error("{0}")]
+    Unavailable(String),
     /// A fault of the server (database …).
     #[error("internal error: {0}")]
     Internal(String),
@@ -54,6 +60,8 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::Invalid(_) => "invalid",
             ApiError::TooManyRequests(_) => "too_many_requests",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Timeout(_) => "timeout",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -69,6 +77,8 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -22,6 +22,7 @@ pub mod demo;
 pub mod elections;
 pub mod error;
 pub mod export;
+pub mod limits;
 pub mod pages;
 pub mod routes;
 pub mod state;
@@ -31,7 +32,6 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use state::{AppState, ElectionState};
@@ -70,16 +70,20 @@ impl AppState {
     }
 }
 
-/// The application: the API with its limits and request tracing.
+/// The application: the API with the default limits and request tracing.
 pub fn app(state: AppState) -> Router {
-    routes::router()
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(60),
-        ))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+    app_with_limits(state, limits::LimitConfig::default())
+}
+
+/// The application with these limits (`spec/api.md` §Limits). The trace layer logs each
+/// request's method, path and status, never its headers (the staff token) or body.
+pub fn app_with_limits(state: AppState, config: limits::LimitConfig) -> Router {
+    limits::layer(
+        routes::router().layer(DefaultBodyLimit::max(MAX_BODY)),
+        config,
+    )
+    .layer(TraceLayer::new_for_http())
+    .with_state(state)
 }
 
 /// Serves the application on a bound listener until `shutdown` resolves.
@@ -88,10 +92,21 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // With the client's address, for the per-client limit on public submissions.
+    serve_with_limits(listener, state, limits::LimitConfig::default(), shutdown).await
+}
+
+/// [`serve`] with these limits.
+pub async fn serve_with_limits(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    config: limits::LimitConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    // With the client's address, for the per-client limits.
     axum::serve(
         listener,
-        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        app_with_limits(state, config)
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await

@@ -445,3 +445,33 @@ async fn consistency(
     let proof = s.board.consistency(&id, q.old, q.new).await?;
     Ok(Json(json!({ "old": q.old, "new": q.new, "proof": proof })))
 }
+
+/// Decodes `data` as every JSON request body of the API, the way the handlers do (and checks
+/// a manifest that decodes, as creating an election does); answers how many body types took
+/// it. Never panics: the fuzz target `api_body` and `tests/fuzz_corpus.rs` run it on hostile
+/// bytes.
+pub fn check_api_body(data: &[u8]) -> usize {
+    fn takes<T: DeserializeOwned>(data: &[u8]) -> bool {
+        serde_json::from_slice::<T>(data).is_ok()
+    }
+    let manifest = serde_json::from_slice::<Manifest>(data)
+        .map(|m| {
+            let _ = m.validate();
+        })
+        .is_ok();
+    [
+        manifest,
+        takes::<TellersBody>(data),
+        takes::<CeremonyMessage>(data),
+        takes::<CredentialsBody>(data),
+        takes::<RollBody>(data),
+        takes::<AuditedBallot>(data),
+        takes::<DecryptionShare>(data),
+        takes::<CreateQuery>(data),
+        takes::<RangeQuery>(data),
+    ]
+    .into_iter()
+    .filter(|&ok| ok)
+    .count()
+        + crate::cycle::routes::check_bodies(data)
+}

@@ -93,9 +93,32 @@ pub fn decode_hex_array<const N: usize>(text: &str) -> Result<[u8; N], DecodeErr
             got: text.len() / 2,
         });
     }
+    // Constant time in the digits (secrets are read in hex: credential seeds, board keys):
+    // no table lookup or branch depends on a digit; only the final verdict branches.
     let mut out = [0u8; N];
-    hex::decode_to_slice(text, &mut out).map_err(|_| DecodeError::InvalidHex)?;
+    let mut err = 0u16;
+    for (o, pair) in out.iter_mut().zip(text.as_bytes().chunks_exact(2)) {
+        let (hi, lo) = (hex_nibble(pair[0]), hex_nibble(pair[1]));
+        err |= (hi | lo) & 0xff00;
+        *o = ((hi << 4) | lo) as u8;
+    }
+    if err != 0 {
+        return Err(DecodeError::InvalidHex);
+    }
     Ok(out)
+}
+
+/// One hex digit (either case) as 0..=15, or `0xffff` when it is not one, without branches.
+fn hex_nibble(c: u8) -> u16 {
+    let c = i16::from(c);
+    let mut v: i16 = -1;
+    // '0'..='9' (0x30..=0x39): v += c − 0x30 + 1.
+    v += (((0x2f - c) & (c - 0x3a)) >> 8) & (c - 47);
+    // 'A'..='F' (0x41..=0x46): v += c − 0x41 + 10 + 1.
+    v += (((0x40 - c) & (c - 0x47)) >> 8) & (c - 54);
+    // 'a'..='f' (0x61..=0x66): v += c − 0x61 + 10 + 1.
+    v += (((0x60 - c) & (c - 0x67)) >> 8) & (c - 86);
+    v as u16
 }
 
 /// Decodes a scalar, refusing non-canonical encodings.
@@ -455,5 +478,25 @@ mod tests {
             decode_scalar(&[0xff; 32]),
             Err(DecodeError::NonCanonicalScalar)
         );
+    }
+}
+
+#[cfg(test)]
+mod hex_tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_hex_agrees_with_the_hex_crate_on_every_byte_pair() {
+        for a in 0..=255u8 {
+            for b in 0..=255u8 {
+                let text = [a, b];
+                let Ok(t) = std::str::from_utf8(&text) else {
+                    continue;
+                };
+                let ours = decode_hex_array::<1>(t).ok();
+                let theirs = hex::decode(t).ok().map(|v| [v[0]]);
+                assert_eq!(ours, theirs, "{t:?}");
+            }
+        }
     }
 }

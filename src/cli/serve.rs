@@ -33,6 +33,22 @@ pub struct ServeArgs {
     /// Public proposals (项目建议) one client address may submit in 10 minutes.
     #[arg(long, default_value_t = 30)]
     pub proposal_limit: usize,
+    /// Requests per second one client address may make on average (0: no limit).
+    #[arg(long, default_value_t = 50.0)]
+    pub rate_limit: f64,
+    /// Requests a client address may make at once above the average.
+    #[arg(long, default_value_t = 200)]
+    pub rate_burst: u32,
+    /// Apply the per-client rate limit to loopback clients too (exempt by default, for the
+    /// load generator and a reverse proxy on the same machine).
+    #[arg(long)]
+    pub rate_limit_loopback: bool,
+    /// Requests served at once; more are refused with 503.
+    #[arg(long, default_value_t = 1024)]
+    pub max_in_flight: usize,
+    /// Seconds a request may take before it is answered with 408.
+    #[arg(long, default_value_t = 60)]
+    pub request_timeout: u64,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
@@ -85,7 +101,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             eprintln!("  公告板 / board, result: {origin}/elections/{id}");
             eprintln!("  代表凭证 / deputies' credential sheets (demo): {}", sheets.display());
         }
-        piaojue_server::serve(listener, state, shutdown_signal()).await?;
+        let limits = piaojue_server::limits::LimitConfig {
+            rate_per_sec: args.rate_limit,
+            burst: args.rate_burst,
+            exempt_loopback: !args.rate_limit_loopback,
+            max_in_flight: args.max_in_flight,
+            timeout: std::time::Duration::from_secs(args.request_timeout.max(1)),
+        };
+        piaojue_server::serve_with_limits(listener, state, limits, shutdown_signal()).await?;
         Ok(())
     })
 }

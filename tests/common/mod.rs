@@ -511,3 +511,30 @@ pub fn assert_refused(reply: &(u16, Value), status: u16, code: &str) -> String {
 pub fn decode<T: serde::de::DeserializeOwned>(v: &Value) -> T {
     serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("decoding {v}: {e}"))
 }
+
+/// Every table's every row, as text: `sqlite3 FILE .dump` or `pg_dump --data-only`. Used to
+/// show that a refused request changed nothing and that no secret is in the database.
+pub fn dump_database(db: &TestDb) -> String {
+    let out = match db.backend {
+        Backend::Sqlite => {
+            let file = db.url.strip_prefix("sqlite:").expect("a sqlite: URL");
+            Command::new("sqlite3")
+                .arg(file)
+                .arg(".dump")
+                .output()
+                .expect("run sqlite3")
+        }
+        Backend::Postgres => Command::new("pg_dump")
+            .arg("--data-only")
+            .arg("--inserts")
+            .arg(&db.url)
+            .output()
+            .expect("run pg_dump"),
+    };
+    assert!(
+        out.status.success(),
+        "dumping the database: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

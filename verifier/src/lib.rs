@@ -10,6 +10,7 @@ pub mod board;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod diff;
+pub mod fuzz_checks;
 pub mod progress;
 pub mod receipt;
 pub mod record_io;

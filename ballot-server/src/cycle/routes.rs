@@ -354,3 +354,28 @@ async fn attachment(State(s): State<AppState>, Path(id): Path<i64>) -> ApiResult
     );
     Ok(res)
 }
+
+/// Decodes `data` as every JSON body of the cycle's API; how many body types took it (for
+/// [`crate::routes::check_api_body`]).
+pub(crate) fn check_bodies(data: &[u8]) -> usize {
+    fn takes<T: serde::de::DeserializeOwned>(data: &[u8]) -> bool {
+        serde_json::from_slice::<T>(data).is_ok()
+    }
+    [
+        takes::<congresses::NewCongress>(data),
+        takes::<CodesBody>(data),
+        takes::<proposals::NewProposal>(data),
+        takes::<screening::Decision>(data),
+        takes::<NegativeBody>(data),
+        takes::<screening::NewCandidate>(data),
+        takes::<ballots::ApproveRequest>(data),
+        takes::<ballots::RevoteRequest>(data),
+        takes::<ballots::EvaluationRequest>(data),
+        takes::<supervision::Plan>(data),
+        takes::<supervision::NewProgress>(data),
+        takes::<supervision::NewNote>(data),
+    ]
+    .into_iter()
+    .filter(|&ok| ok)
+    .count()
+}

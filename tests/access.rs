@@ -1,0 +1,181 @@
+//! Access: every write endpoint of the API tried with no token, a malformed header, a wrong
+//! token, and each wrong role (a deputy's credential or code, a teller's signature where staff
+//! is needed; a staff token where a teller's signature or a deputy's credential is needed).
+//! Each must be 401/403 (or 422 for a ballot of a credential not on the list), and the whole
+//! database must be byte-for-byte the same afterwards. SQLite always; PostgreSQL when
+//! `PIAOJUE_TEST_POSTGRES_URL` is set.
+
+mod common;
+
+use common::election::{Election, test_rng};
+use common::{Client, Server, TestDb, databases, dump_database};
+use piaojue_crypto::manifest::TellerParams;
+use piaojue_crypto::samples;
+use serde_json::{Value, json};
+
+/// The write endpoints that need a staff token: (method, path, a body that would be valid or
+/// nearly so).
+fn staff_endpoints(id: &str) -> Vec<(&'static str, String, Value)> {
+    let m = samples::up_to_k_of_n("access-new", 3, 1, TellerParams { n: 3, t: 2 });
+    vec![
+        (
+            "POST",
+            "/api/elections".into(),
+            serde_json::to_value(&m).unwrap(),
+        ),
+        (
+            "POST",
+            format!("/api/elections/{id}/tellers"),
+            json!({ "signing_keys": [] }),
+        ),
+        (
+            "POST",
+            format!("/api/elections/{id}/credentials"),
+            json!({ "keys": [] }),
+        ),
+        (
+            "PUT",
+            format!("/api/elections/{id}/roll"),
+            json!({ "names": ["x"] }),
+        ),
+        ("POST", format!("/api/elections/{id}/open"), json!({})),
+        ("POST", format!("/api/elections/{id}/close"), json!({})),
+        ("POST", format!("/api/elections/{id}/publish"), json!({})),
+        ("GET", "/api/staff/session".into(), Value::Null),
+        (
+            "POST",
+            "/api/cycle/congresses".into(),
+            json!({ "id": "c1", "name": "x", "level": "township" }),
+        ),
+        (
+            "POST",
+            "/api/cycle/congresses/c1/deputy-codes".into(),
+            json!({ "count": 1 }),
+        ),
+        ("GET", "/api/cycle/proposals/1/contact".into(), Value::Null),
+        ("POST", "/api/cycle/proposals/1/decisions".into(), json!({})),
+        (
+            "PUT",
+            "/api/cycle/negative-list".into(),
+            json!({ "items": [] }),
+        ),
+        ("POST", "/api/cycle/candidates".into(), json!({})),
+        ("POST", "/api/cycle/approvals".into(), json!({})),
+        (
+            "POST",
+            format!("/api/cycle/elections/{id}/revote"),
+            json!({}),
+        ),
+        ("POST", "/api/cycle/evaluations".into(), json!({})),
+        ("PUT", "/api/cycle/projects/p1/plan".into(), json!({})),
+        ("POST", "/api/cycle/projects/p1/progress".into(), json!({})),
+        (
+            "POST",
+            "/api/cycle/progress/1/attachments".into(),
+            json!({}),
+        ),
+    ]
+}
+
+fn send(c: &Client, method: &str, path: &str, body: &Value) -> (u16, Value) {
+    let bytes = if body.is_null() {
+        None
+    } else {
+        Some(serde_json::to_vec(body).unwrap())
+    };
+    let (status, raw) = c.request(method, path, bytes.as_deref());
+    (status, serde_json::from_slice(&raw).unwrap_or(Value::Null))
+}
+
+fn run(db: TestDb) {
+    let server = Server::start(&db);
+    let staff = server.staff();
+    let mut rng = test_rng(8, 1);
+    let manifest = samples::up_to_k_of_n("access", 3, 1, TellerParams { n: 3, t: 2 });
+    let e = Election::prepare_open(&staff, manifest, 3, &mut rng);
+    let before = dump_database(&db);
+    let mut tried = 0;
+
+    // A deputy's credential seed or a teller's signing key as a bearer token is just a wrong
+    // token: staff endpoints know one role.
+    let deputy_as_token = format!("Bearer {}", hex::encode(e.credentials[0].seed()));
+    let teller_as_token = format!("Bearer {}", hex::encode(e.signing[0].to_bytes()));
+    let wrong_token = format!("Bearer pjs_{}", "0".repeat(48));
+    let cases: Vec<(Option<String>, u16, &str)> = vec![
+        (None, 401, "unauthorized"),
+        (Some("Basic dXNlcjpwYXNz".into()), 401, "unauthorized"),
+        (Some(server.token.clone()), 401, "unauthorized"), // the token without "Bearer "
+        (Some(wrong_token), 403, "forbidden"),
+        (Some(deputy_as_token), 403, "forbidden"),
+        (Some(teller_as_token), 403, "forbidden"),
+        (Some(format!("Bearer {}x", server.token)), 403, "forbidden"),
+    ];
+    for (auth, status, code) in &cases {
+        let c = match auth {
+            None => server.public(),
+            Some(h) => server.with_authorization(h),
+        };
+        for (method, path, body) in staff_endpoints(&e.id) {
+            let (got, reply) = send(&c, method, &path, &body);
+            assert_eq!(
+                (got, reply["error"].as_str()),
+                (*status, Some(*code)),
+                "{method} {path} with {auth:?}: {reply}"
+            );
+            tried += 1;
+        }
+    }
+
+    // Teller endpoints are authenticated by the teller's signature, not by a token: a staff
+    // token does not make a ceremony message or a decryption share acceptable.
+    for (path, body) in [
+        (
+            e.path("/ceremony"),
+            json!({ "round": "commit", "index": 1, "signature": "x" }),
+        ),
+        (e.path("/decryption-shares"), json!({ "index": 1 })),
+    ] {
+        let (status, reply) = send(&staff, "POST", &path, &body);
+        assert!(
+            (400..500).contains(&status) && status != 404,
+            "POST {path} as staff: {status} {reply}"
+        );
+        tried += 1;
+    }
+
+    // A deputy endpoint: a ballot signed by a credential that is not on the list, even sent
+    // with the staff token, is refused.
+    let stranger = piaojue_crypto::credential::Credential::from_seed(&[99; 32]);
+    let ctx = e.context(&staff);
+    let sel = piaojue_crypto::ballot::Selection::from_chosen(&ctx.manifest, &[vec![0]]).unwrap();
+    let (ballot, _) =
+        piaojue_crypto::ballot::Ballot::build(&ctx, &stranger, &sel, &mut rng).unwrap();
+    let (status, reply) = staff.post(&e.path("/ballots"), &ballot);
+    assert_eq!(
+        (status, reply["error"].as_str()),
+        (422, Some("invalid")),
+        "{reply}"
+    );
+    tried += 1;
+
+    // An inspection note (deputy role, by deputy code): a staff token is not a deputy code.
+    let (status, reply) = send(
+        &staff,
+        "POST",
+        "/api/cycle/projects/p1/inspections",
+        &json!({ "deputy_code": server.token, "date": "2026-01-01", "text": "x" }),
+    );
+    assert!(matches!(status, 403 | 404), "{status} {reply}");
+    tried += 1;
+
+    let after = dump_database(&db);
+    assert!(before == after, "a refused request changed the database");
+    println!("{tried} refused requests, database unchanged");
+}
+
+#[test]
+fn every_write_endpoint_refuses_every_wrong_role() {
+    for db in databases() {
+        run(db);
+    }
+}

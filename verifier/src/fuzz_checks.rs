@@ -1,0 +1,351 @@
+//! The decode-and-check functions behind the fuzz targets (`fuzz/fuzz_targets/`) and the
+//! corpus test (`tests/fuzz_corpus.rs`): each takes bytes from outside, decodes them the way
+//! Piaojue decodes them from a voter, a teller, a board or a downloaded record, checks what
+//! decodes, and panics only when an invariant breaks (a forged value verifies, a round trip
+//! changes a value). A malformed input is an `Err`, never a panic.
+//!
+//! The statements the proofs and ballots are checked against are the published vectors of
+//! `spec/vectors/`, so that a verifying input that is not the vector's own value is a forgery.
+
+use std::sync::OnceLock;
+
+use piaojue_crypto::ballot::{Ballot, ElectionContext};
+use piaojue_crypto::board::merkle::MerkleTree;
+use piaojue_crypto::board::{BoardKey, Receipt, TreeHead, log_id};
+use piaojue_crypto::elgamal::Ciphertext;
+use piaojue_crypto::encoding::{
+    Bytes, Point, PublicKey, decode_base64_array, decode_hex_array, decode_scalar,
+    scalar_from_base64,
+};
+use piaojue_crypto::proofs::dleq::DleqStatement;
+use piaojue_crypto::proofs::range::RangeStatement;
+use piaojue_crypto::proofs::{DleqProof, RangeProof, SchnorrProof};
+use piaojue_crypto::record::{ElectionRecord, derive_record, parse_entry};
+use piaojue_crypto::transcript::ProofContext;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::record_io::BoardRecordFile;
+
+/// Why an input was refused (the expected outcome for almost every fuzz input).
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    /// It does not decode.
+    #[error("does not decode: {0}")]
+    Decode(String),
+    /// It decodes but does not verify.
+    #[error("does not verify: {0}")]
+    Verify(String),
+}
+
+const RECORD_VECTOR: &str = include_str!("../../spec/vectors/election-record.json");
+const SCHNORR_VECTOR: &str = include_str!("../../spec/vectors/schnorr.json");
+const DLEQ_VECTOR: &str = include_str!("../../spec/vectors/dleq.json");
+const RANGE_VECTOR: &str = include_str!("../../spec/vectors/range.json");
+
+fn json<T: DeserializeOwned>(data: &[u8]) -> Result<T, Refused> {
+    serde_json::from_slice(data).map_err(|e| Refused::Decode(e.to_string()))
+}
+
+fn from_value<T: DeserializeOwned>(v: &Value) -> T {
+    serde_json::from_value(v.clone()).expect("the committed vectors decode")
+}
+
+/// Decodes, re-encodes and decodes again: the value must not change.
+fn round_trip<T: DeserializeOwned + serde::Serialize + PartialEq + std::fmt::Debug>(v: &T) {
+    let again: T = serde_json::from_slice(&serde_json::to_vec(v).expect("serializes"))
+        .expect("a decoded value's encoding decodes");
+    assert_eq!(&again, v, "a decoded value changed in a round trip");
+}
+
+/// The election of `spec/vectors/election-record.json`: its record, context and tracking codes.
+struct RecordVector {
+    record: ElectionRecord,
+    ctx: ElectionContext,
+}
+
+fn record_vector() -> &'static RecordVector {
+    static V: OnceLock<RecordVector> = OnceLock::new();
+    V.get_or_init(|| {
+        let record: ElectionRecord =
+            serde_json::from_str(RECORD_VECTOR).expect("the record vector decodes");
+        let ctx = record
+            .election
+            .context()
+            .expect("the record vector's context");
+        RecordVector { record, ctx }
+    })
+}
+
+/// The valid ballots of the record vector (seeds of the `ballot` corpus).
+pub fn sample_ballots() -> Vec<Vec<u8>> {
+    record_vector()
+        .record
+        .ballots
+        .iter()
+        .map(|b| serde_json::to_vec(b).expect("serializes"))
+        .collect()
+}
+
+/// A cast ballot, as the server decodes it: JSON, then the whole verification against the
+/// record vector's election. A ballot that verifies must be one of the record's own ballots
+/// (anything else would be a forged credential signature or proof).
+pub fn check_ballot(data: &[u8]) -> Result<(), Refused> {
+    let v = record_vector();
+    let ballot: Ballot = json(data)?;
+    round_trip(&ballot);
+    let code = ballot.tracking_code();
+    let known = v
+        .record
+        .ballots
+        .iter()
+        .any(|b| b.tracking_code() == code && *b == ballot);
+    match ballot.verify(&v.ctx, &v.record.election.credentials) {
+        Ok(verified) => {
+            assert!(known, "a ballot that is not in the record verified");
+            assert_eq!(verified.tracking_code(), &code);
+            Ok(())
+        }
+        Err(e) => {
+            assert!(!known, "a ballot of the record does not verify: {e}");
+            Err(Refused::Verify(e.to_string()))
+        }
+    }
+}
+
+fn proof_context(v: &Value, role: &'static [u8]) -> ProofContext {
+    let idx: [u64; 2] = from_value(&v["index"]);
+    ProofContext::new(
+        decode_base64_array(v["election"].as_str().expect("election")).expect("election"),
+        decode_base64_array(v["party"].as_str().expect("party")).expect("party"),
+        role,
+    )
+    .at(idx[0], idx[1])
+}
+
+/// A proof, as a teller's or voter's message carries it: `{"schnorr": …}`, `{"dleq": …}` or
+/// `{"range": …}` (a selection's 0/1 proof), checked against the statement of the
+/// `spec/vectors/` file. A proof that verifies must be the vector's own.
+pub fn check_proof(data: &[u8]) -> Result<(), Refused> {
+    let input: Value = json(data)?;
+    let Some((kind, proof)) = input.as_object().and_then(|o| o.iter().next()) else {
+        return Err(Refused::Decode("not an object with one proof".into()));
+    };
+    let decode_err = |e: serde_json::Error| Refused::Decode(e.to_string());
+    let outcome = match kind.as_str() {
+        "schnorr" => {
+            let v: Value = serde_json::from_str(SCHNORR_VECTOR).expect("vector");
+            let p: SchnorrProof = serde_json::from_value(proof.clone()).map_err(decode_err)?;
+            round_trip(&p);
+            let public: Point = from_value(&v["public"]);
+            let ok = p
+                .verify(&proof_context(&v["context"], b"vector"), &public)
+                .is_ok();
+            (ok, p == from_value::<SchnorrProof>(&v["valid"]))
+        }
+        "dleq" => {
+            let v: Value = serde_json::from_str(DLEQ_VECTOR).expect("vector");
+            let p: DleqProof = serde_json::from_value(proof.clone()).map_err(decode_err)?;
+            round_trip(&p);
+            let (h, x, y): (Point, Point, Point) = (
+                from_value(&v["h"]),
+                from_value(&v["x"]),
+                from_value(&v["y"]),
+            );
+            let st = DleqStatement {
+                h: &h,
+                x: &x,
+                y: &y,
+            };
+            let ok = p
+                .verify(&proof_context(&v["context"], b"vector"), &st)
+                .is_ok();
+            (ok, p == from_value::<DleqProof>(&v["valid"]))
+        }
+        "range" => {
+            let v: Value = serde_json::from_str(RANGE_VECTOR).expect("vector");
+            let s = &v["selection"];
+            let p: RangeProof = serde_json::from_value(proof.clone()).map_err(decode_err)?;
+            round_trip(&p);
+            let key: PublicKey = from_value(&v["key"]);
+            let cts: Vec<Ciphertext> = from_value(&s["ciphertexts"]);
+            let st = RangeStatement {
+                key: &key,
+                ciphertexts: &cts,
+                lo: s["lo"].as_u64().expect("lo"),
+                hi: s["hi"].as_u64().expect("hi"),
+            };
+            let ok = p
+                .verify(&proof_context(&s["context"], b"selection"), &st)
+                .is_ok();
+            (ok, p == from_value::<RangeProof>(&s["proof"]))
+        }
+        other => return Err(Refused::Decode(format!("unknown proof kind {other:?}"))),
+    };
+    match outcome {
+        (true, true) => Ok(()),
+        (true, false) => panic!("a {kind} proof that is not the vector's verified"),
+        (false, true) => panic!("the vector's {kind} proof does not verify"),
+        (false, false) => Err(Refused::Verify(format!("{kind} proof"))),
+    }
+}
+
+/// The valid proofs of the vectors, in the `check_proof` input form (corpus seeds).
+pub fn sample_proofs() -> Vec<Vec<u8>> {
+    let s: Value = serde_json::from_str(SCHNORR_VECTOR).expect("vector");
+    let d: Value = serde_json::from_str(DLEQ_VECTOR).expect("vector");
+    let r: Value = serde_json::from_str(RANGE_VECTOR).expect("vector");
+    [
+        serde_json::json!({ "schnorr": s["valid"] }),
+        serde_json::json!({ "dleq": d["valid"] }),
+        serde_json::json!({ "range": r["selection"]["proof"] }),
+    ]
+    .iter()
+    .map(|v| serde_json::to_vec(v).expect("serializes"))
+    .collect()
+}
+
+/// Points and scalars: the raw 32-byte decoders on the first 32 bytes, the text decoders
+/// (base64url, hex) on the whole input. Whatever decodes must encode back to the same bytes
+/// (one encoding per point and scalar).
+pub fn check_point_scalar(data: &[u8]) -> Result<(), Refused> {
+    let mut decoded = 0;
+    if let Some(raw) = data.get(..32).and_then(|b| <[u8; 32]>::try_from(b).ok()) {
+        if let Ok(p) = Point::decode(&raw) {
+            assert_eq!(p.as_bytes(), &raw, "a point has a second encoding");
+            assert_eq!(p.point().compress().to_bytes(), raw);
+            decoded += 1;
+        }
+        if let Ok(p) = Point::decode_nonidentity(&raw) {
+            assert!(
+                !p.is_identity(),
+                "the identity decoded as a non-identity point"
+            );
+            decoded += 1;
+        }
+        if let Ok(k) = PublicKey::decode(&raw) {
+            assert_eq!(k.as_bytes(), &raw);
+            assert!(
+                !k.as_point().is_identity(),
+                "an identity public key decoded"
+            );
+            decoded += 1;
+        }
+        if let Ok(s) = decode_scalar(&raw) {
+            assert_eq!(s.to_bytes(), raw, "a scalar has a second encoding");
+            decoded += 1;
+        }
+    }
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(p) = Point::from_base64(text) {
+            assert_eq!(p.to_base64(), text, "a point has a second text encoding");
+            decoded += 1;
+        }
+        if let Ok(s) = scalar_from_base64(text) {
+            assert_eq!(Bytes(s.to_bytes()).to_base64(), text);
+            decoded += 1;
+        }
+        if let Ok(b) = decode_hex_array::<32>(text) {
+            assert_eq!(
+                decode_hex_array::<32>(&text.to_ascii_lowercase()).ok(),
+                Some(b)
+            );
+            decoded += 1;
+        }
+        if let Ok(p) = serde_json::from_str::<Point>(text) {
+            round_trip(&p);
+            decoded += 1;
+        }
+    }
+    if decoded == 0 {
+        Err(Refused::Decode("no decoder took it".into()))
+    } else {
+        Ok(())
+    }
+}
+
+const SAMPLE_BOARD_SEED: [u8; 32] = [7; 32];
+const SAMPLE_ELECTION: &str = "fuzz-receipt";
+
+/// A valid receipt for entry 1 of a 3-entry log, signed by the board key of seed `[7; 32]`
+/// (the seed of the `receipt` corpus).
+pub fn sample_receipt() -> Receipt {
+    let key = BoardKey::from_seed(&SAMPLE_BOARD_SEED);
+    let mut tree = MerkleTree::new();
+    for e in [&b"{\"a\":0}"[..], b"{\"a\":1}", b"{\"a\":2}"] {
+        tree.push(e);
+    }
+    let head = key.sign(TreeHead {
+        log_id: log_id(SAMPLE_ELECTION),
+        size: 3,
+        root: Bytes(tree.root()),
+        timestamp_ms: 1_700_000_000_000,
+    });
+    let mut r = Receipt {
+        election_id: SAMPLE_ELECTION.into(),
+        tracking_code: Bytes([9; 32]),
+        index: 1,
+        leaf_hash: Bytes(tree.leaf(1).expect("leaf")),
+        tree_head: head,
+        inclusion: tree
+            .inclusion_proof(1, 3)
+            .expect("proof")
+            .into_iter()
+            .map(Bytes)
+            .collect(),
+        signature: Bytes([0; 64]),
+    };
+    r.signature = key.sign_bytes(&r.signed_bytes());
+    r
+}
+
+/// A receipt, as `piaojue receipt` and the verifier read it: JSON, then R1 (signatures and
+/// inclusion) against the sample board key. A receipt that verifies must be the sample.
+pub fn check_receipt(data: &[u8]) -> Result<(), Refused> {
+    let receipt: Receipt = json(data)?;
+    round_trip(&receipt);
+    let key = BoardKey::from_seed(&SAMPLE_BOARD_SEED).public();
+    let ok = receipt.verify(&key);
+    let sample = receipt == sample_receipt();
+    match (ok, sample) {
+        (Ok(()), true) => Ok(()),
+        (Ok(()), false) => panic!("a receipt that is not the sample verified"),
+        (Err(e), true) => panic!("the sample receipt does not verify: {e}"),
+        (Err(e), false) => Err(Refused::Verify(e.to_string())),
+    }
+}
+
+/// A record file, as the verifier reads a single-file record: the board form
+/// (`{"board": …}`, every entry parsed and the record derived from the log) or an
+/// [`ElectionRecord`]; a record that decodes is verified. The record vector must pass;
+/// nothing may panic.
+pub fn check_record(data: &[u8]) -> Result<(), Refused> {
+    let text = std::str::from_utf8(data).map_err(|e| Refused::Decode(e.to_string()))?;
+    let record = match serde_json::from_str::<BoardRecordFile>(text) {
+        Ok(f) => {
+            let entries = f
+                .board
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| parse_entry(i as u64, e))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| Refused::Decode(e.to_string()))?;
+            let mut record = derive_record(&f.board.info, entries)
+                .map_err(|e| Refused::Decode(e.to_string()))?
+                .record;
+            record.board = Some(f.board);
+            record
+        }
+        Err(_) => json::<ElectionRecord>(data)?,
+    };
+    let report = crate::verify_record(&record);
+    let is_vector = record == record_vector().record;
+    match report.passed() {
+        true => Ok(()),
+        false => {
+            assert!(!is_vector, "the record vector does not verify");
+            Err(Refused::Verify("the record does not verify".into()))
+        }
+    }
+}
