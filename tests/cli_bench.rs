@@ -123,7 +123,10 @@ fn bench_record_writes_a_record_that_verifies() {
             .stdin(Stdio::null())
             .output()
             .expect("run piaojue bench record again");
-        assert!(!again.status.success(), "a second record over the first was written");
+        assert!(
+            !again.status.success(),
+            "a second record over the first was written"
+        );
         assert!(
             String::from_utf8_lossy(&again.stderr).contains("already holds a log"),
             "{}",
