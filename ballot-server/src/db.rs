@@ -1,5 +1,6 @@
 //! The database: SQLite (embedded, the default) or PostgreSQL, through one `sqlx::AnyPool` and
-//! the same SQL. Each backend has its own migrations folder (they differ only in type names).
+//! the same SQL. Each backend has its own migrations folder (they differ only in type names, and
+//! in PostgreSQL's storage setting for entry bodies, `0004_entry_storage.sql`).
 //!
 //! SQLite runs in WAL mode with `synchronous=FULL`: a commit is on disk when it returns, so a
 //! ballot acknowledged after its commit survives a crash or power loss.
