@@ -70,7 +70,7 @@ struct Seen {
     messages: HashSet<(&'static str, u32)>,
     kinds: HashSet<&'static str>,
     /// Of the credentials and tracking codes the batch's preconditions ask about, those the
-    /// committed log has already: looked up for the whole batch at once ([`LogWriter::prefetch`]).
+    /// committed log has already: looked up for the whole batch at once ([`LogWriter::read_committed`]).
     taken_credentials: HashSet<[u8; 32]>,
     taken_codes: HashSet<Digest32>,
 }
@@ -82,6 +82,14 @@ struct Pending {
     entries: Vec<(u64, &'static str, Vec<u8>, [u8; 32])>,
     casts: Vec<([u8; 32], Digest32, u64)>,
     audits: Vec<(Digest32, u64)>,
+}
+
+/// The committed running tally of an election (`running_tallies`): point sums per option in
+/// ballot order and the number of ballots they add up.
+#[derive(Debug, Default)]
+struct RunningTally {
+    sums: Vec<(RistrettoPoint, RistrettoPoint)>,
+    counted: i64,
 }
 
 /// What a batch changes in the running tally (`running_tallies`): point sums per option in
@@ -363,7 +371,16 @@ impl LogWriter {
     async fn commit_batch(&self, batch: Vec<(AppendJob, Reply)>) {
         let (jobs, replies): (Vec<AppendJob>, Vec<Reply>) = batch.into_iter().unzip();
         let len_before = self.view.tree.read().expect("tree lock").len();
-        match self.try_commit(&jobs).await {
+        let started = std::time::Instant::now();
+        let outcome = self.try_commit(&jobs).await;
+        tracing::debug!(
+            target: "piaojue_server::timing",
+            election = %self.election_id,
+            jobs = jobs.len(),
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            "log batch"
+        );
+        match outcome {
             Ok(results) => {
                 for (reply, result) in replies.into_iter().zip(results) {
                     let _ = reply.send(result);
@@ -397,25 +414,31 @@ impl LogWriter {
                 .iter()
                 .any(|e| matches!(e, Effect::CreateElection { .. }))
         });
-        // Take the election's write lock and learn the committed size.
-        let locked =
-            sqlx::query("UPDATE elections SET lock_version = lock_version + 1 WHERE id = $1")
-                .bind(&self.election_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        let (mut state, committed) = if locked == 0 {
-            (None, 0u64)
-        } else {
-            let row = sqlx::query("SELECT state, log_size FROM elections WHERE id = $1")
-                .bind(&self.election_id)
-                .fetch_one(&mut *tx)
-                .await?;
-            let s: String = row.try_get(0)?;
-            let n: i64 = row.try_get(1)?;
-            (ElectionState::parse(&s), n as u64)
+        // Take the election's write lock and learn its state and committed size, in one
+        // statement.
+        let asked = std::time::Instant::now();
+        let row = sqlx::query(
+            "UPDATE elections SET lock_version = lock_version + 1 WHERE id = $1 \
+             RETURNING state, log_size",
+        )
+        .bind(&self.election_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tracing::debug!(
+            target: "piaojue_server::timing",
+            ms = asked.elapsed().as_secs_f64() * 1e3,
+            "log lock"
+        );
+        let locked = row.is_some();
+        let (mut state, committed) = match row {
+            None => (None, 0u64),
+            Some(row) => {
+                let s: String = row.try_get(0)?;
+                let n: i64 = row.try_get(1)?;
+                (ElectionState::parse(&s), n as u64)
+            }
         };
-        if locked == 0 && !creating {
+        if !locked && !creating {
             tx.rollback().await?;
             return Ok(jobs
                 .iter()
@@ -427,13 +450,13 @@ impl LogWriter {
                 })
                 .collect());
         }
-        self.sync_tree(&mut tx, committed).await?;
-
         let mut seen = Seen::default();
-        self.prefetch(&mut tx, jobs, &mut seen).await?;
+        let running = self
+            .read_committed(&mut tx, jobs, committed, &mut seen)
+            .await?;
         let mut pending = Pending::default();
         let mut tally = TallyDelta::default();
-        let mut exists = locked > 0;
+        let mut exists = locked;
         let mut outcomes: Vec<Result<u64, ApiError>> = Vec::with_capacity(jobs.len());
         let mut next = committed;
         let time_ms = now_ms();
@@ -534,7 +557,7 @@ impl LogWriter {
             outcomes.push(Ok(first));
         }
         self.flush(&mut tx, &mut pending).await?;
-        self.update_tally(&mut tx, &tally).await?;
+        self.update_tally(&mut tx, running, &tally).await?;
 
         if next == committed {
             // Every job was refused: nothing to write.
@@ -600,15 +623,35 @@ impl LogWriter {
         Ok(results)
     }
 
-    /// Looks up, for the whole batch, which of the credentials and tracking codes its
-    /// preconditions ask about the committed log has already (a few queries instead of three
-    /// per ballot).
-    async fn prefetch(
+    /// Reads, in one round trip, what the batch needs from the committed log (`spec/api.md`
+    /// §7.3 has the whole transaction):
+    ///
+    /// * the leaf hashes of entries other processes appended since this writer's last look,
+    ///   which its tree then gets;
+    /// * which of the credentials and tracking codes the batch's preconditions ask about the
+    ///   log has already (into `seen`);
+    /// * the running tally, if the batch casts ballots.
+    ///
+    /// Each part is one branch of a `UNION ALL`, its rows tagged by the branch.
+    async fn read_committed(
         &self,
         tx: &mut Transaction<'static, Any>,
         jobs: &[AppendJob],
+        committed: u64,
         seen: &mut Seen,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<Option<RunningTally>, sqlx::Error> {
+        const LEAF: i64 = 0;
+        const CAST_CREDENTIAL: i64 = 1;
+        const CAST_CODE: i64 = 2;
+        const AUDITED_CODE: i64 = 3;
+        const TALLY: i64 = 4;
+        let have = self.view.tree.read().expect("tree lock").len();
+        if have > committed {
+            // Only after a failed commit whose leaves were not forgotten: start again from the
+            // committed log.
+            let leaves = load_leaves(&mut **tx, &self.election_id, 0, committed).await?;
+            *self.view.tree.write().expect("tree lock") = MerkleTree::from_leaves(leaves);
+        }
         let mut credentials = Vec::new();
         let mut codes = Vec::new();
         for p in jobs.iter().flat_map(|j| &j.preconditions) {
@@ -618,36 +661,101 @@ impl LogWriter {
                 _ => {}
             }
         }
-        let lookups: [(&str, &str, &[[u8; 32]]); 3] = [
-            ("cast_ballots", "credential", &credentials),
-            ("cast_ballots", "tracking_code", &codes),
-            ("audited_ballots", "tracking_code", &codes),
+        let casts = jobs
+            .iter()
+            .flat_map(|j| &j.effects)
+            .any(|e| matches!(e, Effect::RecordCast { .. }));
+
+        let mut branches: Vec<String> = Vec::new();
+        let mut binds: Vec<Vec<u8>> = Vec::new();
+        let mut range = None;
+        // $1 is the election; the leaves' range is $2 and $3; the keys follow.
+        let mut next = 4;
+        if have < committed {
+            branches.push(format!(
+                "SELECT CAST({LEAF} AS BIGINT), idx, leaf_hash FROM board_entries \
+                 WHERE election_id = $1 AND idx >= $2 AND idx < $3"
+            ));
+            range = Some((have, committed));
+        }
+        let lookups: [(i64, &str, &str, &[[u8; 32]]); 3] = [
+            (CAST_CREDENTIAL, "cast_ballots", "credential", &credentials),
+            (CAST_CODE, "cast_ballots", "tracking_code", &codes),
+            (AUDITED_CODE, "audited_ballots", "tracking_code", &codes),
         ];
-        for (table, column, keys) in lookups {
-            for part in keys.chunks(ROWS_PER_INSERT * 4) {
-                let list: Vec<String> = (0..part.len()).map(|i| format!("${}", i + 2)).collect();
-                let sql = format!(
-                    "SELECT {column} FROM {table} WHERE election_id = $1 AND {column} IN ({})",
-                    list.join(", ")
-                );
-                let mut q = sqlx::query(AssertSqlSafe(sql)).bind(&self.election_id);
-                for k in part {
-                    q = q.bind(k.to_vec());
+        for (tag, table, column, keys) in lookups {
+            if keys.is_empty() {
+                continue;
+            }
+            let list: Vec<String> = (0..keys.len()).map(|i| format!("${}", next + i)).collect();
+            next += keys.len();
+            branches.push(format!(
+                "SELECT CAST({tag} AS BIGINT), CAST(0 AS BIGINT), {column} FROM {table} \
+                 WHERE election_id = $1 AND {column} IN ({})",
+                list.join(", ")
+            ));
+            binds.extend(keys.iter().map(|k| k.to_vec()));
+        }
+        if casts {
+            branches.push(format!(
+                "SELECT CAST({TALLY} AS BIGINT), counted, sums FROM running_tallies \
+                 WHERE election_id = $1"
+            ));
+        }
+        if branches.is_empty() {
+            return Ok(None);
+        }
+        let (from, to) = range.unwrap_or((0, 0));
+        let mut q = sqlx::query(AssertSqlSafe(branches.join(" UNION ALL ")))
+            .bind(&self.election_id)
+            .bind(from as i64)
+            .bind(to as i64);
+        for b in binds {
+            q = q.bind(b);
+        }
+        let mut leaves: Vec<(i64, [u8; 32])> = Vec::new();
+        let mut running = None;
+        let bad = |what: &str| sqlx::Error::Decode(format!("{what} is not 32 bytes").into());
+        for row in q.fetch_all(&mut **tx).await? {
+            let tag: i64 = row.try_get(0)?;
+            let n: i64 = row.try_get(1)?;
+            let v: Vec<u8> = row.try_get(2)?;
+            match tag {
+                LEAF => leaves.push((n, v.try_into().map_err(|_| bad("a leaf hash"))?)),
+                CAST_CREDENTIAL => {
+                    seen.taken_credentials
+                        .insert(v.try_into().map_err(|_| bad("a credential"))?);
                 }
-                for row in q.fetch_all(&mut **tx).await? {
-                    let v: Vec<u8> = row.try_get(0)?;
-                    let Ok(k) = <[u8; 32]>::try_from(v.as_slice()) else {
-                        continue;
-                    };
-                    if column == "credential" {
-                        seen.taken_credentials.insert(k);
-                    } else {
-                        seen.taken_codes.insert(Bytes(k));
-                    }
+                CAST_CODE | AUDITED_CODE => {
+                    seen.taken_codes
+                        .insert(Bytes(v.try_into().map_err(|_| bad("a tracking code"))?));
+                }
+                _ => {
+                    running = Some(RunningTally {
+                        sums: decode_sums(&v)?,
+                        counted: n,
+                    })
                 }
             }
         }
-        Ok(())
+        if let Some((from, to)) = range {
+            leaves.sort_unstable_by_key(|(i, _)| *i);
+            let contiguous = leaves.len() as u64 == to - from
+                && leaves
+                    .iter()
+                    .zip(from..)
+                    .all(|((i, _), want)| *i as u64 == want);
+            if !contiguous {
+                return Err(sqlx::Error::Decode(
+                    format!("entries {from}..{to} of the log are not all there").into(),
+                ));
+            }
+            let mut tree = self.view.tree.write().expect("tree lock");
+            for (_, l) in leaves {
+                tree.push_leaf_hash(l);
+            }
+        }
+        Ok(running)
     }
 
     /// Adds a cast ballot to the batch's tally delta; under `last_counts`, takes away the
@@ -705,23 +813,13 @@ impl LogWriter {
     async fn update_tally(
         &self,
         tx: &mut Transaction<'static, Any>,
+        running: Option<RunningTally>,
         delta: &TallyDelta,
     ) -> Result<(), sqlx::Error> {
         if delta.sums.is_empty() {
             return Ok(());
         }
-        let row = sqlx::query("SELECT sums, counted FROM running_tallies WHERE election_id = $1")
-            .bind(&self.election_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-        let (mut sums, counted) = match row {
-            Some(row) => {
-                let bytes: Vec<u8> = row.try_get(0)?;
-                let counted: i64 = row.try_get(1)?;
-                (decode_sums(&bytes)?, counted)
-            }
-            None => (Vec::new(), 0),
-        };
+        let RunningTally { mut sums, counted } = running.unwrap_or_default();
         if sums.len() < delta.sums.len() {
             sums.resize(
                 delta.sums.len(),
@@ -822,33 +920,6 @@ impl LogWriter {
         };
         r.signature = self.key.sign_bytes(&r.signed_bytes());
         r
-    }
-
-    /// Brings the in-memory tree up to the committed size (entries appended by another process).
-    async fn sync_tree(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        committed: u64,
-    ) -> Result<(), sqlx::Error> {
-        let have = self.view.tree.read().expect("tree lock").len();
-        if have == committed {
-            return Ok(());
-        }
-        let (from, rebuild) = if have < committed {
-            (have, false)
-        } else {
-            (0, true)
-        };
-        let leaves = load_leaves(&mut **tx, &self.election_id, from, committed).await?;
-        let mut tree = self.view.tree.write().expect("tree lock");
-        if rebuild {
-            *tree = MerkleTree::from_leaves(leaves);
-        } else {
-            for l in leaves {
-                tree.push_leaf_hash(l);
-            }
-        }
-        Ok(())
     }
 
     async fn check(
