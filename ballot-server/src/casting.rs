@@ -79,7 +79,15 @@ async fn batcher(opened: Weak<Opened>, mut rx: mpsc::Receiver<Request>) {
             break;
         };
         rayon::spawn(move || {
+            let started = std::time::Instant::now();
+            let n = batch.len();
             verify_batch(&opened, batch);
+            tracing::debug!(
+                target: "piaojue_server::timing",
+                ballots = n,
+                ms = started.elapsed().as_secs_f64() * 1e3,
+                "verify batch"
+            );
             drop(slot);
         });
     }

@@ -49,6 +49,10 @@ pub struct ServeArgs {
     /// Seconds a request may take before it is answered with 408.
     #[arg(long, default_value_t = 60)]
     pub request_timeout: u64,
+    /// Threads that verify ballots [default: one per core]. When several server processes share
+    /// one machine, give each its share of the cores.
+    #[arg(long)]
+    pub verify_threads: Option<usize>,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
@@ -60,6 +64,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
+    // Ballot verification runs on rayon's pool (`casting.rs`); its threads are named so that
+    // a profile or `top -H` tells them from the async threads.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.verify_threads.unwrap_or(0))
+        .thread_name(|i| format!("piaojue-verify-{i}"))
+        .build_global();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
