@@ -1,5 +1,5 @@
 //! Criterion benchmarks of the crypto core (issue 2): build one "up to 10 of 13" ballot, verify
-//! one, batch-verify 1,000, the key ceremony of 5 tellers, and decrypting a 13-option tally of
+//! one, batch-verify 1,000, decode and verify batches of 1 to 32 as the server does, the key ceremony of 5 tellers, and decrypting a 13-option tally of
 //! 1,000 ballots with 3 of 5 tellers.
 //!
 //! `cargo bench --bench crypto`; medians and the machine go in BENCHMARKS.md.
@@ -86,6 +86,30 @@ fn benches(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+    g.finish();
+
+    // What the server does with a batch of k ballots as they arrive (`casting.rs`): decode each
+    // from its JSON body (every point decompressed once), then one `verify_ballots` call. Per
+    // ballot, the fixed costs of a batch shrink as it grows.
+    let bodies: Vec<Vec<u8>> = s.ballots[..32]
+        .iter()
+        .map(|b| serde_json::to_vec(b).unwrap())
+        .collect();
+    let mut g = c.benchmark_group("server batch");
+    g.sample_size(20);
+    for k in [1usize, 2, 4, 8, 32] {
+        g.throughput(criterion::Throughput::Elements(k as u64));
+        g.bench_function(format!("decode + verify {k} (one core)"), |b| {
+            b.iter(|| {
+                let ballots: Vec<Ballot> = bodies[..k]
+                    .iter()
+                    .map(|t| serde_json::from_slice(t).unwrap())
+                    .collect();
+                let out = verify_ballots(&s.ctx, &s.list, ballots);
+                assert_eq!(out.verified.len(), k);
+            })
+        });
+    }
     g.finish();
 
     let mut g = c.benchmark_group("tellers");
