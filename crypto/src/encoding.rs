@@ -234,6 +234,29 @@ impl From<RistrettoPoint> for Point {
     }
 }
 
+/// Deserializes a JSON string and parses it with `parse`, without copying it first: serde's
+/// `Cow<str>` and `String` would allocate for every point and scalar of a ballot. Strings with
+/// JSON escapes are parsed from the deserializer's transient buffer, like the others.
+fn from_text<'de, D, T>(
+    d: D,
+    parse: impl FnOnce(&str) -> Result<T, DecodeError>,
+) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    struct Text<F>(F);
+    impl<T, F: FnOnce(&str) -> Result<T, DecodeError>> serde::de::Visitor<'_> for Text<F> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a base64url string")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+            (self.0)(v).map_err(E::custom)
+        }
+    }
+    d.deserialize_str(Text(parse))
+}
+
 impl Serialize for Point {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.to_base64())
@@ -242,8 +265,7 @@ impl Serialize for Point {
 
 impl<'de> Deserialize<'de> for Point {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Point::from_base64(&text).map_err(serde::de::Error::custom)
+        from_text(d, Point::from_base64)
     }
 }
 
@@ -315,9 +337,7 @@ impl Serialize for PublicKey {
 
 impl<'de> Deserialize<'de> for PublicKey {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        PublicKey::decode(&decode_base64_array(&text).map_err(serde::de::Error::custom)?)
-            .map_err(serde::de::Error::custom)
+        from_text(d, |t| PublicKey::decode(&decode_base64_array(t)?))
     }
 }
 
@@ -338,8 +358,7 @@ pub mod scalar_base64 {
 
     /// Deserializes a canonical scalar.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        scalar_from_base64(&text).map_err(serde::de::Error::custom)
+        from_text(d, scalar_from_base64)
     }
 }
 
@@ -359,11 +378,16 @@ pub mod scalar_vec_base64 {
 
     /// Deserializes a list of canonical scalars.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Scalar>, D::Error> {
-        let texts = Vec::<std::borrow::Cow<'de, str>>::deserialize(d)?;
-        texts
-            .iter()
-            .map(|t| scalar_from_base64(t).map_err(serde::de::Error::custom))
-            .collect()
+        struct One(Scalar);
+        impl<'de> Deserialize<'de> for One {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                from_text(d, scalar_from_base64).map(One)
+            }
+        }
+        Ok(Vec::<One>::deserialize(d)?
+            .into_iter()
+            .map(|o| o.0)
+            .collect())
     }
 }
 
@@ -405,8 +429,7 @@ impl<const N: usize> Serialize for Bytes<N> {
 
 impl<'de, const N: usize> Deserialize<'de> for Bytes<N> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Self::from_base64(&text).map_err(serde::de::Error::custom)
+        from_text(d, Self::from_base64)
     }
 }
 
@@ -414,6 +437,37 @@ impl<'de, const N: usize> Deserialize<'de> for Bytes<N> {
 mod tests {
     use super::*;
     use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT as G;
+
+    #[test]
+    fn strings_decode_borrowed_escaped_and_owned() {
+        let p = Point::from_point(G * Scalar::from(5u64));
+        let text = p.to_base64();
+        // Borrowed from the input (no escapes).
+        let plain: Point = serde_json::from_str(&format!("\"{text}\"")).unwrap();
+        assert_eq!(plain, p);
+        // A JSON escape makes serde_json hand over a transient buffer instead.
+        let first = text.as_bytes()[0];
+        let escaped = format!("\"\\u{:04x}{}\"", first, &text[1..]);
+        let esc: Point = serde_json::from_str(&escaped).unwrap();
+        assert_eq!(esc, p);
+        // From a `Value`: an owned string.
+        let owned: Point = serde_json::from_value(serde_json::Value::String(text.clone())).unwrap();
+        assert_eq!(owned, p);
+        // Not a string, and a string that is not a point: refused.
+        assert!(serde_json::from_str::<Point>("5").is_err());
+        assert!(
+            serde_json::from_str::<Point>(&format!("\"{}\"", "A".repeat(43)))
+                .is_ok_and(|q| q.is_identity())
+        );
+        assert!(serde_json::from_str::<Point>("\"AAAA\"").is_err());
+        let scalars: Vec<Scalar> =
+            scalar_vec_base64::deserialize(&mut serde_json::Deserializer::from_str(&format!(
+                "[\"{}\"]",
+                encode_base64(Scalar::from(9u64).as_bytes())
+            )))
+            .unwrap();
+        assert_eq!(scalars, vec![Scalar::from(9u64)]);
+    }
 
     #[test]
     fn point_roundtrip_and_rejections() {
