@@ -11,6 +11,9 @@
 //!   multiscalar multiplications of the same sizes and scalar widths, chunk by chunk on every
 //!   core. `batch_path ÷ floor` is the batch path's overhead (target ≤ 1.3).
 //!
+//! After them, `batch_path ÷ floor` again from 11 interleaved pairs ([`interleaved_ratio`]),
+//! which the drift of a shared machine's speed between the two benches does not enter.
+//!
 //! The record is written once with a fixed seed into `target/piaojue-bench/` (or
 //! `$CARGO_TARGET_DIR/piaojue-bench/`) and reused. Throughput is in ballots per second.
 //! `cargo bench --bench verify`.
@@ -18,14 +21,14 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, RISTRETTO_BASEPOINT_POINT};
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::VartimeMultiscalarMul;
 use piaojue::board_record::{self, BoardRecordSpec};
-use piaojue_crypto::ballot::{Ballot, verify_ballots};
+use piaojue_crypto::ballot::{Ballot, ElectionContext, verify_ballots};
 use piaojue_crypto::manifest::TellerParams;
 use piaojue_crypto::record::ElectionRecord;
 use piaojue_crypto::samples;
@@ -156,25 +159,78 @@ fn run_floor(f: &Floor, narrow_w: &[Scalar], wide_w: &[Scalar]) -> bool {
     r != RistrettoPoint::default() || e != EdwardsPoint::default()
 }
 
+/// What the batch path and the floor work on: the record's ballots as JSON text, and their
+/// curve work in chunks with the weights it gets.
+struct Inputs {
+    record: ElectionRecord,
+    ctx: ElectionContext,
+    texts: Vec<String>,
+    floors: Vec<Floor>,
+    narrow_w: Vec<Scalar>,
+    wide_w: Vec<Scalar>,
+}
+
+impl Inputs {
+    fn load() -> (PathBuf, Self) {
+        let dir = record_dir();
+        let record = record_io::read_record(&dir).expect("the record reads");
+        let ctx = record.election.context().expect("a context");
+        let texts = ballot_texts(&record);
+        let floors: Vec<Floor> = record.ballots.chunks(BATCH_SIZE).map(floor_of).collect();
+        let mut rng = rand::rng();
+        let most = floors
+            .iter()
+            .map(|f| f.narrow.len().max(f.wide.len()))
+            .max()
+            .unwrap_or(0);
+        let narrow_w: Vec<Scalar> = (0..most).map(|_| narrow_scalar(&mut rng)).collect();
+        let wide_w: Vec<Scalar> = (0..most)
+            .map(|_| rng.random::<[u8; 32]>())
+            .map(Scalar::from_bytes_mod_order)
+            .collect();
+        let inputs = Inputs {
+            record,
+            ctx,
+            texts,
+            floors,
+            narrow_w,
+            wide_w,
+        };
+        (dir, inputs)
+    }
+
+    /// The batch path: each chunk's ballots decoded from their text, then verified together,
+    /// chunks on every core.
+    fn batch_path(&self) {
+        let rejected: usize = self
+            .texts
+            .par_chunks(BATCH_SIZE)
+            .map(|part| {
+                let ballots: Vec<Ballot> = part
+                    .iter()
+                    .map(|t| serde_json::from_str(t).expect("a ballot"))
+                    .collect();
+                verify_ballots(&self.ctx, &self.record.election.credentials, ballots)
+                    .rejected
+                    .len()
+            })
+            .sum();
+        assert_eq!(rejected, 0);
+    }
+
+    /// The floor: the same chunks' decompressions and MSMs alone.
+    fn floor(&self) {
+        let ok = self
+            .floors
+            .par_iter()
+            .filter(|f| run_floor(f, &self.narrow_w, &self.wide_w))
+            .count();
+        assert_eq!(ok, self.floors.len());
+    }
+}
+
 fn benches(c: &mut Criterion) {
-    let dir = record_dir();
-    let record = record_io::read_record(&dir).expect("the record reads");
-    let ctx = record.election.context().expect("a context");
-    let texts = ballot_texts(&record);
-    let floors: Vec<Floor> = record.ballots.chunks(BATCH_SIZE).map(floor_of).collect();
-    let mut rng = rand::rng();
-    let most = floors
-        .iter()
-        .map(|f| f.narrow.len().max(f.wide.len()))
-        .max()
-        .unwrap_or(0);
-    let narrow_w: Vec<Scalar> = (0..most).map(|_| narrow_scalar(&mut rng)).collect();
-    let wide_w: Vec<Scalar> = (0..most)
-        .map(|_| rng.random::<[u8; 32]>())
-        .map(Scalar::from_bytes_mod_order)
-        .collect();
-    // The batch path's input: each entry's data, one chunk at a time.
-    let entry_data: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let (dir, inputs) = Inputs::load();
 
     let mut g = c.benchmark_group("verify");
     g.sample_size(10)
@@ -187,35 +243,45 @@ fn benches(c: &mut Criterion) {
             assert!(report.passed());
         })
     });
-    g.bench_function("batch_path_10000", |b| {
-        b.iter(|| {
-            let rejected: usize = entry_data
-                .par_chunks(BATCH_SIZE)
-                .map(|part| {
-                    let ballots: Vec<Ballot> = part
-                        .iter()
-                        .map(|t| serde_json::from_str(t).expect("a ballot"))
-                        .collect();
-                    verify_ballots(&ctx, &record.election.credentials, ballots)
-                        .rejected
-                        .len()
-                })
-                .sum();
-            assert_eq!(rejected, 0);
-        })
-    });
+    g.bench_function("batch_path_10000", |b| b.iter(|| inputs.batch_path()));
     g.bench_function("floor_decompress_and_msm_10000", |b| {
-        b.iter(|| {
-            let ok = floors
-                .par_iter()
-                .map(|f| run_floor(f, &narrow_w, &wide_w))
-                .filter(|&ok| ok)
-                .count();
-            assert_eq!(ok, floors.len());
-        })
+        b.iter(|| inputs.floor())
     });
     g.finish();
 }
 
+/// `batch_path ÷ floor` from interleaved pairs: criterion runs the two benches one after the
+/// other, and on a shared VM the machine's speed drifts between them (by up to 15 % between
+/// runs here); a pair run back to back sees the same machine. Median of 11 pairs' ratios.
+/// Runs with `cargo bench --bench verify -- ratio`, or with no filter at all.
+fn interleaved_ratio() {
+    let (_, inputs) = Inputs::load();
+    let mut ratios = Vec::new();
+    for _ in 0..11 {
+        let t = Instant::now();
+        inputs.batch_path();
+        let batch = t.elapsed();
+        let t = Instant::now();
+        inputs.floor();
+        let floor = t.elapsed();
+        ratios.push((batch.as_secs_f64() / floor.as_secs_f64(), batch, floor));
+    }
+    ratios.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (lo, (mid, batch, floor), hi) = (ratios[0].0, ratios[5], ratios[10].0);
+    println!(
+        "verify/interleaved batch_path ÷ floor, 11 pairs: median {mid:.3} \
+         (its pair: batch path {batch:.3?}, floor {floor:.3?}); range {lo:.3}–{hi:.3}"
+    );
+}
+
 criterion_group!(verify, benches);
-criterion_main!(verify);
+
+fn main() {
+    verify();
+    Criterion::default().configure_from_args().final_summary();
+    // The filter, if any: the first argument that is not an option (cargo passes `--bench`).
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    if filter.as_deref().is_none_or(|f| f == "ratio") {
+        interleaved_ratio();
+    }
+}
