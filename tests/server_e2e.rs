@@ -9,14 +9,14 @@
 
 mod common;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use common::election::{Election, expect, test_rng};
 use common::{Client, Server, TestDb, assert_refused, decode};
 use ed25519_dalek::{Signer, SigningKey};
 use piaojue_crypto::ballot::{AuditedBallot, Ballot, BallotOpening, ElectionContext, Selection};
-use piaojue_crypto::board::merkle::{MerkleTree, leaf_hash, verify_consistency, verify_inclusion};
+use piaojue_crypto::board::merkle::{MerkleTree, leaf_hash, verify_inclusion};
 use piaojue_crypto::board::{Entry, Event, Receipt, SignedTreeHead};
 use piaojue_crypto::credential::{Credential, CredentialKey, CredentialList};
 use piaojue_crypto::encoding::{Bytes, Digest32};
@@ -461,7 +461,7 @@ fn check_board(c: &Client, e: &Election, board_key: &CredentialKey, receipts: &[
         "the close entry counts the ballots before it"
     );
 
-    let mut consistent: HashMap<u64, bool> = HashMap::new();
+    let mut consistent: BTreeMap<u64, bool> = BTreeMap::new();
     let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
     for (r, kind) in receipts {
         r.verify(board_key).expect("the receipt");
@@ -493,20 +493,10 @@ fn check_board(c: &Client, e: &Election, board_key: &CredentialKey, receipts: &[
             r.index
         );
 
-        let old = r.tree_head.head;
-        let ok = *consistent.entry(old.size).or_insert_with(|| {
-            let v = expect(
-                c.get(&e.path(&format!("/board/consistency?old={}&new={size}", old.size))),
-                200,
-            );
-            let proof: Vec<Digest32> = decode(&v["proof"]);
-            let proof: Vec<[u8; 32]> = proof.iter().map(|h| h.0).collect();
-            verify_consistency(old.size, size, &old.root.0, &head.head.root.0, &proof)
-        });
         assert!(
-            ok,
+            e.consistent_with(c, &r.tree_head, &head, &mut consistent),
             "the head of size {} is consistent with the final",
-            old.size
+            r.tree_head.head.size
         );
     }
     assert_eq!(kinds.get("ballot"), Some(&DEPUTIES));

@@ -3,7 +3,11 @@
 
 use chacha20::ChaCha20Rng;
 use ed25519_dalek::SigningKey;
+use std::collections::BTreeMap;
+
 use piaojue_crypto::ballot::ElectionContext;
+use piaojue_crypto::board::SignedTreeHead;
+use piaojue_crypto::board::merkle::verify_consistency;
 use piaojue_crypto::credential::Credential;
 use piaojue_crypto::decryption::DecryptionShare;
 use piaojue_crypto::dkg::dealer::CeremonyTranscript;
@@ -63,6 +67,31 @@ impl Election {
     /// `/api/elections/{id}` + `rest`.
     pub fn path(&self, rest: &str) -> String {
         format!("/api/elections/{}{rest}", self.id)
+    }
+
+    /// Whether an older tree head (a receipt's, say) is a prefix of `head`, by the board's
+    /// consistency proof, checked here. `memo` keeps the verdict per older size: the receipts
+    /// of one batch share their head, so one proof serves them all.
+    pub fn consistent_with(
+        &self,
+        c: &Client,
+        old: &SignedTreeHead,
+        head: &SignedTreeHead,
+        memo: &mut BTreeMap<u64, bool>,
+    ) -> bool {
+        let (old, new) = (old.head, head.head);
+        *memo.entry(old.size).or_insert_with(|| {
+            let v = expect(
+                c.get(&self.path(&format!(
+                    "/board/consistency?old={}&new={}",
+                    old.size, new.size
+                ))),
+                200,
+            );
+            let proof: Vec<Digest32> = decode(&v["proof"]);
+            let proof: Vec<[u8; 32]> = proof.iter().map(|h| h.0).collect();
+            verify_consistency(old.size, new.size, &old.root.0, &new.root.0, &proof)
+        })
     }
 
     /// The election's public status.

@@ -6,10 +6,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use piaojue_crypto::ballot::Ballot;
-use piaojue_crypto::board::merkle::verify_consistency;
 use piaojue_crypto::board::{Receipt, SignedTreeHead};
 use piaojue_crypto::credential::CredentialKey;
-use piaojue_crypto::encoding::Digest32;
 use piaojue_crypto::record::ElectionRecord;
 use piaojue_crypto::tally::Counts;
 use piaojue_verifier::{Lang, verify_record};
@@ -89,7 +87,6 @@ pub fn check_board(
     let board_key: CredentialKey = decode(&expect(c.get("/api/board-key"), 200)["board_key"]);
     let head: SignedTreeHead = decode(&expect(c.get(&e.path("/board/head")), 200));
     assert!(head.verify(&board_key), "the final head's signature");
-    let size = head.head.size;
     let mut consistent: BTreeMap<u64, bool> = BTreeMap::new();
     for r in receipts {
         r.verify(&board_key).expect("the receipt verifies");
@@ -99,20 +96,10 @@ pub fn check_board(
         ));
         assert_eq!(found.index, r.index, "the receipt's entry");
         assert_eq!(found.leaf_hash, r.leaf_hash, "the receipt's leaf");
-        let old = r.tree_head.head;
-        let ok = *consistent.entry(old.size).or_insert_with(|| {
-            let v = expect(
-                c.get(&e.path(&format!("/board/consistency?old={}&new={size}", old.size))),
-                200,
-            );
-            let proof: Vec<Digest32> = decode(&v["proof"]);
-            let proof: Vec<[u8; 32]> = proof.iter().map(|h| h.0).collect();
-            verify_consistency(old.size, size, &old.root.0, &head.head.root.0, &proof)
-        });
         assert!(
-            ok,
+            e.consistent_with(c, &r.tree_head, &head, &mut consistent),
             "a receipt's head of size {} forks from the final head",
-            old.size
+            r.tree_head.head.size
         );
     }
     let record: ElectionRecord = decode(&expect(c.get(&e.path("/record")), 200));
