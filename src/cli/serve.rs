@@ -51,8 +51,8 @@ pub struct ServeArgs {
     pub request_timeout: u64,
     /// Threads that verify ballots [default: one per core]. When several server processes share
     /// one machine, give each its share of the cores.
-    #[arg(long)]
-    pub verify_threads: Option<usize>,
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub verify_threads: Option<u16>,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
@@ -67,7 +67,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     // Ballot verification runs on rayon's pool (`casting.rs`); its threads are named so that
     // a profile or `top -H` tells them from the async threads.
     let _ = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.verify_threads.unwrap_or(0))
+        .num_threads(args.verify_threads.map_or(0, usize::from))
         .thread_name(|i| format!("piaojue-verify-{i}"))
         .build_global();
     let rt = tokio::runtime::Builder::new_multi_thread()
