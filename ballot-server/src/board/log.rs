@@ -326,6 +326,17 @@ where
         .collect()
 }
 
+/// Appends to `tree` those of the leaves of entries `from..` it does not hold yet. Another task
+/// may have pushed some of them since `from` was read: the writer, and the readers that bring a
+/// tree up to a size another process committed ([`super::Board`]'s proofs), both load leaves
+/// without holding the tree's lock across the query.
+pub fn push_missing(tree: &mut MerkleTree, from: u64, leaves: impl IntoIterator<Item = [u8; 32]>) {
+    let held = tree.len().saturating_sub(from);
+    for l in leaves.into_iter().skip(held as usize) {
+        tree.push_leaf_hash(l);
+    }
+}
+
 impl LogWriter {
     /// Starts the writer of an election's log (loading its tree) and returns its handle.
     pub async fn spawn(
@@ -750,10 +761,11 @@ impl LogWriter {
                     format!("entries {from}..{to} of the log are not all there").into(),
                 ));
             }
-            let mut tree = self.view.tree.write().expect("tree lock");
-            for (_, l) in leaves {
-                tree.push_leaf_hash(l);
-            }
+            push_missing(
+                &mut self.view.tree.write().expect("tree lock"),
+                from,
+                leaves.into_iter().map(|(_, l)| l),
+            );
         }
         Ok(running)
     }

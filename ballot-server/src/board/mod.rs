@@ -180,12 +180,7 @@ impl Board {
         let have = h.view.tree.read().expect("tree lock").len();
         if have < size {
             let leaves = log::load_leaves(&self.db.pool, election_id, have, size).await?;
-            let mut tree = h.view.tree.write().expect("tree lock");
-            // Another task may have appended meanwhile: push only what is still missing.
-            let now = tree.len();
-            for l in leaves.into_iter().skip((now - have) as usize) {
-                tree.push_leaf_hash(l);
-            }
+            log::push_missing(&mut h.view.tree.write().expect("tree lock"), have, leaves);
         }
         Ok(h)
     }
