@@ -266,10 +266,9 @@ struct Outcome {
 
 /// What the timed phase sends, and how.
 struct TimedPhase {
-    /// The servers, used round-robin by ballot number.
-    urls: Vec<String>,
-    /// The ballots' path on every server.
-    path: String,
+    /// The servers, used round-robin by ballot number: each one's `host:port` and the path
+    /// its ballots are posted to.
+    servers: Vec<(String, String)>,
     /// The ballots' bodies, by number.
     bodies: Arc<Vec<bytes::Bytes>>,
     /// The first ballot of the phase (those before it were the warm-up).
@@ -278,7 +277,7 @@ struct TimedPhase {
     clients: usize,
     /// The open loop's rate, if any.
     rate: Option<f64>,
-    /// No ballot is sent after this long.
+    /// No ballot is sent after this long, and no answer is awaited longer than this and 30 s.
     limit: Duration,
 }
 
@@ -314,7 +313,7 @@ async fn client(p: &TimedPhase, next: &AtomicUsize, started: tokio::time::Instan
     let n = p.bodies.len();
     let deadline = started + p.limit;
     let mut conns: Vec<Option<hyper::client::conn::http1::SendRequest<Full<bytes::Bytes>>>> =
-        (0..p.urls.len()).map(|_| None).collect();
+        (0..p.servers.len()).map(|_| None).collect();
     let mut mine = Vec::new();
     loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -329,15 +328,12 @@ async fn client(p: &TimedPhase, next: &AtomicUsize, started: tokio::time::Instan
             }
             None => tokio::time::Instant::now(),
         };
-        let server = i % p.urls.len();
+        let server = i % p.servers.len();
+        let (authority, path) = &p.servers[server];
         let first = mine.is_empty();
-        let answer: anyhow::Result<(u16, Vec<u8>)> = async {
+        let answer = async {
             if conns[server].as_ref().is_none_or(|c| c.is_closed()) {
-                let authority = p.urls[server]
-                    .trim_start_matches("http://")
-                    .trim_end_matches('/')
-                    .to_string();
-                let stream = tokio::net::TcpStream::connect(&authority).await?;
+                let stream = tokio::net::TcpStream::connect(authority.as_str()).await?;
                 stream.set_nodelay(true)?;
                 let (send, conn) =
                     hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
@@ -347,19 +343,22 @@ async fn client(p: &TimedPhase, next: &AtomicUsize, started: tokio::time::Instan
             }
             let send = conns[server].as_mut().expect("connected");
             send.ready().await?;
-            let authority = p.urls[server]
-                .trim_start_matches("http://")
-                .trim_end_matches('/');
-            let req = hyper::Request::post(&p.path)
-                .header(hyper::header::HOST, authority)
+            let req = hyper::Request::post(path)
+                .header(hyper::header::HOST, authority.as_str())
                 .header(hyper::header::CONTENT_TYPE, "application/json")
                 .body(Full::new(p.bodies[i].clone()))?;
             let resp = send.send_request(req).await?;
             let status = resp.status().as_u16();
             let body = resp.into_body().collect().await?.to_bytes().to_vec();
-            Ok((status, body))
-        }
-        .await;
+            anyhow::Ok((status, body))
+        };
+        let answer = match tokio::time::timeout(p.limit + Duration::from_secs(30), answer).await {
+            Ok(answer) => answer,
+            Err(_) => Err(anyhow::anyhow!(
+                "no answer within {:?}",
+                p.limit + Duration::from_secs(30)
+            )),
+        };
         let latency = t.elapsed();
         let done = started.elapsed();
         let (status, body, error) = match answer {
@@ -454,7 +453,7 @@ fn cast(a: &CastArgs) -> anyhow::Result<Value> {
 
     // Ballots, built and serialised before the timed phase.
     let started = Instant::now();
-    let built: Vec<(Vec<u8>, Digest32, Duration)> = credentials
+    let built: Vec<(bytes::Bytes, Digest32, Duration)> = credentials
         .par_iter()
         .map(|c| {
             let t = Instant::now();
@@ -462,7 +461,11 @@ fn cast(a: &CastArgs) -> anyhow::Result<Value> {
             let sel = crate::simulate::random_selection(&ctx.manifest, &mut rng);
             let (ballot, _secrets) = Ballot::build(&ctx, c, &sel, &mut rng)?;
             let took = t.elapsed();
-            Ok((serde_json::to_vec(&ballot)?, ballot.tracking_code(), took))
+            Ok((
+                bytes::Bytes::from(serde_json::to_vec(&ballot)?),
+                ballot.tracking_code(),
+                took,
+            ))
         })
         .collect::<anyhow::Result<_>>()?;
     let build_wall = started.elapsed();
@@ -487,16 +490,22 @@ fn cast(a: &CastArgs) -> anyhow::Result<Value> {
     let warm = warm.elapsed();
     let limit = Duration::from_secs(a.max_seconds);
     let clients = a.concurrency.min(n - a.warm_up);
-    let bodies: Arc<Vec<bytes::Bytes>> = Arc::new(
-        built
-            .iter()
-            .map(|b| bytes::Bytes::from(b.0.clone()))
-            .collect(),
-    );
+    let bodies: Arc<Vec<bytes::Bytes>> = Arc::new(built.iter().map(|b| b.0.clone()).collect());
+    // `host:port` and path of each server (a URL may carry a path prefix).
+    let servers = urls
+        .iter()
+        .map(|u| {
+            let rest = u.strip_prefix("http://").unwrap_or(u);
+            let (authority, prefix) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            (
+                authority.to_string(),
+                format!("{prefix}/api/elections/{id}/ballots"),
+            )
+        })
+        .collect();
     let started = Instant::now();
     let outcomes = timed_phase(TimedPhase {
-        urls: urls.clone(),
-        path: format!("/api/elections/{id}/ballots"),
+        servers,
         bodies,
         from: a.warm_up,
         clients,
