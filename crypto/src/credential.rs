@@ -156,9 +156,7 @@ impl Serialize for CredentialKey {
 
 impl<'de> Deserialize<'de> for CredentialKey {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        let bytes = decode_base64_array::<32>(&text).map_err(serde::de::Error::custom)?;
-        CredentialKey::decode(&bytes).map_err(serde::de::Error::custom)
+        crate::encoding::from_text(d, |t| CredentialKey::decode(&decode_base64_array::<32>(t)?))
     }
 }
 

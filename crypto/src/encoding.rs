@@ -237,7 +237,7 @@ impl From<RistrettoPoint> for Point {
 /// Deserializes a JSON string and parses it with `parse`, without copying it first: serde's
 /// `Cow<str>` and `String` would allocate for every point and scalar of a ballot. Strings with
 /// JSON escapes are parsed from the deserializer's transient buffer, like the others.
-fn from_text<'de, D, T>(
+pub(crate) fn from_text<'de, D, T>(
     d: D,
     parse: impl FnOnce(&str) -> Result<T, DecodeError>,
 ) -> Result<T, D::Error>
