@@ -11,7 +11,7 @@ use piaojue_crypto::board::merkle::verify_consistency;
 use piaojue_crypto::credential::Credential;
 use piaojue_crypto::decryption::DecryptionShare;
 use piaojue_crypto::dkg::dealer::CeremonyTranscript;
-use piaojue_crypto::dkg::party::Teller;
+use piaojue_crypto::dkg::party::{AwaitingChecks, Teller};
 use piaojue_crypto::dkg::{CeremonyOutput, TellerKey};
 use piaojue_crypto::encoding::{Bytes, Digest32};
 use piaojue_crypto::manifest::Manifest;
@@ -175,15 +175,27 @@ impl Election {
             self.post_round(c, "share_check", &m);
             s3.push(s);
         }
+        self.finish_ceremony(c, s3);
+    }
+
+    /// After every teller's share check: the tellers finish their keys from the published
+    /// checks, and each key's output must be the one the server published. Returns the
+    /// transcript.
+    pub fn finish_ceremony(
+        &mut self,
+        c: &Client,
+        tellers: Vec<AwaitingChecks>,
+    ) -> CeremonyTranscript {
         let (t, output) = self.ceremony(c);
         let output = output.expect("the server published the ceremony's output");
-        self.tellers = s3
+        self.tellers = tellers
             .into_iter()
             .map(|s| s.finish(&t.checks).expect("the teller's key"))
             .collect();
         for k in &self.tellers {
             assert_eq!(k.output, output, "the server's output is the tellers' own");
         }
+        t
     }
 
     /// Makes `count` credentials (the registrar, on its own machine) and registers their public
