@@ -202,6 +202,22 @@ pub struct CycleLinks {
     pub approval: Option<(Approval, String, i64, u32)>,
 }
 
+impl CycleLinks {
+    /// The links of a vote on candidates: each option is its candidate.
+    fn of_candidates(
+        items: &[(String, Candidate)],
+        approval: Option<(Approval, String, i64, u32)>,
+    ) -> Box<Self> {
+        Box::new(CycleLinks {
+            options: items
+                .iter()
+                .map(|(o, c)| (o.clone(), Some(c.id.clone())))
+                .collect(),
+            approval,
+        })
+    }
+}
+
 /// Writes `links` for `election` in the writer's transaction `tx`.
 pub(crate) async fn record_links(
     tx: &mut Transaction<'static, Any>,
@@ -346,13 +362,10 @@ pub async fn approve(s: &AppState, r: ApproveRequest) -> ApiResult<Created> {
                 congress: congress.id.clone(),
                 year,
                 purpose: "selection",
-                links: Box::new(CycleLinks {
-                    options: items
-                        .iter()
-                        .map(|(o, c)| (o.clone(), Some(c.id.clone())))
-                        .collect(),
-                    approval: Some((approval, congress.id.clone(), year, r.seats)),
-                }),
+                links: CycleLinks::of_candidates(
+                    &items,
+                    Some((approval, congress.id.clone(), year, r.seats)),
+                ),
             }),
         )
         .await?;
@@ -486,13 +499,7 @@ pub async fn revote(s: &AppState, parent: &str, r: RevoteRequest) -> ApiResult<C
                 congress: congress.clone(),
                 year,
                 purpose: "revote",
-                links: Box::new(CycleLinks {
-                    options: items
-                        .iter()
-                        .map(|(o, c)| (o.clone(), Some(c.id.clone())))
-                        .collect(),
-                    approval: None,
-                }),
+                links: CycleLinks::of_candidates(&items, None),
             }),
         )
         .await?;
