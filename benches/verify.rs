@@ -227,8 +227,12 @@ impl Inputs {
     }
 }
 
+/// The record's folder and the inputs, loaded once for the criterion benches and the
+/// interleaved ratio (loading checks the cached record end to end first).
+static INPUTS: std::sync::LazyLock<(PathBuf, Inputs)> = std::sync::LazyLock::new(Inputs::load);
+
 fn benches(c: &mut Criterion) {
-    let (dir, inputs) = Inputs::load();
+    let (dir, inputs) = &*INPUTS;
 
     let mut g = c.benchmark_group("verify");
     g.sample_size(10)
@@ -237,7 +241,7 @@ fn benches(c: &mut Criterion) {
         .throughput(Throughput::Elements(BALLOTS as u64));
     g.bench_function("board_record_end_to_end_10000_up_to_10_of_13", |b| {
         b.iter(|| {
-            let report = verify_board_folder(&dir, &NoProgress).expect("reads");
+            let report = verify_board_folder(dir, &NoProgress).expect("reads");
             assert!(report.passed());
         })
     });
@@ -253,7 +257,7 @@ fn benches(c: &mut Criterion) {
 /// runs here); a pair run back to back sees the same machine. Median of 11 pairs' ratios.
 /// Runs with `cargo bench --bench verify -- ratio`, or with no filter at all.
 fn interleaved_ratio() {
-    let (_, inputs) = Inputs::load();
+    let (_, inputs) = &*INPUTS;
     let mut ratios = Vec::new();
     for _ in 0..11 {
         let t = Instant::now();
