@@ -4,12 +4,21 @@
 //!
 //! SQLite runs in WAL mode with `synchronous=FULL`: a commit is on disk when it returns, so a
 //! ballot acknowledged after its commit survives a crash or power loss.
+//!
+//! A connection that is still inside a transaction when it comes back to the pool is closed,
+//! never reused: a COMMIT or ROLLBACK that failed (SQLite on a full disk) can leave it so, and
+//! the next `begin` on it would only open a savepoint inside the stale transaction — whose
+//! "commit" writes nothing to disk while the connection itself sees the rows (issue 19).
 
 use std::str::FromStr;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
+
+use crate::health::StorageHealth;
 
 /// Which database the server runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +36,8 @@ pub struct Db {
     pub pool: AnyPool,
     /// The backend.
     pub backend: Backend,
+    /// Whether the database accepts writes (a full disk), as the last commit showed.
+    pub health: Arc<StorageHealth>,
 }
 
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -57,6 +68,10 @@ impl Db {
                 Backend::Postgres => 16,
             })
             .acquire_timeout(Duration::from_secs(30))
+            // A connection left inside a transaction is closed, not reused (see the module
+            // documentation); checked both ways, so that none is ever handed out in that state.
+            .after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
+            .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -75,6 +90,46 @@ impl Db {
             Backend::Sqlite => SQLITE.run(&pool).await?,
             Backend::Postgres => POSTGRES.run(&pool).await?,
         }
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            health: Arc::default(),
+        })
+    }
+
+    /// The statement that starts a write transaction: SQLite takes its write lock at once
+    /// (`BEGIN IMMEDIATE`). A custom `BEGIN` is also refused by sqlx on a connection already in
+    /// a transaction, where a plain `begin` would silently nest a savepoint.
+    pub fn begin_write(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        }
+    }
+
+    /// Whether the database answers and its schema is the one this build migrates to: the
+    /// newest migration this build knows is applied, and none is applied that it does not know.
+    pub async fn ready(&self) -> Result<(), String> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE,
+            Backend::Postgres => &POSTGRES,
+        };
+        let applied: Vec<i64> = sqlx::query_scalar(
+            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| format!("the database does not answer: {e}"))?;
+        let known: Vec<i64> = migrator
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration())
+            .map(|m| m.version)
+            .collect();
+        if applied != known {
+            return Err(format!(
+                "the database's migrations {applied:?} are not this build's {known:?}"
+            ));
+        }
+        Ok(())
     }
 }

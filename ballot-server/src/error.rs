@@ -6,6 +6,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+/// `Retry-After` of a 503 `storage_full`, in seconds.
+pub const STORAGE_RETRY_SECS: u32 = 30;
+
 /// Why a request was refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -42,6 +45,9 @@ pub enum ApiError {
     /// The server is at its limit of requests in progress.
     #[error("{0}")]
     Unavailable(String),
+    /// The database's storage is full: nothing can be recorded until an operator makes room.
+    #[error("{0}")]
+    StorageFull(String),
     /// A fault of the server (database …).
     #[error("internal error: {0}")]
     Internal(String),
@@ -61,6 +67,7 @@ impl ApiError {
             ApiError::Invalid(_) => "invalid",
             ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::StorageFull(_) => "storage_full",
             ApiError::Timeout(_) => "timeout",
             ApiError::Internal(_) => "internal",
         }
@@ -77,7 +84,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::StorageFull(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -86,8 +93,16 @@ impl ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        tracing::error!(error = %e, "database error");
-        ApiError::Internal("database error".into())
+        match crate::health::StorageFault::of(&e) {
+            // Logged once by the log writer when the fault starts, not once per request.
+            crate::health::StorageFault::Full(_) => ApiError::StorageFull(
+                "the server's storage is full: nothing was recorded; try again later".into(),
+            ),
+            crate::health::StorageFault::Other => {
+                tracing::error!(error = %e, "database error");
+                ApiError::Internal("database error".into())
+            }
+        }
     }
 }
 
@@ -97,11 +112,17 @@ impl IntoResponse for ApiError {
             ApiError::Internal(_) => "internal server error".to_string(),
             other => other.to_string(),
         };
-        (
+        let mut res = (
             self.status(),
             Json(json!({ "error": self.code(), "message": message })),
         )
-            .into_response()
+            .into_response();
+        if let ApiError::StorageFull(_) = self {
+            // Space comes back when an operator makes room: not within a second.
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, STORAGE_RETRY_SECS.into());
+        }
+        res
     }
 }
 

@@ -22,6 +22,7 @@ pub mod demo;
 pub mod elections;
 pub mod error;
 pub mod export;
+pub mod health;
 pub mod limits;
 pub mod pages;
 pub mod routes;

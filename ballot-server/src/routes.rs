@@ -93,6 +93,8 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
 /// The router of the API.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/api/board-key", get(board_key))
         .route("/api/openapi.json", get(openapi))
         .route("/api/staff/session", get(staff_session))
@@ -162,6 +164,36 @@ fn created<T: Serialize>(v: T) -> Response {
 
 async fn board_key(State(s): State<AppState>) -> Json<Value> {
     Json(json!({ "board_key": s.board.public_key() }))
+}
+
+/// Alive: the process answers (`spec/api.md` §8).
+async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "alive" }))
+}
+
+/// Ready to take ballots: the database answers, its migrations are this build's, its storage
+/// accepts writes, and no election's log writer has stopped (`spec/api.md` §8).
+async fn readyz(State(s): State<AppState>) -> Response {
+    let mut problems = Vec::new();
+    if let Err(e) = s.db.ready().await {
+        problems.push(e);
+    }
+    if let Some(reason) = s.db.health.full() {
+        problems.push(format!("the database's storage is full: {reason}"));
+    }
+    let stopped = s.board.stopped_writers().await;
+    if !stopped.is_empty() {
+        problems.push(format!("the log writers of {stopped:?} stopped"));
+    }
+    if problems.is_empty() {
+        Json(json!({ "status": "ready" })).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "not_ready", "problems": problems })),
+        )
+            .into_response()
+    }
 }
 
 async fn openapi() -> Response {

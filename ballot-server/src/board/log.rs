@@ -25,11 +25,13 @@ use piaojue_crypto::board::{
 };
 use piaojue_crypto::encoding::{Bytes, Digest32, Point};
 // Dynamic SQL here is only numbered placeholders and fixed table and column names.
-use sqlx::{Any, AssertSqlSafe, Row, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AssertSqlSafe, Connection, Row, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::health::StorageFault;
 use crate::state::ElectionState;
 
 /// Most jobs committed in one transaction.
@@ -292,6 +294,10 @@ pub struct LogWriter {
     key: Arc<BoardKey>,
     election_id: String,
     view: Arc<LogView>,
+    /// The last batch failed: the tree may hold leaves the database does not, or miss leaves
+    /// it does (a commit whose answer was lost). Rebuilt from the database, and checked against
+    /// the latest signed head, before the next batch.
+    stale: bool,
 }
 
 fn now_ms() -> u64 {
@@ -361,12 +367,13 @@ impl LogWriter {
             key,
             election_id,
             view: view.clone(),
+            stale: false,
         };
         tokio::spawn(writer.run(rx));
         Ok(LogHandle { tx, view })
     }
 
-    async fn run(self, mut rx: mpsc::Receiver<(AppendJob, Reply)>) {
+    async fn run(mut self, mut rx: mpsc::Receiver<(AppendJob, Reply)>) {
         while let Some(first) = rx.recv().await {
             let mut batch = vec![first];
             while batch.len() < MAX_BATCH {
@@ -379,11 +386,18 @@ impl LogWriter {
         }
     }
 
-    async fn commit_batch(&self, batch: Vec<(AppendJob, Reply)>) {
+    async fn commit_batch(&mut self, batch: Vec<(AppendJob, Reply)>) {
         let (jobs, replies): (Vec<AppendJob>, Vec<Reply>) = batch.into_iter().unzip();
         let len_before = self.view.tree.read().expect("tree lock").len();
         let started = std::time::Instant::now();
-        let outcome = self.try_commit(&jobs).await;
+        let outcome = match self.stale {
+            true => self.rebuild().await.map(|()| self.stale = false),
+            false => Ok(()),
+        };
+        let outcome = match outcome {
+            Ok(()) => self.try_commit(&jobs).await,
+            Err(e) => Err(e),
+        };
         tracing::debug!(
             target: "piaojue_server::timing",
             election = %self.election_id,
@@ -398,28 +412,94 @@ impl LogWriter {
                 }
             }
             Err(e) => {
-                // Nothing was committed: forget the leaves pushed for this batch.
+                // Nothing was committed, or whether it was is unknown (a COMMIT whose answer
+                // was lost): forget the leaves pushed for this batch now, so that no proof is
+                // made from them, and rebuild the tree from the database before the next batch.
                 self.view
                     .tree
                     .write()
                     .expect("tree lock")
                     .truncate(len_before);
-                tracing::error!(election = %self.election_id, error = %e, "append failed; nothing committed");
+                self.stale = true;
+                let fault = StorageFault::of(&e);
+                self.db.health.failed(&fault);
+                let full = matches!(fault, StorageFault::Full(_));
+                if !full {
+                    tracing::error!(election = %self.election_id, error = %e, "append failed; nothing committed");
+                }
                 for reply in replies {
-                    let _ =
-                        reply.send(Err(ApiError::Internal("the board could not commit".into())));
+                    let _ = reply.send(Err(if full {
+                        ApiError::StorageFull(
+                            "the board's storage is full: nothing was recorded; try again later"
+                                .into(),
+                        )
+                    } else {
+                        ApiError::Internal("the board could not commit".into())
+                    }));
                 }
             }
         }
     }
 
-    /// Runs one transaction for the batch. Returns each job's outcome; an `Err` return means
-    /// the transaction did not commit.
+    /// Rebuilds the tree from the committed log after a failed batch, and checks it against the
+    /// latest signed tree head: a head is never signed over a tree the database does not hold.
+    async fn rebuild(&self) -> Result<(), sqlx::Error> {
+        let pool = &self.db.pool;
+        let size: i64 = sqlx::query_scalar("SELECT log_size FROM elections WHERE id = $1")
+            .bind(&self.election_id)
+            .fetch_optional(pool)
+            .await?
+            .unwrap_or(0);
+        let tree =
+            MerkleTree::from_leaves(load_leaves(pool, &self.election_id, 0, size as u64).await?);
+        let latest: Option<String> = sqlx::query_scalar(
+            "SELECT body FROM tree_heads WHERE election_id = $1 ORDER BY size DESC LIMIT 1",
+        )
+        .bind(&self.election_id)
+        .fetch_optional(pool)
+        .await?;
+        if let Some(text) = latest {
+            let head: SignedTreeHead = serde_json::from_str(&text)
+                .map_err(|e| sqlx::Error::Decode(format!("a stored tree head: {e}").into()))?;
+            if tree.root_at(head.head.size) != Some(head.head.root.0) {
+                return Err(sqlx::Error::Decode(
+                    format!(
+                        "the committed log does not match its latest signed head (size {})",
+                        head.head.size
+                    )
+                    .into(),
+                ));
+            }
+        }
+        *self.view.tree.write().expect("tree lock") = tree;
+        Ok(())
+    }
+
+    /// Runs one transaction for the batch on a connection of its own. Returns each job's
+    /// outcome; an `Err` return means the transaction did not commit (or that whether it did is
+    /// unknown), and the connection is then closed instead of going back to the pool: whatever
+    /// state the failure left it in, it is never used again.
     async fn try_commit(
         &self,
         jobs: &[AppendJob],
     ) -> Result<Vec<Result<Appended, ApiError>>, sqlx::Error> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut conn = self.db.pool.acquire().await?;
+        let outcome = self.commit_on(&mut conn, jobs).await;
+        if outcome.is_err() {
+            conn.close_on_drop();
+        }
+        outcome
+    }
+
+    /// [`Self::try_commit`]'s transaction on `conn`.
+    async fn commit_on(
+        &self,
+        conn: &mut PoolConnection<Any>,
+        jobs: &[AppendJob],
+    ) -> Result<Vec<Result<Appended, ApiError>>, sqlx::Error> {
+        // A write transaction of its own: a custom BEGIN is refused on a connection that is
+        // already inside one, where a plain `begin` would only nest a savepoint.
+        let mut tx = Connection::begin_with(&mut **conn, self.db.begin_write()).await?;
         let creating = jobs.iter().any(|j| {
             j.effects
                 .iter()
@@ -631,6 +711,7 @@ impl LogWriter {
             q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
+        self.db.health.committed();
         Ok(results)
     }
 
@@ -646,7 +727,7 @@ impl LogWriter {
     /// Each part is one branch of a `UNION ALL`, its rows tagged by the branch.
     async fn read_committed(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut Transaction<'_, Any>,
         jobs: &[AppendJob],
         committed: u64,
         seen: &mut Seen,
@@ -774,7 +855,7 @@ impl LogWriter {
     /// credential's earlier ballot (of this batch, else the latest on the committed log).
     async fn count(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut Transaction<'_, Any>,
         tally: &mut TallyDelta,
         ballot: &Ballot,
         credential: [u8; 32],
@@ -799,7 +880,7 @@ impl LogWriter {
     /// The latest committed ballot of a credential.
     async fn latest_ballot(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut Transaction<'_, Any>,
         credential: [u8; 32],
     ) -> Result<Option<Ballot>, sqlx::Error> {
         let row = sqlx::query(
@@ -824,7 +905,7 @@ impl LogWriter {
     /// Adds the batch's delta to the election's row of `running_tallies`.
     async fn update_tally(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut Transaction<'_, Any>,
         running: Option<RunningTally>,
         delta: &TallyDelta,
     ) -> Result<(), sqlx::Error> {
@@ -862,7 +943,7 @@ impl LogWriter {
     /// Inserts the rows waiting in `pending`, a hundred per statement.
     async fn flush(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut Transaction<'_, Any>,
         pending: &mut Pending,
     ) -> Result<(), sqlx::Error> {
         let id = &self.election_id;
@@ -936,7 +1017,7 @@ impl LogWriter {
 
     async fn check(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut Transaction<'_, Any>,
         job: &AppendJob,
         state: Option<ElectionState>,
         exists: bool,
@@ -1044,7 +1125,7 @@ impl LogWriter {
 
     async fn apply(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut Transaction<'_, Any>,
         effect: &Effect,
         first: u64,
         state: &mut Option<ElectionState>,

@@ -86,6 +86,18 @@ impl Board {
         Ok(h)
     }
 
+    /// The elections whose log writer stopped (it panicked); the next append starts another.
+    pub async fn stopped_writers(&self) -> Vec<String> {
+        let writers = self.writers.lock().await;
+        let mut stopped: Vec<String> = writers
+            .iter()
+            .filter(|(_, h)| !h.is_running())
+            .map(|(id, _)| id.clone())
+            .collect();
+        stopped.sort();
+        stopped
+    }
+
     /// Appends a job to an election's log and waits for its commit.
     pub async fn append(&self, election_id: &str, job: AppendJob) -> ApiResult<Appended> {
         let creating = job

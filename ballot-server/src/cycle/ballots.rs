@@ -220,7 +220,7 @@ impl CycleLinks {
 
 /// Writes `links` for `election` in the writer's transaction `tx`.
 pub(crate) async fn record_links(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     election: &str,
     links: &CycleLinks,
 ) -> Result<(), sqlx::Error> {

@@ -264,7 +264,7 @@ pub async fn submit(db: &Db, p: NewProposal) -> ApiResult<Proposal> {
 /// Appends one history row (the proposal's row must have been updated, or inserted, in the
 /// same transaction: that update holds the row lock that orders concurrent decisions).
 pub async fn append_history(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     number: &str,
     action: &str,
     reason: &str,
@@ -291,7 +291,7 @@ pub async fn append_history(
 
 /// Sets a proposal's status (and what goes with it) and appends the history row, in `tx`.
 pub async fn set_status(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     number: &str,
     status: &str,
     action: &str,
