@@ -355,6 +355,8 @@ fn real_traffic_matches_the_document() {
     // A whole election: every operation at least once, with an audit and some refusals.
     expect(public.get("/api/board-key"), 200);
     expect(public.get("/api/openapi.json"), 200);
+    assert_eq!(expect(public.get("/healthz"), 200)["status"], "alive");
+    assert_eq!(expect(public.get("/readyz"), 200)["status"], "ready");
     expect(staff.get("/api/staff/session"), 200);
     assert_eq!(public.get("/api/staff/session").0, 401);
     let manifest = samples::up_to_k_of_n("doc", 4, 2, TellerParams { n: 3, t: 2 });

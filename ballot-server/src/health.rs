@@ -8,12 +8,32 @@
 //! starts and once when it ends (not once per refused ballot).
 
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// A storage fault is over, for the log, once commits succeed this long after the last refusal:
+/// a disk that is nearly full refuses one batch and takes the next, smaller one, and that is
+/// one fault, logged once, not one line per batch.
+pub const QUIET: Duration = Duration::from_secs(10);
 
 /// What the last write to the database showed of its storage.
 #[derive(Debug, Default)]
 pub struct StorageHealth {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
     /// The reason the database refused the last write for lack of space, while it lasts.
-    full: Mutex<Option<String>>,
+    full: Option<String>,
+    /// The fault as logged: since when, the last refusal, how many commits were refused.
+    episode: Option<Episode>,
+}
+
+#[derive(Debug)]
+struct Episode {
+    since: Instant,
+    last_refusal: Instant,
+    refused: u64,
 }
 
 /// Why a database error happened, as far as the server's answer is concerned.
@@ -49,31 +69,66 @@ impl StorageFault {
 }
 
 impl StorageHealth {
-    /// Records that a write committed: a storage fault, if there was one, is over.
+    /// Records that a write committed: writes work again (for `/readyz`), and the fault is
+    /// logged as over once no refusal came for [`QUIET`].
     pub fn committed(&self) {
-        let mut full = self.full.lock().expect("health lock");
-        if full.take().is_some() {
-            tracing::warn!("the database accepts writes again: storage fault over");
-        }
+        self.committed_at(Instant::now());
     }
 
     /// Records that a write failed with `fault`.
     pub fn failed(&self, fault: &StorageFault) {
-        if let StorageFault::Full(reason) = fault {
-            let mut full = self.full.lock().expect("health lock");
-            if full.is_none() {
-                tracing::error!(
-                    reason = %reason,
-                    "the database refuses writes: its storage is full; ballots are refused with 503 until space returns"
-                );
-            }
-            *full = Some(reason.clone());
+        self.failed_at(fault, Instant::now());
+    }
+
+    fn committed_at(&self, now: Instant) {
+        let mut s = self.state.lock().expect("health lock");
+        s.full = None;
+        if let Some(e) = &s.episode
+            && now.duration_since(e.last_refusal) >= QUIET
+        {
+            tracing::warn!(
+                refused_commits = e.refused,
+                seconds = e.last_refusal.duration_since(e.since).as_secs(),
+                "the database accepts writes again: the storage fault is over"
+            );
+            s.episode = None;
         }
     }
 
-    /// The reason writes fail, while the storage is full.
+    fn failed_at(&self, fault: &StorageFault, now: Instant) {
+        let StorageFault::Full(reason) = fault else {
+            return;
+        };
+        let mut s = self.state.lock().expect("health lock");
+        match &mut s.episode {
+            Some(e) => {
+                e.last_refusal = now;
+                e.refused += 1;
+            }
+            None => {
+                tracing::error!(
+                    reason = %reason,
+                    "the database refuses writes: its storage is full; writes are refused with 503 until space returns"
+                );
+                s.episode = Some(Episode {
+                    since: now,
+                    last_refusal: now,
+                    refused: 1,
+                });
+            }
+        }
+        s.full = Some(reason.clone());
+    }
+
+    /// The reason writes fail, while the storage is full (the last write was refused for it).
     pub fn full(&self) -> Option<String> {
-        self.full.lock().expect("health lock").clone()
+        self.state.lock().expect("health lock").full.clone()
+    }
+
+    /// Whether a storage fault is going on, as logged (it ends [`QUIET`] after the last
+    /// refusal, at the next commit).
+    pub fn in_fault(&self) -> bool {
+        self.state.lock().expect("health lock").episode.is_some()
     }
 }
 
@@ -87,9 +142,26 @@ mod tests {
         assert_eq!(h.full(), None);
         h.failed(&StorageFault::Other);
         assert_eq!(h.full(), None);
+        assert!(!h.in_fault());
         h.failed(&StorageFault::Full("database or disk is full".into()));
         assert_eq!(h.full().as_deref(), Some("database or disk is full"));
         h.committed();
         assert_eq!(h.full(), None);
+    }
+
+    #[test]
+    fn a_flapping_fault_is_one_episode_until_quiet() {
+        let h = StorageHealth::default();
+        let t = Instant::now();
+        let full = StorageFault::Full("full".into());
+        h.failed_at(&full, t);
+        h.committed_at(t + Duration::from_millis(10));
+        assert_eq!(h.full(), None, "writes work again");
+        assert!(h.in_fault(), "but the fault is not over for the log");
+        h.failed_at(&full, t + Duration::from_millis(20));
+        h.committed_at(t + Duration::from_millis(19) + QUIET);
+        assert!(h.in_fault(), "not quiet long enough after the last refusal");
+        h.committed_at(t + Duration::from_millis(20) + QUIET);
+        assert!(!h.in_fault());
     }
 }

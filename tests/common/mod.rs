@@ -102,7 +102,7 @@ impl TestDb {
             return None;
         };
         let name = format!("piaojue_t_{}", random_suffix());
-        pg_execute(&admin_url, &format!("CREATE DATABASE {name}"))
+        db_execute(&admin_url, &format!("CREATE DATABASE {name}"))
             .unwrap_or_else(|e| panic!("creating database {name} on {admin_url}: {e}"));
         Some(TestDb {
             backend: Backend::Postgres,
@@ -133,22 +133,24 @@ struct PgDatabase {
 impl Drop for PgDatabase {
     fn drop(&mut self) {
         let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        if let Err(e) = pg_execute(&self.admin_url, &sql) {
+        if let Err(e) = db_execute(&self.admin_url, &sql) {
             eprintln!("could not drop the test database {}: {e}", self.name);
         }
     }
 }
 
-/// Runs one statement on a PostgreSQL server (outside any transaction).
-fn pg_execute(url: &str, sql: &str) -> Result<(), sqlx::Error> {
+/// Runs SQL on a database (`sqlite:…` or `postgres://…`), outside any transaction when it is
+/// one statement (PostgreSQL runs several in one implicit transaction). The SQL is the test's
+/// own.
+pub fn db_execute(url: &str, sql: &str) -> Result<(), sqlx::Error> {
     use sqlx::Connection;
+    sqlx::any::install_default_drivers();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime");
     rt.block_on(async {
-        let mut conn = sqlx::PgConnection::connect(url).await?;
-        // The statement is made here from a random name of hex digits: nothing to inject.
+        let mut conn = sqlx::AnyConnection::connect(url).await?;
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
             .execute(&mut conn)
             .await?;
