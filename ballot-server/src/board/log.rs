@@ -390,12 +390,16 @@ impl LogWriter {
         let (jobs, replies): (Vec<AppendJob>, Vec<Reply>) = batch.into_iter().unzip();
         let len_before = self.view.tree.read().expect("tree lock").len();
         let started = std::time::Instant::now();
-        let outcome = match self.stale {
-            true => self.rebuild().await.map(|()| self.stale = false),
-            false => Ok(()),
+        let rebuilt = if self.stale {
+            self.rebuild().await
+        } else {
+            Ok(())
         };
-        let outcome = match outcome {
-            Ok(()) => self.try_commit(&jobs).await,
+        let outcome = match rebuilt {
+            Ok(()) => {
+                self.stale = false;
+                self.try_commit(&jobs).await
+            }
             Err(e) => Err(e),
         };
         tracing::debug!(
@@ -442,7 +446,8 @@ impl LogWriter {
     }
 
     /// Rebuilds the tree from the committed log after a failed batch, and checks it against the
-    /// latest signed tree head: a head is never signed over a tree the database does not hold.
+    /// signed tree head of the committed size: a head is never signed over a tree the database
+    /// does not hold.
     async fn rebuild(&self) -> Result<(), sqlx::Error> {
         let pool = &self.db.pool;
         let size: i64 = sqlx::query_scalar("SELECT log_size FROM elections WHERE id = $1")
@@ -452,12 +457,14 @@ impl LogWriter {
             .unwrap_or(0);
         let tree =
             MerkleTree::from_leaves(load_leaves(pool, &self.election_id, 0, size as u64).await?);
-        let latest: Option<String> = sqlx::query_scalar(
-            "SELECT body FROM tree_heads WHERE election_id = $1 ORDER BY size DESC LIMIT 1",
-        )
-        .bind(&self.election_id)
-        .fetch_optional(pool)
-        .await?;
+        // The head of that size was committed with it (another process may have appended
+        // since: its later heads are not of this tree).
+        let latest: Option<String> =
+            sqlx::query_scalar("SELECT body FROM tree_heads WHERE election_id = $1 AND size = $2")
+                .bind(&self.election_id)
+                .bind(size)
+                .fetch_optional(pool)
+                .await?;
         if let Some(text) = latest {
             let head: SignedTreeHead = serde_json::from_str(&text)
                 .map_err(|e| sqlx::Error::Decode(format!("a stored tree head: {e}").into()))?;
