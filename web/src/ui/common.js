@@ -114,8 +114,13 @@ export async function api(path, { method, body, token } = {}) {
   return data;
 }
 
+/** Error codes of the server's own faults (spec/api.md §6), each with a text `error.<code>`. */
+const SERVER_FAULTS = new Set(['storage_full', 'unavailable', 'internal']);
+
 /** The text to show for an error: the API's message with its status, or the error's message. */
 export function errorText(e) {
+  // Faults of the server that say nothing about the request get a text in the page's language.
+  if (e instanceof ApiError && SERVER_FAULTS.has(e.code)) return t(`error.${e.code}`);
   if (e instanceof ApiError) return `${t('error.server')} (${e.status} ${e.code}): ${e.message}`;
   if (e instanceof TypeError) return t('error.network');
   return e?.message ?? String(e);
@@ -174,6 +179,9 @@ addTexts({
     'lang.switch': 'English',
     'error.server': '服务器拒绝',
     'error.network': '无法连接服务器，请检查网络后重试。',
+    'error.storage_full': '服务器存储空间已满，本次操作未被记录。请稍后重试，并告知工作人员。',
+    'error.unavailable': '服务器繁忙，本次操作未被处理，请稍后重试。',
+    'error.internal': '服务器内部故障，本次操作可能未完成，请稍后重试。',
     'state.draft': '草稿', 'state.key_ceremony': '密钥生成中', 'state.registration': '登记中',
     'state.open': '投票中', 'state.closed': '已截止', 'state.tallied': '已计票',
     'state.published': '已公布', 'state.failed': '失败',
@@ -185,6 +193,9 @@ addTexts({
     'lang.switch': '中文',
     'error.server': 'Refused by the server',
     'error.network': 'Cannot reach the server; check the network and try again.',
+    'error.storage_full': 'The server’s storage is full: nothing was recorded. Please try again later and tell the staff.',
+    'error.unavailable': 'The server is busy: nothing was done. Please try again shortly.',
+    'error.internal': 'The server had an internal fault; the action may not have been completed. Please try again later.',
     'state.draft': 'Draft', 'state.key_ceremony': 'Key ceremony', 'state.registration': 'Registration',
     'state.open': 'Voting open', 'state.closed': 'Closed', 'state.tallied': 'Tallied',
     'state.published': 'Published', 'state.failed': 'Failed',

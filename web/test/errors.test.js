@@ -1,0 +1,27 @@
+// The pages' error texts: the server's own faults (spec/api.md §6) in the page's language, never
+// the server's English message in a Chinese page; other refusals keep the server's message.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiError, errorText, setLang } from '../src/ui/common.js';
+
+// setLang re-applies the page's texts: a page with no element to translate.
+globalThis.document = { documentElement: {}, querySelectorAll: () => [] };
+
+test('a storage_full 503 reads in the page language and says nothing was recorded', () => {
+  const e = new ApiError(503, 'storage_full', "the board's storage is full: nothing was recorded; try again later");
+  setLang('zh');
+  const zh = errorText(e);
+  assert.match(zh, /存储空间已满/);
+  assert.match(zh, /未被记录/);
+  assert.doesNotMatch(zh, /[A-Za-z]/, 'no English in the Chinese text');
+  setLang('en');
+  assert.match(errorText(e), /storage is full: nothing was recorded/);
+  assert.doesNotMatch(errorText(e), /[\u4e00-\u9fff]/, 'no Chinese in the English text');
+});
+
+test('a busy 503 and a 500 have texts of their own; a 409 keeps the server message', () => {
+  setLang('zh');
+  assert.match(errorText(new ApiError(503, 'unavailable', 'the server is busy')), /服务器繁忙/);
+  assert.match(errorText(new ApiError(500, 'internal', 'internal server error')), /内部故障/);
+  assert.match(errorText(new ApiError(409, 'conflict', 'voting is not open')), /voting is not open/);
+});
