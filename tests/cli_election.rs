@@ -552,3 +552,32 @@ fn demo_teller_files_are_encrypted_and_decrypt() {
     }
     assert!(admin("status").contains("tallied"));
 }
+
+/// `piaojue vote` saves the receipt as soon as the server took the ballot: when the board key
+/// cannot be fetched afterwards (a server or a network failing), the receipt is on disk and the
+/// voter is told, in Chinese and English, how to check it later.
+#[test]
+fn vote_saves_the_receipt_before_checking_it() {
+    let db = TestDb::sqlite();
+    let server = Server::start_with(&db, &["--demo", "--demo-deputies", "1"]);
+    // The election's data is served (the booth needs it), the board key is not.
+    let proxy = common::FaultyProxy::start(&server.base, |path| path == "/api/board-key");
+    let seed = std::fs::read_to_string(db.data_dir().join("demo/credentials.txt")).unwrap();
+    let c = db.scratch().join("c.txt");
+    std::fs::write(&c, seed.trim()).unwrap();
+    let r = db.scratch().join("r.json");
+    let out = vote(&proxy.base, "demo-2027", &c, "1", &r, &[]);
+    assert!(!out.status.success(), "the receipt was not checked");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("服务器已接受选票"), "{err}");
+    assert!(err.contains("The server accepted the ballot"), "{err}");
+    assert!(err.contains("piaojue receipt check"), "{err}");
+    // The receipt is saved, and checks against the real server.
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&r).unwrap()).unwrap();
+    assert_eq!(
+        saved["index"].as_u64().map(|i| i > 0),
+        Some(true),
+        "{saved}"
+    );
+    ok(&["receipt", "check", s(&r), "--url", &server.base]);
+}

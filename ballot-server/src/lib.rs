@@ -16,12 +16,14 @@
 pub mod auth;
 pub mod board;
 pub mod casting;
+pub mod connections;
 pub mod cycle;
 pub mod db;
 pub mod demo;
 pub mod elections;
 pub mod error;
 pub mod export;
+pub mod failure_log;
 pub mod health;
 pub mod limits;
 pub mod pages;
@@ -83,7 +85,7 @@ pub fn app_with_limits(state: AppState, config: limits::LimitConfig) -> Router {
         routes::router().layer(DefaultBodyLimit::max(MAX_BODY)),
         config,
     )
-    .layer(TraceLayer::new_for_http())
+    .layer(TraceLayer::new_for_http().on_failure(failure_log::ThrottledFailureLog::default()))
     .with_state(state)
 }
 
@@ -96,19 +98,13 @@ pub async fn serve(
     serve_with_limits(listener, state, limits::LimitConfig::default(), shutdown).await
 }
 
-/// [`serve`] with these limits.
+/// [`serve`] with these limits, on the accept loop of [`connections::serve`] (timeouts on
+/// headers and idle connections, the caps on connections).
 pub async fn serve_with_limits(
     listener: tokio::net::TcpListener,
     state: AppState,
     config: limits::LimitConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // With the client's address, for the per-client limits.
-    axum::serve(
-        listener,
-        app_with_limits(state, config)
-            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    connections::serve(listener, app_with_limits(state, config), &config, shutdown).await
 }

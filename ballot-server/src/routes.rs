@@ -51,15 +51,32 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     }
 }
 
-/// A request's body; too large is a JSON 413, unreadable a JSON 400.
+/// A request's body; too large is a JSON 413, too slow (`spec/api.md` §6.1) a JSON 408,
+/// unreadable a JSON 400.
 pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> ApiResult<BodyBytes> {
     BodyBytes::from_request(req, state).await.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge(format!("the body is larger than {} bytes", crate::MAX_BODY))
+        } else if let Some(slow) = cause::<crate::limits::BodyTooSlow>(&e) {
+            ApiError::Timeout(slow.to_string())
         } else {
             ApiError::BadRequest(format!("could not read the body: {e}"))
         }
     })
+}
+
+/// The first error of type `E` in `error`'s chain of sources.
+fn cause<'a, E: std::error::Error + 'static>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a E> {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if let Some(found) = e.downcast_ref::<E>() {
+            return Some(found);
+        }
+        next = e.source();
+    }
+    None
 }
 
 /// Query parameters whose rejection is a JSON 400.

@@ -39,16 +39,42 @@ pub struct ServeArgs {
     /// Requests a client address may make at once above the average.
     #[arg(long, default_value_t = 200)]
     pub rate_burst: u32,
-    /// Apply the per-client rate limit to loopback clients too (exempt by default, for the
-    /// load generator and a reverse proxy on the same machine).
+    /// Apply the limits per client address (the rate, the requests in progress, the
+    /// connections) to loopback clients too (exempt by default, for the load generator and a
+    /// reverse proxy on the same machine).
     #[arg(long)]
     pub rate_limit_loopback: bool,
     /// Requests served at once; more are refused with 503.
     #[arg(long, default_value_t = 1024)]
     pub max_in_flight: usize,
+    /// Of those, writes (POST, PUT …) served at once; more are refused with 503, and the reads
+    /// keep the rest.
+    #[arg(long, default_value_t = 768)]
+    pub max_writes_in_flight: usize,
+    /// Requests in progress at once from one client address; more are refused with 429.
+    #[arg(long, default_value_t = 64)]
+    pub max_in_flight_per_client: usize,
     /// Seconds a request may take before it is answered with 408.
     #[arg(long, default_value_t = 60)]
     pub request_timeout: u64,
+    /// Seconds a request's whole body may take to arrive; past it, 408 and the connection closed.
+    #[arg(long, default_value_t = 10)]
+    pub body_timeout: u64,
+    /// Slowest rate in bytes per second at which a body may arrive after its first 2 s
+    /// (0: no minimum); slower is answered with 408.
+    #[arg(long, default_value_t = 1024)]
+    pub body_min_rate: u32,
+    /// Seconds a connection may take to send a request's headers, or stay idle between two
+    /// requests; past it the connection is closed.
+    #[arg(long, default_value_t = 10)]
+    pub header_timeout: u64,
+    /// Connections open at once (never more than the open-file limit less 128); more wait to
+    /// be accepted.
+    #[arg(long, default_value_t = 8192)]
+    pub max_connections: usize,
+    /// Connections open at once from one client address; more are closed at once.
+    #[arg(long, default_value_t = 256)]
+    pub max_connections_per_client: usize,
     /// Threads that verify ballots [default: one per core]. When several server processes share
     /// one machine, give each its share of the cores.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
@@ -73,6 +99,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    // Each connection is a file: the soft open-file limit raised to the hard limit, and the
+    // connections capped below it.
+    match piaojue_server::connections::raise_open_file_limit() {
+        Ok(Some(files)) => eprintln!(
+            "打开文件上限 / open-file limit: {files}; 连接上限 / connections at most: {}",
+            piaojue_server::connections::connection_cap(args.max_connections, Some(files))
+        ),
+        Ok(None) => {}
+        Err(e) => eprintln!("could not raise the open-file limit: {e}"),
+    }
     rt.block_on(async move {
         std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
         let state = AppState::connect(&args.database_url)
@@ -111,12 +147,20 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             eprintln!("  公告板 / board, result: {origin}/elections/{id}");
             eprintln!("  代表凭证 / deputies' credential sheets (demo): {}", sheets.display());
         }
+        let secs = |s: u64| std::time::Duration::from_secs(s.max(1));
         let limits = piaojue_server::limits::LimitConfig {
             rate_per_sec: args.rate_limit,
             burst: args.rate_burst,
             exempt_loopback: !args.rate_limit_loopback,
             max_in_flight: args.max_in_flight,
-            timeout: std::time::Duration::from_secs(args.request_timeout.max(1)),
+            max_writes_in_flight: args.max_writes_in_flight,
+            max_in_flight_per_client: args.max_in_flight_per_client,
+            timeout: secs(args.request_timeout),
+            body_timeout: secs(args.body_timeout),
+            body_min_rate: args.body_min_rate,
+            header_timeout: secs(args.header_timeout),
+            max_connections: args.max_connections,
+            max_connections_per_client: args.max_connections_per_client,
         };
         piaojue_server::serve_with_limits(listener, state, limits, shutdown_signal()).await?;
         Ok(())

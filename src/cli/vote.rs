@@ -94,16 +94,35 @@ pub fn run(args: VoteArgs) -> anyhow::Result<()> {
             &ballot,
         )?
     };
-    let board_key: serde_json::Value = client.get("/api/board-key")?;
-    let board_key = serde_json::from_value(board_key["board_key"].clone())?;
-    receipt
-        .verify(&board_key)
-        .context("the server's receipt does not verify")?;
+    // The server has taken the ballot: the receipt is saved before anything else can fail,
+    // then checked.
+    std::fs::write(&args.receipt, serde_json::to_vec_pretty(&receipt)?)
+        .with_context(|| format!("saving the receipt to {}", args.receipt.display()))?;
+    let check_later = format!(
+        "回执已保存到 {path}。请稍后核对：piaojue receipt check {path} --url {url} --board-key <组织者公布的公告板公钥>\n\
+         The receipt is saved to {path}. Check it later: piaojue receipt check {path} --url {url} --board-key <the board key published by the organisers>",
+        path = args.receipt.display(),
+        url = args.url,
+    );
+    let board_key = client
+        .get::<serde_json::Value>("/api/board-key")
+        .and_then(|v| Ok(serde_json::from_value(v["board_key"].clone())?))
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "服务器已接受选票（{code}），但无法取得公告板公钥来核对回执：{e}\n\
+                 The server accepted the ballot ({code}), but the board's key could not be fetched to check the receipt: {e}\n{check_later}"
+            )
+        })?;
+    receipt.verify(&board_key).map_err(|e| {
+        anyhow::anyhow!(
+            "服务器的回执未通过核验，请保留回执并告知组织者：{e}\n\
+             The server's receipt does not verify; keep it and tell the organisers: {e}\n{check_later}"
+        )
+    })?;
     anyhow::ensure!(
         receipt.tracking_code == code,
-        "the receipt is for another ballot"
+        "回执属于另一张选票，请保留回执并告知组织者 / the receipt is for another ballot; keep it and tell the organisers\n{check_later}"
     );
-    std::fs::write(&args.receipt, serde_json::to_vec_pretty(&receipt)?)?;
     println!(
         "{} entry {} of the board; receipt saved to {}",
         if args.audit {

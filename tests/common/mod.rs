@@ -294,6 +294,11 @@ impl Server {
         let _ = self.child.wait();
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
@@ -545,4 +550,73 @@ pub fn dump_database(db: &TestDb) -> String {
         .filter(|l| !l.starts_with("\\restrict ") && !l.starts_with("\\unrestrict "))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// A proxy on 127.0.0.1 in front of a server that forwards every request, except that it
+/// answers `503` to the `GET`s of the paths `fails` picks: a server (or a network) that fails
+/// part way through a client's work. One request per connection.
+pub struct FaultyProxy {
+    /// `http://addr` of the proxy.
+    pub base: String,
+}
+
+impl FaultyProxy {
+    /// A proxy in front of `upstream` (`http://host:port`).
+    pub fn start(upstream: &str, fails: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+        let base = format!("http://{}", listener.local_addr().expect("its address"));
+        let upstream = Client::new(upstream, None);
+        let fails = Arc::new(fails);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let (upstream, fails) = (upstream.clone(), fails.clone());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).is_err() {
+                        return;
+                    }
+                    let mut parts = line.split_whitespace();
+                    let (method, path) = (
+                        parts.next().unwrap_or("").to_string(),
+                        parts.next().unwrap_or("").to_string(),
+                    );
+                    let mut length = 0;
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
+                            break;
+                        }
+                        if let Some((k, v)) = h.split_once(':')
+                            && k.eq_ignore_ascii_case("content-length")
+                        {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let (status, answer) = if method == "GET" && fails(&path) {
+                        (
+                            503,
+                            br#"{"error":"unavailable","message":"proxy"}"#.to_vec(),
+                        )
+                    } else {
+                        upstream.request(&method, &path, (method != "GET").then_some(&body[..]))
+                    };
+                    let head = format!(
+                        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n\
+                         Content-Length: {}\r\nConnection: close\r\n\r\n",
+                        answer.len()
+                    );
+                    let _ = stream.write_all(head.as_bytes());
+                    let _ = stream.write_all(&answer);
+                });
+            }
+        });
+        FaultyProxy { base }
+    }
 }
