@@ -84,7 +84,17 @@ fn teller(verb: &str, url: &str, t: &TellerFiles, pass: &Path, extra: &[&str]) -
     command(&a)
 }
 
-/// `piaojue vote` with a credential file.
+/// The fingerprint the deputy pinned: read here from the honest server's status (in the hall,
+/// from the credential sheet or the hall screen).
+fn pinned(url: &str, election: &str) -> String {
+    let (_, status) = common::Client::new(url, None).get(&format!("/api/elections/{election}"));
+    status["fingerprint"]
+        .as_str()
+        .expect("the election is open: it has a fingerprint")
+        .to_string()
+}
+
+/// `piaojue vote` with a credential file and the election's fingerprint.
 fn vote(
     url: &str,
     election: &str,
@@ -93,6 +103,7 @@ fn vote(
     receipt: &Path,
     extra: &[&str],
 ) -> Output {
+    let fingerprint = pinned(url, election);
     let mut a = vec![
         "vote",
         "--url",
@@ -105,6 +116,8 @@ fn vote(
         choose,
         "--receipt",
         s(receipt),
+        "--fingerprint",
+        &fingerprint,
     ];
     a.extend_from_slice(extra);
     run(&a)
