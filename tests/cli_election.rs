@@ -307,6 +307,11 @@ fn election(db: &TestDb) {
     .unwrap();
     assert!(admin(&["roll", ID, s(&names)]).contains("registration"));
     assert!(admin(&["open", ID]).contains("open"));
+    // The sheets carry the fingerprint the election opened with: short, and in every link.
+    let fingerprint = pinned(&url, ID);
+    let f = piaojue_crypto::encoding::Digest32::from_base64(&fingerprint).unwrap();
+    let short = piaojue_crypto::fingerprint::ShortFingerprint::of(&f).to_string();
+    assert_eq!(sheets.matches(&short).count(), 6, "{short} on every sheet");
 
     // Deputies: five cast, one audits; a second ballot is refused.
     let choices = ["1,2", "1", "2,3", "1,3", "4"];
