@@ -11,7 +11,8 @@ use piaojue_crypto::board::MerkleTree;
 use piaojue_crypto::board::merkle::leaf_hash;
 use piaojue_crypto::canonical::Canonical;
 use piaojue_crypto::elgamal::EncryptionKey;
-use piaojue_crypto::encoding::{Point, PublicKey};
+use piaojue_crypto::encoding::{Bytes, Digest32, Point, PublicKey};
+use piaojue_crypto::fingerprint::ShortFingerprint;
 use piaojue_crypto::manifest::{BallotOption, Contest, Manifest, TellerParams, Text};
 use piaojue_crypto::proofs::dleq::DleqStatement;
 use piaojue_crypto::proofs::range::{RangeStatement, RangeWitness};
@@ -281,8 +282,34 @@ pub fn generate() -> anyhow::Result<BTreeMap<&'static str, Value>> {
         seed: [0x42; 32],
     };
     let (record, _) = sim.run()?;
+    files.insert(
+        "short-fingerprint.json",
+        short_fingerprint_vectors(&record.election.fingerprint),
+    );
     files.insert("election-record.json", serde_json::to_value(&record)?);
     Ok(files)
+}
+
+/// The short form of fingerprints (protocol §6.5): edge values and the small election's.
+fn short_fingerprint_vectors(election: &Digest32) -> Value {
+    let mut counting = [0u8; 32];
+    for (i, b) in counting.iter_mut().enumerate() {
+        *b = i as u8 + 1;
+    }
+    let cases: Vec<Value> = [
+        Bytes([0; 32]),
+        Bytes([0xff; 32]),
+        Bytes(counting),
+        *election,
+    ]
+    .iter()
+    .map(|f| json!({"fingerprint": f, "short": ShortFingerprint::of(f).to_string()}))
+    .collect();
+    json!({
+        "description": "short(F): the first 8 bytes of F as a big-endian u64, 20 decimal digits zero-padded, in groups of 4 separated by one space. The last case is the fingerprint of election-record.json.",
+        "cases": cases,
+        "invalid_short_forms": ["1844 6744 0737 0955 1616", "1844 6744 0737 0955 161", "1844 6744 0737 0955 161a"],
+    })
 }
 
 /// `k = SHA-512(R ‖ A ‖ M) mod ℓ` (§7.4).

@@ -4,10 +4,13 @@
 //!
 //! The test prepares three elections over the API, playing staff, tellers and registrar: "up to
 //! 2 of 5 projects" (top-K rule, 2 deputies), "yes / no / abstain on 2 projects" (1 deputy) and
-//! one left in `draft`. The script (phase `vote`) signs deputies in (typed code, `#credential=`
-//! link), is refused invalid selections before encryption, audits a ballot, casts, is refused a
+//! one left in `draft`. The script (phase `vote`) pins the election as deputies do (the 20 digits
+//! typed, or the sheet link's `&fingerprint=`; another election's digits refused), signs deputies
+//! in (typed code, `#credential=` link), is refused invalid selections before encryption, audits a ballot, casts, is refused a
 //! second ballot, checks receipts on the election page (R1–R4 in JS), and sees that a draft
-//! election cannot be voted in. The test then checks the board against what the script reports,
+//! election cannot be voted in. Through the malicious proxy of `tests/hostile`, which serves
+//! its own joint key as the ceremony's output, the booth opened with the right pin refuses (in
+//! Chinese, then wholly in English) and posts nothing. The test then checks the board against what the script reports,
 //! closes both elections, has 2 of the 3 tellers decrypt, publishes one; the script (phase
 //! `result`) checks the result pages' charts and board; the verifier passes both records.
 //!
@@ -18,6 +21,7 @@
 #[path = "common/browser.rs"]
 mod browser;
 mod common;
+mod hostile;
 
 use std::path::Path;
 use std::process::Command;
@@ -25,6 +29,8 @@ use std::time::Instant;
 
 use common::election::{Election, expect, test_rng};
 use common::{Client, Server, TestDb, decode};
+use hostile::{Proxy, edit_json};
+use hyper::Method;
 use piaojue_crypto::board::Receipt;
 use piaojue_crypto::manifest::{Manifest, TellerParams};
 use piaojue_crypto::record::ElectionRecord;
@@ -134,13 +140,39 @@ fn booth_and_board_in_a_browser() {
     let draft: Manifest = samples::up_to_k_of_n("browser-draft", 3, 1, TELLERS);
     let draft = Election::create(&staff, draft);
 
+    // The malicious server: the real one behind a proxy that serves, as the key ceremony's
+    // output, a joint key of its own (here teller 1's verification key, a valid point ≠ K).
+    let ceremony_path = format!("/api/elections/{}/ceremony", topk.id);
+    let proxy = Proxy::with_hook(server.addr, move |method, path, status, body| {
+        (method == Method::GET && path == ceremony_path).then(|| {
+            let body = edit_json(body, |v| {
+                v["output"]["joint_key"] = v["output"]["verification_keys"][0].clone()
+            });
+            (status, body)
+        })
+    });
+
+    let fingerprint = |e: &Election| e.status(&public)["fingerprint"].clone();
     let mut config = json!({
         "base": server.base,
-        "topk": { "id": topk.id, "seeds": seeds(&topk) },
-        "items": { "id": items.id, "seeds": seeds(&items) },
+        "topk": { "id": topk.id, "seeds": seeds(&topk), "fingerprint": fingerprint(&topk) },
+        "items": { "id": items.id, "seeds": seeds(&items), "fingerprint": fingerprint(&items) },
         "draft": { "id": draft.id },
+        "hostile": {
+            "base": proxy.base, "id": topk.id, "seed": seeds(&topk)[0],
+            "fingerprint": fingerprint(&topk),
+        },
     });
     let voted = run_script(root, &artifacts, "vote", &config);
+    assert!(
+        proxy.log().iter().any(|e| e.rewritten),
+        "the proxy told its lie"
+    );
+    assert!(
+        proxy.log().iter().all(|e| e.method == Method::GET),
+        "the refused booth sent nothing but reads: {:?}",
+        proxy.log()
+    );
 
     // The board holds what the browser did: two cast ballots and one audited in the first
     // election, one cast in the second, each with the receipt the page showed.

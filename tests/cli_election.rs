@@ -84,7 +84,17 @@ fn teller(verb: &str, url: &str, t: &TellerFiles, pass: &Path, extra: &[&str]) -
     command(&a)
 }
 
-/// `piaojue vote` with a credential file.
+/// The fingerprint the deputy pinned: read here from the honest server's status (in the hall,
+/// from the credential sheet or the hall screen).
+fn pinned(url: &str, election: &str) -> String {
+    let (_, status) = common::Client::new(url, None).get(&format!("/api/elections/{election}"));
+    status["fingerprint"]
+        .as_str()
+        .expect("the election is open: it has a fingerprint")
+        .to_string()
+}
+
+/// `piaojue vote` with a credential file and the election's fingerprint.
 fn vote(
     url: &str,
     election: &str,
@@ -93,6 +103,7 @@ fn vote(
     receipt: &Path,
     extra: &[&str],
 ) -> Output {
+    let fingerprint = pinned(url, election);
     let mut a = vec![
         "vote",
         "--url",
@@ -105,6 +116,8 @@ fn vote(
         choose,
         "--receipt",
         s(receipt),
+        "--fingerprint",
+        &fingerprint,
     ];
     a.extend_from_slice(extra);
     run(&a)
@@ -294,6 +307,11 @@ fn election(db: &TestDb) {
     .unwrap();
     assert!(admin(&["roll", ID, s(&names)]).contains("registration"));
     assert!(admin(&["open", ID]).contains("open"));
+    // The sheets carry the fingerprint the election opened with: short, and in every link.
+    let fingerprint = pinned(&url, ID);
+    let f = piaojue_crypto::encoding::Digest32::from_base64(&fingerprint).unwrap();
+    let short = piaojue_crypto::fingerprint::ShortFingerprint::of(&f).to_string();
+    assert_eq!(sheets.matches(&short).count(), 6, "{short} on every sheet");
 
     // Deputies: five cast, one audits; a second ballot is refused.
     let choices = ["1,2", "1", "2,3", "1,3", "4"];

@@ -248,3 +248,25 @@ fn signature_vectors_alone_and_in_batches() {
     assert!(n_valid >= 2 && n_invalid >= 4);
     assert!(valid.verify());
 }
+
+#[test]
+fn short_fingerprint_vectors() {
+    use piaojue_crypto::encoding::Digest32;
+    use piaojue_crypto::fingerprint::ShortFingerprint;
+    let v = load("short-fingerprint.json");
+    let record: ElectionRecord = from(&load("election-record.json"));
+    let cases = v["cases"].as_array().unwrap();
+    assert_eq!(
+        from::<Digest32>(&cases[cases.len() - 1]["fingerprint"]),
+        record.election.fingerprint
+    );
+    for c in cases {
+        let f: Digest32 = from(&c["fingerprint"]);
+        let short = c["short"].as_str().unwrap();
+        assert_eq!(ShortFingerprint::of(&f).to_string(), short);
+        assert!(ShortFingerprint::parse(short).unwrap().matches(&f));
+    }
+    for bad in v["invalid_short_forms"].as_array().unwrap() {
+        assert!(ShortFingerprint::parse(bad.as_str().unwrap()).is_err());
+    }
+}

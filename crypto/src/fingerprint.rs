@@ -62,3 +62,105 @@ pub fn election_fingerprint(inputs: &FingerprintInputs) -> Digest32 {
     w.bytes(&inputs.credentials.hash());
     w.sha256()
 }
+
+/// The short form of a fingerprint, for people to compare by eye (`spec/protocol.md` §6.5):
+/// the first 8 bytes of `F` as a big-endian unsigned integer, written as 20 decimal digits
+/// (zero-padded) in five groups of four separated by spaces, e.g. `0123 4567 8901 2345 6789`.
+///
+/// ```text
+/// short(F) = dec20( u64_be(F[0..8]) )      grouped 4-4-4-4-4
+/// ```
+///
+/// It carries 64 bits of `F`: a server that wants another election to show the same short form
+/// must find a second preimage of those 64 bits. The full `F` travels where no person reads it
+/// (the credential sheet's QR link).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ShortFingerprint(u64);
+
+/// The number of decimal digits of a short fingerprint.
+pub const SHORT_DIGITS: usize = 20;
+
+/// Why a text is not a short fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a short fingerprint is {SHORT_DIGITS} digits (spaces and '-' ignored) below 2^64")]
+pub struct ShortFingerprintError;
+
+impl ShortFingerprint {
+    /// The short form of `fingerprint`.
+    pub fn of(fingerprint: &Digest32) -> Self {
+        let mut head = [0u8; 8];
+        head.copy_from_slice(&fingerprint.0[..8]);
+        ShortFingerprint(u64::from_be_bytes(head))
+    }
+
+    /// Parses the 20 digits, ignoring spaces and `-`; refuses any other character, another
+    /// number of digits and a value of 2^64 or more.
+    pub fn parse(text: &str) -> Result<Self, ShortFingerprintError> {
+        let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        if digits.len() != SHORT_DIGITS || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ShortFingerprintError);
+        }
+        digits
+            .parse::<u64>()
+            .map(ShortFingerprint)
+            .map_err(|_| ShortFingerprintError)
+    }
+
+    /// Whether `fingerprint` has this short form.
+    pub fn matches(&self, fingerprint: &Digest32) -> bool {
+        Self::of(fingerprint) == *self
+    }
+}
+
+impl std::fmt::Display for ShortFingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let digits = format!("{:020}", self.0);
+        for (i, group) in digits.as_bytes().chunks(4).enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(std::str::from_utf8(group).map_err(|_| std::fmt::Error)?)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for ShortFingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ShortFingerprint({self})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_form_is_the_first_64_bits_in_digit_groups() {
+        let mut f = Bytes([0xee; 32]);
+        f.0[..8].copy_from_slice(&[0, 0, 0, 0, 0, 0, 0x30, 0x39]);
+        assert_eq!(
+            ShortFingerprint::of(&f).to_string(),
+            "0000 0000 0000 0001 2345"
+        );
+        let max = Bytes([0xff; 32]);
+        let s = ShortFingerprint::of(&max);
+        assert_eq!(s.to_string(), "1844 6744 0737 0955 1615");
+        assert_eq!(ShortFingerprint::parse("18446744073709551615"), Ok(s));
+        assert_eq!(ShortFingerprint::parse("1844-6744-0737-0955-1615"), Ok(s));
+        assert!(s.matches(&max) && !s.matches(&f));
+        for bad in [
+            "1844 6744 0737 0955 1616",
+            "1844 6744 0737 0955 161",
+            "1844 6744 0737 0955 16150",
+            "1844 6744 0737 0955 161a",
+            "",
+        ] {
+            assert_eq!(
+                ShortFingerprint::parse(bad),
+                Err(ShortFingerprintError),
+                "{bad}"
+            );
+        }
+    }
+}

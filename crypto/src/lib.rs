@@ -30,6 +30,7 @@ pub mod elgamal;
 pub mod encoding;
 pub mod fingerprint;
 pub mod manifest;
+pub mod pin;
 pub mod proofs;
 pub mod record;
 pub mod rules;

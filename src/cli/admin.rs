@@ -12,7 +12,7 @@ use piaojue_crypto::manifest::Manifest;
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
-use super::client::Client;
+use super::client::{Client, verified_setup};
 use super::keystore::write_atomic;
 use super::sheets;
 
@@ -223,7 +223,10 @@ fn lifecycle(client: &Client, election: String, verb: &str) -> anyhow::Result<St
     Ok(election)
 }
 
-/// `admin credentials`: makes the credentials, writes the files, registers the public keys.
+/// `admin credentials`: makes the credentials, writes them (before anything is sent, so that
+/// none is lost), registers the public keys, then makes the sheets: only now is the election's
+/// fingerprint known, computed here from the verified key ceremony and the credential list the
+/// server holds (`spec/protocol.md` §6.6), with every key just made on it.
 fn credentials(
     client: &Client,
     election: &str,
@@ -237,6 +240,13 @@ fn credentials(
     let status: Value = client.get(&format!("/api/elections/{election}"))?;
     let manifest: Manifest =
         serde_json::from_value(status["manifest"].clone()).context("the election's manifest")?;
+    let state = status["state"].as_str().unwrap_or_default();
+    ensure!(
+        state == "registration",
+        "选举处于“{state}”状态：凭证须在密钥生成仪式完成之后、开始投票之前生成（凭证单上要印选举指纹）/ \
+         the election is {state:?}: credentials are made after the key ceremony and before voting opens \
+         (the sheets carry the election's fingerprint)"
+    );
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let (txt, html) = (out.join("credentials.txt"), out.join("sheets.html"));
     for p in [&txt, &html] {
@@ -255,8 +265,6 @@ fn credentials(
         lines.push('\n');
     }
     write_atomic(&txt, lines.as_bytes())?;
-    let page = sheets::render(&manifest, public_url, &fresh);
-    write_atomic(&html, page.as_bytes())?;
     let mut done = 0;
     for chunk in fresh.chunks(batch) {
         let keys: Vec<_> = chunk.iter().map(Credential::public).collect();
@@ -274,10 +282,25 @@ fn credentials(
             })?;
         done += chunk.len();
     }
+    let setup = verified_setup(client, election)?;
+    ensure!(
+        fresh
+            .iter()
+            .all(|c| setup.data.credentials.contains(&c.public())),
+        "服务器的凭证名单缺少刚登记的凭证，未生成凭证单 / the server's credential list lacks credentials \
+         just registered: no sheets made ({} holds them)",
+        txt.display()
+    );
+    let page = sheets::render(&manifest, public_url, &fresh, &setup.data.fingerprint);
+    write_atomic(&html, page.as_bytes())?;
     println!(
         "已生成并登记 {count} 个凭证 / {count} credentials made and registered: {} (secret, 0600), {} ({count} printable pages)",
         txt.display(),
         html.display()
+    );
+    println!(
+        "选举指纹 / election fingerprint: {} (printed on the sheets; show it on the hall screen)",
+        setup.short()
     );
     Ok(())
 }

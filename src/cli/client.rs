@@ -3,6 +3,10 @@
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use piaojue_crypto::credential::CredentialKey;
+use piaojue_crypto::pin::{
+    Pin, PinError, ServedElection, VerifiedElection, verify_served, verify_setup,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -118,8 +122,9 @@ impl Client {
     }
 }
 
-/// The election context a voter's device needs, fetched from the server: manifest,
-/// fingerprint and joint key.
+/// The election context fetched from the server and believed as served: manifest,
+/// fingerprint and joint key. For the simulations that play every role themselves (`bench`,
+/// `year`); a deputy's tool uses [`pinned_election`], which believes nothing it serves.
 pub fn election_context(
     client: &Client,
     election: &str,
@@ -137,4 +142,71 @@ pub fn election_context(
         fingerprint,
         key,
     )?)
+}
+
+/// What the server serves about an election's set-up: manifest, key-ceremony transcript and
+/// stated output, credential list. Believed in nothing: see [`pinned_election`].
+pub fn served_election(client: &Client, election: &str) -> anyhow::Result<ServedElection> {
+    let status: Value = client.get(&format!("/api/elections/{election}"))?;
+    let ceremony: Value = client.get(&format!("/api/elections/{election}/ceremony"))?;
+    let keys: Value = client.get(&format!("/api/elections/{election}/credentials"))?;
+    Ok(ServedElection {
+        manifest: serde_json::from_value(status["manifest"].clone())
+            .context("the election's manifest")?,
+        transcript: serde_json::from_value(ceremony["transcript"].clone())
+            .context("the key ceremony's transcript")?,
+        output: serde_json::from_value(ceremony["output"].clone())
+            .context("the key ceremony's output")?,
+        credentials: serde_json::from_value(keys["keys"].clone()).context("the credential list")?,
+    })
+}
+
+/// The election a deputy's tool may encrypt to: what the server serves
+/// ([`served_election`]) verified against the pin the deputy holds
+/// (`piaojue_crypto::pin::verify_served`, `spec/protocol.md` §6.6), and, when given, with the
+/// deputy's own credential on the list. The ballot is built from the fingerprint and joint key
+/// computed here, never from those the server states.
+pub fn pinned_election(
+    client: &Client,
+    election: &str,
+    pin: &Pin,
+    credential: Option<&CredentialKey>,
+) -> anyhow::Result<VerifiedElection> {
+    let served = served_election(client, election)?;
+    verify_served(served, pin, credential).map_err(|e| {
+        anyhow::anyhow!(
+            "已拒绝投票，选票未加密、未发送：{}。请告知监票人。\n\
+             refused to vote, nothing was encrypted or sent: {e}. Tell the scrutineers.",
+            what_did_not_match(&e)
+        )
+    })
+}
+
+/// The set-up the server serves, verified without a pin: for the registrar's sheets.
+pub fn verified_setup(client: &Client, election: &str) -> anyhow::Result<VerifiedElection> {
+    let served = served_election(client, election)?;
+    verify_setup(served).map_err(|e| {
+        anyhow::anyhow!(
+            "服务器提供的选举设置未通过验证：{}\n the server's election does not verify: {e}",
+            what_did_not_match(&e)
+        )
+    })
+}
+
+/// What did not match, in Chinese, for a person.
+pub fn what_did_not_match(e: &PinError) -> String {
+    match e {
+        PinError::Manifest(_) => "服务器提供的选举设置无效".to_string(),
+        PinError::Ceremony(_) => "服务器提供的密钥生成仪式记录未通过验证".to_string(),
+        PinError::JointKey => "服务器提供的选举公钥与密钥生成仪式得出的公钥不一致".to_string(),
+        PinError::Fingerprint {
+            pinned,
+            computed_short,
+            ..
+        } => format!(
+            "服务器提供的选举指纹（{computed_short}）与您核对的指纹（{}）不一致",
+            pinned.short()
+        ),
+        PinError::NotOnList => "您的凭证不在本次选举的凭证名单上".to_string(),
+    }
 }

@@ -141,7 +141,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         eprintln!("  选举列表 / elections:   {origin}/");
         eprintln!("  工作人员 / staff pages: {origin}/staff");
         if args.demo {
-            let sheets = demo_sheets(&args.data_dir, &origin)?;
+            let opened = state
+                .elections
+                .opened(&state.db, &state.board, demo::DEMO_ID)
+                .await
+                .map_err(|e| anyhow::anyhow!("the demo election: {e}"))?;
+            let sheets = demo_sheets(&args.data_dir, &origin, &opened.ctx.fingerprint)?;
             let id = demo::DEMO_ID;
             eprintln!("  投票 / voting booth:    {origin}/elections/{id}/vote");
             eprintln!("  公告板 / board, result: {origin}/elections/{id}");
@@ -215,8 +220,13 @@ fn demo_teller_files(
 }
 
 /// Writes the demo deputies' printable credential sheets (`demo/sheets.html`, one page per
-/// deputy, QR codes linking to the booth at `origin`) from `demo/credentials.txt`.
-fn demo_sheets(data_dir: &Path, origin: &str) -> anyhow::Result<PathBuf> {
+/// deputy, QR codes linking to the booth at `origin`, the election's fingerprint) from
+/// `demo/credentials.txt`. The demo election is open: its credential list is complete.
+fn demo_sheets(
+    data_dir: &Path,
+    origin: &str,
+    fingerprint: &piaojue_crypto::encoding::Digest32,
+) -> anyhow::Result<PathBuf> {
     let dir = data_dir.join("demo");
     let text = std::fs::read_to_string(dir.join("credentials.txt"))
         .with_context(|| format!("reading {}", dir.join("credentials.txt").display()))?;
@@ -227,7 +237,7 @@ fn demo_sheets(data_dir: &Path, origin: &str) -> anyhow::Result<PathBuf> {
         .collect::<Result<Vec<_>, _>>()
         .context("demo credentials")?;
     let path = dir.join("sheets.html");
-    let html = super::sheets::render(&demo::manifest(), origin, &credentials);
+    let html = super::sheets::render(&demo::manifest(), origin, &credentials, fingerprint);
     write_atomic(&path, html.as_bytes())?;
     Ok(path)
 }

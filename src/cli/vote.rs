@@ -8,7 +8,9 @@ use piaojue_crypto::ballot::{AuditedBallot, Ballot, Selection};
 use piaojue_crypto::board::Receipt;
 use piaojue_crypto::credential::Credential;
 
-use super::client::{Client, election_context};
+use piaojue_crypto::pin::Pin;
+
+use super::client::{Client, pinned_election};
 
 /// Options of `piaojue vote`.
 #[derive(clap::Args, Debug)]
@@ -33,6 +35,11 @@ pub struct VoteArgs {
     /// Audit instead of casting: the ballot is opened, posted as spoiled and never counted.
     #[arg(long)]
     pub audit: bool,
+    /// 选举指纹 / The election's fingerprint, as pinned out of band: the 20 digits printed on
+    /// the credential sheet and shown on the hall screen, or the full 43 characters of the
+    /// sheet's link. The election the server serves must have it, else nothing is encrypted.
+    #[arg(long)]
+    pub fingerprint: String,
     /// Where to save the receipt.
     #[arg(long, default_value = "receipt.json")]
     pub receipt: PathBuf,
@@ -70,8 +77,13 @@ pub fn run(args: VoteArgs) -> anyhow::Result<()> {
         (None, Some(hex)) => Credential::from_hex(hex)?,
         (None, None) => anyhow::bail!("give --credential-file (or --credential)"),
     };
+    let pin = Pin::parse(&args.fingerprint).map_err(|e| {
+        anyhow::anyhow!("选举指纹格式不对：应为 20 位数字或 43 个字符 / --fingerprint: {e}")
+    })?;
     let client = Client::new(&args.url, None);
-    let ctx = election_context(&client, &args.election)?;
+    let election = pinned_election(&client, &args.election, &pin, Some(&credential.public()))?;
+    eprintln!("选举指纹 / election fingerprint: {}", election.short());
+    let ctx = election.context()?;
     let chosen = parse_choices(&args.choose)?;
     let selection = Selection::from_chosen(&ctx.manifest, &chosen)
         .context("this choice is not a valid ballot")?;

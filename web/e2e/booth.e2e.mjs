@@ -1,21 +1,27 @@
 // The booth and the election page in a real headless Chromium, driven by tests/browser_e2e.rs
 // against a real `piaojue serve`. Two phases, each a run of this script:
 //
-//   node web/e2e/booth.e2e.mjs vote     deputies sign in (typed code; the `#credential=` link),
-//                                       are refused an invalid selection, audit a ballot, cast,
+//   node web/e2e/booth.e2e.mjs vote     deputies pin the election (the 20 digits typed, or the
+//                                       link's `&fingerprint=`) and sign in (typed code; the
+//                                       `#credential=` link), are refused another election's
+//                                       fingerprint, an invalid selection, audit a ballot, cast,
 //                                       are refused a second ballot; receipts are checked on the
-//                                       election page; a vote that is not open says so
+//                                       election page; a vote that is not open says so; through
+//                                       the malicious proxy (`hostile`), a served joint key that
+//                                       is not the ceremony's is refused and nothing is posted
 //   node web/e2e/booth.e2e.mjs result   the result pages (bar charts, outcome) after the tally
 //
 // Input: env PIAOJUE_E2E_CONFIG (JSON, below), PIAOJUE_ARTIFACTS (screenshots folder),
 // PIAOJUE_CHROMIUM. Output: `RESULT {json}` lines; exit status 1 on any failed assertion (with
 // a screenshot `failure-<phase>.png`).
 //
-// Config: { base, topk: { id, seeds: [s1, s2] }, items: { id, seeds: [s] }, draft: { id },
+// Config: { base, topk: { id, seeds: [s1, s2], fingerprint }, items: { id, seeds: [s], fingerprint },
+//           draft: { id }, hostile?: { base, id, seed, fingerprint },
 //           expect?: { topk: counts, items: counts } }
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
+import { shortFingerprint } from '../src/pin.js';
 
 const phase = process.argv[2];
 const cfg = JSON.parse(process.env.PIAOJUE_E2E_CONFIG ?? '{}');
@@ -43,13 +49,31 @@ async function newPage(options = phone) {
     if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of (404|409)/.test(m.text()))
       errors.push(`${page.url()}: console: ${m.text()}`);
   });
-  page.on('request', (r) => requests.push({ url: r.url(), body: r.postData() ?? '' }));
+  page.on('request', (r) => requests.push({ url: r.url(), method: r.method(), body: r.postData() ?? '' }));
   return page;
 }
 
 const shot = (page, name, fullPage = false) => page.screenshot({ path: `${out}/${name}.png`, fullPage });
 const text = (page, sel) => page.locator(sel).innerText();
 const boothUrl = (id) => `${cfg.base}/elections/${id}/vote`;
+/** The credential sheet's link: the credential and the election's fingerprint in the fragment. */
+const sheetLink = (base, id, seed, fingerprint) => `${base}/elections/${id}/vote#credential=${seed}&fingerprint=${fingerprint}`;
+const HAN = /[\u3400-\u9fff]/;
+const LATIN = /[A-Za-z]/;
+
+/** A refusal in Chinese with no English, then wholly in English after the language switch. */
+async function refusedInBothLanguages(page, code, zh, en) {
+  await page.waitForSelector(`#message[data-code="${code}"]`);
+  const msg = await text(page, '#message');
+  for (const re of [...zh, /选票未加密，也未发送任何内容/]) assert.match(msg, re);
+  assert.ok(!LATIN.test(msg), `no English in the Chinese message: ${msg}`);
+  assert.equal(await page.locator('#signin, #ballot, #review').count(), 0, 'no sign-in, no ballot');
+  await page.click('#lang-switch');
+  const msgEn = await text(page, '#message');
+  for (const re of [...en, /Nothing was encrypted and nothing was sent/]) assert.match(msgEn, re);
+  assert.ok(!HAN.test(msgEn), `no Chinese in the English message: ${msgEn}`);
+  await page.click('#lang-switch');
+}
 
 let current = null;
 
@@ -58,9 +82,22 @@ async function choose(page, ci, ids) {
   for (const id of ids) await page.locator(`#contest-${ci} input[data-option="${id}"]`).check();
 }
 
-async function signInTyped(page, id, seed) {
+async function signInTyped(page, id, seed, fingerprint) {
+  // No pin in the address: the booth asks for the 20 digits of the hall screen or the sheet.
   await page.goto(boothUrl(id));
+  await page.waitForSelector('#pin-form');
+  assert.match(await text(page, '#pin-help'), /会场屏幕或您的凭证单上显示的 20 位选举指纹/);
+  assert.equal(await page.locator('#signin').count(), 0, 'no sign-in before the pin');
+  await page.fill('#pin', '1234 5678');
+  await page.click('#pin-button');
+  await page.waitForSelector('#message[data-code="pin-malformed"]');
+  await shot(page, 'booth-1-pin');
+  const short = shortFingerprint(fingerprint);
+  await page.fill('#pin', short.replaceAll(' ', '-'));
+  await page.click('#pin-button');
   await page.waitForSelector('#signin');
+  assert.equal(await page.getAttribute('#message', 'data-code'), 'pinned');
+  assert.match(await text(page, '#message'), new RegExp(`选举指纹一致：${short}`));
   // A malformed code is refused on the spot.
   await page.fill('#credential', 'xyz');
   await page.click('#signin-button');
@@ -72,6 +109,39 @@ async function signInTyped(page, id, seed) {
   await shot(page, 'booth-1-signin');
   await page.click('#signin-button');
   await page.waitForSelector('#ballot');
+  assert.equal(await text(page, '#fingerprint-short'), short, 'the short fingerprint beside the ballot');
+}
+
+/** The 20 digits of another election typed: refused, saying both fingerprints. */
+async function wrongPinTyped(id, fingerprint) {
+  const page = current = await newPage();
+  await page.goto(boothUrl(id));
+  await page.waitForSelector('#pin-form');
+  const other = '0000 0000 0000 0000 0001';
+  await page.fill('#pin', other);
+  await page.click('#pin-button');
+  const short = shortFingerprint(fingerprint);
+  await refusedInBothLanguages(page, 'pin-fingerprint',
+    [/已拒绝投票/, new RegExp(`服务器提供的选举的指纹（${short}）与您核对的指纹（${other}）不一致`)],
+    [/Voting refused/, new RegExp(`has fingerprint ${short}, not the one you checked \\(${other}\\)`)]);
+  assert.equal(await page.locator('#pin-form').count(), 0);
+  await shot(page, 'booth-1-pin-refused');
+  await page.context().close();
+}
+
+/** Through the malicious proxy that serves its own joint key: refused, and nothing posted. */
+async function hostileJointKey() {
+  const { base, id, seed, fingerprint } = cfg.hostile;
+  const page = current = await newPage();
+  await page.goto(sheetLink(base, id, seed, fingerprint));
+  await refusedInBothLanguages(page, 'pin-joint-key',
+    [/已拒绝投票/, /服务器提供的选举公钥与密钥生成仪式得出的公钥不一致/],
+    [/the server’s election key is not the one its key ceremony gives/]);
+  assert.equal(new URL(page.url()).hash, '', 'the credential and pin leave the address bar');
+  await shot(page, 'booth-0-hostile-joint-key');
+  const posted = requests.filter((r) => r.url.startsWith(base) && r.method !== 'GET');
+  assert.deepEqual(posted, [], 'nothing sent to the server but reads');
+  await page.context().close();
 }
 
 async function voteTopK() {
@@ -86,7 +156,7 @@ async function voteTopK() {
   assert.equal(await observer.locator('#contests-card .project-list li').count(), 5);
 
   const page = current = await newPage();
-  await signInTyped(page, id, seeds[0]);
+  await signInTyped(page, id, seeds[0], cfg.topk.fingerprint);
   assert.equal(await page.locator('#contest-0 input[type=checkbox]').count(), 5, 'five candidate projects as checkboxes');
   assert.match(await text(page, '#contest-0'), /责任单位[\s\S]*总投资[\s\S]*万元[\s\S]*完成时限/);
 
@@ -169,9 +239,10 @@ async function voteTopK() {
 
   // Deputy 2 signs in with the credential sheet's link; the fragment leaves the address bar.
   const page2 = current = await newPage();
-  await page2.goto(`${boothUrl(id)}#credential=${seeds[1]}`);
+  await page2.goto(sheetLink(cfg.base, id, seeds[1], cfg.topk.fingerprint));
   await page2.waitForSelector('#ballot');
   assert.equal(new URL(page2.url()).hash, '', 'the credential is removed from the address bar');
+  assert.equal(await text(page2, '#fingerprint-short'), shortFingerprint(cfg.topk.fingerprint));
   assert.ok(!(await page2.evaluate(() => location.href)).includes('credential'));
   assert.equal(await page2.getAttribute('#message', 'data-code'), 'from-link');
   await choose(page2, 0, ['p01', 'p02']);
@@ -184,7 +255,7 @@ async function voteTopK() {
   assert.ok(!stored.includes(seeds[1]), 'the credential is not in storage');
 
   // The same deputy again: the server refuses a second ballot (first_final), shown clearly.
-  await page2.goto(`${boothUrl(id)}#credential=${seeds[1]}`);
+  await page2.goto(sheetLink(cfg.base, id, seeds[1], cfg.topk.fingerprint));
   await page2.waitForSelector('#ballot');
   await choose(page2, 0, ['p04']);
   await page2.click('#build');
@@ -208,7 +279,7 @@ async function voteTopK() {
 async function voteItems() {
   const { id, seeds } = cfg.items;
   const page = current = await newPage();
-  await page.goto(`${boothUrl(id)}#credential=${seeds[0]}`);
+  await page.goto(sheetLink(cfg.base, id, seeds[0], cfg.items.fingerprint));
   await page.waitForSelector('#ballot');
   assert.equal(await page.locator('#contest-0 input[type=radio]').count(), 3, 'yes / no / abstain as radios');
   // Nothing answered on the first item: refused before encryption.
@@ -292,6 +363,8 @@ try {
   let result = {};
   if (phase === 'vote') {
     await notOpen();
+    await wrongPinTyped(cfg.topk.id, cfg.topk.fingerprint);
+    if (cfg.hostile) await hostileJointKey();
     result = { topk: await voteTopK(), items: await voteItems() };
     // The credential never travelled: no request carried a seed, in its URL or its body.
     for (const seed of [...cfg.topk.seeds, ...cfg.items.seeds])

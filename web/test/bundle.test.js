@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { build } from 'esbuild';
-import * as src from '../src/piaojue.js';
+import * as src from '../src/booth.js';
 import { vector } from '../scripts/vectors.js';
 import { options, web } from '../scripts/build.mjs';
 

@@ -6,13 +6,20 @@
 // sign-in link `/elections/{id}/vote#credential=<hex>` (read, then removed from the address bar).
 // It lives in this module's memory only: never in storage, a log or a request, and it is
 // dropped once the ballot is cast.
+//
+// Nothing is encrypted before the election is pinned (spec/protocol.md §6.6): the booth verifies
+// the key ceremony the server serves, computes the joint key and the fingerprint F itself, and
+// goes on only if F is the one pinned out of band: the sheet's link carries it in its fragment
+// (`#credential=…&fingerprint=F`, never sent to the server); without it the deputy types the
+// 20 digits of the hall screen or the sheet (short(F), §6.5). The short form stays beside the
+// ballot.
 import qrcode from 'qrcode-generator';
-import * as booth from '../../piaojue.js';
+import * as booth from '../../booth.js';
 import {
   ApiError, addTexts, api, currentLang, electionIdFromPath, errorText, formatNumber, formatTime, groupChars, h,
   initPage, onLangChange, pick, replace, t,
 } from '../common.js';
-import { apiPath, loadSetup } from '../board.js';
+import { apiPath } from '../board.js';
 import { fragmentParam, normaliseCredential, receiptLink, verifyReceipt } from '../receipt.js';
 
 addTexts({
@@ -35,7 +42,24 @@ addTexts({
     'booth.signin.from_link': '已从登录链接读取凭证，并已从地址栏移除。',
     'booth.signed_in': '已登录：凭证公钥 {key}…',
     'booth.sign_out': '退出',
-    'booth.fingerprint_bad': '警告：服务器给出的选举指纹与公告板上的数据不符，请勿投票，并告知工作人员。',
+    'booth.fingerprint': '选举指纹',
+    'booth.fingerprint.line': '选举指纹：{short}',
+    'booth.fingerprint.help': '请核对：应与会场屏幕和您的凭证单上的选举指纹一致。',
+    'booth.pin.title': '核对选举指纹',
+    'booth.pin.help': '登录链接中没有选举指纹。请输入会场屏幕或您的凭证单上显示的 20 位选举指纹（空格可省略）。本机据此确认服务器提供的是本次选举，之后才会加密选票。',
+    'booth.pin.label': '选举指纹（20 位数字）',
+    'booth.pin.button': '核对',
+    'booth.pin.bad': '选举指纹格式不对：应为 20 位数字（空格可省略）。',
+    'booth.pin.ok': '选举指纹一致：{short}。',
+    'booth.pin.refused': '已拒绝投票：',
+    'booth.pin.nothing_sent': '选票未加密，也未发送任何内容。请告知工作人员。',
+    'booth.pin.err.fingerprint': '服务器提供的选举的指纹（{computed}）与您核对的指纹（{pinned}）不一致。',
+    'booth.pin.err.joint-key': '服务器提供的选举公钥与密钥生成仪式得出的公钥不一致。',
+    'booth.pin.err.ceremony': '服务器提供的密钥生成仪式记录未通过验证。',
+    'booth.pin.err.manifest': '服务器提供的选举设置无效。',
+    'booth.pin.err.credentials': '服务器提供的凭证名单无效。',
+    'booth.pin.err.status': '服务器声明的选举指纹与本机根据密钥生成仪式和凭证名单算出的不一致。',
+    'booth.pin.err.link': '登录链接中的选举指纹格式不对。',
     'booth.counter.max': '已选 {n} / 最多 {max}',
     'booth.counter.exact': '已选 {n} / 须选 {max}',
     'booth.counter.range': '已选 {n} / {min}–{max} 项',
@@ -94,7 +118,24 @@ addTexts({
     'booth.signin.from_link': 'The credential was read from the sign-in link and removed from the address bar.',
     'booth.signed_in': 'Signed in: credential key {key}…',
     'booth.sign_out': 'Sign out',
-    'booth.fingerprint_bad': 'Warning: the election fingerprint the server gives does not match the board’s data. Do not vote; tell the staff.',
+    'booth.fingerprint': 'Election fingerprint',
+    'booth.fingerprint.line': 'Election fingerprint: {short}',
+    'booth.fingerprint.help': 'Check that it is the fingerprint on the hall screen and on your credential sheet.',
+    'booth.pin.title': 'Check the election fingerprint',
+    'booth.pin.help': 'The sign-in link carries no election fingerprint. Type the 20-digit election fingerprint shown on the hall screen or printed on your credential sheet (spaces optional). This device uses it to confirm that the server serves this election before it encrypts anything.',
+    'booth.pin.label': 'Election fingerprint (20 digits)',
+    'booth.pin.button': 'Check',
+    'booth.pin.bad': 'The election fingerprint is malformed: it must be 20 digits (spaces optional).',
+    'booth.pin.ok': 'The election fingerprint matches: {short}.',
+    'booth.pin.refused': 'Voting refused:',
+    'booth.pin.nothing_sent': 'Nothing was encrypted and nothing was sent. Tell the staff.',
+    'booth.pin.err.fingerprint': 'the election the server serves has fingerprint {computed}, not the one you checked ({pinned}).',
+    'booth.pin.err.joint-key': 'the server’s election key is not the one its key ceremony gives.',
+    'booth.pin.err.ceremony': 'the key ceremony the server serves does not verify.',
+    'booth.pin.err.manifest': 'the election set-up the server serves is not valid.',
+    'booth.pin.err.credentials': 'the credential list the server serves is not valid.',
+    'booth.pin.err.status': 'the fingerprint the server states is not the one this device computed from the key ceremony and the credential list.',
+    'booth.pin.err.link': 'the election fingerprint in the sign-in link is malformed.',
     'booth.counter.max': '{n} chosen / at most {max}',
     'booth.counter.exact': '{n} chosen / choose {max}',
     'booth.counter.range': '{n} chosen / {min}–{max}',
@@ -143,9 +184,10 @@ const view = document.getElementById('view');
 
 // Everything the page knows. `credential` is the only secret; it is never stored anywhere else.
 const S = {
-  step: 'loading', // loading | closed | signin | ballot | busy | review | audited | done | fatal
+  step: 'loading', // loading | closed | pin | signin | ballot | busy | review | audited | done | fatal
   status: null,
-  setup: null,
+  setup: null, // what this device computed (booth.verifySetup): fingerprint, jointKey, credentials
+  pendingSeed: null, // a sign-in link's credential, kept until the election is pinned
   election: null, // booth.Election, built once
   credentials: null, // Set of the keys on the list (base64url)
   credential: null,
@@ -166,6 +208,10 @@ const credInput = h('input', {
   inputmode: 'text', class: 'mono', maxlength: '100', 'aria-describedby': 'signin-help',
 });
 const video = h('video', { playsinline: true, muted: true, hidden: true });
+const pinInput = h('input', {
+  id: 'pin', type: 'text', autocomplete: 'off', spellcheck: 'false', inputmode: 'numeric', class: 'mono',
+  maxlength: '60', 'aria-describedby': 'pin-help',
+});
 
 function say(kind, fields) {
   S.message = { kind, ...fields };
@@ -184,6 +230,7 @@ function renderNotice() {
     lines.push(h('span', { class: 'first-line' }, first), h('span', { class: 'en-line' }, second));
   }
   if (m.text) lines.push(m.text);
+  if (m.suffix) lines.push(' ', t(m.suffix));
   replace(notice, h('div', { class: `notice ${m.kind}`, id: 'message', dataset: { code: m.code ?? '' } }, lines));
 }
 
@@ -203,7 +250,7 @@ function steps() {
 function render() {
   if (S.status) replace(head, electionTitle());
   renderNotice();
-  const fn = { signin: renderSignin, ballot: renderBallot, busy: renderBusy, review: renderReview, audited: renderAudited, done: renderDone, closed: renderClosed }[S.step];
+  const fn = { pin: renderPin, signin: renderSignin, ballot: renderBallot, busy: renderBusy, review: renderReview, audited: renderAudited, done: renderDone, closed: renderClosed }[S.step];
   if (fn) replace(view, steps(), fn());
   else replace(view);
 }
@@ -342,9 +389,81 @@ function renderContest(c, ci) {
   return section;
 }
 
+// ------------------------------------------------------------------------------------------
+// The pin (spec/protocol.md §6.6)
+
+/** The refusal of a served election that is not the pinned one: what did not match, and that nothing was sent. */
+function refuse(key, params, code) {
+  S.step = 'fatal';
+  S.credential = null;
+  S.pendingSeed = null;
+  render();
+  say('error', { prefix: 'booth.pin.refused', key, params, suffix: 'booth.pin.nothing_sent', code });
+}
+
+function renderPin() {
+  return h('form', { class: 'card', id: 'pin-form', onsubmit: (ev) => { ev.preventDefault(); pinTyped(pinInput.value); } },
+    h('h2', {}, t('booth.pin.title')),
+    h('p', { class: 'muted', id: 'pin-help' }, t('booth.pin.help')),
+    h('label', { for: 'pin' }, t('booth.pin.label')),
+    pinInput,
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'pin-button' }, t('booth.pin.button'))));
+}
+
+/** The 20 digits the deputy typed: a typo may be retyped; a well-formed other fingerprint is refused. */
+function pinTyped(text) {
+  let pin;
+  try {
+    pin = booth.parsePin(text);
+  } catch {
+    return say('error', { key: 'booth.pin.bad', code: 'pin-malformed' });
+  }
+  pinInput.value = '';
+  pinned(pin);
+}
+
+/** Whether the computed fingerprint is the pinned one; if not, refuses, showing both. */
+function pinHolds(pin) {
+  if (booth.pinMatches(pin, S.setup.fingerprint)) return true;
+  refuse('booth.pin.err.fingerprint', { computed: booth.shortFingerprint(S.setup.fingerprint), pinned: booth.pinShort(pin) }, 'pin-fingerprint');
+  return false;
+}
+
+/** A pin from a link's fragment: a malformed one or another election's is refused. */
+function linkPinHolds(text) {
+  let pin;
+  try {
+    pin = booth.parsePin(text);
+  } catch {
+    refuse('booth.pin.err.link', {}, 'pin-link');
+    return false;
+  }
+  return pinHolds(pin);
+}
+
+/** Goes on only if the computed fingerprint is the pinned one. */
+function pinned(pin) {
+  if (!pinHolds(pin)) return;
+  S.step = 'signin';
+  render();
+  say('ok', { key: 'booth.pin.ok', params: { short: booth.shortFingerprint(S.setup.fingerprint) }, code: 'pinned' });
+  prepareElection();
+  const seed = S.pendingSeed;
+  S.pendingSeed = null;
+  if (seed) signInFromLink(seed);
+}
+
+function fingerprintBlock() {
+  return h('div', { class: 'card fingerprint', id: 'election-fingerprint' },
+    h('div', { class: 'muted' }, t('booth.fingerprint')),
+    h('div', { class: 'tracking mono', id: 'fingerprint-short' }, booth.shortFingerprint(S.setup.fingerprint)),
+    h('div', { class: 'muted' }, t('booth.fingerprint.help')));
+}
+
 function renderBallot() {
   const m = S.status.manifest;
   return [
+    fingerprintBlock(),
     h('div', { class: 'row muted signed-in' }, t('booth.signed_in', { key: booth.toBase64(S.credential.publicKey).slice(0, 8) }),
       h('button', { type: 'button', id: 'sign-out', onclick: signOut }, t('booth.sign_out'))),
     h('form', { id: 'ballot', onsubmit: (ev) => { ev.preventDefault(); build(); } },
@@ -407,6 +526,7 @@ function renderReview() {
   return h('div', { class: 'card', id: 'review' },
     h('h2', {}, t('booth.review.title')),
     trackingBlock(S.built.trackingCode),
+    h('div', { class: 'muted', id: 'review-fingerprint' }, t('booth.fingerprint.line', { short: booth.shortFingerprint(S.setup.fingerprint) })),
     h('p', { class: 'muted' }, t('booth.review.help')),
     h('h3', {}, t('booth.review.your_choices')),
     chosenSummary(currentSelection()),
@@ -530,8 +650,10 @@ function renderBusy() {
 async function start() {
   initPage();
   onLangChange(render);
-  // Read the sign-in link's credential and take it out of the address bar (and history) at once.
+  // Read the sign-in link's credential and pin and take them out of the address bar (and
+  // history) at once.
   const fromLink = fragmentParam(location.hash, 'credential');
+  const pinFromLink = fragmentParam(location.hash, 'fingerprint');
   if (location.hash) history.replaceState(null, '', location.pathname + location.search);
   if (!id) return say('error', { key: 'booth.not_found' });
   document.getElementById('board-link').href = `/elections/${encodeURIComponent(id)}`;
@@ -546,28 +668,45 @@ async function start() {
     render();
     return say('warn', { key: 'booth.not_open', params: { state: t(`state.${S.status.state}`) }, code: 'not-open' });
   }
+  let served;
   try {
-    const [setup, key] = await Promise.all([loadSetup(id, S.status.manifest), api('/api/board-key')]);
-    S.setup = setup;
+    const [ceremony, credentials, key] = await Promise.all([
+      api(apiPath(id, '/ceremony')), api(apiPath(id, '/credentials')), api('/api/board-key'),
+    ]);
+    served = { manifest: S.status.manifest, ceremony, credentials: credentials.keys };
     S.boardKey = key.board_key;
-    S.credentials = new Set(setup.credentials);
   } catch (e) {
     return say('error', { text: errorText(e) });
   }
-  if (S.setup.fingerprint !== S.status.fingerprint) {
-    S.step = 'fatal';
-    render();
-    return say('error', { key: 'booth.fingerprint_bad', code: 'fingerprint' });
+  // Believe nothing served: the ceremony verified, K and F computed here (§6.6 steps 1–3).
+  try {
+    S.setup = booth.verifySetup(served);
+  } catch (e) {
+    if (!(e instanceof booth.PinError)) throw e;
+    return refuse(`booth.pin.err.${e.code}`, {}, `pin-${e.code}`);
   }
-  S.step = 'signin';
-  render();
-  prepareElection();
-  if (fromLink) signInFromLink(fromLink);
+  if (S.setup.fingerprint !== S.status.fingerprint) return refuse('booth.pin.err.status', {}, 'pin-status');
+  S.credentials = new Set(S.setup.credentials);
+  S.pendingSeed = fromLink;
+  if (pinFromLink !== null) {
+    if (linkPinHolds(pinFromLink)) pinned(booth.parsePin(pinFromLink));
+  } else {
+    S.step = 'pin';
+    render();
+  }
   // A sign-in link opened in a tab already on this page changes only the fragment.
   window.addEventListener('hashchange', () => {
     const seed = fragmentParam(location.hash, 'credential');
+    const pin = fragmentParam(location.hash, 'fingerprint');
     history.replaceState(null, '', location.pathname + location.search);
+    if (S.step === 'pin') {
+      S.pendingSeed = seed ?? S.pendingSeed;
+      if (pin !== null) pinTyped(pin);
+      return;
+    }
     if (!seed || !['signin', 'ballot', 'review', 'audited', 'done'].includes(S.step)) return;
+    // Another link must carry this election's pin, or none (the pin already checked holds).
+    if (pin !== null && !linkPinHolds(pin)) return;
     S.credential = null;
     S.built = null;
     S.audit = null;
@@ -591,7 +730,8 @@ function prepareElection() {
 }
 
 function newElection() {
-  return new booth.Election({ manifest: S.status.manifest, fingerprint: S.status.fingerprint, jointKey: S.setup.output.joint_key });
+  // F and K as this device computed them, never as the server states them.
+  return new booth.Election({ manifest: S.status.manifest, fingerprint: S.setup.fingerprint, jointKey: S.setup.jointKey });
 }
 
 function signInFromLink(seed) {
