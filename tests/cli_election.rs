@@ -9,6 +9,7 @@
 //! On SQLite, and on PostgreSQL too when `PIAOJUE_TEST_POSTGRES_URL` is set.
 
 mod common;
+mod hostile;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -579,7 +580,14 @@ fn vote_saves_the_receipt_before_checking_it() {
     let db = TestDb::sqlite();
     let server = Server::start_with(&db, &["--demo", "--demo-deputies", "1"]);
     // The election's data is served (the booth needs it), the board key is not.
-    let proxy = common::FaultyProxy::start(&server.base, |path| path == "/api/board-key");
+    let proxy = hostile::Proxy::with_hook(server.addr, |method, path, _, _| {
+        (method == hyper::Method::GET && path == "/api/board-key").then(|| {
+            (
+                hyper::StatusCode::SERVICE_UNAVAILABLE,
+                bytes::Bytes::from_static(br#"{"error":"unavailable","message":"proxy"}"#),
+            )
+        })
+    });
     let seed = std::fs::read_to_string(db.data_dir().join("demo/credentials.txt")).unwrap();
     let c = db.scratch().join("c.txt");
     std::fs::write(&c, seed.trim()).unwrap();
