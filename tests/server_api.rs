@@ -18,7 +18,7 @@ use curve25519_dalek::Scalar;
 use ed25519_dalek::{Signer, SigningKey};
 use piaojue_crypto::ballot::{AuditedBallot, Ballot, ElectionContext, Selection};
 use piaojue_crypto::credential::Credential;
-use piaojue_crypto::decryption::DecryptionShare;
+use piaojue_crypto::decryption::{BoardHeadRef, DecryptionShare};
 use piaojue_crypto::dkg::messages::{ShareCheck, SignedMessage};
 use piaojue_crypto::dkg::party::Teller;
 use piaojue_crypto::encoding::{Bytes, Digest32, PublicKey};
@@ -266,7 +266,9 @@ fn bad_input(db: TestDb) {
     let stray = stray_ballots(&manifest, &mut rng);
     let stray_share = to_json(&DecryptionShare {
         teller: 1,
+        board_head: BoardHeadRef::WITHOUT_BOARD,
         partials: Vec::new(),
+        signature: piaojue_crypto::encoding::Bytes([0; 64]),
     });
     let null = json!(null);
 
