@@ -118,14 +118,15 @@ fn a_board_form_record_streams_from_its_folder_and_reads_as_one_file() {
     std::fs::write(&file, json).unwrap();
     let o = piaojue(&["record", s(&file)]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    // A line of board.jsonl changed: V7 names the head whose root no longer matches.
+    // A line of board.jsonl changed: V7 names the head whose root no longer matches, and V9
+    // the tellers' shares, which name the head they verified (V9.7).
     let mut tampered = board.clone();
     let k = entry_position(&tampered, "ballot", 1);
     tampered.entries[k] = tampered.entries[k].replacen("\"time_ms\":", "\"time_ms\":1", 1);
     record_io::write_board_folder(&dir, &tampered).unwrap();
     let o = piaojue(&["record", s(&dir), "--json"]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
-    assert_eq!(json_failed(&o), ["V7"]);
+    assert_eq!(json_failed(&o), ["V7", "V9"]);
 }
 
 #[test]

@@ -253,6 +253,18 @@ impl Election {
         )
     }
 
+    /// Signs a (changed) share again with its teller's signing key, as a teller who posts a
+    /// wrong share would.
+    pub fn resign_share(&self, c: &Client, share: &mut DecryptionShare) {
+        use ed25519_dalek::Signer;
+        let bytes = share.signed_bytes(self.fingerprint(c).0);
+        share.signature = Bytes(
+            self.signing[share.teller as usize - 1]
+                .sign(&bytes)
+                .to_bytes(),
+        );
+    }
+
     /// Everything up to `open`: tellers, ceremony, `deputies` credentials (in one batch),
     /// voting open.
     pub fn prepare_open(
