@@ -11,7 +11,7 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use piaojue::simulate::{key_ceremony, random_selection};
 use piaojue_crypto::ballot::{Ballot, ElectionContext, verify_ballots};
 use piaojue_crypto::credential::{Credential, CredentialList};
-use piaojue_crypto::decryption::DecryptionShare;
+use piaojue_crypto::decryption::{BoardHeadRef, DecryptionShare};
 use piaojue_crypto::encoding::Bytes;
 use piaojue_crypto::manifest::{Manifest, TellerParams};
 use piaojue_crypto::samples;
@@ -26,6 +26,7 @@ struct Setup {
     ballots: Vec<Ballot>,
     teller_keys: Vec<piaojue_crypto::dkg::TellerKey>,
     teller_parties: Vec<[u8; 32]>,
+    teller_signing: Vec<ed25519_dalek::SigningKey>,
 }
 
 fn setup(voters: usize) -> Setup {
@@ -56,6 +57,7 @@ fn setup(voters: usize) -> Setup {
             .iter()
             .map(|s| s.verifying_key().to_bytes())
             .collect(),
+        teller_signing: signing,
     }
 }
 
@@ -133,8 +135,9 @@ fn benches(c: &mut Criterion) {
                     .map(|&j| {
                         let share = DecryptionShare::compute(
                             s.ctx.fingerprint.0,
-                            s.teller_parties[j],
+                            &s.teller_signing[j],
                             &s.teller_keys[j],
+                            BoardHeadRef::WITHOUT_BOARD,
                             &flat,
                             &mut rng,
                         );

@@ -16,7 +16,7 @@ use piaojue_crypto::ballot::Ballot;
 use piaojue_crypto::board::merkle::{MerkleFrontier, leaf_hash};
 use piaojue_crypto::board::{BoardKey, Entry, Event, SignedTreeHead, TreeHead, log_id};
 use piaojue_crypto::credential::{Credential, CredentialKey, CredentialList};
-use piaojue_crypto::decryption::DecryptionShare;
+use piaojue_crypto::decryption::{BoardHeadRef, DecryptionShare};
 use piaojue_crypto::encoding::Bytes;
 use piaojue_crypto::manifest::Manifest;
 use piaojue_crypto::record::{BoardInfo, ElectionData, RECORD_VERSION};
@@ -250,9 +250,19 @@ pub fn write(
     let mut shares = Vec::new();
     for &j in &spec.decrypting_tellers {
         let i = j as usize - 1;
-        let party = teller_signing[i].verifying_key().to_bytes();
-        let share =
-            DecryptionShare::compute(fingerprint.0, party, &teller_keys[i], &flat, &mut rng);
+        // The head of the log so far, as the teller verified it.
+        let head = BoardHeadRef {
+            size: log.frontier.len(),
+            root: Bytes(log.frontier.root()),
+        };
+        let share = DecryptionShare::compute(
+            fingerprint.0,
+            &teller_signing[i],
+            &teller_keys[i],
+            head,
+            &flat,
+            &mut rng,
+        );
         log.post(Event::DecryptionShare(share.clone()))?;
         shares.push(share);
     }

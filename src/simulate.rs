@@ -9,7 +9,7 @@ use chacha20::ChaCha20Rng;
 use ed25519_dalek::SigningKey;
 use piaojue_crypto::ballot::{AuditedBallot, Ballot, Selection, VerifiedBallot, verify_ballots};
 use piaojue_crypto::credential::{Credential, CredentialList};
-use piaojue_crypto::decryption::DecryptionShare;
+use piaojue_crypto::decryption::{BoardHeadRef, DecryptionShare};
 use piaojue_crypto::dkg::dealer::CeremonyTranscript;
 use piaojue_crypto::dkg::{CeremonyOutput, TellerKey, party::Teller};
 use piaojue_crypto::manifest::Manifest;
@@ -212,8 +212,14 @@ impl Simulation {
             .iter()
             .map(|&j| {
                 let k = &teller_keys[j as usize - 1];
-                let party = teller_signing[j as usize - 1].verifying_key().to_bytes();
-                DecryptionShare::compute(election.fingerprint.0, party, k, &flat, &mut rng)
+                DecryptionShare::compute(
+                    election.fingerprint.0,
+                    &teller_signing[j as usize - 1],
+                    k,
+                    BoardHeadRef::WITHOUT_BOARD,
+                    &flat,
+                    &mut rng,
+                )
             })
             .collect();
         let counted = verified.len() as u64;

@@ -387,7 +387,7 @@ fn election(db: &TestDb) {
         let out = String::from_utf8_lossy(&out.stdout);
         println!("teller decrypt: {:.2?}", started.elapsed());
         assert!(
-            out.contains("tally recomputed from the board's 5 counted ballots"),
+            out.contains("the board's encrypted tally is the sum of its 5 counted ballots"),
             "{out}"
         );
         assert!(

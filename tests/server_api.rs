@@ -18,7 +18,7 @@ use curve25519_dalek::Scalar;
 use ed25519_dalek::{Signer, SigningKey};
 use piaojue_crypto::ballot::{AuditedBallot, Ballot, ElectionContext, Selection};
 use piaojue_crypto::credential::Credential;
-use piaojue_crypto::decryption::DecryptionShare;
+use piaojue_crypto::decryption::{BoardHeadRef, DecryptionShare};
 use piaojue_crypto::dkg::messages::{ShareCheck, SignedMessage};
 use piaojue_crypto::dkg::party::Teller;
 use piaojue_crypto::encoding::{Bytes, Digest32, PublicKey};
@@ -266,7 +266,9 @@ fn bad_input(db: TestDb) {
     let stray = stray_ballots(&manifest, &mut rng);
     let stray_share = to_json(&DecryptionShare {
         teller: 1,
+        board_head: BoardHeadRef::WITHOUT_BOARD,
         partials: Vec::new(),
+        signature: piaojue_crypto::encoding::Bytes([0; 64]),
     });
     let null = json!(null);
 
@@ -562,7 +564,15 @@ fn bad_input(db: TestDb) {
     let mut bad = share1.clone();
     bad.partials[0].value = bad.partials[1].value;
     let m = chk.invalid(&public, &path, &to_json(&bad));
+    assert!(m.contains("signature"), "{m}");
+    e.resign_share(&public, &mut bad);
+    let m = chk.invalid(&public, &path, &to_json(&bad));
     assert!(m.contains("proof"), "{m}");
+    let mut moved = share1.clone();
+    moved.board_head.size -= 1;
+    e.resign_share(&public, &mut moved);
+    let m = chk.invalid(&public, &path, &to_json(&moved));
+    assert!(m.contains("not a head of this log after its tally"), "{m}");
     let mut other = e.share(&public, 2, &mut rng);
     other.teller = 1;
     chk.invalid(&public, &path, &to_json(&other));
@@ -967,6 +977,7 @@ fn roles(db: TestDb) {
     chk.get(&public, &e.path("/result"), 409, "conflict");
     let mut share = e.share(&public, 2, &mut rng);
     share.partials[1].proof.response += Scalar::ONE;
+    e.resign_share(&public, &mut share);
     let m = chk.invalid(&public, &e.path("/decryption-shares"), &to_json(&share));
     assert!(m.contains("proof"), "{m}");
     let mut share = e.share(&public, 2, &mut rng);

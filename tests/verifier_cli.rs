@@ -118,14 +118,15 @@ fn a_board_form_record_streams_from_its_folder_and_reads_as_one_file() {
     std::fs::write(&file, json).unwrap();
     let o = piaojue(&["record", s(&file)]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    // A line of board.jsonl changed: V7 names the head whose root no longer matches.
+    // A line of board.jsonl changed: V7 names the head whose root no longer matches, and V9
+    // the tellers' shares, which name the head they verified (V9.7).
     let mut tampered = board.clone();
     let k = entry_position(&tampered, "ballot", 1);
     tampered.entries[k] = tampered.entries[k].replacen("\"time_ms\":", "\"time_ms\":1", 1);
     record_io::write_board_folder(&dir, &tampered).unwrap();
     let o = piaojue(&["record", s(&dir), "--json"]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
-    assert_eq!(json_failed(&o), ["V7"]);
+    assert_eq!(json_failed(&o), ["V7", "V9"]);
 }
 
 #[test]
@@ -258,4 +259,54 @@ fn diff_exit_status() {
     let o = piaojue(&["diff", s(&f.dir), s(&file), "--json"]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(json_failed(&o), ["D2"]);
+}
+
+#[test]
+fn a_receipt_reports_a_later_ballot_of_the_same_credential_under_last_counts() {
+    use piaojue_crypto::board::Event;
+    use piaojue_crypto::manifest::Revote;
+    let f = fixture();
+    let build = |revote: Revote| {
+        let mut m = f.record.election.manifest.clone();
+        m.revote = revote;
+        let mut w = BoardWriter::new(board_key(), &m.election_id);
+        w.post(Event::Manifest(m));
+        let first = f.record.ballots[0].clone();
+        let mut later = first.clone();
+        later.signature.0[0] ^= 1; // another ballot of the same credential (parses)
+        let other = f.record.ballots[1].clone();
+        let k = w.post(Event::Ballot(first));
+        w.post(Event::Ballot(other));
+        w.sign_head();
+        let receipt = w.receipt(k, w.entries.len() as u64);
+        // The receipt passes while the deputy's ballot is the last of its credential …
+        let rep = check_receipt(&receipt, &w.key.public(), "test", &LogSource(&w.log()));
+        assert!(rep.passed(), "{}", rep.render(piaojue_verifier::Lang::En));
+        let k2 = w.post(Event::Ballot(later.clone()));
+        w.sign_head();
+        (
+            check_receipt(&receipt, &w.key.public(), "test", &LogSource(&w.log())),
+            k2,
+            later,
+        )
+    };
+    // … and R2 fails once a later ballot of the same credential replaces it.
+    let (rep, k2, later) = build(Revote::LastCounts);
+    assert_eq!(
+        rep.failed_steps(),
+        ["R2"],
+        "{}",
+        rep.render(piaojue_verifier::Lang::En)
+    );
+    let f2 = rep.step("R2").unwrap().failures.join("\n");
+    assert!(
+        f2.contains(&format!(
+            "a later ballot of the same credential (entry {k2}, tracking code {}) replaces this one: it does not count",
+            later.tracking_code()
+        )),
+        "{f2}"
+    );
+    // Under first_final the first ballot counts (V5.7 refuses the later one): R2 passes.
+    let (rep, _, _) = build(Revote::FirstFinal);
+    assert!(rep.passed(), "{}", rep.render(piaojue_verifier::Lang::En));
 }

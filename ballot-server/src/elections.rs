@@ -1043,6 +1043,7 @@ impl Elections {
         blocking(move || s.verify(fingerprint.0, party.0, &vk, &flat))
             .await?
             .map_err(|e| ApiError::Invalid(e.to_string()))?;
+        self.check_share_head(board, id, &share).await?;
         let appended = board
             .append(
                 id,
@@ -1069,6 +1070,39 @@ impl Elections {
                 .await?;
         }
         Ok(appended)
+    }
+
+    /// The board head a share names must be a head of this log that covers the tally entry
+    /// (`spec/verification.md` V9.7: `T < size ≤` the log's size now, `root = MTH(size)`).
+    async fn check_share_head(
+        &self,
+        board: &Board,
+        id: &str,
+        share: &DecryptionShare,
+    ) -> ApiResult<()> {
+        let tally_entry = match board.entries_of_kind(id, "tally").await?.first() {
+            Some(bytes) => {
+                Entry::from_bytes(bytes)
+                    .map_err(|e| ApiError::Internal(format!("the tally entry: {e}")))?
+                    .index
+            }
+            None => return Err(ApiError::Conflict("there is no tally yet".into())),
+        };
+        let head = share.board_head;
+        let committed = board.size(id).await?;
+        if head.size <= tally_entry || head.size > committed {
+            return Err(ApiError::Invalid(format!(
+                "the share names a board head of size {}: not a head of this log after its tally (entry {tally_entry}; the log has {committed} entries)",
+                head.size
+            )));
+        }
+        if board.root_at(id, head.size).await? != head.root {
+            return Err(ApiError::Invalid(format!(
+                "the share names a board head (size {}) whose root is not this log's",
+                head.size
+            )));
+        }
+        Ok(())
     }
 
     async fn compute_result(

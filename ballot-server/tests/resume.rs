@@ -13,7 +13,7 @@ use ed25519_dalek::SigningKey;
 use piaojue_crypto::ballot::{Ballot, Selection};
 use piaojue_crypto::board::{Entry, Event};
 use piaojue_crypto::credential::Credential;
-use piaojue_crypto::decryption::DecryptionShare;
+use piaojue_crypto::decryption::{BoardHeadRef, DecryptionShare};
 use piaojue_crypto::dkg::SecretShare;
 use piaojue_crypto::dkg::party::Teller;
 use piaojue_crypto::encoding::Bytes;
@@ -128,12 +128,19 @@ async fn share(s: &AppState, dir: &Path, j: u32) -> DecryptionShare {
         .expect("open")
         .ctx
         .fingerprint;
+    let head = s.board.head(DEMO_ID).await.expect("a head").head;
     DecryptionShare::compute_with(
         fingerprint.0,
-        SigningKey::from_bytes(&seed).verifying_key().to_bytes(),
-        j,
-        &SecretShare::from_bytes(&x).expect("a share"),
-        output.verification_key(j).expect("a key"),
+        &SigningKey::from_bytes(&seed),
+        (
+            j,
+            &SecretShare::from_bytes(&x).expect("a share"),
+            output.verification_key(j).expect("a key"),
+        ),
+        BoardHeadRef {
+            size: head.size,
+            root: head.root,
+        },
         &tally.flatten(),
         &mut rand::rng(),
     )

@@ -18,24 +18,40 @@
 //!
 //! one multiscalar multiplication per ciphertext ([`combine`]). `m` is then found by
 //! [`crate::dlog`].
+//!
+//! A share also names the board head `(size, root)` of the log its teller verified before
+//! decrypting, and the teller signs the whole share with its ed25519 signing key
+//! (`spec/protocol.md` §10.1):
+//!
+//! ```text
+//! signed bytes = str("piaojue-v1/decryption-share") ‖ F ‖ u32(j) ‖ u64(size) ‖ root
+//!                ‖ list(partials)
+//! ```
+//!
+//! so the board shows which board every teller saw, and the server cannot change it.
 
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::VartimeMultiscalarMul;
+use ed25519_dalek::{Signer, SigningKey};
 use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::BatchVerifier;
 use crate::canonical::{Canonical, Writer};
+use crate::credential::CredentialKey;
 use crate::dkg::{SecretShare, TellerKey};
 use crate::elgamal::Ciphertext;
-use crate::encoding::{Point, PublicKey};
+use crate::encoding::{Bytes, Digest32, Point, PublicKey};
 use crate::proofs::DleqProof;
 use crate::proofs::dleq::DleqStatement;
 use crate::transcript::ProofContext;
 
 /// DLEQ role of a partial decryption.
 pub const ROLE_DECRYPTION: &[u8] = b"decryption-share";
+
+/// Domain tag of a decryption share's signed bytes.
+pub const SHARE_TAG: &str = "piaojue-v1/decryption-share";
 
 /// Why decryption shares were refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,6 +86,32 @@ pub enum DecryptionError {
         /// The teller.
         teller: u32,
     },
+    /// The teller's signature on the share (and the board head it names) does not verify.
+    #[error("teller {teller}: the signature on the decryption share does not verify")]
+    InvalidSignature {
+        /// The teller.
+        teller: u32,
+    },
+}
+
+/// A board head as a decryption share names it: the size and Merkle root of the log that the
+/// teller verified before decrypting (`spec/record.md` §7.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardHeadRef {
+    /// Number of entries of the log.
+    pub size: u64,
+    /// Merkle root of those entries (`spec/record.md` §9.2).
+    pub root: Digest32,
+}
+
+impl BoardHeadRef {
+    /// The head named by shares of a record made without a board (a simulation, a benchmark):
+    /// size 0, never a head of a log (V9.7 refuses it where the record has a log).
+    pub const WITHOUT_BOARD: BoardHeadRef = BoardHeadRef {
+        size: 0,
+        root: Bytes([0; 32]),
+    };
 }
 
 /// `Dⱼ = xⱼ·α` for one ciphertext, with its proof.
@@ -88,21 +130,52 @@ impl Canonical for PartialDecryption {
     }
 }
 
-/// A teller's partial decryptions of a list of ciphertexts, in the list's order.
+/// A teller's partial decryptions of a list of ciphertexts, in the list's order, with the
+/// board head it verified, signed by the teller.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DecryptionShare {
     /// The teller's index `j`.
     pub teller: u32,
+    /// The board head the teller verified before decrypting.
+    pub board_head: BoardHeadRef,
     /// One partial decryption per ciphertext.
     pub partials: Vec<PartialDecryption>,
+    /// ed25519 signature by the teller's signing key over [`DecryptionShare::signed_bytes`].
+    pub signature: Bytes<64>,
+}
+
+impl DecryptionShare {
+    /// `u32(j) ‖ u64(size) ‖ root ‖ list(partials)`: the share without its signature.
+    fn write_body(&self, w: &mut Writer) {
+        w.u32(self.teller)
+            .u64(self.board_head.size)
+            .bytes(&self.board_head.root)
+            .list(&self.partials, |w, p| {
+                w.object(p);
+            });
+    }
+
+    /// The bytes the teller signs: `str(SHARE_TAG) ‖ F ‖ body`.
+    pub fn signed_bytes(&self, fingerprint: [u8; 32]) -> Vec<u8> {
+        let mut w = Writer::tagged(SHARE_TAG);
+        w.fixed(&fingerprint);
+        self.write_body(&mut w);
+        w.into_bytes()
+    }
+
+    /// Checks the teller's signature (`spec/protocol.md` §7.4) under its signing key `party`
+    /// (refused if `party` is not a valid key by §2.4).
+    pub fn check_signature(&self, fingerprint: [u8; 32], party: [u8; 32]) -> bool {
+        CredentialKey::decode(&party)
+            .is_ok_and(|k| k.verify(&self.signed_bytes(fingerprint), &self.signature.0))
+    }
 }
 
 impl Canonical for DecryptionShare {
     fn write_canonical(&self, w: &mut Writer) {
-        w.u32(self.teller).list(&self.partials, |w, p| {
-            w.object(p);
-        });
+        self.write_body(w);
+        w.bytes(&self.signature);
     }
 }
 
@@ -113,35 +186,37 @@ pub fn context(fingerprint: [u8; 32], party: [u8; 32], k: usize) -> ProofContext
 
 impl DecryptionShare {
     /// Computes `Dⱼ = xⱼ·α` (constant-time variable-base multiplication) and its DLEQ proof for
-    /// every ciphertext. `teller_party` is the teller's ed25519 signing public key.
+    /// every ciphertext, names `board_head` and signs the share with `signing`, the teller's
+    /// ed25519 signing key (whose public key is the proofs' party).
     pub fn compute<R: CryptoRng + ?Sized>(
         fingerprint: [u8; 32],
-        teller_party: [u8; 32],
+        signing: &SigningKey,
         key: &TellerKey,
+        board_head: BoardHeadRef,
         ciphertexts: &[Ciphertext],
         rng: &mut R,
     ) -> Self {
         Self::compute_with(
             fingerprint,
-            teller_party,
-            key.index,
-            &key.share,
-            key.verification_key(),
+            signing,
+            (key.index, &key.share, key.verification_key()),
+            board_head,
             ciphertexts,
             rng,
         )
     }
 
-    /// [`DecryptionShare::compute`] from a share, its index and its verification key.
+    /// [`DecryptionShare::compute`] from a share, its index and its verification key
+    /// (`teller = (j, xⱼ, Xⱼ)`).
     pub fn compute_with<R: CryptoRng + ?Sized>(
         fingerprint: [u8; 32],
-        teller_party: [u8; 32],
-        teller: u32,
-        share: &SecretShare,
-        verification_key: &PublicKey,
+        signing: &SigningKey,
+        (teller, share, verification_key): (u32, &SecretShare, &PublicKey),
+        board_head: BoardHeadRef,
         ciphertexts: &[Ciphertext],
         rng: &mut R,
     ) -> Self {
+        let teller_party = signing.verifying_key().to_bytes();
         let x = share.scalar();
         let partials = ciphertexts
             .iter()
@@ -157,7 +232,14 @@ impl DecryptionShare {
                 PartialDecryption { value, proof }
             })
             .collect();
-        DecryptionShare { teller, partials }
+        let mut d = DecryptionShare {
+            teller,
+            board_head,
+            partials,
+            signature: Bytes([0; 64]),
+        };
+        d.signature = Bytes(signing.sign(&d.signed_bytes(fingerprint)).to_bytes());
+        d
     }
 
     /// Queues the DLEQ proof of every partial into `batch`: statement `(G, Xⱼ) ~ (α, Dⱼ)`,
@@ -189,8 +271,8 @@ impl DecryptionShare {
         Ok(())
     }
 
-    /// Verifies every partial decryption in one batch ([`DecryptionShare::queue`] then one
-    /// multiscalar multiplication).
+    /// Checks the teller's signature ([`DecryptionShare::check_signature`]), then every partial
+    /// decryption in one batch ([`DecryptionShare::queue`] then one multiscalar multiplication).
     pub fn verify(
         &self,
         fingerprint: [u8; 32],
@@ -198,6 +280,11 @@ impl DecryptionShare {
         verification_key: &PublicKey,
         ciphertexts: &[Ciphertext],
     ) -> Result<(), DecryptionError> {
+        if !self.check_signature(fingerprint, party) {
+            return Err(DecryptionError::InvalidSignature {
+                teller: self.teller,
+            });
+        }
         let mut batch = BatchVerifier::new();
         self.queue(
             fingerprint,
@@ -294,6 +381,10 @@ mod tests {
     use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT as G;
 
     const FP: [u8; 32] = [7; 32];
+    const HEAD: BoardHeadRef = BoardHeadRef {
+        size: 9,
+        root: Bytes([4; 32]),
+    };
 
     fn encrypt_all(key: &PublicKey, values: &[u64]) -> Vec<Ciphertext> {
         let ek = EncryptionKey::new(*key);
@@ -322,7 +413,8 @@ mod tests {
             .iter()
             .map(|k| {
                 let party = c.signing[k.index as usize - 1];
-                let s = DecryptionShare::compute(FP, party, k, &tally, &mut rng);
+                let sk = &c.signing_keys[k.index as usize - 1];
+                let s = DecryptionShare::compute(FP, sk, k, HEAD, &tally, &mut rng);
                 s.verify(FP, party, k.verification_key(), &tally).unwrap();
                 s
             })
@@ -368,8 +460,8 @@ mod tests {
         let keys: Vec<TellerKey> = c.keys.into_iter().map(Result::unwrap).collect();
         let cts = encrypt_all(&keys[0].output.joint_key, &[1, 0]);
         let mut rng = rand::rng();
-        let s1 = DecryptionShare::compute(FP, c.signing[0], &keys[0], &cts, &mut rng);
-        let s2 = DecryptionShare::compute(FP, c.signing[1], &keys[1], &cts, &mut rng);
+        let s1 = DecryptionShare::compute(FP, &c.signing_keys[0], &keys[0], HEAD, &cts, &mut rng);
+        let s2 = DecryptionShare::compute(FP, &c.signing_keys[1], &keys[1], HEAD, &cts, &mut rng);
         assert_eq!(
             combine(2, &[s1.clone(), s1.clone()], &cts),
             Err(DecryptionError::DuplicateTeller(1))
@@ -421,42 +513,55 @@ mod tests {
         let cts = encrypt_all(&keys[0].output.joint_key, &[1, 0, 1]);
         let mut rng = rand::rng();
         let (k1, p1) = (&keys[0], c.signing[0]);
-        let share = DecryptionShare::compute(FP, p1, k1, &cts, &mut rng);
+        let share = DecryptionShare::compute(FP, &c.signing_keys[0], k1, HEAD, &cts, &mut rng);
         share.verify(FP, p1, k1.verification_key(), &cts).unwrap();
 
+        // The board head and the partials are signed: another head, or another teller's
+        // signature, is refused before any proof is checked.
+        let unsigned = DecryptionError::InvalidSignature { teller: 1 };
+        let mut s = share.clone();
+        s.board_head.size += 1;
+        assert_eq!(
+            s.verify(FP, p1, k1.verification_key(), &cts),
+            Err(unsigned.clone())
+        );
+        let mut s = share.clone();
+        s.board_head.root.0[0] ^= 1;
+        assert!(!s.check_signature(FP, p1));
+        let mut s = share.clone();
+        s.signature = Bytes(c.signing_keys[1].sign(&s.signed_bytes(FP)).to_bytes());
+        assert_eq!(s.verify(FP, p1, k1.verification_key(), &cts), Err(unsigned));
+        assert!(s.check_signature(FP, c.signing[1]));
+
+        // A tampered partial: the proofs refuse it (and, re-signed by its teller, `verify`).
         let bad = DecryptionError::InvalidProof { teller: 1 };
+        let resigned = |mut s: DecryptionShare| {
+            s.signature = Bytes(c.signing_keys[0].sign(&s.signed_bytes(FP)).to_bytes());
+            s.verify(FP, p1, k1.verification_key(), &cts)
+        };
         let mut s = share.clone();
         s.partials[1].value = Point::from_point(s.partials[1].value.point() + G);
-        assert_eq!(
-            s.verify(FP, p1, k1.verification_key(), &cts),
-            Err(bad.clone())
-        );
+        assert_eq!(resigned(s), Err(bad.clone()));
         let mut s = share.clone();
         s.partials[2].proof.response += Scalar::ONE;
-        assert_eq!(
-            s.verify(FP, p1, k1.verification_key(), &cts),
-            Err(bad.clone())
-        );
+        assert_eq!(resigned(s), Err(bad.clone()));
         // Partials swapped between ciphertexts: the position is bound.
         let mut s = share.clone();
         s.partials.swap(0, 2);
-        assert_eq!(
-            s.verify(FP, p1, k1.verification_key(), &cts),
-            Err(bad.clone())
-        );
-        // Another teller's verification key, another party or another election: refused.
+        assert_eq!(resigned(s), Err(bad.clone()));
+        // Another teller's verification key: refused; another party or another election: the
+        // signature (and the proofs) refuse it.
         assert_eq!(
             share.verify(FP, p1, keys[1].verification_key(), &cts),
             Err(bad.clone())
         );
-        assert_eq!(
-            share.verify(FP, c.signing[1], k1.verification_key(), &cts),
-            Err(bad.clone())
-        );
-        assert_eq!(
-            share.verify([8; 32], p1, k1.verification_key(), &cts),
-            Err(bad)
-        );
+        assert!(!share.check_signature(FP, c.signing[1]));
+        assert!(!share.check_signature([8; 32], p1));
+        let mut batch = BatchVerifier::new();
+        share
+            .queue([8; 32], p1, k1.verification_key(), &cts, &mut batch)
+            .unwrap();
+        assert!(!batch.verify());
         // A JSON round trip keeps it valid.
         let back: DecryptionShare =
             serde_json::from_str(&serde_json::to_string(&share).unwrap()).unwrap();
@@ -481,7 +586,8 @@ mod tests {
         let shares: Vec<DecryptionShare> = keys
             .iter()
             .map(|k| {
-                DecryptionShare::compute(FP, c.signing[k.index as usize - 1], k, &cts, &mut rng)
+                let sk = &c.signing_keys[k.index as usize - 1];
+                DecryptionShare::compute(FP, sk, k, HEAD, &cts, &mut rng)
             })
             .collect();
         let queue_all = |shares: &[DecryptionShare]| {

@@ -223,6 +223,19 @@ fn lifecycle(client: &Client, election: String, verb: &str) -> anyhow::Result<St
     Ok(election)
 }
 
+/// The public keys in the order they are sent: shuffled (CSPRNG), so that the order of the keys
+/// in the request bodies, which an operator may log, does not follow the sheets' serial numbers
+/// (the order of `fresh`).
+fn sending_order<R: rand::Rng + ?Sized>(
+    fresh: &[Credential],
+    rng: &mut R,
+) -> Vec<piaojue_crypto::credential::CredentialKey> {
+    use rand::seq::SliceRandom;
+    let mut keys: Vec<_> = fresh.iter().map(Credential::public).collect();
+    keys.shuffle(rng);
+    keys
+}
+
 /// `admin credentials`: makes the credentials, writes them (before anything is sent, so that
 /// none is lost), registers the public keys, then makes the sheets: only now is the election's
 /// fingerprint known, computed here from the verified key ceremony and the credential list the
@@ -266,8 +279,7 @@ fn credentials(
     }
     write_atomic(&txt, lines.as_bytes())?;
     let mut done = 0;
-    for chunk in fresh.chunks(batch) {
-        let keys: Vec<_> = chunk.iter().map(Credential::public).collect();
+    for keys in sending_order(&fresh, &mut rng).chunks(batch) {
         client
             .post::<_, Value>(
                 &format!("/api/elections/{election}/credentials"),
@@ -277,10 +289,10 @@ fn credentials(
                 format!(
                     "registering credentials {}–{} ({done} registered before; the files hold all {count})",
                     done + 1,
-                    done + chunk.len()
+                    done + keys.len()
                 )
             })?;
-        done += chunk.len();
+        done += keys.len();
     }
     let setup = verified_setup(client, election)?;
     ensure!(
@@ -303,4 +315,25 @@ fn credentials(
         setup.short()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_sent_in_an_order_unrelated_to_the_serial_numbers() {
+        let mut rng = rand::rng();
+        let fresh: Vec<Credential> = (0..40).map(|_| Credential::generate(&mut rng)).collect();
+        let serial_order: Vec<_> = fresh.iter().map(Credential::public).collect();
+        let sent = sending_order(&fresh, &mut rng);
+        let mut a = sent.clone();
+        let mut b = serial_order.clone();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "every key is sent, once");
+        // Shuffled: 40 keys in serial order by chance has probability 1/40!.
+        assert_ne!(sent, serial_order);
+        assert_ne!(sending_order(&fresh, &mut rng), sent);
+    }
 }

@@ -23,9 +23,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, ensure};
 use chacha20::ChaCha20Rng;
 use piaojue_crypto::ballot::Ballot;
-use piaojue_crypto::board::Receipt;
+use piaojue_crypto::board::{Receipt, SignedTreeHead};
 use piaojue_crypto::credential::Credential;
-use piaojue_crypto::decryption::DecryptionShare;
+use piaojue_crypto::decryption::{BoardHeadRef, DecryptionShare};
 use piaojue_crypto::encoding::{Bytes, Digest32};
 use piaojue_crypto::manifest::TellerParams;
 use piaojue_crypto::samples;
@@ -663,13 +663,24 @@ fn tally(
     let status: Value = staff.get(&e(""))?;
     let fingerprint: Digest32 = serde_json::from_value(status["fingerprint"].clone())?;
     let fetched = started.elapsed();
+    let head: SignedTreeHead = staff.get(&e("/board/head"))?;
+    let head = BoardHeadRef {
+        size: head.head.size,
+        root: head.head.root,
+    };
     let flat = tally.flatten();
     // Tellers 1, 2, 3 each compute their share on their own machine: in parallel here.
     let shares: Vec<DecryptionShare> = (0..3)
         .into_par_iter()
         .map(|j| {
-            let party = signing[j].verifying_key().to_bytes();
-            DecryptionShare::compute(fingerprint.0, party, &keys[j], &flat, &mut rand::rng())
+            DecryptionShare::compute(
+                fingerprint.0,
+                &signing[j],
+                &keys[j],
+                head,
+                &flat,
+                &mut rand::rng(),
+            )
         })
         .collect();
     let computed = started.elapsed();

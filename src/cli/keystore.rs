@@ -4,7 +4,9 @@
 //! Inside, a JSON object ([`TellerStore`]) with the election id, the ed25519 signing key seed,
 //! the teller index once known, the seed of the ceremony's random generator while the ceremony
 //! runs (so that an interrupted teller replays its own messages exactly and goes on), and after
-//! the ceremony the secret share `xⱼ` with the verification key and the joint key. Files are
+//! the ceremony the secret share `xⱼ` with the verification key and the joint key, and once it
+//! has decrypted, what it decrypted ([`Decrypted`]: the fingerprint, the tally's hash and the
+//! board head it verified), so that it never decrypts another tally of the election. Files are
 //! written atomically (a temporary file in the same folder, then a rename) with mode 0600.
 //! Every secret is held in zeroizing memory.
 
@@ -55,6 +57,20 @@ pub struct ShareRecord {
     pub joint_key: [u8; 32],
 }
 
+/// What a teller decrypted, kept so that it never decrypts another tally of the same election
+/// (an operator who could make a teller decrypt two tallies would learn their difference).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decrypted {
+    /// The election fingerprint of the record it verified.
+    pub fingerprint: [u8; 32],
+    /// The hash of the encrypted tally it decrypted (`teller::tally_hash`).
+    pub tally: [u8; 32],
+    /// The board head it verified and named in its share: size …
+    pub head_size: u64,
+    /// … and Merkle root.
+    pub head_root: [u8; 32],
+}
+
 /// A teller's secrets for one election.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct TellerStore {
@@ -68,6 +84,9 @@ pub struct TellerStore {
     pub ceremony_seed: Option<[u8; 32]>,
     /// The result of the ceremony.
     pub share: Option<ShareRecord>,
+    /// What it decrypted, once it has (public values: not zeroized).
+    #[zeroize(skip)]
+    pub decrypted: Option<Decrypted>,
 }
 
 /// The JSON inside the encrypted file: hex strings, zeroized on drop.
@@ -86,6 +105,18 @@ struct Contents {
     verification_key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     joint_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    decrypted: Option<DecryptedContents>,
+}
+
+/// [`Decrypted`] in the file: hex strings.
+#[derive(Serialize, Deserialize, Zeroize)]
+#[serde(deny_unknown_fields)]
+struct DecryptedContents {
+    fingerprint: String,
+    tally: String,
+    head_size: u64,
+    head_root: String,
 }
 
 fn hex32(path: &Path, what: &str, s: &str) -> Result<[u8; 32], StoreError> {
@@ -104,6 +135,7 @@ impl TellerStore {
             signing_seed: rand::random(),
             ceremony_seed: None,
             share: None,
+            decrypted: None,
         }
     }
 
@@ -127,6 +159,12 @@ impl TellerStore {
             share: self.share.as_ref().map(|s| hex::encode(s.share)),
             verification_key: self.share.as_ref().map(|s| hex::encode(s.verification_key)),
             joint_key: self.share.as_ref().map(|s| hex::encode(s.joint_key)),
+            decrypted: self.decrypted.map(|d| DecryptedContents {
+                fingerprint: hex::encode(d.fingerprint),
+                tally: hex::encode(d.tally),
+                head_size: d.head_size,
+                head_root: hex::encode(d.head_root),
+            }),
         };
         Zeroizing::new(serde_json::to_vec_pretty(&c).expect("serializes"))
     }
@@ -154,6 +192,15 @@ impl TellerStore {
                 ));
             }
         };
+        let decrypted = match &c.decrypted {
+            Some(d) => Some(Decrypted {
+                fingerprint: hex32(path, "decrypted.fingerprint", &d.fingerprint)?,
+                tally: hex32(path, "decrypted.tally", &d.tally)?,
+                head_size: d.head_size,
+                head_root: hex32(path, "decrypted.head_root", &d.head_root)?,
+            }),
+            None => None,
+        };
         Ok(TellerStore {
             election_id: c.election_id.clone(),
             index: c.index,
@@ -164,6 +211,7 @@ impl TellerStore {
                 .map(|s| hex32(path, "ceremony_seed", s))
                 .transpose()?,
             share,
+            decrypted,
         })
     }
 
@@ -310,6 +358,7 @@ mod tests {
         assert_eq!(back.signing_seed, s.signing_seed);
         assert_eq!(back.share.as_ref().unwrap().share, [7; 32]);
         assert!(back.ceremony_seed.is_none());
+        assert!(back.decrypted.is_none());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -378,6 +427,25 @@ mod tests {
         let back = TellerStore::load(&path, &pass("p")).unwrap();
         assert_eq!(back.ceremony_seed, Some([3; 32]));
         assert!(back.share.is_none());
+        std::fs::remove_dir_all(d).unwrap();
+    }
+
+    #[test]
+    fn what_was_decrypted_round_trip() {
+        let d = dir();
+        let path = d.join("t.age");
+        let mut s = sample();
+        let decrypted = Decrypted {
+            fingerprint: [1; 32],
+            tally: [2; 32],
+            head_size: 77,
+            head_root: [3; 32],
+        };
+        s.decrypted = Some(decrypted);
+        s.save(&path, &pass("p"), FAST).unwrap();
+        let back = TellerStore::load(&path, &pass("p")).unwrap();
+        assert_eq!(back.decrypted, Some(decrypted));
+        assert_eq!(back.share.as_ref().unwrap().joint_key, [9; 32]);
         std::fs::remove_dir_all(d).unwrap();
     }
 }

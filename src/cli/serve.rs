@@ -211,6 +211,7 @@ fn demo_teller_files(
                 verification_key: *key.verification_key().as_bytes(),
                 joint_key: *key.output.joint_key.as_bytes(),
             }),
+            decrypted: None,
         };
         let path = dir.join(format!("teller-{}.age", key.index));
         store

@@ -7,24 +7,23 @@
 //! piaojue teller decrypt <election> --key-file teller.age    # the decryption share of the tally
 //! ```
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
-use piaojue_crypto::ballot::Ballot;
-use piaojue_crypto::decryption::DecryptionShare;
-use piaojue_crypto::dkg::{CeremonyOutput, SecretShare};
-use piaojue_crypto::encoding::{Bytes, Digest32, decode_hex_array};
-use piaojue_crypto::manifest::{Manifest, Revote};
+use piaojue_crypto::canonical::Writer;
+use piaojue_crypto::decryption::{BoardHeadRef, DecryptionShare};
+use piaojue_crypto::dkg::SecretShare;
+use piaojue_crypto::encoding::Bytes;
 use piaojue_crypto::record::ElectionRecord;
 use piaojue_crypto::tally::EncryptedTally;
+use piaojue_verifier::before_decrypt::{Refusal, check_before_decrypt};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::ceremony::CeremonyRun;
 use super::client::Client;
-use super::keystore::{AGE_MAGIC, TellerStore};
+use super::keystore::{AGE_MAGIC, Decrypted, TellerStore};
 use super::passphrase::PassphraseArgs;
 
 /// Options of `piaojue teller`.
@@ -67,12 +66,14 @@ pub enum TellerAction {
         #[command(flatten)]
         passphrase: PassphraseArgs,
     },
-    /// 解密份额 / Computes this teller's decryption share of the tally (with proofs), after
-    /// recomputing the tally from the board's ballots, and posts it.
+    /// 解密份额 / Verifies the served record (every ballot, the board and its heads, the tally)
+    /// against this teller's own ceremony, then computes its decryption share of the tally
+    /// (with proofs, naming the board head it verified) and posts it. Never decrypts a second
+    /// tally of the same election.
     Decrypt {
         /// 选举编号 / Election id.
         election: String,
-        /// 密钥文件 / The key file (encrypted; the demo's old plain `teller-N.json` works too).
+        /// 密钥文件 / The encrypted key file.
         #[arg(long)]
         key_file: PathBuf,
         #[command(flatten)]
@@ -126,15 +127,16 @@ pub fn run(args: TellerArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What decryption needs from a key file.
+/// What decryption needs from a key file: the store, with the share of a finished ceremony.
 struct DecryptionKey {
+    store: TellerStore,
     index: u32,
-    signing_seed: Zeroizing<[u8; 32]>,
     share: SecretShare,
-    joint_key: Option<[u8; 32]>,
+    passphrase: age::secrecy::SecretString,
 }
 
-/// Reads an encrypted key file, or the demo's old plain JSON.
+/// Reads the encrypted key file. (The demo's old plain `teller-N.json` files cannot decrypt any
+/// more: they cannot record which tally their teller decrypted.)
 fn read_key(
     path: &Path,
     election: &str,
@@ -142,129 +144,216 @@ fn read_key(
 ) -> anyhow::Result<DecryptionKey> {
     let bytes =
         Zeroizing::new(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?);
-    if bytes.starts_with(AGE_MAGIC) {
-        let store = TellerStore::load(path, &passphrase.get(false)?)?;
-        ensure!(
-            store.election_id == election,
-            "this key file is for election {:?}, not {election:?}",
-            store.election_id
+    ensure!(
+        bytes.starts_with(AGE_MAGIC),
+        "{} 不是加密的密钥文件 / is not an encrypted key file: plain teller files cannot record which tally their teller decrypted, so they cannot decrypt",
+        path.display()
+    );
+    let passphrase = passphrase.get(false)?;
+    let store = TellerStore::load(path, &passphrase)?;
+    ensure!(
+        store.election_id == election,
+        "this key file is for election {:?}, not {election:?}",
+        store.election_id
+    );
+    let (Some(index), Some(s)) = (store.index, &store.share) else {
+        anyhow::bail!(
+            "此密钥文件尚无秘密分享 / this key file holds no share yet: run `piaojue teller ceremony` first"
         );
-        let (Some(index), Some(s)) = (store.index, &store.share) else {
-            anyhow::bail!(
-                "此密钥文件尚无秘密分享 / this key file holds no share yet: run `piaojue teller ceremony` first"
-            );
-        };
-        return Ok(DecryptionKey {
-            index,
-            signing_seed: Zeroizing::new(store.signing_seed),
-            share: SecretShare::from_bytes(&s.share)?,
-            joint_key: Some(s.joint_key),
-        });
-    }
-    let file: piaojue_server::demo::DemoTeller =
-        serde_json::from_slice(&bytes).context("the key file (neither age-encrypted nor JSON)")?;
-    let share = Zeroizing::new(decode_hex_array::<32>(&file.share)?);
+    };
+    let share = SecretShare::from_bytes(&s.share)?;
     Ok(DecryptionKey {
-        index: file.index,
-        signing_seed: Zeroizing::new(decode_hex_array::<32>(&file.signing_key)?),
-        share: SecretShare::from_bytes(&share)?,
-        joint_key: None,
+        index,
+        share,
+        store,
+        passphrase,
     })
 }
 
-/// The ballots that count, in board order: every cast ballot under `first_final` (the server
-/// refuses a second), the last of each credential under `last_counts`.
-fn counted(manifest: &Manifest, ballots: &[Ballot]) -> Vec<Ballot> {
-    match manifest.revote {
-        Revote::FirstFinal => ballots.to_vec(),
-        Revote::LastCounts => {
-            let last: HashMap<[u8; 32], usize> = ballots
-                .iter()
-                .enumerate()
-                .map(|(i, b)| (*b.credential.as_bytes(), i))
-                .collect();
-            ballots
-                .iter()
-                .enumerate()
-                .filter(|(i, b)| last[b.credential.as_bytes()] == *i)
-                .map(|(_, b)| b.clone())
-                .collect()
-        }
-    }
+/// The hash of an encrypted tally that a key file keeps: `SHA-256(str("piaojue-v1/teller-tally")
+/// ‖ list(flattened ciphertexts))`.
+pub fn tally_hash(tally: &EncryptedTally) -> [u8; 32] {
+    let mut w = Writer::tagged("piaojue-v1/teller-tally");
+    w.list(&tally.flatten(), |w, c| {
+        w.object(c);
+    });
+    w.sha256().0
 }
 
-/// `teller decrypt`: checks, computes, self-verifies and posts the decryption share.
+/// Why a teller refuses to decrypt what the server serves, in the teller's words.
+#[derive(Debug, thiserror::Error)]
+pub enum DecryptRefusal {
+    /// The served record does not verify, or its tally is not its ballots' sum.
+    #[error("拒绝解密 / refusing to decrypt: {0}")]
+    Record(#[from] Refusal),
+    /// The served election is not the one this teller's ceremony made.
+    #[error(
+        "拒绝解密 / refusing to decrypt: 服务器提供的选举的联合公钥不是本监票人仪式产生的 / the served election's joint key {served} is not {own}, the one this teller's key ceremony produced"
+    )]
+    JointKey {
+        /// What the server serves (base64url).
+        served: String,
+        /// What the key file keeps.
+        own: String,
+    },
+    /// The served ceremony does not give this teller its own keys.
+    #[error(
+        "拒绝解密 / refusing to decrypt: 服务器提供的选举中，监票人 {0} 的签名公钥或验证公钥不是本密钥文件的 / in the served election, teller {0}'s signing or verification key is not this key file's"
+    )]
+    NotThisTeller(u32),
+    /// The served election's fingerprint is not the one this teller decrypted before.
+    #[error(
+        "拒绝解密 / refusing to decrypt: 服务器提供的选举指纹 {served} 不是本监票人此前解密的 {own} / the served election fingerprint {served} is not {own}, the one this teller decrypted before"
+    )]
+    Fingerprint {
+        /// What the server serves.
+        served: String,
+        /// What the key file keeps.
+        own: String,
+    },
+    /// The teller decrypted another tally of this election before.
+    #[error(
+        "拒绝解密 / refusing to decrypt: 本监票人已解密过本选举的另一个加密计票，永不再解密其他计票 / this teller already decrypted another tally of this election (board head size {size}), and never decrypts a second one"
+    )]
+    OtherTally {
+        /// The head it verified then.
+        size: u64,
+    },
+    /// The board head it verified before is not a head of the served log.
+    #[error(
+        "拒绝解密 / refusing to decrypt: 本监票人此前核验的公告板树头（{size} 条）不是当前日志的前缀 / the board head this teller verified before (size {size}) is not a head of the served log: the board forked"
+    )]
+    Forked {
+        /// Its size.
+        size: u64,
+    },
+}
+
+/// `teller decrypt`: verifies the served record, checks it against the key file, computes,
+/// self-verifies and posts the decryption share.
 fn decrypt(
     client: &Client,
     election: &str,
     key_file: &Path,
     passphrase: &PassphraseArgs,
 ) -> anyhow::Result<()> {
-    let key = read_key(key_file, election, passphrase)?;
-    let party = ed25519_dalek::SigningKey::from_bytes(&key.signing_seed)
-        .verifying_key()
-        .to_bytes();
+    let mut key = read_key(key_file, election, passphrase)?;
+    let signing = key.store.signing_key();
+    let party = signing.verifying_key().to_bytes();
     let j = key.index;
+    let own = key.store.share.clone().expect("read_key checked");
 
-    let status: Value = client.get(&format!("/api/elections/{election}"))?;
-    let fingerprint: Digest32 = serde_json::from_value(status["fingerprint"].clone())
-        .context("the election's fingerprint")?;
-    let ceremony: Value = client.get(&format!("/api/elections/{election}/ceremony"))?;
-    let output: CeremonyOutput =
-        serde_json::from_value(ceremony["output"].clone()).context("the ceremony's output")?;
-    let vk = output
-        .verification_key(j)
-        .with_context(|| format!("no teller {j} in this election"))?;
-    ensure!(
-        share_matches(&key.share, vk),
-        "this key file's share does not match teller {j}'s verification key"
-    );
-    if let Some(k) = key.joint_key {
-        ensure!(
-            k == *output.joint_key.as_bytes(),
-            "the server's joint key is not the one this teller's ceremony produced"
-        );
-    }
-    println!(
-        "已核对：秘密分享与监票人 {j} 的验证公钥一致 / checked: the share matches teller {j}'s verification key"
-    );
-
-    let tally: EncryptedTally = client.get(&format!("/api/elections/{election}/tally"))?;
     let record: ElectionRecord = client
         .get(&format!("/api/elections/{election}/record"))
-        .context("the election record (to recompute the tally)")?;
+        .context("the election record")?;
     ensure!(
-        record.election.fingerprint == fingerprint,
-        "the record's fingerprint is not the election's"
+        record.election.manifest.election_id == election,
+        "the server served the record of election {:?}",
+        record.election.manifest.election_id
     );
-    let manifest = &record.election.manifest;
-    let ballots = counted(manifest, &record.ballots);
-    let recomputed = EncryptedTally::aggregate_stored(manifest, &ballots)
-        .context("the board's ballots do not fit the manifest")?;
-    ensure!(
-        recomputed == tally,
-        "服务器的加密计票与公告板上的选票不符 / the server's encrypted tally is not the sum of the board's {} counted ballots: refusing to decrypt",
-        ballots.len()
-    );
-    let flat = tally.flatten();
+    // The election is the one this teller's ceremony made: its joint key, and this teller's
+    // own keys at its index (V2 below checks the ceremony gives them).
+    let e = &record.election;
+    if *e.ceremony_output.joint_key.as_bytes() != own.joint_key {
+        return Err(DecryptRefusal::JointKey {
+            served: e.ceremony_output.joint_key.as_point().to_base64(),
+            own: Bytes(own.joint_key).to_base64(),
+        }
+        .into());
+    }
+    let vk = e.ceremony_output.verification_key(j).copied();
+    let mine = e.teller_keys().get(j as usize - 1) == Some(&Bytes(party))
+        && vk.is_some_and(|vk| *vk.as_bytes() == own.verification_key)
+        && vk.is_some_and(|vk| share_matches(&key.share, &vk));
+    let (true, Some(vk)) = (mine, vk) else {
+        return Err(DecryptRefusal::NotThisTeller(j).into());
+    };
+    let fingerprint = e.fingerprint;
+    if let Some(d) = key.store.decrypted
+        && d.fingerprint != fingerprint.0
+    {
+        return Err(DecryptRefusal::Fingerprint {
+            served: fingerprint.to_base64(),
+            own: Bytes(d.fingerprint).to_base64(),
+        }
+        .into());
+    }
     println!(
-        "已由公告板上的 {} 张计入选票重新计算加密计票，与服务器的一致（{} 个密文）/ tally recomputed from the board's {} counted ballots: equal to the server's ({} ciphertexts)",
-        ballots.len(),
+        "已核对：联合公钥与本监票人仪式的一致，秘密分享与监票人 {j} 的验证公钥一致 / checked: the joint key is this teller's ceremony's, the share matches teller {j}'s verification key"
+    );
+
+    // The whole record verifies, and the board's tally is the sum of its counted ballots.
+    let started = Instant::now();
+    let ready = check_before_decrypt(&record, &piaojue_verifier::NoProgress)
+        .map_err(DecryptRefusal::from)?;
+    println!(
+        "已验证选举记录（V1–V7：仪式、{} 张选票的签名与证明、公告板与 {} 个签名树头）/ record verified (V1–V7: ceremony, signatures and proofs of its ballots, the board and its signed tree heads) ({:.1?})",
+        record.ballots.len(),
+        record.board.as_ref().map_or(0, |b| b.tree_heads.len()),
+        started.elapsed()
+    );
+    let flat = ready.tally.flatten();
+    println!(
+        "公告板上的加密计票等于 {} 张计入选票之和（{} 个密文）/ the board's encrypted tally is the sum of its {} counted ballots ({} ciphertexts)",
+        ready.counted,
         flat.len(),
-        ballots.len(),
+        ready.counted,
         flat.len()
     );
 
+    // Never a second tally: the one decrypted before, under the head verified then (which
+    // must still be a head of this log), or this one, recorded before anything is posted.
+    let hash = tally_hash(&ready.tally);
+    let head = match key.store.decrypted {
+        Some(d) if d.tally != hash => {
+            return Err(DecryptRefusal::OtherTally { size: d.head_size }.into());
+        }
+        Some(d) => {
+            let board = record.board.as_ref().expect("checked");
+            let tree = piaojue_verifier::board::merkle_tree(&board.entries);
+            if tree.root_at(d.head_size) != Some(d.head_root) || d.head_size <= ready.tally_entry {
+                return Err(DecryptRefusal::Forked { size: d.head_size }.into());
+            }
+            println!(
+                "此计票本监票人此前已解密过（同一计票）/ this teller decrypted this same tally before: going on"
+            );
+            BoardHeadRef {
+                size: d.head_size,
+                root: Bytes(d.head_root),
+            }
+        }
+        None => {
+            key.store.decrypted = Some(Decrypted {
+                fingerprint: fingerprint.0,
+                tally: hash,
+                head_size: ready.head.size,
+                head_root: ready.head.root.0,
+            });
+            key.store.save(key_file, &key.passphrase, None)?;
+            ready.head
+        }
+    };
+    println!(
+        "本监票人核验的公告板树头 / board head verified by this teller: size {}, root {}",
+        head.size,
+        head.root.to_base64()
+    );
+    if let Some((entry, _)) = ready.shares.get(&j) {
+        println!(
+            "监票人 {j} 的解密份额已在公告板上（条目 {entry}）/ teller {j}'s decryption share is on the board already (entry {entry})"
+        );
+        return Ok(());
+    }
+
     let d = DecryptionShare::compute_with(
         fingerprint.0,
-        party,
-        j,
-        &key.share,
-        vk,
+        &signing,
+        (j, &key.share, &vk),
+        head,
         &flat,
         &mut rand::rng(),
     );
-    d.verify(fingerprint.0, party, vk, &flat)
+    d.verify(fingerprint.0, party, &vk, &flat)
         .context("own share check")?;
     println!(
         "已验证 {} 个部分解密及其证明 / {} partial decryptions and their proofs verified",

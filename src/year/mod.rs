@@ -21,8 +21,9 @@ use anyhow::{Context, bail, ensure};
 use chacha20::ChaCha20Rng;
 use ed25519_dalek::SigningKey;
 use piaojue_crypto::ballot::{Ballot, ElectionContext, Selection};
+use piaojue_crypto::board::SignedTreeHead;
 use piaojue_crypto::credential::Credential;
-use piaojue_crypto::decryption::DecryptionShare;
+use piaojue_crypto::decryption::{BoardHeadRef, DecryptionShare};
 use piaojue_crypto::dkg::dealer::CeremonyTranscript;
 use piaojue_crypto::dkg::party::Teller;
 use piaojue_crypto::dkg::{CeremonyOutput, TellerKey};
@@ -269,11 +270,16 @@ impl Vote {
         let flat = tally.flatten();
         let status: Value = api.public.get(&path(&self.id, ""))?;
         let fingerprint: Digest32 = serde_json::from_value(status["fingerprint"].clone())?;
+        let head: SignedTreeHead = api.public.get(&path(&self.id, "/board/head"))?;
         for j in 0..self.manifest.tellers.t as usize {
             let share = DecryptionShare::compute(
                 fingerprint.0,
-                self.signing[j].verifying_key().to_bytes(),
+                &self.signing[j],
                 &self.tellers[j],
+                BoardHeadRef {
+                    size: head.head.size,
+                    root: head.head.root,
+                },
                 &flat,
                 rng,
             );

@@ -9,7 +9,7 @@ use piaojue_crypto::ballot::ElectionContext;
 use piaojue_crypto::board::SignedTreeHead;
 use piaojue_crypto::board::merkle::verify_consistency;
 use piaojue_crypto::credential::Credential;
-use piaojue_crypto::decryption::DecryptionShare;
+use piaojue_crypto::decryption::{BoardHeadRef, DecryptionShare};
 use piaojue_crypto::dkg::dealer::CeremonyTranscript;
 use piaojue_crypto::dkg::party::{AwaitingChecks, Teller};
 use piaojue_crypto::dkg::{CeremonyOutput, TellerKey};
@@ -239,13 +239,30 @@ impl Election {
     /// Teller `j`'s decryption share of the tally.
     pub fn share(&self, c: &Client, j: u32, rng: &mut ChaCha20Rng) -> DecryptionShare {
         let flat = self.tally(c).flatten();
+        let head: SignedTreeHead = decode(&expect(c.get(&self.path("/board/head")), 200));
         DecryptionShare::compute(
             self.fingerprint(c).0,
-            self.signing[j as usize - 1].verifying_key().to_bytes(),
+            &self.signing[j as usize - 1],
             &self.tellers[j as usize - 1],
+            BoardHeadRef {
+                size: head.head.size,
+                root: head.head.root,
+            },
             &flat,
             rng,
         )
+    }
+
+    /// Signs a (changed) share again with its teller's signing key, as a teller who posts a
+    /// wrong share would.
+    pub fn resign_share(&self, c: &Client, share: &mut DecryptionShare) {
+        use ed25519_dalek::Signer;
+        let bytes = share.signed_bytes(self.fingerprint(c).0);
+        share.signature = Bytes(
+            self.signing[share.teller as usize - 1]
+                .sign(&bytes)
+                .to_bytes(),
+        );
     }
 
     /// Everything up to `open`: tellers, ceremony, `deputies` credentials (in one batch),

@@ -14,7 +14,7 @@ use piaojue_crypto::ballot::{Ballot, verify_ballots};
 use piaojue_crypto::board::merkle::{MerkleTree, leaf_hash};
 use piaojue_crypto::board::{BoardKey, Entry, Event, Receipt, SignedTreeHead, TreeHead, log_id};
 use piaojue_crypto::credential::Credential;
-use piaojue_crypto::decryption::DecryptionShare;
+use piaojue_crypto::decryption::{BoardHeadRef, DecryptionShare};
 use piaojue_crypto::encoding::Bytes;
 use piaojue_crypto::manifest::{Manifest, TellerParams};
 use piaojue_crypto::record::{BoardInfo, BoardLog, ElectionRecord, TallyResult};
@@ -23,9 +23,10 @@ use rand::SeedableRng;
 
 pub const TELLERS: TellerParams = TellerParams { n: 3, t: 2 };
 
-/// A small election: `deputies` on the roll, all but two vote, two audit first.
+/// A small election: `deputies` on the roll, all but two vote, two audit first. Its
+/// decryption shares name the head of the board [`board_for`] makes of it, at the tally.
 pub fn simulate(manifest: Manifest, deputies: usize, seed: u8) -> (ElectionRecord, Secrets) {
-    Simulation {
+    let (mut record, secrets) = Simulation {
         manifest,
         deputies,
         voters: deputies - 2,
@@ -34,7 +35,97 @@ pub fn simulate(manifest: Manifest, deputies: usize, seed: u8) -> (ElectionRecor
         seed: [seed; 32],
     }
     .run()
-    .expect("the simulation runs")
+    .expect("the simulation runs");
+    let result = record.result.as_ref().expect("a result");
+    let tellers: Vec<u32> = result.shares.iter().map(|s| s.teller).collect();
+    let flat = result.tally.flatten();
+    let shares = shares_for(&record, &secrets, &tellers, &result.tally, &flat);
+    record.result.as_mut().unwrap().shares = shares;
+    (record, secrets)
+}
+
+/// The head a teller verifies before it decrypts `tally`: the board [`board_for`] makes of
+/// the record, up to and with the tally entry.
+pub fn head_at_tally(record: &ElectionRecord, tally: &EncryptedTally) -> BoardHeadRef {
+    let mut without = record.clone();
+    without.result = None;
+    let mut w = board_for(&without, board_key());
+    w.post(Event::Tally(tally.clone()));
+    BoardHeadRef {
+        size: w.entries.len() as u64,
+        root: Bytes(w.tree.root()),
+    }
+}
+
+/// Makes the record's shares again naming the head of its board at the tally entry (after the
+/// board was changed before its tally), puts them in the board's share entries and re-signs
+/// the heads: tellers who verified the board as it is now.
+pub fn reshare_on_board(r: &mut ElectionRecord, secrets: &Secrets) {
+    let board = r.board.as_ref().unwrap();
+    let t = entry_position(board, "tally", 0);
+    let tree = MerkleTree::from_leaves(board.entries[..=t].iter().map(|e| leaf_hash(e.as_bytes())));
+    let head = BoardHeadRef {
+        size: t as u64 + 1,
+        root: Bytes(tree.root()),
+    };
+    let result = r.result.as_ref().unwrap();
+    let flat = result.tally.flatten();
+    let mut rng = rng(98);
+    let shares: Vec<DecryptionShare> = result
+        .shares
+        .iter()
+        .map(|s| share_of(r, secrets, s.teller, head, &flat, &mut rng))
+        .collect();
+    let board = r.board.as_mut().unwrap();
+    for e in board.entries.iter_mut() {
+        let mut entry = Entry::from_bytes(e.as_bytes()).unwrap();
+        if let Event::DecryptionShare(s) = &mut entry.event {
+            *s = shares
+                .iter()
+                .find(|x| x.teller == s.teller)
+                .unwrap()
+                .clone();
+            *e = String::from_utf8(entry.to_bytes()).unwrap();
+        }
+    }
+    resign_heads(board, &board_key());
+    r.result.as_mut().unwrap().shares = shares;
+}
+
+/// The shares of `tellers`, naming [`head_at_tally`].
+fn shares_for(
+    record: &ElectionRecord,
+    secrets: &Secrets,
+    tellers: &[u32],
+    tally: &EncryptedTally,
+    flat: &[piaojue_crypto::elgamal::Ciphertext],
+) -> Vec<DecryptionShare> {
+    let head = head_at_tally(record, tally);
+    let mut rng = rng(99);
+    tellers
+        .iter()
+        .map(|&j| share_of(record, secrets, j, head, flat, &mut rng))
+        .collect()
+}
+
+/// Teller `j`'s share of `flat`, naming `head`.
+pub fn share_of(
+    record: &ElectionRecord,
+    secrets: &Secrets,
+    j: u32,
+    head: BoardHeadRef,
+    flat: &[piaojue_crypto::elgamal::Ciphertext],
+    rng: &mut ChaCha20Rng,
+) -> DecryptionShare {
+    let i = j as usize - 1;
+    DecryptionShare::compute(
+        record.election.fingerprint.0,
+        &secrets.teller_signing[i],
+        &secrets.teller_keys[i],
+        head,
+        flat,
+        rng,
+    )
 }
 
 pub fn rng(seed: u8) -> ChaCha20Rng {
@@ -63,21 +154,9 @@ pub fn retally(record: &mut ElectionRecord, secrets: &Secrets, tellers: &[u32]) 
     let counted = select_counted(m.revote, out.verified).counted;
     let tally = EncryptedTally::aggregate(m, &counted);
     let flat = tally.flatten();
-    let mut rng = rng(99);
-    let shares: Vec<DecryptionShare> = tellers
-        .iter()
-        .map(|&j| {
-            let i = j as usize - 1;
-            let party = secrets.teller_signing[i].verifying_key().to_bytes();
-            DecryptionShare::compute(
-                e.fingerprint.0,
-                party,
-                &secrets.teller_keys[i],
-                &flat,
-                &mut rng,
-            )
-        })
-        .collect();
+    let shares = shares_for(record, secrets, tellers, &tally, &flat);
+    let e = &record.election;
+    let m = &e.manifest;
     let n = counted.len() as u64;
     let counts = decrypt_counts(m, &tally, &shares, n).unwrap();
     let outcome = m

@@ -11,15 +11,18 @@ use rayon::prelude::*;
 
 use crate::progress::Progress;
 use crate::report::{Report, steps};
+use crate::share_heads::ShareHeads;
 use crate::stream::{check_head_sequence, check_head_signatures};
 
-/// V7: the board part of a record (V7.1–V7.7). Records the step in the report.
+/// V7: the board part of a record (V7.1–V7.7). Records the step in the report. Answers where
+/// the log's tally and decryption shares are, with the roots V9.7 needs, when every entry
+/// parsed.
 pub fn verify_board(
     record: &ElectionRecord,
     board: &BoardLog,
     progress: &dyn Progress,
     report: &mut Report,
-) {
+) -> Option<ShareHeads> {
     let info = &board.info;
     let mut failures = Vec::new();
 
@@ -59,6 +62,10 @@ pub fn verify_board(
         }
     }
 
+    let tree = merkle_tree(&board.entries);
+    let heads = (entries.len() == board.entries.len())
+        .then(|| ShareHeads::of_log(&entries, |m| tree.root_at(m)));
+
     // V7.3 Lifecycle, V7.4 the record is the log's, V7.7 the approval of the candidates.
     let mut on_log = String::new();
     if entries.len() == board.entries.len() {
@@ -81,7 +88,12 @@ pub fn verify_board(
     }
 
     // V7.5 Tree heads, V7.6 the last covers the log.
-    failures.extend(check_tree_heads(info, &board.entries, &board.tree_heads));
+    failures.extend(check_tree_heads_of(
+        info,
+        &tree,
+        board.entries.len() as u64,
+        &board.tree_heads,
+    ));
 
     report.push(
         steps::BOARD,
@@ -92,6 +104,7 @@ pub fn verify_board(
         ),
         failures,
     );
+    heads
 }
 
 /// V7.7: the log's approval entries against the manifest; failures go to `failures`, and the
@@ -127,8 +140,16 @@ pub fn check_tree_heads(
     entries: &[String],
     heads: &[SignedTreeHead],
 ) -> Vec<String> {
-    let tree = merkle_tree(entries);
-    let n = entries.len() as u64;
+    check_tree_heads_of(info, &merkle_tree(entries), entries.len() as u64, heads)
+}
+
+/// [`check_tree_heads`] with the log's Merkle tree already built (`n` entries).
+fn check_tree_heads_of(
+    info: &BoardInfo,
+    tree: &MerkleTree,
+    n: u64,
+    heads: &[SignedTreeHead],
+) -> Vec<String> {
     let mut failures = check_head_signatures(info, heads);
     for (k, h) in heads.iter().enumerate() {
         let size = h.head.size;

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod before_decrypt;
 pub mod board;
 #[cfg(feature = "cli")]
 pub mod cli;
@@ -15,9 +16,10 @@ pub mod progress;
 pub mod receipt;
 pub mod record_io;
 pub mod report;
+pub mod share_heads;
 pub mod stream;
 pub mod verify;
 
 pub use progress::{NoProgress, Progress};
 pub use report::{Lang, Report, ReportKind, Status};
-pub use verify::{verify_record, verify_record_with};
+pub use verify::{verify_record, verify_record_summary, verify_record_with};

@@ -131,7 +131,17 @@ pub fn check_receipt(
     // R2
     let failures = match source.entry(id, receipt.index) {
         Err(e) => vec![format!("entry {}: {e}", receipt.index)],
-        Ok(bytes) => check_entry(receipt, &bytes),
+        Ok(bytes) => {
+            let mut out = check_entry(receipt, &bytes);
+            if let Ok(Entry {
+                event: Event::Ballot(b),
+                ..
+            }) = Entry::from_bytes(&bytes)
+            {
+                out.extend(replaced_by(source, id, receipt.index, &b.credential));
+            }
+            out
+        }
     };
     report.push(
         receipt_steps::ENTRY,
@@ -222,6 +232,51 @@ pub fn check_receipt(
         failures,
     );
     report
+}
+
+/// R2, its last check: under `last_counts`, no later `ballot` entry of the log (up to the board's current
+/// head) has the same credential; else the receipted ballot was replaced and does not count.
+fn replaced_by(
+    source: &dyn BoardSource,
+    id: &str,
+    index: u64,
+    credential: &piaojue_crypto::credential::CredentialKey,
+) -> Vec<String> {
+    let last_counts = match source.entry(id, 0).map(|b| Entry::from_bytes(&b)) {
+        Ok(Ok(Entry {
+            event: Event::Manifest(m),
+            ..
+        })) => m.revote == piaojue_crypto::manifest::Revote::LastCounts,
+        _ => {
+            return vec![
+                "entry 0 is not the election's manifest: the revote rule is unknown".into(),
+            ];
+        }
+    };
+    if !last_counts {
+        return Vec::new();
+    }
+    let size = match source.head(id) {
+        Ok(h) => h.head.size,
+        Err(e) => return vec![format!("the board's head could not be had: {e}")],
+    };
+    for i in index + 1..size {
+        match source.entry(id, i).map(|b| Entry::from_bytes(&b)) {
+            Ok(Ok(Entry {
+                event: Event::Ballot(later),
+                ..
+            })) if later.credential == *credential => {
+                return vec![format!(
+                    "a later ballot of the same credential (entry {i}, tracking code {}) replaces this one: it does not count",
+                    later.tracking_code()
+                )];
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return vec![format!("entry {i} does not parse: {e}")],
+            Err(e) => return vec![format!("entry {i}: {e}")],
+        }
+    }
+    Vec::new()
 }
 
 /// R2: the entry's bytes are the receipt's leaf, and the entry is this ballot.

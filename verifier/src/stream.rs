@@ -28,6 +28,7 @@ use crate::board::approval_step;
 use crate::progress::{NoProgress, Progress};
 use crate::record_io::{self, RecordError, files};
 use crate::report::{Report, steps};
+use crate::share_heads::ShareHeads;
 use crate::verify::{CastBallots, verify_audited, verify_election, verify_result};
 
 /// Entries read, hashed and parsed at a time.
@@ -136,13 +137,8 @@ pub fn verify_log_chunked(
             }
             progress.end();
             let summary = cast.finish(&mut report);
-            verify_audited(
-                ctx,
-                &election.credentials,
-                &audited,
-                &summary.codes,
-                &mut report,
-            );
+            verify_audited(ctx, &election.credentials, &audited, &summary, &mut report);
+            let heads = std::mem::take(&mut log.share_heads);
             let end = log.finish(&mut report);
             match end {
                 Some(mut end) => {
@@ -151,7 +147,13 @@ pub fn verify_log_chunked(
                     if let Some(r) = end.result.as_mut() {
                         r.counted = summary.counted;
                     }
-                    verify_result(&end.election, &summary, end.result.as_ref(), &mut report)
+                    verify_result(
+                        &end.election,
+                        &summary,
+                        end.result.as_ref(),
+                        Some(&heads),
+                        &mut report,
+                    )
                 }
                 None => skip_result(&mut report, "the board's log is not a complete election"),
             }
@@ -205,6 +207,8 @@ struct LogState<'a> {
     ballots: u64,
     audited: u64,
     failures: Vec<String>,
+    /// The tally and the shares on the log, with the roots after the tally (V9.7).
+    share_heads: ShareHeads,
 }
 
 impl<'a> LogState<'a> {
@@ -224,6 +228,7 @@ impl<'a> LogState<'a> {
             ballots: 0,
             audited: 0,
             failures: Vec::new(),
+            share_heads: ShareHeads::new(),
         };
         state.check_heads_at_size();
         state
@@ -264,6 +269,12 @@ impl<'a> LogState<'a> {
         for (leaf, entry) in parsed {
             self.frontier.push(leaf);
             self.check_heads_at_size();
+            if let Some(Ok(e)) = &entry {
+                self.share_heads.note(e);
+            }
+            if self.share_heads.wants_roots() {
+                self.share_heads.root(self.frontier.root());
+            }
             let Some(entry) = entry else { continue };
             let Some(reader) = self.reader.as_mut() else {
                 continue;

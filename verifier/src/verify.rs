@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use piaojue_crypto::ballot::{AuditedBallot, Ballot, ElectionContext, verify_ballots};
 use piaojue_crypto::batch::BatchVerifier;
+use piaojue_crypto::canonical::Writer;
 use piaojue_crypto::credential::CredentialList;
 use piaojue_crypto::decryption::combine;
 use piaojue_crypto::elgamal::encode_message;
@@ -16,6 +17,7 @@ use rayon::prelude::*;
 use crate::board::verify_board;
 use crate::progress::{NoProgress, Progress};
 use crate::report::{Report, steps};
+use crate::share_heads::ShareHeads;
 
 /// How many ballots one batch verifies (one multiscalar multiplication per batch).
 pub const BATCH_SIZE: usize = 128;
@@ -27,12 +29,21 @@ pub fn verify_record(record: &ElectionRecord) -> Report {
 
 /// [`verify_record`], telling `progress` how the long stages (cast ballots, board entries) go.
 pub fn verify_record_with(record: &ElectionRecord, progress: &dyn Progress) -> Report {
+    verify_record_summary(record, progress).0
+}
+
+/// [`verify_record_with`], also answering what V5 found (the counted ballots and their tally)
+/// when the set-up verified far enough to check ballots.
+pub fn verify_record_summary(
+    record: &ElectionRecord,
+    progress: &dyn Progress,
+) -> (Report, Option<CastSummary>) {
     let mut report = Report {
         election_id: Some(record.election.manifest.election_id.clone()),
         ..Report::default()
     };
     let Some(ctx) = verify_election(&record.election, &mut report) else {
-        return report;
+        return (report, None);
     };
     let cast = verify_cast_ballots_with(
         &ctx,
@@ -45,15 +56,24 @@ pub fn verify_record_with(record: &ElectionRecord, progress: &dyn Progress) -> R
         &ctx,
         &record.election.credentials,
         &record.audited,
-        &cast.codes,
+        &cast,
         &mut report,
     );
-    match &record.board {
+    let heads = match &record.board {
         Some(board) => verify_board(record, board, progress, &mut report),
-        None => report.skip(steps::BOARD, "the record has no board log"),
-    }
-    verify_result(&record.election, &cast, record.result.as_ref(), &mut report);
-    report
+        None => {
+            report.skip(steps::BOARD, "the record has no board log");
+            None
+        }
+    };
+    verify_result(
+        &record.election,
+        &cast,
+        record.result.as_ref(),
+        heads.as_ref(),
+        &mut report,
+    );
+    (report, Some(cast))
 }
 
 /// V1–V4: manifest, key ceremony, credentials, fingerprint. Returns the election context
@@ -165,6 +185,7 @@ pub struct CastBallots<'a> {
     seen: usize,
     verified: usize,
     by_code: HashMap<Digest32, usize>,
+    ciphertexts: HashSet<Digest32>,
     first: HashMap<[u8; 32], usize>,
     last: HashMap<[u8; 32], Ballot>,
     superseded: usize,
@@ -181,6 +202,21 @@ pub struct CastSummary {
     pub tally: EncryptedTally,
     /// The tracking codes of every verified cast ballot.
     pub codes: HashSet<Digest32>,
+    /// The hashes of the ciphertexts of every verified cast ballot ([`ciphertexts_hash`]).
+    pub ciphertexts: HashSet<Digest32>,
+}
+
+/// `SHA-256(str("piaojue-v1/ballot-ciphertexts") ‖ list(list(ciphertext)))`: what V6.3
+/// compares, so that an audited ballot's ciphertexts, whose opening is public, are never cast
+/// again under another nonce, proof or signature (another tracking code).
+pub fn ciphertexts_hash(b: &Ballot) -> Digest32 {
+    let mut w = Writer::tagged("piaojue-v1/ballot-ciphertexts");
+    w.list(&b.contests, |w, c| {
+        w.list(&c.selections, |w, s| {
+            w.object(&s.ciphertext);
+        });
+    });
+    w.sha256()
 }
 
 impl<'a> CastBallots<'a> {
@@ -192,6 +228,7 @@ impl<'a> CastBallots<'a> {
             seen: 0,
             verified: 0,
             by_code: HashMap::new(),
+            ciphertexts: HashSet::new(),
             first: HashMap::new(),
             last: HashMap::new(),
             superseded: 0,
@@ -228,6 +265,7 @@ impl<'a> CastBallots<'a> {
                 let i = base + i;
                 self.verified += 1;
                 let code = *b.tracking_code();
+                self.ciphertexts.insert(ciphertexts_hash(b.ballot()));
                 if let Some(first) = self.by_code.insert(code, i) {
                     self.failures
                         .push((i, format!("ballot #{i} repeats ballot #{first} ({code})")));
@@ -306,6 +344,7 @@ impl<'a> CastBallots<'a> {
             counted: counted as u64,
             tally: self.tally.finish(),
             codes: self.by_code.into_keys().collect(),
+            ciphertexts: self.ciphertexts,
         }
     }
 }
@@ -331,7 +370,7 @@ pub fn verify_audited(
     ctx: &ElectionContext,
     credentials: &CredentialList,
     audited: &[AuditedBallot],
-    cast: &HashSet<Digest32>,
+    cast: &CastSummary,
     report: &mut Report,
 ) {
     if audited.is_empty() {
@@ -347,8 +386,10 @@ pub fn verify_audited(
                 Some(e.to_string())
             } else if let Err(e) = a.check_opening(ctx) {
                 Some(e.to_string())
-            } else if cast.contains(&code) {
+            } else if cast.codes.contains(&code) {
                 Some("it was also cast and counted".to_string())
+            } else if cast.ciphertexts.contains(&ciphertexts_hash(&a.ballot)) {
+                Some("its ciphertexts were also cast (under another tracking code)".to_string())
             } else {
                 None
             };
@@ -362,11 +403,13 @@ pub fn verify_audited(
     );
 }
 
-/// V8–V11: tally, decryption shares, counts, outcome.
+/// V8–V11: tally, decryption shares, counts, outcome. `heads` locates the tally and the shares
+/// on the board's log (V9.7), when the record has a log that derives a record.
 pub fn verify_result(
     e: &ElectionData,
     cast: &CastSummary,
     result: Option<&TallyResult>,
+    heads: Option<&ShareHeads>,
     report: &mut Report,
 ) {
     let Some(r) = result else {
@@ -423,6 +466,15 @@ pub fn verify_result(
             failures.push(format!("decryption share from unknown teller {j}"));
             continue;
         };
+        // V9.6 Signature, V9.7 Board head.
+        if !share.check_signature(e.fingerprint.0, party.0) {
+            failures.push(format!(
+                "teller {j}'s signature on its decryption share does not verify"
+            ));
+        }
+        if let Some(failure) = heads.and_then(|h| h.check(share)) {
+            failures.push(failure);
+        }
         let mut batch = BatchVerifier::new();
         match share.queue(e.fingerprint.0, party.0, vk, &flat, &mut batch) {
             Ok(()) if batch.verify() => {}

@@ -4,7 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { credentialFromSeed, ManifestError, toHex, validateManifest } from '../src/piaojue.js';
 import { buildManifest, candidatesFromCsv, checkManifest, parseCsv, parseWan, wanToYuan } from '../src/ui/staff/manifest-form.js';
-import { chunks, newSeed, serialText, signInLink } from '../src/ui/staff/sheets.js';
+import { chunks, newSeed, serialText, shuffled, signInLink } from '../src/ui/staff/sheets.js';
 import { parseTellerKeys } from '../src/ui/staff/ceremony.js';
 import { parseRoll } from '../src/ui/staff/election-view.js';
 import { percent } from '../src/ui/staff/turnout.js';
@@ -108,4 +108,23 @@ test('credential sheets: fresh seeds, the booth link format, serials', () => {
   assert.equal(signInLink('https://vote.example', 'e2027', a.toUpperCase()), `https://vote.example/elections/e2027/vote#credential=${a}`);
   assert.equal(serialText(7), '0007');
   assert.equal(serialText(12345), '12345');
+});
+
+test('credential serials are given in a shuffled order: a permutation, not the sending order', () => {
+  const list = Array.from({ length: 50 }, (_, i) => i);
+  const out = shuffled(list);
+  assert.deepEqual([...out].sort((a, b) => a - b), list, 'a permutation of the same items');
+  assert.deepEqual(list, Array.from({ length: 50 }, (_, i) => i), 'the input is not changed');
+  // Random: 20 shuffles of 50 items are not all the identity (probability 50!^-20 otherwise).
+  assert.ok(Array.from({ length: 20 }, () => shuffled(list)).some((s) => s.some((x, i) => x !== i)));
+  // Every position gets every item over many shuffles of 3 (uniformity, roughly).
+  const seen = new Set();
+  for (let k = 0; k < 200; k++) seen.add(shuffled(['a', 'b', 'c']).join(''));
+  assert.equal(seen.size, 6, 'all 6 orders of 3 items occur');
+  // Rejection sampling: a source that first gives a value in the biased tail is asked again.
+  const bytes = [[0xff, 0xff, 0xff, 0xff], [0, 0, 0, 1]];
+  let calls = 0;
+  const out2 = shuffled(['x', 'y', 'z'], () => { const b = bytes[Math.min(calls, 1)]; calls++; return Uint8Array.from(b); });
+  assert.equal(calls, 3, 'the tail value (2^32 − 1 ≥ limit for 3) is drawn again');
+  assert.deepEqual([...out2].sort(), ['x', 'y', 'z']);
 });

@@ -212,6 +212,16 @@ impl Board {
             .ok_or_else(|| ApiError::BadRequest(format!("no entry {index} in a tree of {size}")))
     }
 
+    /// The Merkle root of the first `size` entries (`0 < size ≤` the committed size).
+    pub async fn root_at(&self, election_id: &str, size: u64) -> ApiResult<Digest32> {
+        self.check_size(election_id, size).await?;
+        let h = self.tree_at_least(election_id, size).await?;
+        let tree = h.view.tree.read().expect("tree lock");
+        tree.root_at(size)
+            .map(Bytes)
+            .ok_or_else(|| ApiError::BadRequest(format!("no tree of {size} entries")))
+    }
+
     /// Consistency proof between the trees of `old` and `new` entries.
     pub async fn consistency(
         &self,

@@ -10,9 +10,12 @@
 //! where `body` is the message's fields in the order listed here, without the signature, and
 //! `tag` is one of [`ANNOUNCEMENT_TAG`], [`COMMITMENT_TAG`], [`REVEAL_TAG`],
 //! [`SHARE_CHECK_TAG`]. A message's [`Canonical`] bytes (for the election record) are
-//! `body ‖ signature`. Signatures are checked with `verify_strict` under a key that is not weak.
+//! `body ‖ signature`. Signatures are checked by the protocol's one rule (`spec/protocol.md`
+//! §7.4, [`crate::credential::CredentialKey::verify`]: canonical `R` and `S`, `R` not of small
+//! order, the cofactored equation) under a key that is not weak, as every other signature of
+//! the protocol.
 
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
 use crate::canonical::{Canonical, Writer};
@@ -53,16 +56,10 @@ pub trait SignedMessage: Canonical {
         w.into_bytes()
     }
 
-    /// Checks the signature with `verify_strict` under `key`, refusing weak keys.
+    /// Checks the signature by `spec/protocol.md` §7.4 under `key`, refusing weak keys.
     fn verify_signature(&self, key: &Bytes<32>) -> bool {
-        let Some(vk) = signing_key(key) else {
-            return false;
-        };
-        vk.verify_strict(
-            &self.signing_bytes(),
-            &Signature::from_bytes(&self.signature().0),
-        )
-        .is_ok()
+        crate::credential::CredentialKey::decode(&key.0)
+            .is_ok_and(|k| k.verify(&self.signing_bytes(), &self.signature().0))
     }
 }
 

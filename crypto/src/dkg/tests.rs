@@ -573,3 +573,50 @@ fn json_roundtrip_of_every_message() {
         sb.len() + 64
     );
 }
+
+/// A signature by `sk` whose nonce point has a torsion component, `R = r·B + T` (`T` of order
+/// 8): valid by the cofactored rule of `spec/protocol.md` §7.4, refused by the cofactorless
+/// `verify_strict`.
+fn sign_with_torsion(sk: &SigningKey, m: &[u8]) -> Bytes<64> {
+    use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
+    use curve25519_dalek::scalar::Scalar;
+    use sha2::{Digest, Sha512};
+    let r = Scalar::from(12345u64);
+    let rb = (ED25519_BASEPOINT_POINT * r + EIGHT_TORSION[1])
+        .compress()
+        .to_bytes();
+    let mut h = Sha512::new();
+    h.update(rb);
+    h.update(sk.verifying_key().to_bytes());
+    h.update(m);
+    let k = Scalar::from_bytes_mod_order_wide(&h.finalize().into());
+    let s = r + k * sk.to_scalar();
+    let mut out = [0u8; 64];
+    out[..32].copy_from_slice(&rb);
+    out[32..].copy_from_slice(s.as_bytes());
+    Bytes(out)
+}
+
+#[test]
+fn ceremony_signatures_follow_the_one_cofactored_rule() {
+    let mut c = run_ceremony(3, 2);
+    let a = &mut c.transcript.announcements[0];
+    a.signature = sign_with_torsion(&c.signing_keys[0], &a.signing_bytes());
+    // The rule of every other signature of the protocol accepts it …
+    assert!(a.verify_signature(&a.signing_key));
+    // … where verify_strict, the rule the ceremony used before, refuses it: the two rules
+    // differ on this vector, and the ceremony now follows §7.4.
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(&a.signing_key.0).unwrap();
+    let sig = ed25519_dalek::Signature::from_bytes(&a.signature.0);
+    assert!(vk.verify_strict(&a.signing_bytes(), &sig).is_err());
+    assert!(
+        crate::credential::CredentialKey::decode(&a.signing_key.0)
+            .unwrap()
+            .verify(&a.signing_bytes(), &a.signature.0)
+    );
+    // The whole transcript still verifies with it; a signature by another key does not.
+    assert!(verify(&c).is_ok());
+    let a = &mut c.transcript.announcements[0];
+    a.signature = sign_with_torsion(&c.signing_keys[1], &a.signing_bytes());
+    assert!(!a.verify_signature(&a.signing_key));
+}

@@ -4,7 +4,10 @@
 //   <origin>/elections/<id>/vote#credential=<64 lower-case hex digits of the seed>
 // (the fragment never reaches a server) and the seed in groups of 8 hex digits for typing.
 // Seeds live only in this module's memory: never in storage, never sent; they vanish with the
-// window. Sheets are not linked to names (the roll is separate: secret ballot).
+// window. Sheets are not linked to names (the roll is separate: secret ballot). Serial numbers
+// are given to the registered keys in an order shuffled here (CSPRNG), so that the order of the
+// keys in the POST bodies (which an operator may log) says nothing about which sheet has which
+// key.
 import qrcode from 'qrcode-generator';
 import { credentialFromSeed, toBase64, toHex } from '../../piaojue.js';
 import { addTexts, errorText, groupChars, h, pick, replace, t } from '../common.js';
@@ -20,6 +23,26 @@ export function newSeed() {
 /** The sign-in link of a seed (the booth page reads `#credential=`). */
 export function signInLink(origin, electionId, seedHex) {
   return `${origin}/elections/${electionId}/vote#credential=${seedHex.toLowerCase()}`;
+}
+
+/**
+ * A copy of `list` in a uniformly random order (Fisher–Yates, `crypto.getRandomValues` with
+ * rejection sampling, so no index is favoured). `random(n)` gives `n` random bytes.
+ */
+export function shuffled(list, random = (n) => crypto.getRandomValues(new Uint8Array(n))) {
+  const out = list.slice();
+  for (let i = out.length - 1; i > 0; i--) {
+    const range = i + 1;
+    const limit = 2 ** 32 - (2 ** 32 % range);
+    let x;
+    do {
+      const b = random(4);
+      x = ((b[0] << 24) >>> 0) + (b[1] << 16) + (b[2] << 8) + b[3];
+    } while (x >= limit);
+    const j = x % range;
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
 }
 
 /** Serial numbers as printed: 0001, 0002 … */
@@ -143,7 +166,8 @@ export function renderRegistration(status, ctx) {
     }
     made.length = 0;
     if (registered.length) {
-      const items = registered.map((c, i) => ({ serial: first + i, seed: c.seed }));
+      // Serials in a random order, not the order the keys were sent in.
+      const items = shuffled(registered).map((c, i) => ({ serial: first + i, seed: c.seed }));
       if (current?.electionId === id) current.items.push(...items);
       else current = { electionId: id, manifest: status.manifest, items };
       saved = false;
