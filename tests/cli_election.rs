@@ -444,6 +444,22 @@ fn election(db: &TestDb) {
             hex::decode(seed).unwrap(),
         ));
     }
+    // The board's signing key: in a file of its own (0600), not in the database.
+    let board_key_file = db.data_dir().join("board-key");
+    let board_seed = std::fs::read_to_string(&board_key_file).unwrap();
+    secrets.push((
+        "the board's signing key".into(),
+        hex::decode(board_seed.trim()).unwrap(),
+    ));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&board_key_file), 0o600, "the board key file");
+        if let Some(file) = db.url.strip_prefix("sqlite:") {
+            assert_eq!(mode(Path::new(file)), 0o600, "the SQLite database file");
+        }
+    }
     let haystacks = [
         ("the database", common::dump_database(db)),
         ("the server's log", server.log()),
@@ -518,6 +534,15 @@ fn demo_teller_files_are_encrypted_and_decrypt() {
     let token = db.data_dir().join("staff-token");
     let pass = demo.join("teller-passphrase.txt");
     let seeds = std::fs::read_to_string(demo.join("credentials.txt")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(demo.join("credentials.txt"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the demo's credentials.txt is secret");
+    }
     for i in 1..=5 {
         let key = demo.join(format!("teller-{i}.age"));
         let raw = std::fs::read(&key).unwrap();

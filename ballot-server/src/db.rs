@@ -43,6 +43,37 @@ pub struct Db {
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// Creates the SQLite database file of `url` readable by its owner only (0600), or narrows an
+/// existing one to that: it holds the deputies' credentials list, the staff tokens' hashes and
+/// the proposals' private contacts. SQLite gives its `-wal` and `-shm` files the same mode.
+fn private_sqlite_file(url: &str) -> Result<(), sqlx::Error> {
+    let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    let path = std::path::Path::new(path);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map_err(sqlx::Error::Io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(sqlx::Error::Io)?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .map_err(sqlx::Error::Io)?;
+            tracing::warn!(path = %path.display(), "the database file was readable by others: now 0600");
+        }
+    }
+    Ok(())
+}
+
 impl Db {
     /// Connects and runs the migrations. `url` is `sqlite:path` (the file is created) or
     /// `postgres://…`.
@@ -57,6 +88,9 @@ impl Db {
                 format!("unsupported database URL {url:?}: use sqlite:FILE or postgres://…").into(),
             ));
         };
+        if backend == Backend::Sqlite {
+            private_sqlite_file(url)?;
+        }
         let url = match backend {
             Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
             _ => url.to_string(),

@@ -170,11 +170,21 @@ pub async fn setup_with(
     let creds: Vec<Credential> = (0..deputies)
         .map(|_| Credential::generate(&mut rng))
         .collect();
-    let lines: String = creds
-        .iter()
-        .map(|c| format!("{}\n", hex::encode(*c.seed())))
-        .collect();
-    std::fs::write(dir.join("credentials.txt"), lines).map_err(io)?;
+    let lines: zeroize::Zeroizing<String> = zeroize::Zeroizing::new(
+        creds
+            .iter()
+            .map(|c| format!("{}\n", hex::encode(*c.seed())))
+            .collect(),
+    );
+    // Secret: readable by its owner only, like every other secret file of the server.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(dir.join("credentials.txt"))
+        .and_then(|mut f| std::io::Write::write_all(&mut f, lines.as_bytes()))
+        .map_err(io)?;
     el.add_credentials(
         board,
         DEMO_ID,

@@ -43,10 +43,14 @@ pub use state::{AppState, ElectionState};
 pub const MAX_BODY: usize = 2 * 1024 * 1024;
 
 impl AppState {
-    /// Connects to the database (running migrations) and opens the board.
-    pub async fn connect(database_url: &str) -> Result<Self, sqlx::Error> {
+    /// Connects to the database (running migrations) and opens the board with the signing key
+    /// in `board_key_file` (created on first start; see [`board::key_file`]).
+    pub async fn connect(
+        database_url: &str,
+        board_key_file: &std::path::Path,
+    ) -> Result<Self, board::key_file::BoardKeyError> {
         let db = db::Db::connect(database_url).await?;
-        let board = Arc::new(board::Board::open(db.clone()).await?);
+        let board = Arc::new(board::Board::open(db.clone(), board_key_file).await?);
         let elections = Arc::new(elections::Elections::default());
         // Finish what a previous run left between two appends (a ceremony's verdict, a tally,
         // a result).

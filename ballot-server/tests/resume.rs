@@ -7,7 +7,9 @@
 //! appending the first one directly to the board, and a "restart" is a new `AppState` on the
 //! same file.
 
-use std::path::{Path, PathBuf};
+mod scratch;
+
+use std::path::Path;
 
 use ed25519_dalek::SigningKey;
 use piaojue_crypto::ballot::{Ballot, Selection};
@@ -24,28 +26,7 @@ use piaojue_server::board::{AppendJob, Effect, Precondition};
 use piaojue_server::demo::{self, DEMO_ID, DemoTeller};
 use piaojue_server::elections::CeremonyMessage;
 use piaojue_server::{AppState, ElectionState};
-use rand::RngExt;
-
-/// A folder removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> Self {
-        let suffix: u64 = rand::rng().random();
-        let p = std::env::temp_dir().join(format!("piaojue-resume-{suffix:016x}"));
-        std::fs::create_dir_all(&p).expect("a temporary folder");
-        Scratch(p)
-    }
-    fn url(&self) -> String {
-        format!("sqlite:{}", self.0.join("board.db").display())
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use scratch::Scratch;
 
 fn kinds(entries: &[Vec<u8>]) -> Vec<String> {
     entries
@@ -178,7 +159,9 @@ async fn state_of(s: &AppState, id: &str) -> ElectionState {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn close_and_result_are_finished_after_a_crash() {
     let scratch = Scratch::new();
-    let s = AppState::connect(&scratch.url()).await.expect("connect");
+    let s = AppState::connect(&scratch.url(), &scratch.key())
+        .await
+        .expect("connect");
     let info = demo::setup(&s, &scratch.0, 6).await.expect("the demo");
     cast_all(&s, &credentials(&info.dir)).await;
 
@@ -187,7 +170,9 @@ async fn close_and_result_are_finished_after_a_crash() {
     assert!(s.elections.tally(&s.board, DEMO_ID).await.is_err());
 
     // The next start appends the tally, once.
-    let s = AppState::connect(&scratch.url()).await.expect("restart");
+    let s = AppState::connect(&scratch.url(), &scratch.key())
+        .await
+        .expect("restart");
     s.elections.tally(&s.board, DEMO_ID).await.expect("a tally");
     s.elections
         .resume(&s.db, &s.board, DEMO_ID)
@@ -211,7 +196,9 @@ async fn close_and_result_are_finished_after_a_crash() {
     assert_eq!(state_of(&s, DEMO_ID).await, ElectionState::Closed);
 
     // The next start computes the result.
-    let s = AppState::connect(&scratch.url()).await.expect("restart");
+    let s = AppState::connect(&scratch.url(), &scratch.key())
+        .await
+        .expect("restart");
     assert_eq!(state_of(&s, DEMO_ID).await, ElectionState::Tallied);
     let entries = all_entries(&s, DEMO_ID).await;
     let Event::Result { counts, outcome } = Entry::from_bytes(entries.last().expect("entries"))
@@ -231,7 +218,9 @@ async fn close_and_result_are_finished_after_a_crash() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_close_tally_lost_to_a_fault_is_appended_by_closing_again() {
     let scratch = Scratch::new();
-    let s = AppState::connect(&scratch.url()).await.expect("connect");
+    let s = AppState::connect(&scratch.url(), &scratch.key())
+        .await
+        .expect("connect");
     demo::setup(&s, &scratch.0, 2).await.expect("the demo");
     close_alone(&s).await;
     // No restart: staff close again, and get the tally.
@@ -246,7 +235,9 @@ async fn a_close_tally_lost_to_a_fault_is_appended_by_closing_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ceremony_verdict_is_finished_after_a_crash() {
     let scratch = Scratch::new();
-    let s = AppState::connect(&scratch.url()).await.expect("connect");
+    let s = AppState::connect(&scratch.url(), &scratch.key())
+        .await
+        .expect("connect");
     let (db, board, el) = (&s.db, &*s.board, &*s.elections);
     let manifest = samples::up_to_k_of_n("resume", 4, 2, TellerParams { n: 3, t: 2 });
     el.create(board, manifest.clone(), None)
@@ -303,7 +294,9 @@ async fn a_ceremony_verdict_is_finished_after_a_crash() {
     append_alone(&s, "resume", last, ElectionState::KeyCeremony, vec![record]).await;
     assert_eq!(state_of(&s, "resume").await, ElectionState::KeyCeremony);
 
-    let s = AppState::connect(&scratch.url()).await.expect("restart");
+    let s = AppState::connect(&scratch.url(), &scratch.key())
+        .await
+        .expect("restart");
     assert_eq!(state_of(&s, "resume").await, ElectionState::Registration);
     s.elections
         .ceremony_output(&s.board, "resume")
@@ -314,7 +307,9 @@ async fn a_ceremony_verdict_is_finished_after_a_crash() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_close_counts_the_ballots_before_it_while_ballots_arrive() {
     let scratch = Scratch::new();
-    let s = AppState::connect(&scratch.url()).await.expect("connect");
+    let s = AppState::connect(&scratch.url(), &scratch.key())
+        .await
+        .expect("connect");
     let info = demo::setup(&s, &scratch.0, 200).await.expect("the demo");
     let opened = s
         .elections

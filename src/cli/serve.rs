@@ -24,6 +24,11 @@ pub struct ServeArgs {
     /// Folder for the staff token file and the demo's files.
     #[arg(long, default_value = "piaojue-data")]
     pub data_dir: PathBuf,
+    /// The board's signing key (created, mode 0600, on first start; never kept in the
+    /// database). Every server process on one database needs the same file. [default:
+    /// <data-dir>/board-key]
+    #[arg(long, env = "PIAOJUE_BOARD_KEY_FILE")]
+    pub board_key_file: Option<PathBuf>,
     /// Prepare the demo election (5 tellers, 250 deputies, "up to 10 of 13"), open for voting.
     #[arg(long)]
     pub demo: bool,
@@ -111,7 +116,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     rt.block_on(async move {
         std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
-        let state = AppState::connect(&args.database_url)
+        let board_key = args
+            .board_key_file
+            .clone()
+            .unwrap_or_else(|| args.data_dir.join("board-key"));
+        let state = AppState::connect(&args.database_url, &board_key)
             .await
             .with_context(|| format!("opening the database {}", args.database_url))?
             .with_proposal_limit(args.proposal_limit.max(1), std::time::Duration::from_secs(600));

@@ -2,6 +2,7 @@
 //! tree heads, and the reads the public API serves (entries, heads, inclusion and consistency
 //! proofs, receipts).
 
+pub mod key_file;
 pub mod log;
 
 use std::collections::HashMap;
@@ -33,21 +34,11 @@ impl std::fmt::Debug for Board {
 }
 
 impl Board {
-    /// Opens the board, creating its signing key on first start (kept in the database, so
-    /// that several server processes on one database sign with the same key).
-    pub async fn open(db: Db) -> Result<Self, sqlx::Error> {
-        let fresh = BoardKey::generate(&mut rand::rng());
-        // Insert-if-absent, then read: whichever process wins, all use the stored key.
-        sqlx::query("INSERT INTO server_keys (name, value) VALUES ('board_key', $1) ON CONFLICT (name) DO NOTHING")
-            .bind(hex::encode(*fresh.seed()))
-            .execute(&db.pool)
-            .await?;
-        let row = sqlx::query("SELECT value FROM server_keys WHERE name = 'board_key'")
-            .fetch_one(&db.pool)
-            .await?;
-        let seed: String = row.try_get(0)?;
-        let key =
-            BoardKey::from_hex(&seed).map_err(|e| sqlx::Error::Decode(e.to_string().into()))?;
+    /// Opens the board with the signing key in `key_file`, created on first start
+    /// ([`key_file`]: a file of its own, never the database; every server process on one
+    /// database must be given the same key).
+    pub async fn open(db: Db, key_file: &std::path::Path) -> Result<Self, key_file::BoardKeyError> {
+        let key = key_file::load(&db, key_file).await?;
         Ok(Board {
             db,
             key: Arc::new(key),
