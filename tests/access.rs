@@ -188,3 +188,57 @@ fn every_write_endpoint_refuses_every_wrong_role() {
         run(db);
     }
 }
+
+/// Every answer carries `nosniff`, API answers `no-store`, a 401 names its scheme, and a request
+/// with two `Authorization` headers is refused even when one of them is the right token
+/// (`spec/api.md` §6.2).
+#[test]
+fn answers_carry_the_security_headers_and_two_authorizations_are_refused() {
+    let db = TestDb::sqlite();
+    let server = Server::start(&db);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let session = format!("{}/api/staff/session", server.base);
+    let header = |r: &ureq::http::Response<ureq::Body>, name: &str| {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+
+    let r = agent.get(&session).call().unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        header(&r, "www-authenticate").as_deref(),
+        Some("Bearer realm=\"piaojue\"")
+    );
+    assert_eq!(
+        header(&r, "x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+    assert_eq!(header(&r, "cache-control").as_deref(), Some("no-store"));
+    let page = agent.get(format!("{}/", server.base)).call().unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(
+        header(&page, "x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+
+    let bearer = format!("Bearer {}", server.token);
+    let r = agent
+        .get(&session)
+        .header("Authorization", &bearer)
+        .header("Authorization", "Bearer pjs_other")
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 400, "two Authorization headers");
+    let r = agent
+        .get(&session)
+        .header("Authorization", &bearer)
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 200, "one, the right one");
+    assert_eq!(header(&r, "cache-control").as_deref(), Some("no-store"));
+}

@@ -29,6 +29,19 @@ impl FromRequestParts<AppState> for Staff {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // One Authorization header: with two, which one a proxy or the server reads is
+        // anybody's guess (issue 19 §3).
+        if parts
+            .headers
+            .get_all(axum::http::header::AUTHORIZATION)
+            .iter()
+            .nth(1)
+            .is_some()
+        {
+            return Err(ApiError::BadRequest(
+                "more than one Authorization header".into(),
+            ));
+        }
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)

@@ -117,10 +117,20 @@ impl IntoResponse for ApiError {
             Json(json!({ "error": self.code(), "message": message })),
         )
             .into_response();
-        if let ApiError::StorageFull(_) = self {
+        match self {
             // Space comes back when an operator makes room: not within a second.
-            res.headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, STORAGE_RETRY_SECS.into());
+            ApiError::StorageFull(_) => {
+                res.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, STORAGE_RETRY_SECS.into());
+            }
+            // RFC 9110 §11.6.1: a 401 names the scheme it wants.
+            ApiError::Unauthorized(_) => {
+                res.headers_mut().insert(
+                    axum::http::header::WWW_AUTHENTICATE,
+                    axum::http::HeaderValue::from_static("Bearer realm=\"piaojue\""),
+                );
+            }
+            _ => {}
         }
         res
     }

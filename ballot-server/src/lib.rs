@@ -89,8 +89,31 @@ pub fn app_with_limits(state: AppState, config: limits::LimitConfig) -> Router {
         routes::router().layer(DefaultBodyLimit::max(MAX_BODY)),
         config,
     )
+    .layer(axum::middleware::from_fn(security_headers))
     .layer(TraceLayer::new_for_http().on_failure(failure_log::ThrottledFailureLog::default()))
     .with_state(state)
+}
+
+/// Headers on every answer (`spec/api.md` §6.2): `X-Content-Type-Options: nosniff` (a browser
+/// never runs an answer as another type than it says), and on every API answer
+/// `Cache-Control: no-store` (answers carrying deputy codes, proposals' private contacts or the
+/// staff session must not stay in a shared or browser cache; the public board is read fresh).
+async fn security_headers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let api = req.uri().path().starts_with("/api/");
+    let mut res = next.run(req).await;
+    let headers = res.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if api {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
 }
 
 /// Serves the application on a bound listener until `shutdown` resolves.
