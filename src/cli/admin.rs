@@ -58,8 +58,9 @@ pub enum AdminAction {
     Tellers {
         /// Election id.
         election: String,
-        /// The n public keys, in teller order.
-        #[arg(required = true, num_args = 1..)]
+        /// The n public keys, in teller order. A base64url key may begin with `-`: it is
+        /// taken as a key, not as an option.
+        #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
         keys: Vec<String>,
     },
     /// 生成凭证 / Makes N deputy credentials on this machine, registers their public keys,
@@ -335,5 +336,25 @@ mod tests {
         // Shuffled: 40 keys in serial order by chance has probability 1/40!.
         assert_ne!(sent, serial_order);
         assert_ne!(sending_order(&fresh, &mut rng), sent);
+    }
+
+    /// A teller key whose base64url begins with `-` (one in 64 keys) is a key, not an option.
+    #[test]
+    fn teller_keys_may_begin_with_a_hyphen() {
+        #[derive(clap::Parser)]
+        struct T {
+            #[command(flatten)]
+            admin: AdminArgs,
+        }
+        let key = "-UUewOjiJkveYJFaeIGtC2IZ0KsA38Ufb-nu6p0ku_E";
+        let other = "JqlZFjs-_yICgWOgmLMWiwHt7f2a8nqHnjrF0JHnzNo";
+        let t = <T as clap::Parser>::try_parse_from(["t", "tellers", "e1", other, key]).unwrap();
+        match t.admin.action {
+            AdminAction::Tellers { election, keys } => {
+                assert_eq!(election, "e1");
+                assert_eq!(keys, [other, key]);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -33,7 +33,7 @@ pub enum ReceiptAction {
         record: Option<PathBuf>,
         /// The board's public key (43 base64url characters) as published by the organisers; without it
         /// the key is taken from the server or the record, which proves less.
-        #[arg(long, value_name = "BASE64URL")]
+        #[arg(long, value_name = "BASE64URL", allow_hyphen_values = true)]
         board_key: Option<String>,
         #[command(flatten)]
         output: OutputArgs,

@@ -232,23 +232,44 @@ fn demo_teller_files(
 /// Writes the demo deputies' printable credential sheets (`demo/sheets.html`, one page per
 /// deputy, QR codes linking to the booth at `origin`, the election's fingerprint) from
 /// `demo/credentials.txt`. The demo election is open: its credential list is complete.
+///
+/// Made once: `demo/sheets.html.sha256` holds the SHA-256 of what they were made from (origin,
+/// fingerprint, credentials); while it matches, a restart keeps the sheets instead of drawing
+/// every QR code again (7–10 s at 2,000 deputies, issue 19 §3).
 fn demo_sheets(
     data_dir: &Path,
     origin: &str,
     fingerprint: &piaojue_crypto::encoding::Digest32,
 ) -> anyhow::Result<PathBuf> {
+    use sha2::{Digest, Sha256};
     let dir = data_dir.join("demo");
-    let text = std::fs::read_to_string(dir.join("credentials.txt"))
-        .with_context(|| format!("reading {}", dir.join("credentials.txt").display()))?;
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(dir.join("credentials.txt"))
+            .with_context(|| format!("reading {}", dir.join("credentials.txt").display()))?,
+    );
+    let path = dir.join("sheets.html");
+    let stamp_path = dir.join("sheets.html.sha256");
+    let stamp = hex::encode(
+        Sha256::new()
+            .chain_update(origin.as_bytes())
+            .chain_update([0])
+            .chain_update(fingerprint.0)
+            .chain_update(text.as_bytes())
+            .finalize(),
+    );
+    let made = std::fs::read_to_string(&stamp_path).is_ok_and(|s| s.trim() == stamp);
+    if made && path.exists() {
+        return Ok(path);
+    }
     let credentials = text
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(Credential::from_hex)
         .collect::<Result<Vec<_>, _>>()
         .context("demo credentials")?;
-    let path = dir.join("sheets.html");
     let html = super::sheets::render(&demo::manifest(), origin, &credentials, fingerprint);
     write_atomic(&path, html.as_bytes())?;
+    write_atomic(&stamp_path, format!("{stamp}\n").as_bytes())?;
     Ok(path)
 }
 
@@ -268,5 +289,57 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_sheets_are_made_once_per_origin_fingerprint_and_credentials() {
+        let data = std::env::temp_dir().join(format!(
+            "piaojue-demo-sheets-{:016x}",
+            rand::random::<u64>()
+        ));
+        let dir = data.join("demo");
+        std::fs::create_dir_all(&dir).unwrap();
+        let creds: String = (0..2)
+            .map(|_| {
+                let c = Credential::generate(&mut rand::rng());
+                format!("{}\n", hex::encode(*c.seed()))
+            })
+            .collect();
+        std::fs::write(dir.join("credentials.txt"), &creds).unwrap();
+        let f = piaojue_crypto::encoding::Bytes([7u8; 32]);
+        let path = demo_sheets(&data, "http://127.0.0.1:8080", &f).unwrap();
+        let first = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(first.matches("<section class=\"sheet\"").count(), 2);
+        // A restart with the same inputs keeps the file as it is (a marker shows it).
+        std::fs::write(&path, "kept").unwrap();
+        demo_sheets(&data, "http://127.0.0.1:8080", &f).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "kept");
+        // Another origin, another fingerprint or other credentials: made again.
+        demo_sheets(&data, "http://10.0.0.5:8080", &f).unwrap();
+        assert!(std::fs::read_to_string(&path).unwrap().contains("10.0.0.5"));
+        std::fs::write(&path, "kept").unwrap();
+        demo_sheets(
+            &data,
+            "http://10.0.0.5:8080",
+            &piaojue_crypto::encoding::Bytes([8u8; 32]),
+        )
+        .unwrap();
+        assert_ne!(std::fs::read_to_string(&path).unwrap(), "kept");
+        std::fs::write(&path, "kept").unwrap();
+        std::fs::write(dir.join("credentials.txt"), &creds[..65]).unwrap();
+        demo_sheets(
+            &data,
+            "http://10.0.0.5:8080",
+            &piaojue_crypto::encoding::Bytes([8u8; 32]),
+        )
+        .unwrap();
+        let one = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(one.matches("<section class=\"sheet\"").count(), 1);
+        let _ = std::fs::remove_dir_all(&data);
     }
 }

@@ -38,7 +38,7 @@ pub struct VoteArgs {
     /// 选举指纹 / The election's fingerprint, as pinned out of band: the 20 digits printed on
     /// the credential sheet and shown on the hall screen, or the full 43 characters of the
     /// sheet's link. The election the server serves must have it, else nothing is encrypted.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub fingerprint: String,
     /// Where to save the receipt.
     #[arg(long, default_value = "receipt.json")]
@@ -151,6 +151,30 @@ pub fn run(args: VoteArgs) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A full fingerprint whose base64url begins with `-` (one in 64) is a value, not an option.
+    #[test]
+    fn a_fingerprint_may_begin_with_a_hyphen() {
+        #[derive(clap::Parser)]
+        struct T {
+            #[command(flatten)]
+            vote: VoteArgs,
+        }
+        let f = "-UUewOjiJkveYJFaeIGtC2IZ0KsA38Ufb-nu6p0ku_E";
+        let t = <T as clap::Parser>::try_parse_from([
+            "t",
+            "--election",
+            "e1",
+            "--credential-file",
+            "c.txt",
+            "--choose",
+            "1",
+            "--fingerprint",
+            f,
+        ])
+        .unwrap();
+        assert_eq!(t.vote.fingerprint, f);
+    }
 
     #[test]
     fn choices() {

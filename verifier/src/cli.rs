@@ -99,7 +99,7 @@ pub enum VerifyCommand {
         record: Option<PathBuf>,
         /// The board's public key (43 base64url characters), as published by the election's organisers.
         /// Without it the key is taken from the server (or the record), which proves less.
-        #[arg(long, value_name = "BASE64URL")]
+        #[arg(long, value_name = "BASE64URL", allow_hyphen_values = true)]
         board_key: Option<String>,
     },
     /// Compares an older and a newer copy of a record: nothing removed or changed, only
