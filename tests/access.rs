@@ -242,3 +242,33 @@ fn answers_carry_the_security_headers_and_two_authorizations_are_refused() {
     assert_eq!(r.status(), 200, "one, the right one");
     assert_eq!(header(&r, "cache-control").as_deref(), Some("no-store"));
 }
+
+/// A rotation revokes every staff token and writes a new one; with `--staff-token-ttl` a token
+/// older than that is refused as expired (issue 19 §3).
+#[test]
+fn staff_tokens_expire_and_a_rotation_revokes_them() {
+    let db = TestDb::sqlite();
+    let mut server = Server::start(&db);
+    let old = server.token.clone();
+    assert_eq!(server.staff().get("/api/staff/session").0, 200);
+    server.kill();
+
+    let mut server = Server::start_with(&db, &["--rotate-staff-token"]);
+    assert_ne!(server.token, old, "a new token in the token file");
+    let (status, body) = server
+        .with_authorization(&format!("Bearer {old}"))
+        .get("/api/staff/session");
+    assert_eq!((status, body["error"].as_str()), (403, Some("forbidden")));
+    assert_eq!(server.staff().get("/api/staff/session").0, 200);
+    server.kill();
+
+    // Valid for 1 s: the token made at the rotation is older than that once 1.5 s have passed.
+    let server = Server::start_with(&db, &["--staff-token-ttl", "1"]);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let (status, body) = server.staff().get("/api/staff/session");
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["message"].as_str().unwrap_or("").contains("expired"),
+        "{body}"
+    );
+}

@@ -62,20 +62,48 @@ impl FromRequestParts<AppState> for Staff {
                 )
             })?;
         let hash = token_hash(token.trim());
-        let rows = sqlx::query("SELECT token_hash FROM staff_tokens")
+        // Tokens made before this time have expired (`serve --staff-token-ttl`).
+        let oldest = state
+            .staff_token_ttl
+            .map_or(i64::MIN, |ttl| now_ms() - ttl.as_millis() as i64);
+        let rows = sqlx::query("SELECT token_hash, created_ms FROM staff_tokens")
             .fetch_all(&state.db.pool)
             .await?;
-        let mut ok = subtle::Choice::from(0u8);
+        let (mut valid, mut expired) = (subtle::Choice::from(0u8), subtle::Choice::from(0u8));
         for r in rows {
             let stored: String = r.try_get(0)?;
-            ok |= stored.as_bytes().ct_eq(hash.as_bytes());
+            let created: i64 = r.try_get(1)?;
+            let same = stored.as_bytes().ct_eq(hash.as_bytes());
+            let fresh = subtle::Choice::from(u8::from(created >= oldest));
+            valid |= same & fresh;
+            expired |= same & !fresh;
         }
-        if bool::from(ok) {
+        if bool::from(valid) {
             Ok(Staff)
+        } else if bool::from(expired) {
+            Err(ApiError::Forbidden(
+                "this staff token has expired: ask for a new one (piaojue serve --rotate-staff-token)"
+                    .into(),
+            ))
         } else {
             Err(ApiError::Forbidden("this staff token is not valid".into()))
         }
     }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Revokes every staff token (`serve --rotate-staff-token` then makes a new one).
+pub async fn revoke_staff_tokens(db: &Db) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM staff_tokens")
+        .execute(&db.pool)
+        .await?
+        .rows_affected())
 }
 
 /// Makes a new staff token, stores its hash and returns the token (shown once).
@@ -85,12 +113,7 @@ pub async fn create_staff_token(db: &Db, label: &str) -> Result<String, sqlx::Er
     sqlx::query("INSERT INTO staff_tokens (token_hash, label, created_ms) VALUES ($1, $2, $3)")
         .bind(token_hash(&token))
         .bind(label)
-        .bind(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as i64)
-                .unwrap_or(0),
-        )
+        .bind(now_ms())
         .execute(&db.pool)
         .await?;
     Ok(token)

@@ -62,11 +62,19 @@ impl AppState {
             board,
             elections,
             cycle: Arc::default(),
+            staff_token_ttl: None,
         })
     }
 }
 
 impl AppState {
+    /// This state with staff tokens valid for `ttl` after they are made (`None`: until
+    /// revoked).
+    pub fn with_staff_token_ttl(mut self, ttl: Option<Duration>) -> Self {
+        self.staff_token_ttl = ttl;
+        self
+    }
+
     /// This state with another limit on public proposal submissions: `limit` per client
     /// address in `window`.
     pub fn with_proposal_limit(mut self, limit: usize, window: Duration) -> Self {

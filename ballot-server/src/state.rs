@@ -77,4 +77,6 @@ pub struct AppState {
     pub elections: Arc<Elections>,
     /// The yearly cycle's state (the limit on public submissions).
     pub cycle: Arc<crate::cycle::CycleState>,
+    /// How long a staff token is valid after it was made (`None`: until revoked).
+    pub staff_token_ttl: Option<std::time::Duration>,
 }

@@ -29,6 +29,12 @@ pub struct ServeArgs {
     /// <data-dir>/board-key]
     #[arg(long, env = "PIAOJUE_BOARD_KEY_FILE")]
     pub board_key_file: Option<PathBuf>,
+    /// Seconds a staff token stays valid after it is made (0: until revoked).
+    #[arg(long, default_value_t = 0)]
+    pub staff_token_ttl: u64,
+    /// Revoke every staff token and write a new one to <data-dir>/staff-token before serving.
+    #[arg(long)]
+    pub rotate_staff_token: bool,
     /// Prepare the demo election (5 tellers, 250 deputies, "up to 10 of 13"), open for voting.
     #[arg(long)]
     pub demo: bool,
@@ -123,9 +129,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let state = AppState::connect(&args.database_url, &board_key)
             .await
             .with_context(|| format!("opening the database {}", args.database_url))?
-            .with_proposal_limit(args.proposal_limit.max(1), std::time::Duration::from_secs(600));
+            .with_proposal_limit(args.proposal_limit.max(1), std::time::Duration::from_secs(600))
+            .with_staff_token_ttl(
+                (args.staff_token_ttl > 0).then(|| std::time::Duration::from_secs(args.staff_token_ttl)),
+            );
+        if args.rotate_staff_token {
+            let revoked = auth::revoke_staff_tokens(&state.db).await?;
+            eprintln!("工作人员令牌已全部作废 / {revoked} staff token(s) revoked");
+        }
         if !auth::has_staff_token(&state.db).await? {
-            let token = auth::create_staff_token(&state.db, "first start").await?;
+            let label = if args.rotate_staff_token { "rotated" } else { "first start" };
+            let token = auth::create_staff_token(&state.db, label).await?;
             let path = args.data_dir.join("staff-token");
             write_private(&path, &token)?;
             eprintln!("工作人员令牌 / staff token written to {} (shown once; keep it secret)", path.display());
