@@ -63,9 +63,9 @@ impl FromRequestParts<AppState> for Staff {
             })?;
         let hash = token_hash(token.trim());
         // Tokens made before this time have expired (`serve --staff-token-ttl`).
-        let oldest = state
-            .staff_token_ttl
-            .map_or(i64::MIN, |ttl| now_ms() - ttl.as_millis() as i64);
+        let oldest = state.staff_token_ttl.map_or(i64::MIN, |ttl| {
+            crate::cycle::now_ms() - ttl.as_millis() as i64
+        });
         let rows = sqlx::query("SELECT token_hash, created_ms FROM staff_tokens")
             .fetch_all(&state.db.pool)
             .await?;
@@ -91,13 +91,6 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 /// Revokes every staff token (`serve --rotate-staff-token` then makes a new one).
 pub async fn revoke_staff_tokens(db: &Db) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query("DELETE FROM staff_tokens")
@@ -113,7 +106,7 @@ pub async fn create_staff_token(db: &Db, label: &str) -> Result<String, sqlx::Er
     sqlx::query("INSERT INTO staff_tokens (token_hash, label, created_ms) VALUES ($1, $2, $3)")
         .bind(token_hash(&token))
         .bind(label)
-        .bind(now_ms())
+        .bind(crate::cycle::now_ms())
         .execute(&db.pool)
         .await?;
     Ok(token)
