@@ -83,7 +83,11 @@ fn send(c: &Client, method: &str, path: &str, body: &Value) -> (u16, Value) {
     } else {
         Some(serde_json::to_vec(body).unwrap())
     };
-    let (status, raw) = c.request(method, path, bytes.as_deref());
+    // An attachment's body is the file, with the file's type (`spec/api.md` §6.3).
+    let (status, raw) = match bytes {
+        Some(b) if path.ends_with("/attachments") => c.request_typed(method, path, "image/png", &b),
+        b => c.request(method, path, b.as_deref()),
+    };
     (status, serde_json::from_slice(&raw).unwrap_or(Value::Null))
 }
 
@@ -241,6 +245,132 @@ fn answers_carry_the_security_headers_and_two_authorizations_are_refused() {
         .unwrap();
     assert_eq!(r.status(), 200, "one, the right one");
     assert_eq!(header(&r, "cache-control").as_deref(), Some("no-store"));
+}
+
+/// Every write to the API carries `Content-Type: application/json` (an attachment its file's
+/// type), with a body or without, else 415; a write a browser sends from another site's page is
+/// 403 `cross_origin`, with the right type and the right token; the same writes from this site's
+/// own pages, or from a tool that is no browser, are accepted (`spec/api.md` §6.3; issue 19 §3).
+/// Nothing refused changes the database.
+#[test]
+fn writes_carry_json_and_come_from_this_sites_pages() {
+    let db = TestDb::sqlite();
+    let server = Server::start(&db);
+    let staff = server.staff();
+    let (status, reply) = staff.post(
+        "/api/cycle/congresses",
+        &json!({ "id": "cy", "name": { "zh": "某县" }, "level": "county", "deputies": 5 }),
+    );
+    assert_eq!(status, 201, "{reply}");
+    let mut rng = test_rng(19, 3);
+    let manifest = samples::up_to_k_of_n("origin", 3, 1, TellerParams { n: 3, t: 2 });
+    let e = Election::prepare_open(&staff, manifest, 2, &mut rng);
+    let (_, status_before) = staff.get(&e.path(""));
+
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let host = server.base.trim_start_matches("http://").to_string();
+    let proposals = format!("{}/api/cycle/proposals", server.base);
+    let close = format!("{}{}", server.base, e.path("/close"));
+    let bearer = format!("Bearer {}", server.token);
+    let proposal = json!({ "congress": "cy", "year": 2027, "title": "某路口加装信号灯",
+        "description": "某", "location": "某", "category": "交通", "submitter": "public" })
+    .to_string();
+    let send = |url: &str, headers: &[(&str, &str)], body: &str| -> (u16, Value) {
+        let mut req = agent.post(url);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let mut r = req.send(body).unwrap();
+        let text = r.body_mut().read_to_string().unwrap();
+        (
+            r.status().as_u16(),
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+        )
+    };
+
+    let before = dump_database(&db);
+    let json = ("content-type", "application/json");
+    let mut cases: Vec<(&String, Vec<(&str, &str)>, &str, &str)> = Vec::new();
+    // A cross-site form or no-preflight fetch can send only the first three types.
+    for ty in [
+        "text/plain",
+        "text/plain;charset=UTF-8",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=b",
+        "application/json; charset=latin1",
+    ] {
+        cases.push((
+            &proposals,
+            vec![("content-type", ty)],
+            &proposal,
+            "unsupported_media_type",
+        ));
+    }
+    cases.push((&proposals, vec![], &proposal, "unsupported_media_type"));
+    // JSON from another site's page, as a browser says it.
+    for from in [
+        ("origin", "https://evil.example"),
+        ("origin", "null"),
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+    ] {
+        cases.push((&proposals, vec![json, from], &proposal, "cross_origin"));
+    }
+    // A staff write without a body still declares JSON; the token does not excuse another site.
+    let auth = ("authorization", bearer.as_str());
+    cases.push((&close, vec![auth], "", "unsupported_media_type"));
+    let cross = ("sec-fetch-site", "cross-site");
+    cases.push((&close, vec![auth, json, cross], "", "cross_origin"));
+    for (url, headers, body, code) in cases {
+        let (got, reply) = send(url, &headers, body);
+        let status = if code == "cross_origin" { 403 } else { 415 };
+        assert_eq!(
+            (got, reply["error"].as_str()),
+            (status, Some(code)),
+            "{headers:?}: {reply}"
+        );
+        assert!(
+            reply["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{reply}"
+        );
+    }
+    assert_eq!(
+        dump_database(&db),
+        before,
+        "a refused write changed the database"
+    );
+    assert_eq!(staff.get(&e.path("")).1["state"], status_before["state"]);
+
+    // This site's own pages (as the browser says it), and a tool that is no browser, may write.
+    let origin = format!("http://{host}");
+    for headers in [
+        vec![
+            ("content-type", "application/json"),
+            ("sec-fetch-site", "same-origin"),
+            ("origin", origin.as_str()),
+        ],
+        vec![
+            ("content-type", "application/json; charset=utf-8"),
+            ("origin", origin.as_str()),
+        ],
+        vec![("content-type", "application/json")],
+    ] {
+        let (got, reply) = send(&proposals, &headers, &proposal);
+        assert_eq!(got, 201, "{headers:?}: {reply}");
+    }
+    let (got, reply) = send(
+        &close,
+        &[
+            ("authorization", bearer.as_str()),
+            ("content-type", "application/json"),
+            ("sec-fetch-site", "same-origin"),
+        ],
+        "",
+    );
+    assert_eq!(got, 201, "{reply}");
 }
 
 /// A rotation revokes every staff token and writes a new one; with `--staff-token-ttl` a token

@@ -597,8 +597,8 @@ fn refusals(db: TestDb) {
     };
     chk.refused(
         attach(y.update, "text/html", b"<script>alert(1)</script>"),
-        400,
-        "bad_request",
+        415,
+        "unsupported_media_type",
     );
     chk.refused(
         attach(y.update, "image/png", b"%PDF-1.4 not a png"),

@@ -29,6 +29,7 @@ pub mod limits;
 pub mod pages;
 pub mod routes;
 pub mod state;
+pub mod write_guard;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -94,7 +95,9 @@ pub fn app(state: AppState) -> Router {
 /// request's method, path and status, never its headers (the staff token) or body.
 pub fn app_with_limits(state: AppState, config: limits::LimitConfig) -> Router {
     limits::layer(
-        routes::router().layer(DefaultBodyLimit::max(MAX_BODY)),
+        routes::router()
+            .layer(DefaultBodyLimit::max(MAX_BODY))
+            .layer(axum::middleware::from_fn(write_guard::check_writes)),
         config,
     )
     .layer(axum::middleware::from_fn(security_headers))

@@ -217,6 +217,10 @@ pub async fn add_progress(db: &Db, id: &str, p: NewProgress) -> ApiResult<Progre
     })
 }
 
+/// The media types an attachment may have (its upload's `Content-Type`).
+pub const ATTACHMENT_TYPES: [&str; 4] =
+    ["image/jpeg", "image/png", "image/webp", "application/pdf"];
+
 /// The content type of an attachment, from its declared type and checked against its first
 /// bytes; anything else is refused.
 pub fn attachment_type(declared: &str, bytes: &[u8]) -> ApiResult<&'static str> {

@@ -98,11 +98,13 @@ export class ApiError extends Error {
  * `{error, message}`) and with a `TypeError` when the network fails.
  */
 export async function api(path, { method, body, token } = {}) {
+  const verb = method ?? (body === undefined ? 'GET' : 'POST');
   const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // Every write declares JSON, a body or none (spec/api.md §6.3: else 415).
+  if (verb !== 'GET' && verb !== 'HEAD') headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
   const res = await fetch(path, {
-    method: method ?? (body === undefined ? 'GET' : 'POST'),
+    method: verb,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
     cache: 'no-store',
@@ -114,13 +116,16 @@ export async function api(path, { method, body, token } = {}) {
   return data;
 }
 
-/** Error codes of the server's own faults (spec/api.md §6), each with a text `error.<code>`. */
-const SERVER_FAULTS = new Set(['storage_full', 'unavailable', 'internal']);
+/**
+ * Error codes (spec/api.md §6) with a text `error.<code>` of their own: the server's faults, and
+ * refusals of how a page sent its request rather than of what it asked.
+ */
+const OWN_TEXTS = new Set(['storage_full', 'unavailable', 'internal', 'cross_origin', 'unsupported_media_type']);
 
 /** The text to show for an error: the API's message with its status, or the error's message. */
 export function errorText(e) {
-  // Faults of the server that say nothing about the request get a text in the page's language.
-  if (e instanceof ApiError && SERVER_FAULTS.has(e.code)) return t(`error.${e.code}`);
+  // Refusals that say nothing about what was asked get a text in the page's language.
+  if (e instanceof ApiError && OWN_TEXTS.has(e.code)) return t(`error.${e.code}`);
   if (e instanceof ApiError) return `${t('error.server')} (${e.status} ${e.code}): ${e.message}`;
   if (e instanceof TypeError) return t('error.network');
   return e?.message ?? String(e);
@@ -182,6 +187,8 @@ addTexts({
     'error.storage_full': '服务器存储空间已满，本次操作未被记录。请稍后重试，并告知工作人员。',
     'error.unavailable': '服务器繁忙，本次操作未被处理，请稍后重试。',
     'error.internal': '服务器内部故障，本次操作可能未完成，请稍后重试。',
+    'error.cross_origin': '服务器拒绝了来自其他网站页面的提交，本次操作未被处理。请直接打开本系统的网址后重试。',
+    'error.unsupported_media_type': '页面提交的数据格式不被服务器接受，本次操作未被处理。请刷新页面后重试。',
     'state.draft': '草稿', 'state.key_ceremony': '密钥生成中', 'state.registration': '登记中',
     'state.open': '投票中', 'state.closed': '已截止', 'state.tallied': '已计票',
     'state.published': '已公布', 'state.failed': '失败',
@@ -196,6 +203,8 @@ addTexts({
     'error.storage_full': 'The server’s storage is full: nothing was recorded. Please try again later and tell the staff.',
     'error.unavailable': 'The server is busy: nothing was done. Please try again shortly.',
     'error.internal': 'The server had an internal fault; the action may not have been completed. Please try again later.',
+    'error.cross_origin': 'The server refused a submission from a page of another site: nothing was done. Open this system’s own address and try again.',
+    'error.unsupported_media_type': 'The server did not accept the format the page sent: nothing was done. Reload the page and try again.',
     'state.draft': 'Draft', 'state.key_ceremony': 'Key ceremony', 'state.registration': 'Registration',
     'state.open': 'Voting open', 'state.closed': 'Closed', 'state.tallied': 'Tallied',
     'state.published': 'Published', 'state.failed': 'Failed',
