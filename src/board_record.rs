@@ -12,6 +12,7 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use chacha20::ChaCha20Rng;
+use piaojue_crypto::attendance::Attendance;
 use piaojue_crypto::ballot::Ballot;
 use piaojue_crypto::board::merkle::{MerkleFrontier, leaf_hash};
 use piaojue_crypto::board::{BoardKey, Entry, Event, SignedTreeHead, TreeHead, log_id};
@@ -122,7 +123,10 @@ pub fn write(
     dir: &Path,
     progress: &(dyn Fn(usize) + Sync),
 ) -> anyhow::Result<Written> {
-    let m = &spec.manifest;
+    // Every deputy has a credential and casts one ballot.
+    let mut manifest = spec.manifest.clone();
+    manifest.deputies = u32::try_from(spec.ballots)?;
+    let m = &manifest;
     m.validate()?;
     std::fs::create_dir_all(dir)?;
     let mut rng = ChaCha20Rng::from_seed(spec.seed);
@@ -139,10 +143,13 @@ pub fn write(
         ceremony_output: output.clone(),
         credentials: list,
         fingerprint: Bytes([0; 32]),
+        attendance: None,
     };
     election.fingerprint = election.compute_fingerprint();
     let fingerprint = election.fingerprint;
     let tellers = election.teller_keys();
+    // Teller 1, the chief scrutineer: every deputy signed in.
+    let attendance = Attendance::sign(fingerprint.0, 1, m.deputies, &teller_signing[0]);
     let ctx = election.context()?;
 
     let key = BoardKey::from_seed(&spec.seed);
@@ -187,6 +194,7 @@ pub fn write(
         })?;
     }
     drop(keys);
+    log.post(Event::Attendance(attendance))?;
     log.post(Event::Open {
         fingerprint,
         credentials: spec.ballots as u64,
@@ -268,7 +276,9 @@ pub fn write(
     }
     let counted = spec.ballots as u64;
     let counts = decrypt_counts(m, &tally, &shares, counted)?;
-    let outcome = m.decision.apply(&m.contests, &counts, counted, counted);
+    let outcome = m
+        .decision
+        .apply(&m.contests, &counts, counted, u64::from(m.deputies));
     log.post(Event::Result { counts, outcome })?;
     log.post(Event::Published)?;
     log.sign_head()?;

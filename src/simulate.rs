@@ -148,11 +148,15 @@ pub fn preference_selection<R: Rng>(
 impl Simulation {
     /// Runs the election and returns its record and secrets.
     pub fn run(&self) -> anyhow::Result<(ElectionRecord, Secrets)> {
-        self.manifest.validate()?;
+        // Every deputy has a credential: the roll is the simulation's deputies.
+        let mut manifest = self.manifest.clone();
+        manifest.deputies = u32::try_from(self.deputies)?;
+        let manifest = &manifest;
+        manifest.validate()?;
         anyhow::ensure!(self.voters <= self.deputies, "more voters than deputies");
         let mut rng = ChaCha20Rng::from_seed(self.seed);
         let (ceremony, ceremony_output, teller_signing, teller_keys) =
-            key_ceremony(&self.manifest, &mut rng)?;
+            key_ceremony(manifest, &mut rng)?;
 
         let credentials: Vec<Credential> = (0..self.deputies)
             .map(|_| Credential::generate(&mut rng))
@@ -160,13 +164,21 @@ impl Simulation {
         let list = CredentialList::new(credentials.iter().map(Credential::public))?;
         let mut election = ElectionData {
             version: RECORD_VERSION,
-            manifest: self.manifest.clone(),
+            manifest: manifest.clone(),
             ceremony,
             ceremony_output,
             credentials: list,
             fingerprint: piaojue_crypto::encoding::Bytes([0; 32]),
+            attendance: None,
         };
         election.fingerprint = election.compute_fingerprint();
+        // Teller 1, the chief scrutineer: everyone who votes signed in.
+        election.attendance = Some(piaojue_crypto::attendance::Attendance::sign(
+            election.fingerprint.0,
+            1,
+            u32::try_from(self.voters)?,
+            &teller_signing[0],
+        ));
         let ctx = election.context()?;
 
         // How much the deputies like each option: between 30% and 95%.
@@ -185,14 +197,14 @@ impl Simulation {
         let mut ballots = Vec::new();
         for (i, cred) in credentials.iter().take(self.voters).enumerate() {
             if i < self.audited {
-                let sel = random_selection(&self.manifest, &mut rng);
+                let sel = random_selection(&manifest, &mut rng);
                 let (ballot, secrets) = Ballot::build(&ctx, cred, &sel, &mut rng)?;
                 audited.push(AuditedBallot {
                     ballot,
                     opening: secrets.open(),
                 });
             }
-            let sel = preference_selection(&self.manifest, &popularity, &mut rng);
+            let sel = preference_selection(&manifest, &popularity, &mut rng);
             let (ballot, _secrets) = Ballot::build(&ctx, cred, &sel, &mut rng)?;
             ballots.push(ballot);
         }
@@ -204,8 +216,8 @@ impl Simulation {
             outcome.rejected
         );
         let verified: Vec<VerifiedBallot> =
-            select_counted(self.manifest.revote, outcome.verified).counted;
-        let tally = EncryptedTally::aggregate(&self.manifest, &verified);
+            select_counted(manifest.revote, outcome.verified).counted;
+        let tally = EncryptedTally::aggregate(&manifest, &verified);
         let flat = tally.flatten();
         let shares: Vec<DecryptionShare> = self
             .decrypting_tellers
@@ -223,12 +235,12 @@ impl Simulation {
             })
             .collect();
         let counted = verified.len() as u64;
-        let counts = decrypt_counts(&self.manifest, &tally, &shares, counted)?;
-        let outcome = self.manifest.decision.apply(
-            &self.manifest.contests,
+        let counts = decrypt_counts(&manifest, &tally, &shares, counted)?;
+        let outcome = manifest.decision.apply(
+            &manifest.contests,
             &counts,
             counted,
-            election.credentials.len() as u64,
+            u64::from(manifest.deputies),
         );
         let record = ElectionRecord {
             election,

@@ -185,6 +185,7 @@ pub fn generate() -> anyhow::Result<BTreeMap<&'static str, Value>> {
         election_id: "tiny".into(),
         title: Text::new("小", "Tiny"),
         congress: Text::new("", ""),
+        deputies: 3,
         tellers: TellerParams { n: 1, t: 1 },
         contests: vec![Contest {
             id: "c".into(),

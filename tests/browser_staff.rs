@@ -216,6 +216,8 @@ fn staff_pages_in_a_browser() {
         keys.contains(&json!(credential.public())),
         "the sheet's credential is registered"
     );
+    // Teller 1, the chief scrutineer, posts that the five deputies signed in.
+    expect(e.attend(&public, 5), 201);
     script.go();
 
     // Voting opened; a deputy casts a ballot with the sheet's seed.

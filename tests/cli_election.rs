@@ -146,7 +146,8 @@ fn election(db: &TestDb) {
     };
 
     // Staff: the election, "up to 2 of 4", 3 tellers of whom any 2 decrypt.
-    let manifest = samples::up_to_k_of_n(ID, 4, 2, TellerParams { n: 3, t: 2 });
+    let mut manifest = samples::up_to_k_of_n(ID, 4, 2, TellerParams { n: 3, t: 2 });
+    manifest.deputies = 6;
     let manifest_file = dir.join("manifest.json");
     std::fs::write(&manifest_file, serde_json::to_vec(&manifest).unwrap()).unwrap();
     assert!(admin(&["create", s(&manifest_file)]).contains("draft"));
@@ -256,25 +257,45 @@ fn election(db: &TestDb) {
     assert!(!again.unwrap().status.success());
     no_plaintext_secrets(&tellers);
 
-    // The registrar: 6 credentials, their sheets, the roll.
+    // The registrar: 6 credentials in two runs (sheets once the list is complete), the roll.
+    let first_dir = dir.join("creds-first");
+    let first = admin(&["credentials", ID, "--count", "2", "--out", s(&first_dir)]);
+    assert!(first.contains("not complete yet"), "{first}");
+    assert!(
+        !first_dir.join("sheets.html").exists(),
+        "no sheets before the list is complete"
+    );
+    // More than the congress's deputies is refused before anything is made.
+    let mut a = vec!["admin", "--url", &url, "--token-file", s(&token)];
+    let too_many = format!("{}", dir.join("creds-too-many").display());
+    a.extend(["credentials", ID, "--count", "5", "--out", &too_many]);
+    fails(&a);
     let creds_dir = dir.join("creds");
+    admin(&["credentials", ID, "--out", s(&creds_dir), "--batch", "3"]);
+    let first_sheets = dir.join("first-sheets.html");
     admin(&[
-        "credentials",
+        "sheets",
         ID,
-        "--count",
-        "6",
+        "--credentials",
+        s(&first_dir.join("credentials.txt")),
         "--out",
-        s(&creds_dir),
-        "--batch",
-        "4",
+        s(&first_sheets),
     ]);
-    let seeds: Vec<String> = std::fs::read_to_string(creds_dir.join("credentials.txt"))
+    let mut seeds: Vec<String> = std::fs::read_to_string(first_dir.join("credentials.txt"))
         .unwrap()
         .lines()
         .map(str::to_string)
         .collect();
+    assert_eq!(seeds.len(), 2);
+    seeds.extend(
+        std::fs::read_to_string(creds_dir.join("credentials.txt"))
+            .unwrap()
+            .lines()
+            .map(str::to_string),
+    );
     assert_eq!(seeds.len(), 6);
-    let sheets = std::fs::read_to_string(creds_dir.join("sheets.html")).unwrap();
+    let sheets = std::fs::read_to_string(creds_dir.join("sheets.html")).unwrap()
+        + &std::fs::read_to_string(&first_sheets).unwrap();
     assert_eq!(
         sheets.matches("<section class=\"sheet\"").count(),
         6,
@@ -307,6 +328,36 @@ fn election(db: &TestDb) {
     )
     .unwrap();
     assert!(admin(&["roll", ID, s(&names)]).contains("registration"));
+    // Voting opens only once the chief scrutineer (teller 1) posted the attendance.
+    let mut a = vec!["admin", "--url", &url, "--token-file", s(&token)];
+    a.extend(["open", ID]);
+    fails(&a);
+    let signed = teller(
+        "attendance",
+        &url,
+        &tellers[0],
+        &tellers[0].pass,
+        &["--signed-in", "7"],
+    )
+    .output()
+    .unwrap();
+    assert!(!signed.status.success(), "more signed in than deputies");
+    let signed = teller(
+        "attendance",
+        &url,
+        &tellers[0],
+        &tellers[0].pass,
+        &["--signed-in", "6"],
+    )
+    .output()
+    .unwrap();
+    let text = String::from_utf8_lossy(&signed.stdout);
+    assert!(
+        signed.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    assert!(text.contains("6 of 6 deputies signed in"), "{text}");
     assert!(admin(&["open", ID]).contains("open"));
     // The sheets carry the fingerprint the election opened with: short, and in every link.
     let fingerprint = pinned(&url, ID);

@@ -262,12 +262,13 @@ fn kills_in_ceremony_and_decryption(db: TestDb) {
     let mut forks_refused = 0;
     let mut server = Server::start(&db);
     let mut rng = test_rng(90, 0);
-    let m = samples::up_to_k_of_n(
+    let mut m = samples::up_to_k_of_n(
         &format!("ceremony-{:?}", db.backend).to_lowercase(),
         OPTIONS,
         2,
         TELLERS,
     );
+    m.deputies = 6;
     let mut e = Election::create(&server.staff(), m);
     e.start_ceremony(&server.staff(), &mut rng);
     restart(&mut server, &db, &mut kills);

@@ -150,7 +150,7 @@ fn a_whole_ceremony_of_the_servers_own_is_refused_by_the_pin() {
     let fake = Server::start(&fake_db);
     let staff = fake.staff();
     let mut rng = test_rng(16, 0);
-    let mut other = Election::create(&staff, manifest());
+    let mut other = Election::create(&staff, real.election.manifest.clone());
     other.start_ceremony(&staff, &mut rng);
     other.run_ceremony(&staff, &mut rng);
     let keys: Vec<_> = real

@@ -38,8 +38,11 @@ const WEAK_KEY: &str = "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 /// y = p: a non-canonical ed25519 encoding.
 const NON_CANONICAL_KEY: &str = "7f_______________________________________38";
 
+/// "Up to 2 of 3" for a congress of five deputies.
 fn small_manifest(id: &str) -> Manifest {
-    samples::up_to_k_of_n(id, 3, 2, TellerParams { n: 3, t: 2 })
+    let mut m = samples::up_to_k_of_n(id, 3, 2, TellerParams { n: 3, t: 2 });
+    m.deputies = 5;
+    m
 }
 
 /// The length of 32 bytes' base64url, with characters outside the alphabet.
@@ -466,7 +469,7 @@ fn bad_input(db: TestDb) {
     // --- registration ---
     chk.conflict(&staff, &e.path("/tellers"), &tellers);
     let m = chk.conflict(&staff, &e.path("/open"), &null);
-    assert!(m.contains("no credentials"), "{m}");
+    assert!(m.contains("not complete: 0 of the congress's 5"), "{m}");
     not_yet_open(&chk, &staff, &public, &e, &stray, &stray_share);
     let path = e.path("/credentials");
     let creds: Vec<Credential> = (0..5).map(|_| Credential::generate(&mut rng)).collect();
@@ -1029,11 +1032,21 @@ fn unknown_routes_methods_and_large_bodies() {
         &staff,
         "DELETE",
         &e.path(""),
-        None,
+        Some(b""),
         405,
         "method_not_allowed",
     );
     assert!(m.contains("method"), "{m}");
+    // A write without its media type is refused first, whatever the path or method
+    // (`spec/api.md` §6.3).
+    chk.raw(
+        &staff,
+        "DELETE",
+        &e.path(""),
+        None,
+        415,
+        "unsupported_media_type",
+    );
     chk.get(&public, &e.path("/ballots"), 405, "method_not_allowed");
     chk.raw(
         &staff,

@@ -63,12 +63,14 @@ struct Deputy {
 }
 
 fn manifest(backend: &str) -> Manifest {
-    samples::up_to_k_of_n(
+    let mut m = samples::up_to_k_of_n(
         &format!("e2e-{backend}"),
         13,
         10,
         TellerParams { n: 5, t: 3 },
-    )
+    );
+    m.deputies = DEPUTIES as u32;
+    m
 }
 
 fn run(db: TestDb) {

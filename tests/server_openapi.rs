@@ -359,7 +359,8 @@ fn real_traffic_matches_the_document() {
     assert_eq!(expect(public.get("/readyz"), 200)["status"], "ready");
     expect(staff.get("/api/staff/session"), 200);
     assert_eq!(public.get("/api/staff/session").0, 401);
-    let manifest = samples::up_to_k_of_n("doc", 4, 2, TellerParams { n: 3, t: 2 });
+    let mut manifest = samples::up_to_k_of_n("doc", 4, 2, TellerParams { n: 3, t: 2 });
+    manifest.deputies = 4;
     let mut e = Election::create(&staff, manifest);
     expect(public.get(&e.path("/ceremony")), 200);
     assert_eq!(public.get(&e.path("/record")).0, 409);

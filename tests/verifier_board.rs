@@ -252,7 +252,10 @@ fn ballots_only_while_the_vote_is_open() {
     let (i, kind, reason) = out_of_order(with(|ev| ev.swap(open, open + 1)));
     assert_eq!(i, open as u64);
     assert!(matches!(kind, "ballot" | "audited"));
-    assert!(reason.contains("only credentials or open"), "{reason}");
+    assert!(
+        reason.contains("only open after the attendance"),
+        "{reason}"
+    );
 }
 
 #[test]

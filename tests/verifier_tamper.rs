@@ -345,6 +345,13 @@ fn a_wrong_joint_key_is_refused_even_with_a_matching_fingerprint() {
     let e = &mut r.election;
     e.ceremony_output.joint_key = e.ceremony_output.verification_keys[0];
     e.fingerprint = e.compute_fingerprint();
+    // The chief scrutineer signed the fingerprint shown: it is consistent (V3 passes).
+    e.attendance = Some(piaojue_crypto::attendance::Attendance::sign(
+        e.fingerprint.0,
+        1,
+        10,
+        &honest().1.teller_signing[0],
+    ));
     let rep = expect(&r, &["V2"]);
     assert!(failures(&rep, "V2").contains("joint key"));
 }
@@ -1084,4 +1091,82 @@ fn an_approval_changed_after_the_fact_is_caught_by_the_heads() {
     });
     let f = failures(&expect(&r, &["V7"]), "V7");
     assert!(f.contains("its root is not the Merkle root"), "{f}");
+}
+
+/// V11 counts the quorum and majority against the manifest's deputies, and the record carries
+/// the chief scrutineer's attendance (protocol §7.6).
+#[test]
+fn the_roll_is_the_manifests_deputies() {
+    let r = record();
+    assert_eq!(r.election.manifest.deputies, 12);
+    assert_eq!(r.result.as_ref().unwrap().outcome.roll, 12);
+    assert_eq!(r.election.attendance.as_ref().unwrap().signed_in, 10);
+}
+
+/// V3.4: a congress of 11 deputies cannot have 12 credentials (the changed manifest also
+/// changes the ceremony id and the fingerprint: V2 and V4 fail with it).
+#[test]
+fn more_credentials_than_deputies_fail_v3() {
+    let mut r = record();
+    r.election.manifest.deputies = 11;
+    let report = expect_in_memory(&r, &["V2", "V3", "V4"]);
+    let v3 = report.step("V3").unwrap();
+    assert!(
+        v3.failures
+            .iter()
+            .any(|f| f == "12 credentials, more than the 11 deputies of the congress"),
+        "{:?}",
+        v3.failures
+    );
+}
+
+/// V3.5: the attendance's count, teller or signature changed, or no attendance at all.
+#[test]
+fn a_changed_or_missing_attendance_fails_v3() {
+    let cases: [(fn(&mut ElectionRecord), &str); 4] = [
+        (
+            |r| r.election.attendance.as_mut().unwrap().signed_in = 12,
+            "teller 1's signature on the attendance does not verify",
+        ),
+        (
+            |r| r.election.attendance.as_mut().unwrap().teller = 2,
+            "teller 2's signature on the attendance does not verify",
+        ),
+        (
+            |r| r.election.attendance.as_mut().unwrap().teller = 4,
+            "the attendance names teller 4, not one of the election's tellers 1 … 3",
+        ),
+        (
+            |r| r.election.attendance = None,
+            "the record has no attendance (the number of deputies signed in)",
+        ),
+    ];
+    for (change, message) in cases {
+        let mut r = record();
+        change(&mut r);
+        let report = expect_in_memory(&r, &["V3"]);
+        let failures = &report.step("V3").unwrap().failures;
+        assert!(failures.iter().any(|f| f == message), "{failures:?}");
+    }
+}
+
+/// V11.2: a validly signed attendance of fewer deputies than ballots counted (10).
+#[test]
+fn more_ballots_than_deputies_signed_in_fail_v11() {
+    let mut r = record();
+    let f = r.election.fingerprint.0;
+    r.election.attendance = Some(piaojue_crypto::attendance::Attendance::sign(
+        f,
+        1,
+        9,
+        &honest().1.teller_signing[0],
+    ));
+    let report = expect(&r, &["V11"]);
+    let failures = &report.step("V11").unwrap().failures;
+    assert!(
+        failures
+            .iter()
+            .any(|x| x == "10 ballots counted, more than the 9 deputies signed in"),
+        "{failures:?}"
+    );
 }

@@ -52,8 +52,10 @@ pub struct DemoInfo {
 }
 
 /// The demo manifest.
-pub fn manifest() -> Manifest {
-    samples::up_to_k_of_n(DEMO_ID, 13, 10, TellerParams { n: 5, t: 3 })
+pub fn manifest(deputies: u32) -> Manifest {
+    let mut m = samples::up_to_k_of_n(DEMO_ID, 13, 10, TellerParams { n: 5, t: 3 });
+    m.deputies = deputies;
+    m
 }
 
 fn io(e: std::io::Error) -> ApiError {
@@ -107,7 +109,13 @@ pub async fn setup_with(
     }
     std::fs::create_dir_all(&dir).map_err(io)?;
     let (db, board, el) = (&state.db, &*state.board, &*state.elections);
-    let manifest = manifest();
+    let count = u32::try_from(deputies)
+        .ok()
+        .filter(|d| (1..=piaojue_crypto::manifest::MAX_DEPUTIES).contains(d))
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!("the demo has 1 to 100000 deputies, not {deputies}"))
+        })?;
+    let manifest = manifest(count);
     if el.state(db, DEMO_ID).await.is_err() {
         el.create(board, manifest.clone(), None).await?;
     }
@@ -186,6 +194,7 @@ pub async fn setup_with(
         .and_then(|mut f| std::io::Write::write_all(&mut f, lines.as_bytes()))
         .map_err(io)?;
     el.add_credentials(
+        db,
         board,
         DEMO_ID,
         creds.iter().map(Credential::public).collect(),
@@ -197,6 +206,11 @@ pub async fn setup_with(
         (1..=deputies).map(|i| format!("代表 {i:03}")).collect(),
     )
     .await?;
+    // Teller 1, the chief scrutineer, announces that every deputy signed in.
+    let (_, _, _, fingerprint) = el.current_fingerprint(db, board, DEMO_ID).await?;
+    let attendance =
+        piaojue_crypto::attendance::Attendance::sign(fingerprint.0, 1, count, &signing[0]);
+    el.attendance(db, board, DEMO_ID, attendance).await?;
     el.open(db, board, DEMO_ID).await?;
     Ok(DemoInfo {
         created: true,

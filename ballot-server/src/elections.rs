@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use piaojue_crypto::attendance::Attendance;
 use piaojue_crypto::ballot::{AuditedBallot, Ballot, ElectionContext};
 use piaojue_crypto::board::{Entry, Event, Receipt};
 use piaojue_crypto::credential::{CredentialKey, CredentialList};
@@ -132,6 +133,8 @@ pub struct Status {
     pub audited: u64,
     /// The election this re-votes, if any.
     pub parent: Option<String>,
+    /// Deputies signed in, once the chief scrutineer posted the attendance.
+    pub signed_in: Option<u32>,
 }
 
 fn parse<T: serde::de::DeserializeOwned>(what: &str, bytes: &[u8]) -> ApiResult<T> {
@@ -153,6 +156,23 @@ async fn first_event(board: &Board, id: &str, kind: &str) -> ApiResult<Option<Ev
         .first()
         .map(|b| entry_event(b))
         .transpose()
+}
+
+/// The attendance entry of an election, if it has one.
+async fn attendance_of(db: &Db, id: &str) -> ApiResult<Option<Attendance>> {
+    let row = sqlx::query(
+        "SELECT body FROM board_entries WHERE election_id = $1 AND kind = 'attendance' LIMIT 1",
+    )
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    match row {
+        Some(r) => match entry_event(&r.try_get::<Vec<u8>, _>(0)?)? {
+            Event::Attendance(a) => Ok(Some(a)),
+            _ => Err(ApiError::Internal("stored attendance entry".into())),
+        },
+        None => Ok(None),
+    }
 }
 
 /// Runs CPU-heavy work (proof verification) off the async runtime.
@@ -248,6 +268,7 @@ impl Elections {
             .await?,
             audited: count("SELECT COUNT(*) FROM audited_ballots WHERE election_id = $1").await?,
             parent,
+            signed_in: attendance_of(db, id).await?.map(|a| a.signed_in),
         })
     }
 
@@ -527,6 +548,7 @@ impl Elections {
     /// secret keys: the registrar makes them on its own machine.
     pub async fn add_credentials(
         &self,
+        db: &Db,
         board: &Board,
         id: &str,
         keys: Vec<CredentialKey>,
@@ -534,6 +556,7 @@ impl Elections {
         if keys.is_empty() {
             return Err(ApiError::BadRequest("no credentials given".into()));
         }
+        let deputies = self.manifest(db, id).await?.deputies;
         let list = CredentialList::new(keys).map_err(|e| ApiError::BadRequest(e.to_string()))?;
         let keys: Vec<CredentialKey> = list.iter().copied().collect();
         let raw: Vec<[u8; 32]> = keys.iter().map(|k| *k.as_bytes()).collect();
@@ -544,6 +567,12 @@ impl Elections {
                     events: vec![Event::Credentials { keys }],
                     preconditions: vec![
                         Precondition::State(vec![ElectionState::Registration]),
+                        // The attendance signs the fingerprint of the final list.
+                        Precondition::KindAbsent("attendance"),
+                        Precondition::CredentialsFit {
+                            adding: raw.len() as u64,
+                            deputies,
+                        },
                         Precondition::CredentialsNew(raw.clone()),
                     ],
                     effects: vec![Effect::AddCredentials(raw)],
@@ -606,15 +635,18 @@ impl Elections {
         CredentialList::new(keys).map_err(|e| ApiError::Internal(e.to_string()))
     }
 
-    /// Opens voting: freezes the credential list and publishes the election fingerprint.
-    pub async fn open(&self, db: &Db, board: &Board, id: &str) -> ApiResult<Appended> {
+    /// The election fingerprint of the registered credential list as it is now (final once
+    /// the list is complete), with the tellers' signing keys.
+    pub async fn current_fingerprint(
+        &self,
+        db: &Db,
+        board: &Board,
+        id: &str,
+    ) -> ApiResult<(Arc<Manifest>, Vec<Bytes<32>>, CredentialList, Digest32)> {
         let manifest = self.manifest(db, id).await?;
         let output = self.ceremony_output(board, id).await?;
         let (keys, _) = self.ceremony(board, id).await?;
         let credentials = self.credential_list(db, id).await?;
-        if credentials.is_empty() {
-            return Err(ApiError::Conflict("no credentials are registered".into()));
-        }
         let fingerprint = election_fingerprint(&FingerprintInputs {
             manifest: &manifest,
             teller_keys: &keys,
@@ -622,6 +654,73 @@ impl Elections {
             verification_keys: &output.verification_keys,
             credentials: &credentials,
         });
+        Ok((manifest, keys, credentials, fingerprint))
+    }
+
+    /// Posts the chief scrutineer's signed number of deputies signed in (`spec/protocol.md`
+    /// §7.6): once the credential list is complete, before voting opens, signed by a teller
+    /// over the fingerprint of that list.
+    pub async fn attendance(
+        &self,
+        db: &Db,
+        board: &Board,
+        id: &str,
+        attendance: Attendance,
+    ) -> ApiResult<Appended> {
+        let state = self.state(db, id).await?;
+        if state != ElectionState::Registration {
+            return Err(ApiError::Conflict(format!(
+                "the attendance is posted while credentials are registered, before voting opens (the election is {})",
+                state.as_str()
+            )));
+        }
+        let (manifest, keys, credentials, fingerprint) =
+            self.current_fingerprint(db, board, id).await?;
+        let deputies = manifest.deputies;
+        if credentials.len() != deputies as usize {
+            return Err(ApiError::Conflict(format!(
+                "the credential list is not complete: {} of the congress's {deputies} deputies have a credential",
+                credentials.len()
+            )));
+        }
+        attendance
+            .check(&manifest, fingerprint.0, &keys)
+            .map_err(|e| ApiError::Invalid(e.to_string()))?;
+        board
+            .append(
+                id,
+                AppendJob {
+                    events: vec![Event::Attendance(attendance)],
+                    preconditions: vec![
+                        Precondition::State(vec![ElectionState::Registration]),
+                        Precondition::KindAbsent("attendance"),
+                        // The list the signature covers is the list at the append.
+                        Precondition::CredentialsComplete(deputies),
+                    ],
+                    effects: vec![],
+                    receipt_for: None,
+                },
+            )
+            .await
+    }
+
+    /// Opens voting: freezes the credential list and publishes the election fingerprint. The
+    /// list must be complete and the attendance posted.
+    pub async fn open(&self, db: &Db, board: &Board, id: &str) -> ApiResult<Appended> {
+        let (manifest, _, credentials, fingerprint) =
+            self.current_fingerprint(db, board, id).await?;
+        if credentials.len() != manifest.deputies as usize {
+            return Err(ApiError::Conflict(format!(
+                "the credential list is not complete: {} of the congress's {} deputies have a credential",
+                credentials.len(),
+                manifest.deputies
+            )));
+        }
+        if attendance_of(db, id).await?.is_none() {
+            return Err(ApiError::Conflict(
+                "the chief scrutineer has not posted the number of deputies signed in".into(),
+            ));
+        }
         board
             .append(
                 id,
@@ -630,7 +729,11 @@ impl Elections {
                         fingerprint,
                         credentials: credentials.len() as u64,
                     }],
-                    preconditions: vec![Precondition::State(vec![ElectionState::Registration])],
+                    preconditions: vec![
+                        Precondition::State(vec![ElectionState::Registration]),
+                        Precondition::KindPresent("attendance"),
+                        Precondition::CredentialsComplete(manifest.deputies),
+                    ],
                     effects: vec![
                         Effect::SetFingerprint(fingerprint),
                         Effect::SetState(ElectionState::Open),
@@ -1118,7 +1221,7 @@ impl Elections {
             return Err(ApiError::Internal("no close entry".into()));
         };
         let counted = self.counted(db, id).await?;
-        let roll = self.opened(db, board, id).await?.credentials.len() as u64;
+        let roll = u64::from(manifest.deputies);
         let shares: Vec<DecryptionShare> = shares[..manifest.tellers.t as usize].to_vec();
         let (m, t) = (manifest.clone(), tally.clone());
         let counts = blocking(move || decrypt_counts(&m, &t, &shares, counted))

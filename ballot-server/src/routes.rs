@@ -127,6 +127,7 @@ pub fn router() -> Router<AppState> {
             get(credentials).post(add_credentials),
         )
         .route("/api/elections/{id}/roll", put(set_roll))
+        .route("/api/elections/{id}/attendance", post(attendance))
         .route("/api/elections/{id}/open", post(open))
         .route("/api/elections/{id}/ballots", post(cast))
         .route("/api/elections/{id}/audited", post(audit))
@@ -309,7 +310,7 @@ async fn add_credentials(
 ) -> ApiResult<Response> {
     let a = s
         .elections
-        .add_credentials(&s.board, &id, body.keys)
+        .add_credentials(&s.db, &s.board, &id, body.keys)
         .await?;
     Ok(created(AppendResponse::from(a)))
 }
@@ -328,6 +329,16 @@ async fn set_roll(
 ) -> ApiResult<Json<Value>> {
     s.elections.set_roll(&s.db, &id, body.names).await?;
     Ok(Json(json!({ "ok": true })))
+}
+
+/// The chief scrutineer's signed attendance: authenticated by the teller's signature, not a token.
+async fn attendance(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<piaojue_crypto::attendance::Attendance>,
+) -> ApiResult<Response> {
+    let a = s.elections.attendance(&s.db, &s.board, &id, body).await?;
+    Ok(created(AppendResponse::from(a)))
 }
 
 async fn open(State(s): State<AppState>, _: Staff, Path(id): Path<String>) -> ApiResult<Response> {

@@ -18,6 +18,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod attendance;
 pub mod ballot;
 pub mod batch;
 pub mod board;

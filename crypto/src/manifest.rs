@@ -24,6 +24,9 @@ pub const MAX_CONTESTS: usize = 256;
 pub const MAX_OPTIONS: usize = 256;
 /// The largest number of tellers.
 pub const MAX_TELLERS: u32 = 32;
+/// Most deputies a congress may have (the National People's Congress has fewer than 3,000;
+/// the registrar's page issues at most 100,000 credentials at once).
+pub const MAX_DEPUTIES: u32 = 100_000;
 
 /// A text in Chinese (first) and English.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -147,6 +150,10 @@ pub struct Manifest {
     pub title: Text,
     /// The congress that votes (e.g. 某县第十八届人民代表大会第五次会议).
     pub congress: Text,
+    /// The number of deputies of the congress, fixed by law (应到人数, `spec/protocol.md` §6.1):
+    /// the base of the quorum and of an all-deputies majority, and the most credentials the
+    /// election may have.
+    pub deputies: u32,
     /// The tellers.
     pub tellers: TellerParams,
     /// The contests, in ballot order.
@@ -175,6 +182,7 @@ impl Canonical for Manifest {
             .str(&self.election_id)
             .object(&self.title)
             .object(&self.congress)
+            .u32(self.deputies)
             .u32(self.tellers.n)
             .u32(self.tellers.t);
         w.list(&self.contests, |w, c| {
@@ -208,6 +216,9 @@ pub enum ManifestError {
         /// What is wrong.
         reason: String,
     },
+    /// The number of deputies is impossible.
+    #[error("deputies: need 1 to {MAX_DEPUTIES}, got {0}")]
+    Deputies(u32),
     /// Teller parameters are impossible.
     #[error("tellers: need 1 ≤ t ≤ n ≤ {MAX_TELLERS}, got n = {n}, t = {t}")]
     Tellers {
@@ -238,6 +249,9 @@ impl Manifest {
             return Err(ManifestError::Version(self.version));
         }
         check_id(&self.election_id)?;
+        if self.deputies == 0 || self.deputies > MAX_DEPUTIES {
+            return Err(ManifestError::Deputies(self.deputies));
+        }
         let TellerParams { n, t } = self.tellers;
         if t == 0 || t > n || n > MAX_TELLERS {
             return Err(ManifestError::Tellers { n, t });

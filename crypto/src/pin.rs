@@ -179,6 +179,8 @@ pub fn verify_setup(served: ServedElection) -> Result<VerifiedElection, PinError
         credentials: served.credentials,
         // Replaced at once by the fingerprint of this very data.
         fingerprint: Bytes([0; 32]),
+        // Signs the fingerprint: not part of what a device pins.
+        attendance: None,
     };
     data.fingerprint = data.compute_fingerprint();
     Ok(VerifiedElection { data })

@@ -33,7 +33,7 @@ use crate::rules::Outcome;
 use crate::tally::{Counts, EncryptedTally};
 
 /// Record format version written by this library.
-pub const RECORD_VERSION: u32 = 2;
+pub const RECORD_VERSION: u32 = 3;
 
 /// The election's set-up: `election.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +51,10 @@ pub struct ElectionData {
     pub credentials: CredentialList,
     /// The election fingerprint.
     pub fingerprint: Digest32,
+    /// The chief scrutineer's signed number of deputies signed in (`spec/protocol.md` §7.6);
+    /// required in a record (V3.5), absent only in a set-up served before voting opens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attendance: Option<crate::attendance::Attendance>,
 }
 
 impl ElectionData {
@@ -264,6 +268,7 @@ enum Phase {
     Manifest,
     Ceremony,
     CeremonyDone,
+    Attended,
     Failed,
     Open,
     Closed,
@@ -280,7 +285,8 @@ impl Phase {
             Phase::Ceremony => {
                 "only the key ceremony's messages, ceremony_output or ceremony_failed"
             }
-            Phase::CeremonyDone => "only credentials or open after the ceremony",
+            Phase::CeremonyDone => "only credentials or attendance after the ceremony",
+            Phase::Attended => "only open after the attendance",
             Phase::Failed => "nothing after ceremony_failed",
             Phase::Open => "only ballot, audited or close while voting is open",
             Phase::Closed => "only tally after close",
@@ -429,6 +435,7 @@ pub struct LogReader {
     credentials: Vec<CredentialKey>,
     registered: HashSet<CredentialKey>,
     fingerprint: Option<Digest32>,
+    attendance: Option<crate::attendance::Attendance>,
     ballots: u64,
     voting: HashSet<[u8; 32]>,
     tally: Option<EncryptedTally>,
@@ -458,6 +465,7 @@ impl LogReader {
             credentials: Vec::new(),
             registered: HashSet::new(),
             fingerprint: None,
+            attendance: None,
             ballots: 0,
             voting: HashSet::new(),
             tally: None,
@@ -490,6 +498,7 @@ impl LogReader {
             credentials: CredentialList::new(self.credentials.iter().copied())
                 .expect("repeats were refused entry by entry"),
             fingerprint: self.fingerprint?,
+            attendance: self.attendance.clone(),
         })
     }
 
@@ -597,6 +606,17 @@ impl LogReader {
             }
             Event::Credentials { keys } => {
                 life.step(index, kind, Phase::CeremonyDone, Phase::CeremonyDone)?;
+                let deputies = self.manifest.as_ref().map_or(0, |m| m.deputies) as usize;
+                if self.credentials.len() + keys.len() > deputies {
+                    return Err(BoardError::Inconsistent {
+                        index,
+                        kind,
+                        reason: format!(
+                            "{} credentials in all, more than the {deputies} deputies of the congress",
+                            self.credentials.len() + keys.len()
+                        ),
+                    });
+                }
                 for k in keys {
                     if !self.registered.insert(k) {
                         return Err(BoardError::Repeated {
@@ -608,11 +628,15 @@ impl LogReader {
                     self.credentials.push(k);
                 }
             }
+            Event::Attendance(a) => {
+                life.step(index, kind, Phase::CeremonyDone, Phase::Attended)?;
+                self.attendance = Some(a);
+            }
             Event::Open {
                 fingerprint: f,
                 credentials: roll,
             } => {
-                life.step(index, kind, Phase::CeremonyDone, Phase::Open)?;
+                life.step(index, kind, Phase::Attended, Phase::Open)?;
                 if roll != self.credentials.len() as u64 {
                     return Err(BoardError::Inconsistent {
                         index,
@@ -679,7 +703,8 @@ impl LogReader {
             Phase::Start => Some("the manifest"),
             Phase::Manifest => Some("the tellers"),
             Phase::Ceremony => Some("the ceremony's output"),
-            Phase::CeremonyDone => Some("open"),
+            Phase::CeremonyDone => Some("the attendance"),
+            Phase::Attended => Some("open"),
             _ => None,
         };
         if let Some(missing) = missing {

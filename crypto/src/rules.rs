@@ -402,7 +402,7 @@ pub struct Tie {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Outcome {
-    /// Deputies on the roll (credentials issued).
+    /// The roll: the congress's deputies (the manifest's `deputies`, `spec/protocol.md` §12.1).
     pub roll: u64,
     /// Ballots counted.
     pub ballots: u64,

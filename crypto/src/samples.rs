@@ -135,6 +135,10 @@ fn project_option(i: usize) -> BallotOption {
     }
 }
 
+/// The deputies of the sample congress (a manifest's `deputies`); a test that registers another
+/// number of credentials sets the field to it.
+pub const SAMPLE_DEPUTIES: u32 = 200;
+
 fn manifest(
     id: &str,
     title: Text,
@@ -150,6 +154,7 @@ fn manifest(
             "示例县第十八届人民代表大会第五次会议",
             "5th session of the 18th People's Congress of Example County",
         ),
+        deputies: SAMPLE_DEPUTIES,
         tellers,
         contests,
         decision,

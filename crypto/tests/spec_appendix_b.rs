@@ -38,7 +38,7 @@ fn b1_points() {
 #[test]
 fn b2_manifest_hash_and_ceremony_id() {
     let m: Manifest = serde_json::from_str(
-        r#"{"version":1,"election_id":"demo","title":{"zh":"测试","en":"Test"},"congress":{"zh":"","en":""},
+        r#"{"version":1,"election_id":"demo","title":{"zh":"测试","en":"Test"},"congress":{"zh":"","en":""},"deputies":3,
         "tellers":{"n":1,"t":1},
         "contests":[{"id":"c","title":{"zh":"选择","en":""},"min":0,"max":1,"options":[
           {"id":"a","title":{"zh":"甲","en":""}},
@@ -47,15 +47,15 @@ fn b2_manifest_hash_and_ceremony_id() {
         "decision":{"kind":"counts"}}"#,
     )
     .unwrap();
-    assert_eq!(m.canonical_bytes().len(), 164);
+    assert_eq!(m.canonical_bytes().len(), 168);
     let h = manifest_hash(&m);
     assert_eq!(
         hex::encode(h.0),
-        "4945e9a05835ba29834feec599884e24841aeb339ed8ef82316c3a8cfb5e6d11"
+        "6293635fd932b3c14af5d7666be417fc943564de857d39862d26ffa26a2ca3f7"
     );
     assert_eq!(
         hex::encode(ceremony_id(&h).0),
-        "9bc5183bb6a9ea55b48f6ee4c1f59bd1575d7aff0449a24596070a347f76bc60"
+        "0da0122d0410043f71c944a074223cb8f301d500d70ea6785e8ba2c8be218668"
     );
     assert_eq!(
         hex::encode(CredentialList::default().hash().0),

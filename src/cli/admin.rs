@@ -63,15 +63,16 @@ pub enum AdminAction {
         #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
         keys: Vec<String>,
     },
-    /// 生成凭证 / Makes N deputy credentials on this machine, registers their public keys,
-    /// and writes credentials.txt (secret, mode 0600) and sheets.html (one printable page per
-    /// deputy, with a QR code) into the folder.
+    /// 生成凭证 / Makes deputy credentials on this machine, registers their public keys, and
+    /// writes credentials.txt (secret, mode 0600) into the folder; once the list holds one
+    /// credential per deputy of the congress (the manifest's `deputies`), also sheets.html (one
+    /// printable page per deputy, with a QR code and the election fingerprint).
     Credentials {
         /// Election id.
         election: String,
-        /// How many.
+        /// How many [default: as many as the list lacks to have one per deputy].
         #[arg(long)]
-        count: usize,
+        count: Option<usize>,
         /// The folder for credentials.txt and sheets.html (existing files are never replaced).
         #[arg(long)]
         out: PathBuf,
@@ -82,6 +83,21 @@ pub enum AdminAction {
         /// Public keys per request.
         #[arg(long, default_value_t = 500)]
         batch: usize,
+    },
+    /// 打印凭证单 / Makes sheets.html for the credentials of a credentials.txt, once the list
+    /// is complete (when they were registered in several runs).
+    Sheets {
+        /// Election id.
+        election: String,
+        /// The credentials.txt whose sheets to make.
+        #[arg(long)]
+        credentials: PathBuf,
+        /// The sheets file to write (never replaced).
+        #[arg(long)]
+        out: PathBuf,
+        /// 选民访问的服务器地址 / The server's address as deputies reach it [default: --url].
+        #[arg(long)]
+        public_url: Option<String>,
     },
     /// 签到名册 / Replaces the attendance roll with the names in a file (one per line).
     Roll {
@@ -184,6 +200,37 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
             )?;
             election
         }
+        AdminAction::Sheets {
+            election,
+            credentials,
+            out,
+            public_url,
+        } => {
+            let text = Zeroizing::new(
+                std::fs::read_to_string(&credentials)
+                    .with_context(|| format!("reading {}", credentials.display()))?,
+            );
+            let fresh = text
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| Credential::from_hex(l.trim()))
+                .collect::<Result<Vec<_>, _>>()
+                .context("the credentials file")?;
+            ensure!(
+                !out.exists(),
+                "{} exists already: refusing to replace it",
+                out.display()
+            );
+            make_sheets(
+                &client,
+                &election,
+                &fresh,
+                &out,
+                public_url.as_deref().unwrap_or(&args.url),
+            )?
+            .context("the credential list is not complete yet: no sheets made")?;
+            election
+        }
         AdminAction::Roll { election, names } => {
             let text = std::fs::read_to_string(&names)
                 .with_context(|| format!("reading {}", names.display()))?;
@@ -244,16 +291,30 @@ fn sending_order<R: rand::Rng + ?Sized>(
 fn credentials(
     client: &Client,
     election: &str,
-    count: usize,
+    count: Option<usize>,
     out: &Path,
     public_url: &str,
     batch: usize,
 ) -> anyhow::Result<()> {
-    ensure!(count > 0, "--count must be at least 1");
     ensure!(batch > 0, "--batch must be at least 1");
     let status: Value = client.get(&format!("/api/elections/{election}"))?;
     let manifest: Manifest =
         serde_json::from_value(status["manifest"].clone()).context("the election's manifest")?;
+    let registered = status["credentials"].as_u64().unwrap_or_default() as usize;
+    let missing = (manifest.deputies as usize).saturating_sub(registered);
+    let count = count.unwrap_or(missing);
+    ensure!(
+        count > 0,
+        "凭证名单已完整（{registered} / {}）/ the credential list is complete already ({registered} of {} deputies)",
+        manifest.deputies,
+        manifest.deputies
+    );
+    ensure!(
+        count <= missing,
+        "应到代表 {} 人，已登记 {registered} 张凭证：最多还能生成 {missing} 张 / the congress has {} deputies and {registered} credentials are registered: at most {missing} more",
+        manifest.deputies,
+        manifest.deputies
+    );
     let state = status["state"].as_str().unwrap_or_default();
     ensure!(
         state == "registration",
@@ -295,27 +356,56 @@ fn credentials(
             })?;
         done += keys.len();
     }
-    let setup = verified_setup(client, election)?;
-    ensure!(
-        fresh
-            .iter()
-            .all(|c| setup.data.credentials.contains(&c.public())),
-        "服务器的凭证名单缺少刚登记的凭证，未生成凭证单 / the server's credential list lacks credentials \
-         just registered: no sheets made ({} holds them)",
+    println!(
+        "已生成并登记 {count} 个凭证 / {count} credentials made and registered: {} (secret, 0600)",
         txt.display()
     );
-    let page = sheets::render(&manifest, public_url, &fresh, &setup.data.fingerprint);
-    write_atomic(&html, page.as_bytes())?;
+    if make_sheets(client, election, &fresh, &html, public_url)?.is_none() {
+        println!(
+            "凭证名单尚未完整（应到代表 {} 人），暂不生成凭证单；名单完整后运行 `piaojue admin sheets {election} --credentials {} --out …` / \
+             the credential list is not complete yet ({} deputies): no sheets made; once it is, run `piaojue admin sheets {election} --credentials {} --out …`",
+            manifest.deputies,
+            txt.display(),
+            manifest.deputies,
+            txt.display()
+        );
+    }
+    Ok(())
+}
+
+/// Makes the sheets of `fresh` into `html` if the served credential list is complete (the
+/// manifest's `deputies` keys, `spec/protocol.md` §6.6, §7.6): only then is the election's
+/// fingerprint final, computed here from the verified key ceremony and the served list, with
+/// every key of `fresh` on it. `None` if the list is not complete yet.
+fn make_sheets(
+    client: &Client,
+    election: &str,
+    fresh: &[Credential],
+    html: &Path,
+    public_url: &str,
+) -> anyhow::Result<Option<()>> {
+    let setup = verified_setup(client, election)?;
+    let data = &setup.data;
+    if data.credentials.len() != data.manifest.deputies as usize {
+        return Ok(None);
+    }
+    ensure!(
+        fresh.iter().all(|c| data.credentials.contains(&c.public())),
+        "服务器的凭证名单缺少本机生成的凭证，未生成凭证单 / the server's credential list lacks credentials \
+         made here: no sheets made"
+    );
+    let page = sheets::render(&data.manifest, public_url, fresh, &data.fingerprint);
+    write_atomic(html, page.as_bytes())?;
     println!(
-        "已生成并登记 {count} 个凭证 / {count} credentials made and registered: {} (secret, 0600), {} ({count} printable pages)",
-        txt.display(),
-        html.display()
+        "凭证单 / sheets: {} ({} printable pages)",
+        html.display(),
+        fresh.len()
     );
     println!(
         "选举指纹 / election fingerprint: {} (printed on the sheets; show it on the hall screen)",
         setup.short()
     );
-    Ok(())
+    Ok(Some(()))
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use super::admin::{DEFAULT_TOKEN_FILE, TOKEN_VAR};
-use super::client::{Client, election_context};
+use super::client::{Client, election_context, post_attendance};
 
 /// Options of `piaojue bench`.
 #[derive(clap::Args, Debug)]
@@ -409,7 +409,8 @@ fn cast(a: &CastArgs) -> anyhow::Result<Value> {
 
     // Set-up: election, tellers and their ceremony, credentials, open.
     let started = Instant::now();
-    let manifest = samples::up_to_k_of_n(&id, 13, 10, TellerParams { n: 5, t: 3 });
+    let mut manifest = samples::up_to_k_of_n(&id, 13, 10, TellerParams { n: 5, t: 3 });
+    manifest.deputies = u32::try_from(n)?;
     staff.post::<_, Value>("/api/elections", &manifest)?;
     let mut rng = ChaCha20Rng::from_seed(rand::random());
     let (transcript, _output, signing, teller_keys) =
@@ -447,6 +448,8 @@ fn cast(a: &CastArgs) -> anyhow::Result<Value> {
         let keys: Vec<_> = chunk.iter().map(Credential::public).collect();
         staff.post::<_, Value>(&e("/credentials"), &json!({ "keys": keys }))?;
     }
+    // Teller 1, the chief scrutineer: every deputy signed in.
+    post_attendance(&staff, &id, 1, &signing[0], u32::try_from(n)?)?;
     staff.post_empty::<Value>(&e("/open"))?;
     let ctx = election_context(&staff, &id)?;
     let setup = started.elapsed();

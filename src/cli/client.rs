@@ -193,6 +193,28 @@ pub fn verified_setup(client: &Client, election: &str) -> anyhow::Result<Verifie
     })
 }
 
+/// Teller `j`, as chief scrutineer, signs and posts that all `deputies` … `signed_in` deputies
+/// signed in (`spec/protocol.md` §7.6), over the fingerprint of the verified served set-up. For
+/// the simulations that play every role (`year`, `bench`); a real teller runs
+/// `piaojue teller attendance`, which also checks the set-up against its key file.
+pub fn post_attendance(
+    client: &Client,
+    election: &str,
+    j: u32,
+    signing: &ed25519_dalek::SigningKey,
+    signed_in: u32,
+) -> anyhow::Result<()> {
+    let setup = verified_setup(client, election)?;
+    let statement = piaojue_crypto::attendance::Attendance::sign(
+        setup.data.fingerprint.0,
+        j,
+        signed_in,
+        signing,
+    );
+    let _: Value = client.post(&format!("/api/elections/{election}/attendance"), &statement)?;
+    Ok(())
+}
+
 /// What did not match, in Chinese, for a person.
 pub fn what_did_not_match(e: &PinError) -> String {
     match e {

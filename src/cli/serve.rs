@@ -281,7 +281,8 @@ fn demo_sheets(
         .map(Credential::from_hex)
         .collect::<Result<Vec<_>, _>>()
         .context("demo credentials")?;
-    let html = super::sheets::render(&demo::manifest(), origin, &credentials, fingerprint);
+    let deputies = u32::try_from(credentials.len()).context("demo credentials")?;
+    let html = super::sheets::render(&demo::manifest(deputies), origin, &credentials, fingerprint);
     write_atomic(&path, html.as_bytes())?;
     write_atomic(&stamp_path, format!("{stamp}\n").as_bytes())?;
     Ok(path)

@@ -4,6 +4,8 @@
 //! ```text
 //! piaojue teller keygen <election> --out teller.age          # signing key → give it (base64url) to staff
 //! piaojue teller ceremony <election> --key-file teller.age   # the key ceremony, every round
+//! piaojue teller attendance <election> --key-file teller.age --signed-in N
+//!                                                            # the chief scrutineer: 实到人数
 //! piaojue teller decrypt <election> --key-file teller.age    # the decryption share of the tally
 //! ```
 
@@ -11,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
+use piaojue_crypto::attendance::Attendance;
 use piaojue_crypto::canonical::Writer;
 use piaojue_crypto::decryption::{BoardHeadRef, DecryptionShare};
 use piaojue_crypto::dkg::SecretShare;
@@ -66,6 +69,22 @@ pub enum TellerAction {
         #[command(flatten)]
         passphrase: PassphraseArgs,
     },
+    /// 实到人数 / The chief scrutineer (总监票人) signs the number of deputies signed in and posts
+    /// it, after verifying the served set-up against this teller's own ceremony and that the
+    /// credential list is complete; prints the election's short fingerprint to compare with
+    /// the hall screen.
+    Attendance {
+        /// 选举编号 / Election id.
+        election: String,
+        /// 密钥文件 / The encrypted key file.
+        #[arg(long)]
+        key_file: PathBuf,
+        /// 实到代表人数 / Deputies signed in.
+        #[arg(long)]
+        signed_in: u32,
+        #[command(flatten)]
+        passphrase: PassphraseArgs,
+    },
     /// 解密份额 / Verifies the served record (every ballot, the board and its heads, the tally)
     /// against this teller's own ceremony, then computes its decryption share of the tally
     /// (with proofs, naming the board head it verified) and posts it. Never decrypts a second
@@ -118,6 +137,12 @@ pub fn run(args: TellerArgs) -> anyhow::Result<()> {
             }
             .run()?;
         }
+        TellerAction::Attendance {
+            election,
+            key_file,
+            signed_in,
+            passphrase,
+        } => attendance(&client, &election, &key_file, signed_in, &passphrase)?,
         TellerAction::Decrypt {
             election,
             key_file,
@@ -374,6 +399,61 @@ fn decrypt(
 }
 
 /// Whether `xⱼ·G` is `Xⱼ`.
+/// `teller attendance`: the served set-up must verify (manifest, ceremony, fingerprint computed
+/// here from the served credential list, `spec/protocol.md` §6.6), give this key file's joint
+/// key and this teller's keys at its index, and have a complete credential list; only then is
+/// the count signed (§7.6) and posted.
+fn attendance(
+    client: &Client,
+    election: &str,
+    key_file: &Path,
+    signed_in: u32,
+    passphrase: &PassphraseArgs,
+) -> anyhow::Result<()> {
+    let key = read_key(key_file, election, passphrase)?;
+    let signing = key.store.signing_key();
+    let j = key.index;
+    let own = key.store.share.clone().expect("read_key checked");
+    let setup = super::client::verified_setup(client, election)?;
+    let e = &setup.data;
+    ensure!(
+        e.manifest.election_id == election,
+        "the server served election {:?}",
+        e.manifest.election_id
+    );
+    ensure!(
+        *e.ceremony_output.joint_key.as_bytes() == own.joint_key,
+        "拒绝签署 / refusing to sign: 服务器提供的选举的联合公钥不是本监票人仪式产生的 / the served election's joint key is not the one this teller's key ceremony produced"
+    );
+    let vk = e.ceremony_output.verification_key(j).copied();
+    ensure!(
+        e.teller_keys().get(j as usize - 1) == Some(&Bytes(signing.verifying_key().to_bytes()))
+            && vk.is_some_and(|vk| share_matches(&key.share, &vk)),
+        "拒绝签署 / refusing to sign: 服务器提供的选举中，监票人 {j} 的签名公钥或验证公钥不是本密钥文件的 / in the served election, teller {j}'s signing or verification key is not this key file's"
+    );
+    let deputies = e.manifest.deputies;
+    ensure!(
+        e.credentials.len() == deputies as usize,
+        "拒绝签署 / refusing to sign: 凭证名单尚未完成（{} / {deputies}）/ the credential list is not complete: {} of the congress's {deputies} deputies have a credential",
+        e.credentials.len(),
+        e.credentials.len()
+    );
+    ensure!(
+        signed_in <= deputies,
+        "实到人数 {signed_in} 多于应到人数 {deputies} / {signed_in} signed in is more than the congress's {deputies} deputies"
+    );
+    let statement = Attendance::sign(e.fingerprint.0, j, signed_in, &signing);
+    let _: Value = client.post(&format!("/api/elections/{election}/attendance"), &statement)?;
+    println!(
+        "已签署并公布：应到 {deputies} 人，实到 {signed_in} 人 / signed and posted: {signed_in} of {deputies} deputies signed in"
+    );
+    println!(
+        "选举指纹 / election fingerprint: {} (compare it with the hall screen and the credential sheets)",
+        setup.short()
+    );
+    Ok(())
+}
+
 fn share_matches(share: &SecretShare, vk: &piaojue_crypto::encoding::PublicKey) -> bool {
     share.public().compress().to_bytes() == *vk.as_bytes()
 }

@@ -36,7 +36,7 @@ use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
-use crate::cli::client::Client;
+use crate::cli::client::{Client, post_attendance};
 use data::t;
 
 /// What to run.
@@ -239,6 +239,8 @@ impl Vote {
         let _: Value = api
             .staff
             .put(&path(&self.id, "/roll"), &json!({ "names": names }))?;
+        // Teller 1, the chief scrutineer: every deputy signed in.
+        post_attendance(&api.staff, &self.id, 1, &self.signing[0], deputies)?;
         let _: Value = api.staff.post_empty(&path(&self.id, "/open"))?;
         Ok(creds)
     }

@@ -5,15 +5,17 @@ use chacha20::ChaCha20Rng;
 use ed25519_dalek::SigningKey;
 use std::collections::BTreeMap;
 
+use piaojue_crypto::attendance::Attendance;
 use piaojue_crypto::ballot::ElectionContext;
 use piaojue_crypto::board::SignedTreeHead;
 use piaojue_crypto::board::merkle::verify_consistency;
-use piaojue_crypto::credential::Credential;
+use piaojue_crypto::credential::{Credential, CredentialList};
 use piaojue_crypto::decryption::{BoardHeadRef, DecryptionShare};
 use piaojue_crypto::dkg::dealer::CeremonyTranscript;
 use piaojue_crypto::dkg::party::{AwaitingChecks, Teller};
 use piaojue_crypto::dkg::{CeremonyOutput, TellerKey};
 use piaojue_crypto::encoding::{Bytes, Digest32};
+use piaojue_crypto::fingerprint::{FingerprintInputs, election_fingerprint};
 use piaojue_crypto::manifest::Manifest;
 use piaojue_crypto::record::ceremony_params;
 use piaojue_crypto::tally::EncryptedTally;
@@ -212,8 +214,33 @@ impl Election {
         self.credentials.extend(fresh);
     }
 
-    /// Opens voting (staff): state `open`.
+    /// The fingerprint of the set-up with the served ceremony output and credential list.
+    pub fn expected_fingerprint(&self, c: &Client) -> Digest32 {
+        let (_, output) = self.ceremony(c);
+        let output = output.expect("the ceremony is complete");
+        let list: CredentialList = decode(&expect(c.get(&self.path("/credentials")), 200)["keys"]);
+        election_fingerprint(&FingerprintInputs {
+            manifest: &self.manifest,
+            teller_keys: &self.signing_keys(),
+            joint_key: &output.joint_key,
+            verification_keys: &output.verification_keys,
+            credentials: &list,
+        })
+    }
+
+    /// Teller 1, the chief scrutineer, posts that `signed_in` deputies signed in.
+    pub fn attend(&self, c: &Client, signed_in: u32) -> (u16, Value) {
+        let f = self.expected_fingerprint(c);
+        let a = Attendance::sign(f.0, 1, signed_in, &self.signing[0]);
+        c.post(&self.path("/attendance"), &a)
+    }
+
+    /// Opens voting (staff): the chief scrutineer first posts that every registered deputy
+    /// signed in; state `open`.
     pub fn open(&self, staff: &Client) {
+        if self.status(staff)["signed_in"].is_null() {
+            expect(self.attend(staff, self.credentials.len() as u32), 201);
+        }
         expect(staff.post_empty(&self.path("/open")), 201);
     }
 
@@ -269,10 +296,11 @@ impl Election {
     /// voting open.
     pub fn prepare_open(
         staff: &Client,
-        manifest: Manifest,
+        mut manifest: Manifest,
         deputies: usize,
         rng: &mut ChaCha20Rng,
     ) -> Self {
+        manifest.deputies = deputies as u32;
         let mut e = Election::create(staff, manifest);
         e.start_ceremony(staff, rng);
         e.run_ceremony(staff, rng);

@@ -295,6 +295,9 @@ pub fn board_for(record: &ElectionRecord, key: BoardKey) -> BoardWriter {
     let second = keys.split_off(keys.len() / 2);
     w.post(Event::Credentials { keys });
     w.post(Event::Credentials { keys: second });
+    w.post(Event::Attendance(
+        e.attendance.clone().expect("the record has its attendance"),
+    ));
     w.post(Event::Open {
         fingerprint: e.fingerprint,
         credentials: e.credentials.len() as u64,

@@ -141,9 +141,35 @@ pub fn verify_election(e: &ElectionData, report: &mut Report) -> Option<Election
     if e.credentials.is_empty() {
         failures.push("the credential list is empty".into());
     }
+    // V3.4: no more credentials than the roll the law fixes.
+    let deputies = e.manifest.deputies;
+    if e.credentials.len() as u64 > u64::from(deputies) {
+        failures.push(format!(
+            "{} credentials, more than the {deputies} deputies of the congress",
+            e.credentials.len()
+        ));
+    }
+    // V3.5: the chief scrutineer's signed attendance, against the recorded fingerprint.
+    match &e.attendance {
+        Some(a) => {
+            if let Err(err) = a.check(&e.manifest, e.fingerprint.0, &e.teller_keys()) {
+                failures.push(err.to_string());
+            }
+        }
+        None => {
+            failures.push("the record has no attendance (the number of deputies signed in)".into())
+        }
+    }
+    let signed_in = e.attendance.as_ref().map_or_else(
+        || "no attendance".to_string(),
+        |a| format!("{} signed in", a.signed_in),
+    );
     report.push(
         steps::CREDENTIALS,
-        format!("{} credentials", e.credentials.len()),
+        format!(
+            "{} credentials of {deputies} deputies, {signed_in}",
+            e.credentials.len()
+        ),
         failures,
     );
 
@@ -546,15 +572,21 @@ pub fn verify_result(
     }
 
     // V11
-    let expected = m.decision.apply(
-        &m.contests,
-        &r.counts,
-        r.counted,
-        e.credentials.len() as u64,
-    );
+    let expected = m
+        .decision
+        .apply(&m.contests, &r.counts, r.counted, u64::from(m.deputies));
     let mut failures = Vec::new();
     if expected != r.outcome {
         failures.push(describe_outcome_difference(&expected, &r.outcome));
+    }
+    // V11.2: no more ballots counted than deputies signed in.
+    if let Some(a) = &e.attendance
+        && r.counted > u64::from(a.signed_in)
+    {
+        failures.push(format!(
+            "{} ballots counted, more than the {} deputies signed in",
+            r.counted, a.signed_in
+        ));
     }
     let adopted = expected.projects.iter().filter(|p| p.adopted).count();
     report.push(

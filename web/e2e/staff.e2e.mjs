@@ -109,6 +109,7 @@ try {
   await page.fill('#f-title-en', '2027 livelihood projects vote');
   await page.fill('#f-congress-zh', '示例县第十八届人民代表大会第五次会议');
   await page.fill('#f-congress-en', '5th session of the 18th People’s Congress of Example County');
+  await page.fill('#f-deputies', '5');
   await page.fill('#f-n', '3');
   await page.fill('#f-t', '2');
   await page.fill('#f-csv', CSV);

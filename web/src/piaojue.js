@@ -38,6 +38,8 @@ export const MAX_BRANCHES = 1024;
 export const MAX_CONTESTS = 256;
 export const MAX_OPTIONS = 256;
 export const MAX_TELLERS = 32;
+/** Most deputies a congress may have (`MAX_DEPUTIES`, protocol §6.1). */
+export const MAX_DEPUTIES = 100_000;
 export const APPROVE_OPTIONS = ['yes', 'no', 'abstain'];
 export const RATING_OPTIONS = ['satisfied', 'basically_satisfied', 'not_satisfied', 'abstain'];
 
@@ -394,6 +396,7 @@ function writeManifest(w, m) {
   w.u32(m.version).str(m.election_id);
   writeText(w, m.title);
   writeText(w, m.congress);
+  w.u32(m.deputies);
   w.u32(m.tellers.n).u32(m.tellers.t);
   w.list(m.contests, (w, c) => {
     w.str(c.id);
@@ -507,12 +510,15 @@ const U32 = 0xffffffff;
  * tellers, contests, ranges and the decision rule. Throws a ManifestError.
  */
 export function validateManifest(m) {
-  checkFields(m, 'manifest', ['version', 'election_id', 'title', 'congress', 'tellers', 'contests', 'decision'], ['revote']);
+  checkFields(m, 'manifest', ['version', 'election_id', 'title', 'congress', 'deputies', 'tellers', 'contests', 'decision'], ['revote']);
   checkInt(m.version, U32, 'version');
   if (m.version !== PROTOCOL_VERSION) throw new ManifestError(`unsupported manifest version ${m.version}`);
   checkId(m.election_id);
   checkText(m.title, 'title');
   checkText(m.congress, 'congress');
+  checkInt(m.deputies, U32, 'deputies');
+  if (m.deputies === 0 || m.deputies > MAX_DEPUTIES)
+    throw new ManifestError(`deputies: need 1 to ${MAX_DEPUTIES}, got ${m.deputies}`);
   checkFields(m.tellers, 'tellers', ['n', 't']);
   checkInt(m.tellers.n, U32, 'tellers.n');
   checkInt(m.tellers.t, U32, 'tellers.t');

@@ -10,7 +10,7 @@ import { parseRoll } from '../src/ui/staff/election-view.js';
 import { percent } from '../src/ui/staff/turnout.js';
 
 const settings = {
-  electionId: 'e2027', titleZh: '2027年度民生实事项目票决', titleEn: '2027 vote', congressZh: '示例县人大', congressEn: '',
+  electionId: 'e2027', titleZh: '2027年度民生实事项目票决', titleEn: '2027 vote', congressZh: '示例县人大', congressEn: '', deputies: 30,
   form: 'top_k', seats: 2, n: 3, t: 2, decide: true, majority: 'all_deputies', quorumNum: 2, quorumDen: 3, revote: 'first_final',
 };
 

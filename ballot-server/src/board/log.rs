@@ -61,6 +61,17 @@ pub enum Precondition {
     /// The log has no entry of this kind yet (for entries appended once, after another entry
     /// and not in its transaction: the encrypted tally).
     KindAbsent(&'static str),
+    /// The log has an entry of this kind (the attendance before `open`).
+    KindPresent(&'static str),
+    /// `adding` more credentials keep the list within the manifest's `deputies`.
+    CredentialsFit {
+        /// Keys in the new batch.
+        adding: u64,
+        /// The manifest's `deputies`.
+        deputies: u32,
+    },
+    /// The credential list has exactly the manifest's `deputies` keys.
+    CredentialsComplete(u32),
 }
 
 /// What the jobs before the current one in a batch used: they are not committed yet, so the
@@ -1022,6 +1033,32 @@ impl LogWriter {
         r
     }
 
+    /// The number of credentials registered, as this transaction sees it.
+    async fn credential_count(&self, tx: &mut Transaction<'_, Any>) -> Result<u64, sqlx::Error> {
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM credentials WHERE election_id = $1")
+            .bind(&self.election_id)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?;
+        Ok(n as u64)
+    }
+
+    /// Whether the committed log has an entry of this kind.
+    async fn has_kind(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        kind: &str,
+    ) -> Result<bool, sqlx::Error> {
+        Ok(
+            sqlx::query("SELECT 1 FROM board_entries WHERE election_id = $1 AND kind = $2 LIMIT 1")
+                .bind(&self.election_id)
+                .bind(kind)
+                .fetch_optional(&mut **tx)
+                .await?
+                .is_some(),
+        )
+    }
+
     async fn check(
         &self,
         tx: &mut Transaction<'_, Any>,
@@ -1094,17 +1131,32 @@ impl LogWriter {
                         }
                     }
                 }
+                Precondition::KindPresent(kind) => {
+                    if !(seen.kinds.contains(kind) || self.has_kind(tx, kind).await?) {
+                        return Ok(Err(ApiError::Conflict(format!(
+                            "the log has no {kind} entry yet"
+                        ))));
+                    }
+                }
+                Precondition::CredentialsFit { adding, deputies } => {
+                    let have = self.credential_count(tx).await?;
+                    if have + adding > u64::from(*deputies) {
+                        return Ok(Err(ApiError::Conflict(format!(
+                            "the congress has {deputies} deputies and {have} credentials are registered: \
+                             {adding} more would be too many"
+                        ))));
+                    }
+                }
+                Precondition::CredentialsComplete(deputies) => {
+                    let have = self.credential_count(tx).await?;
+                    if have != u64::from(*deputies) {
+                        return Ok(Err(ApiError::Conflict(format!(
+                            "the credential list is not complete: {have} of the congress's {deputies} deputies have a credential"
+                        ))));
+                    }
+                }
                 Precondition::KindAbsent(kind) => {
-                    let taken = seen.kinds.contains(kind)
-                        || sqlx::query(
-                            "SELECT 1 FROM board_entries WHERE election_id = $1 AND kind = $2 LIMIT 1",
-                        )
-                        .bind(&self.election_id)
-                        .bind(*kind)
-                        .fetch_optional(&mut **tx)
-                        .await?
-                        .is_some();
-                    if taken {
+                    if seen.kinds.contains(kind) || self.has_kind(tx, kind).await? {
                         return Ok(Err(ApiError::Conflict(format!(
                             "the log has a {kind} entry already"
                         ))));

@@ -334,6 +334,7 @@ pub async fn approve(s: &AppState, r: ApproveRequest) -> ApiResult<Created> {
             format!("{}: livelihood projects {year}", congress.name.en),
         ),
         congress: session,
+        deputies: congress.deputies,
         tellers: r.tellers,
         contests: selection_contests(r.form, year, r.seats, &items),
         decision: rule(r.form, r.seats, r.majority, r.quorum),
@@ -463,6 +464,7 @@ pub async fn revote(s: &AppState, parent: &str, r: RevoteRequest) -> ApiResult<C
             ),
         ),
         congress: m.congress.clone(),
+        deputies: m.deputies,
         tellers: r.tellers.unwrap_or(m.tellers),
         contests: selection_contests(form, year, seats, &items),
         decision: rule(form, seats, majority, quorum),
@@ -656,6 +658,7 @@ pub async fn evaluation(s: &AppState, r: EvaluationRequest) -> ApiResult<Created
         election_id: id.clone(),
         title,
         congress: session,
+        deputies: congress.deputies,
         tellers: r.tellers,
         contests: items
             .iter()

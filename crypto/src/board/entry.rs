@@ -81,11 +81,13 @@ pub enum Event {
         /// Public keys.
         keys: Vec<CredentialKey>,
     },
+    /// The chief scrutineer's signed number of deputies signed in (`spec/protocol.md` §7.6).
+    Attendance(crate::attendance::Attendance),
     /// Voting opens; the credential list is final.
     Open {
         /// The election fingerprint.
         fingerprint: Digest32,
-        /// Number of credentials (the roll).
+        /// Number of credentials (the manifest's `deputies`).
         credentials: u64,
     },
     /// A cast ballot.
@@ -126,6 +128,7 @@ impl Event {
             Event::CeremonyOutput(_) => "ceremony_output",
             Event::CeremonyFailed { .. } => "ceremony_failed",
             Event::Credentials { .. } => "credentials",
+            Event::Attendance(_) => "attendance",
             Event::Open { .. } => "open",
             Event::Ballot(_) => "ballot",
             Event::Audited(_) => "audited",

@@ -105,7 +105,7 @@ const text = (zh, en = '') => ({ zh, en });
 
 /**
  * The manifest of the form's settings and the candidates. `s`: `{ electionId, titleZh, titleEn,
- * congressZh, congressEn, form: 'top_k' | 'approve_each', seats, n, t, decide (boolean),
+ * congressZh, congressEn, deputies, form: 'top_k' | 'approve_each', seats, n, t, decide (boolean),
  * majority, quorumNum, quorumDen, revote }`. Not validated: see `checkManifest`.
  */
 export function buildManifest(s, candidates) {
@@ -145,6 +145,7 @@ export function buildManifest(s, candidates) {
     election_id: s.electionId,
     title: text(s.titleZh, s.titleEn),
     congress: text(s.congressZh, s.congressEn),
+    deputies: s.deputies,
     tellers: { n: s.n, t: s.t },
     contests,
     decision,
@@ -180,6 +181,8 @@ addTexts({
     'form.id': '选举编号', 'form.id.hint': '小写字母、数字、- 和 _，最多 64 个字符，例如 2027-minsheng',
     'form.titleZh': '标题（中文）', 'form.titleEn': '标题（英文，可选）',
     'form.congressZh': '会议名称（中文）', 'form.congressEn': '会议名称（英文，可选）',
+    'form.deputies': '应到代表人数',
+    'form.deputies.hint': '本级人民代表大会依法确定的代表人数，是计算法定人数和过半数的基数，也是可发放凭证的上限；选举创建后不能更改。',
     'form.ballot': '选票与规则', 'form.form': '票式',
     'form.form.top_k': '差额票决：从 N 个候选项目中选择不超过 K 个', 'form.form.approve_each': '逐项表决：每个项目赞成 / 反对 / 弃权',
     'form.seats': '项目数 K（最多可选 / 拟通过的项目数）',
@@ -211,6 +214,8 @@ addTexts({
     'form.id': 'Election id', 'form.id.hint': 'lower-case letters, digits, - and _, at most 64 characters, e.g. 2027-minsheng',
     'form.titleZh': 'Title (Chinese)', 'form.titleEn': 'Title (English, optional)',
     'form.congressZh': 'Congress session (Chinese)', 'form.congressEn': 'Congress session (English, optional)',
+    'form.deputies': 'Deputies of the congress',
+    'form.deputies.hint': 'The number of deputies the law gives this congress: the base of the quorum and of the majority, and the most credentials that can be issued. It cannot change once the election is created.',
     'form.ballot': 'Ballot and rules', 'form.form': 'Ballot form',
     'form.form.top_k': 'Choose up to K of N candidate projects', 'form.form.approve_each': 'Yes / no / abstain on each project',
     'form.seats': 'K (most projects chosen / to be adopted)',
@@ -261,6 +266,7 @@ export function renderCreateForm(box, ctx) {
     titleEn: input('f-title-en', { placeholder: '2027 livelihood projects vote' }),
     congressZh: input('f-congress-zh', { placeholder: '某县第十八届人民代表大会第五次会议' }),
     congressEn: input('f-congress-en'),
+    deputies: input('f-deputies', { type: 'number', min: 1, max: 100000, inputmode: 'numeric' }),
     form: select('f-form', [['top_k', 'form.form.top_k'], ['approve_each', 'form.form.approve_each']], 'top_k'),
     seats: input('f-seats', { type: 'number', min: 1, value: 10, inputmode: 'numeric' }),
     n: input('f-n', { type: 'number', min: 1, max: 32, value: 3, inputmode: 'numeric' }),
@@ -342,6 +348,7 @@ export function renderCreateForm(box, ctx) {
       electionId: f.electionId.value.trim(),
       titleZh: f.titleZh.value.trim(), titleEn: f.titleEn.value.trim(),
       congressZh: f.congressZh.value.trim(), congressEn: f.congressEn.value.trim(),
+      deputies: int(f.deputies, 'form.deputies'),
       form: f.form.value, seats: int(f.seats, 'form.seats'), n: int(f.n, 'form.n'), t: int(f.t, 'form.t'),
       decide: f.decide.value === 'rule', majority: f.majority.value,
       quorumNum: int(f.quorumNum, 'form.quorum'), quorumDen: int(f.quorumDen, 'form.quorum'),
@@ -384,6 +391,7 @@ export function renderCreateForm(box, ctx) {
   field('form.id', f.electionId), h('p', { class: 'hint muted' }, t('form.id.hint')),
   h('div', { class: 'grid2' }, field('form.titleZh', f.titleZh), field('form.titleEn', f.titleEn)),
   h('div', { class: 'grid2' }, field('form.congressZh', f.congressZh), field('form.congressEn', f.congressEn)),
+  field('form.deputies', f.deputies), h('p', { class: 'hint muted' }, t('form.deputies.hint')),
   h('h2', {}, t('form.ballot')),
   field('form.form', f.form),
   h('div', { class: 'grid3' }, field('form.seats', f.seats), field('form.n', f.n), field('form.t', f.t)),
