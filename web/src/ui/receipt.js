@@ -6,7 +6,9 @@
 //   R1 Receipt        the board's signatures on the receipt and its tree head (strict ed25519),
 //                     the head's log id, the inclusion proof to the head's root;
 //   R2 Entry          the entry's bytes hash to the leaf, parse, have the index, and are the
-//                     ballot (cast or audited) with the receipt's tracking code;
+//                     ballot (cast or audited) with the receipt's tracking code; under the
+//                     revote rule last_counts, no later ballot of the same credential replaces
+//                     a cast one;
 //   R3 Current head   the board's latest head: signature, log id, not smaller, not older;
 //   R4 Consistency    the latest head extends the receipt's (RFC 9162 consistency proof).
 
@@ -217,6 +219,94 @@ export function checkEntry(r, bytes) {
   return failures;
 }
 
+/** The cast ballot of an entry's exact bytes, or null (not JSON, not a `ballot` entry). */
+function castBallot(bytes) {
+  try {
+    const entry = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return entry?.kind === 'ballot' && entry.data && typeof entry.data === 'object' ? entry.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A credential key's 32 bytes from its base64url text; throws DecodeError. */
+const credentialBytes = (text) => fromBase64(text, 32);
+
+/** Entries read at once from a board with a range read (`GET …/board/entries?from=&limit=`). */
+export const ENTRY_PAGE = 1000;
+/** Entries fetched at once, one by one, from a board without a range read. */
+export const ENTRY_CONCURRENCY = 8;
+
+/**
+ * The entries `from … to − 1` of the board, in order, as `[index, entry | Error]` pairs: by
+ * pages of `board.entries(from, limit)` (parsed entries) when the board has it, else
+ * `board.entry(i)` (exact bytes, parsed here) with at most `ENTRY_CONCURRENCY` requests at once.
+ * Stops at the first pair for which `stop(index, entry | Error)` is true.
+ */
+async function scanEntries(board, from, to, stop) {
+  const parse = (bytes) => JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  for (let start = from; start < to;) {
+    const n = Math.min(board.entries ? ENTRY_PAGE : ENTRY_CONCURRENCY, to - start);
+    let got;
+    if (board.entries) {
+      let page;
+      try { page = await board.entries(start, n); } catch (e) { page = e; }
+      got = Array.from({ length: n }, (_, k) => {
+        if (page instanceof Error) return page;
+        const e = Array.isArray(page) ? page[k] : undefined;
+        if (e === undefined) return new Error(`the log has no entry ${start + k}`);
+        if (e?.index !== start + k) return new Error(`the board answered with entry ${e?.index}`);
+        return e;
+      });
+    } else {
+      got = await Promise.all(Array.from({ length: n }, (_, k) => board.entry(start + k).then(
+        (bytes) => { try { return parse(bytes); } catch (e) { return new SyntaxError(e.message); } },
+        (e) => (e instanceof Error ? e : new Error(String(e))))));
+    }
+    for (const [k, e] of got.entries()) if (stop(start + k, e)) return;
+    start += n;
+  }
+}
+
+/**
+ * R2, its last check (`receipt::replaced_by`, verification.md §7.4): if entry 0's manifest has
+ * `revote = last_counts`, no entry `j` with `index < j < n` (`n` the size of `head`, the board's
+ * current head, or the error fetching it) is a `ballot` with the credential of `ballot`, the
+ * receipted cast ballot. Returns a list of failures (`code` `revote-unknown`, `head`,
+ * `replaced` with `params` `{ index, trackingCode }`, `later-fetch`, `later-parse`).
+ */
+export async function checkNotReplaced(r, ballot, board, head) {
+  let entry0 = null;
+  try { entry0 = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(await board.entry(0))); } catch { entry0 = null; }
+  if (entry0?.kind !== 'manifest' || !entry0.data || typeof entry0.data !== 'object')
+    return [{ code: 'revote-unknown', message: "entry 0 is not the election's manifest: the revote rule is unknown" }];
+  if ((entry0.data.revote ?? 'first_final') !== 'last_counts') return [];
+  if (head instanceof Error || !isU64(head?.size))
+    return [{ code: 'head', message: `the board's head could not be had: ${head instanceof Error ? head.message : 'no size'}`, params: { error: head?.message ?? '' } }];
+  let mine;
+  try { mine = credentialBytes(ballot.credential); } catch { return []; } // not a ballot: the checks above said so
+  const failures = [];
+  await scanEntries(board, r.index + 1, head.size, (j, e) => {
+    if (e instanceof SyntaxError) failures.push({ code: 'later-parse', message: `entry ${j} does not parse: ${e.message}`, params: { index: j } });
+    else if (e instanceof Error) failures.push({ code: 'later-fetch', message: `entry ${j}: ${e.message}`, params: { index: j } });
+    else if (e?.kind === 'ballot') {
+      let same = false;
+      let code;
+      try {
+        same = credentialBytes(e.data?.credential).every((b, i) => b === mine[i]);
+        if (same) code = trackingCode(e.data);
+      } catch (err) {
+        failures.push({ code: 'later-parse', message: `entry ${j} does not parse: ${err.message}`, params: { index: j } });
+        return true;
+      }
+      if (same)
+        failures.push({ code: 'replaced', message: `a later ballot of the same credential (entry ${j}, tracking code ${code}) replaces this one: it does not count`, params: { index: j, trackingCode: code } });
+    }
+    return failures.length > 0;
+  });
+  return failures;
+}
+
 /** R3: the board's current head against the receipt's. Returns a list of failures. */
 export function checkCurrentHead(r, head, boardKey) {
   const failures = [];
@@ -231,7 +321,8 @@ export function checkCurrentHead(r, head, boardKey) {
 
 /**
  * R1–R4 against a board: `{ boardKey, entry(i) → Promise<Uint8Array>, head() → Promise<head>,
- * consistency(m, n) → Promise<{ old, new, proof }> }`. Resolves to
+ * consistency(m, n) → Promise<{ old, new, proof }> }`, and optionally `entries(from, limit) →
+ * Promise<[entry]>` (parsed entries, for R2's last check). Resolves to
  * `{ passed, steps: [{ id: 'R1'…'R4', status: 'passed'|'failed'|'skipped', failures, detail }] }`.
  */
 export async function checkReceipt(receipt, board) {
@@ -243,12 +334,24 @@ export async function checkReceipt(receipt, board) {
   const r1 = verifyReceipt(r, board.boardKey);
   step('R1', r1 ? [r1] : [], { index: r.index, size: r.tree_head.size, trackingCode: r.tracking_code, boardKey: toBase64(decodeCredentialKey(board.boardKey)) });
 
+  // The board's current head, fetched once: R2's last check reads up to it, R3 checks it.
+  let headOnce = null;
+  const currentHead = () => (headOnce ??= board.head().catch((e) => (e instanceof Error ? e : new Error(String(e)))));
+
   let entry = null;
   try { entry = await board.entry(r.index); } catch (e) { step('R2', [{ code: 'fetch', message: `entry ${r.index}: ${e.message}` }]); }
-  if (entry) step('R2', checkEntry(r, entry), { index: r.index });
+  if (entry) {
+    const failures = checkEntry(r, entry);
+    const cast = castBallot(entry);
+    if (cast) failures.push(...await checkNotReplaced(r, cast, board, await currentHead()));
+    step('R2', failures, { index: r.index });
+  }
 
-  let head = null;
-  try { head = await board.head(); } catch (e) { step('R3', [{ code: 'fetch', message: e.message }]); }
+  let head = await currentHead();
+  if (head instanceof Error) {
+    step('R3', [{ code: 'fetch', message: head.message }]);
+    head = null;
+  }
   let headOk = false;
   if (head) {
     const f = checkCurrentHead(r, head, board.boardKey);

@@ -8,7 +8,7 @@
 // tracking code checked.
 import * as P from '../../piaojue.js';
 import {
-  ApiError, addTexts, api, electionIdFromPath, errorText, formatNumber, formatTime, groupChars, h, initPage,
+  ApiError, addTexts, api, currentLang, electionIdFromPath, errorText, formatNumber, formatTime, groupChars, h, initPage,
   onLangChange, pick, replace, t,
 } from '../common.js';
 import { apiPath, fetchEntries, fetchEntryBytes, loadSetup } from '../board.js';
@@ -42,7 +42,7 @@ addTexts({
     'el.satisfaction': '满意率 {p}%',
     'el.votes': '{n} 票',
     'el.threshold': '通过线', 'el.tracking': '跟踪码',
-    'el.receipt': '核对我的选票', 'el.receipt.help': '粘贴回执（JSON）或输入跟踪码。浏览器会检查公告板对回执的签名、包含证明、公告板上的条目，以及当前公告板是否仍包含这张选票。',
+    'el.receipt': '核对我的选票', 'el.receipt.help': '粘贴回执（JSON）或输入跟踪码。浏览器会检查公告板对回执的签名、包含证明、公告板上的条目，当前公告板是否仍包含这张选票，以及（在“以最后一次投票为准”的选举中）这张选票是否已被同一凭证后来投出的选票取代。',
     'el.receipt.label': '回执或跟踪码', 'el.receipt.button': '核对',
     'el.receipt.bad': '请输入 43 位跟踪码或完整的回执 JSON。', 'el.receipt.not_found': '公告板上没有这个跟踪码的选票。',
     'el.receipt.other_election': '这份回执属于另一场选举（{id}）。',
@@ -53,6 +53,12 @@ addTexts({
     'el.receipt.cast': '这是一张投出的选票（内容保密）。',
     'el.R1': 'R1 回执：公告板签名与包含证明', 'el.R2': 'R2 公告板条目', 'el.R3': 'R3 当前签名树头', 'el.R4': 'R4 一致性证明',
     'el.step.passed': '通过', 'el.step.failed': '未通过', 'el.step.skipped': '跳过',
+    // A failure's text in Chinese (`el.fail.<step>.<code>`); in English the spec's own text.
+    'el.fail.R2.revote-unknown': '公告板第 0 条不是本次选举的清单，无法确定重复投票规则。',
+    'el.fail.R2.head': '无法取得公告板当前的签名树头。',
+    'el.fail.R2.replaced': '同一凭证后来投出的选票（公告板第 {index} 条，跟踪码 {trackingCode}）取代了这张选票：这张选票不再计票。',
+    'el.fail.R2.later-fetch': '无法取得公告板第 {index} 条。',
+    'el.fail.R2.later-parse': '公告板第 {index} 条无法解析。',
     'el.contests': '表决事项与候选项目',
     'el.contest.range': '可选 {min}–{max} 项', 'el.contest.max': '最多选 {max} 项', 'el.contest.exact': '须选 {max} 项',
     'el.dept': '责任单位', 'el.invest': '总投资 {n} 万元', 'el.completion': '完成时限 {d}',
@@ -103,7 +109,7 @@ addTexts({
     'el.satisfaction': 'satisfaction {p}%',
     'el.votes': '{n} votes',
     'el.threshold': 'pass line', 'el.tracking': 'Tracking code',
-    'el.receipt': 'Check my ballot', 'el.receipt.help': 'Paste your receipt (JSON) or type the tracking code. The browser checks the board’s signatures on the receipt, the inclusion proof, the board’s entry, and that the board today still holds the ballot.',
+    'el.receipt': 'Check my ballot', 'el.receipt.help': 'Paste your receipt (JSON) or type the tracking code. The browser checks the board’s signatures on the receipt, the inclusion proof, the board’s entry, that the board today still holds the ballot, and (where the last ballot counts) that no later ballot of the same credential has replaced it.',
     'el.receipt.label': 'Receipt or tracking code', 'el.receipt.button': 'Check',
     'el.receipt.bad': 'Type the 43-character tracking code or paste the whole receipt JSON.', 'el.receipt.not_found': 'The board has no ballot with this tracking code.',
     'el.receipt.other_election': 'This receipt is for another election ({id}).',
@@ -299,7 +305,7 @@ function renderReceiptForm() {
       hexLine(c.report.receipt.tracking_code),
       h('ul', { class: 'steps-list' }, c.report.steps.map((s) => h('li', { class: s.status, dataset: { step: s.id, status: s.status } },
         h('b', {}, t(`el.${s.id}`)), ' — ', t(`el.step.${s.status}`),
-        s.failures.map((f) => h('div', { class: 'muted' }, f.message)),
+        s.failures.map((f) => h('div', { class: 'muted', dataset: { code: f.code } }, failureText(s.id, f))),
         s.status === 'skipped' && s.detail?.reason ? h('div', { class: 'muted' }, s.detail.reason) : null))),
       c.opened ? [h('p', {}, t('el.receipt.audited')), h('ul', { id: 'opened' }, c.opened)] : c.kind === 'ballot' ? h('p', { class: 'muted' }, t('el.receipt.cast')) : null,
       h('p', { class: 'muted' }, t('el.receipt.key', { key: S.boardKey?.slice(0, 16) ?? '' })));
@@ -311,6 +317,12 @@ function renderReceiptForm() {
     receiptInput,
     h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: 'receipt-button' }, t('el.receipt.button'))),
     out));
+}
+
+/** A check's failure in the page's language: Chinese from the texts, English as the spec words it. */
+function failureText(stepId, f) {
+  const key = `el.fail.${stepId}.${f.code}`;
+  return currentLang() === 'zh' && t(key) !== key ? t(key, f.params) : f.message;
 }
 
 function openedChoices(entry) {
@@ -341,6 +353,7 @@ async function runCheck(text) {
     const report = await checkReceipt(receipt, {
       boardKey: S.boardKey,
       entry: (i) => fetchEntryBytes(id, i),
+      entries: (from, limit) => fetchEntries(id, from, limit),
       head: () => api(apiPath(id, '/board/head')),
       consistency: (m, n) => api(apiPath(id, `/board/consistency?old=${m}&new=${n}`)),
     });
