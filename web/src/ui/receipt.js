@@ -206,16 +206,16 @@ export function checkEntry(r, bytes) {
     failures.push({ code: 'parse', message: `the entry does not parse: ${e.message}` });
     return failures;
   }
-  if (entry.index !== r.index) failures.push({ code: 'index', message: `the entry says it is entry ${entry.index}, the receipt ${r.index}` });
+  if (entry.index !== r.index) failures.push({ code: 'index', message: `the entry says it is entry ${entry.index}, the receipt ${r.index}`, params: { entry: entry.index, receipt: r.index } });
   const ballot = entry.kind === 'ballot' ? entry.data : entry.kind === 'audited' ? entry.data?.ballot : null;
   if (!ballot) {
-    failures.push({ code: 'kind', message: `the entry is a ${entry.kind}, not a ballot` });
+    failures.push({ code: 'kind', message: `the entry is a ${entry.kind}, not a ballot`, params: { kind: entry.kind } });
     return failures;
   }
   let code;
   try { code = trackingCode(ballot); } catch (e) { code = `(${e.message})`; }
   if (code !== r.tracking_code)
-    failures.push({ code: 'tracking-code', message: `the entry's ballot has tracking code ${code}, the receipt ${r.tracking_code}` });
+    failures.push({ code: 'tracking-code', message: `the entry's ballot has tracking code ${code}, the receipt ${r.tracking_code}`, params: { code, receipt: r.tracking_code } });
   return failures;
 }
 
@@ -313,9 +313,9 @@ export function checkCurrentHead(r, head, boardKey) {
   if (!headSignatureOk(head, boardKey)) failures.push({ code: 'signature', message: "the board's signature on its current tree head does not verify" });
   if (head.log_id !== logId(r.election_id)) failures.push({ code: 'wrong-log', message: 'the current tree head is for another log' });
   if (head.size < r.tree_head.size)
-    failures.push({ code: 'shrunk', message: `the board's log has ${head.size} entries now, fewer than the ${r.tree_head.size} of the receipt` });
+    failures.push({ code: 'shrunk', message: `the board's log has ${head.size} entries now, fewer than the ${r.tree_head.size} of the receipt`, params: { size: head.size, receiptSize: r.tree_head.size } });
   if (head.timestamp_ms < r.tree_head.timestamp_ms)
-    failures.push({ code: 'older', message: `the current tree head's time ${head.timestamp_ms} is before the receipt's ${r.tree_head.timestamp_ms}` });
+    failures.push({ code: 'older', message: `the current tree head's time ${head.timestamp_ms} is before the receipt's ${r.tree_head.timestamp_ms}`, params: { time: head.timestamp_ms, receiptTime: r.tree_head.timestamp_ms } });
   return failures;
 }
 
@@ -339,7 +339,7 @@ export async function checkReceipt(receipt, board) {
   const currentHead = () => (headOnce ??= board.head().catch((e) => (e instanceof Error ? e : new Error(String(e)))));
 
   let entry = null;
-  try { entry = await board.entry(r.index); } catch (e) { step('R2', [{ code: 'fetch', message: `entry ${r.index}: ${e.message}` }]); }
+  try { entry = await board.entry(r.index); } catch (e) { step('R2', [{ code: 'fetch', message: `entry ${r.index}: ${e.message}`, params: { index: r.index } }]); }
   if (entry) {
     const failures = checkEntry(r, entry);
     const cast = castBallot(entry);
@@ -359,22 +359,22 @@ export async function checkReceipt(receipt, board) {
     step('R3', f, { size: head.size, root: head.root, timestamp_ms: head.timestamp_ms });
   }
 
-  if (!head) step('R4', [], { reason: 'no current tree head' }, 'skipped');
-  else if (!headOk) step('R4', [], { reason: 'the current tree head did not verify' }, 'skipped');
+  if (!head) step('R4', [], { reason: 'no current tree head', reasonCode: 'no-head' }, 'skipped');
+  else if (!headOk) step('R4', [], { reason: 'the current tree head did not verify', reasonCode: 'head-failed' }, 'skipped');
   else {
     const m = r.tree_head.size;
     const n = head.size;
     if (m === n) {
       const ok = r.tree_head.root === head.root;
-      step('R4', ok ? [] : [{ code: 'forked', message: `the board's head of ${n} entries has another root: the board forked` }], { old: m, new: n });
+      step('R4', ok ? [] : [{ code: 'forked', message: `the board's head of ${n} entries has another root: the board forked`, params: { size: n } }], { old: m, new: n });
     } else {
       let c = null;
       try { c = await board.consistency(m, n); } catch (e) { step('R4', [{ code: 'fetch', message: `no consistency proof: ${e.message}` }]); }
       if (c) {
-        if (c.old !== m || c.new !== n) step('R4', [{ code: 'sizes', message: `the board answered with a proof from ${c.old} to ${c.new}, not from ${m} to ${n}` }]);
+        if (c.old !== m || c.new !== n) step('R4', [{ code: 'sizes', message: `the board answered with a proof from ${c.old} to ${c.new}, not from ${m} to ${n}`, params: { old: c.old, new: c.new, m, n } }]);
         else {
           const ok = verifyConsistency(m, n, r.tree_head.root, head.root, c.proof);
-          step('R4', ok ? [] : [{ code: 'inconsistent', message: `the consistency proof from ${m} to ${n} entries does not verify: the board rewrote its history` }], { old: m, new: n });
+          step('R4', ok ? [] : [{ code: 'inconsistent', message: `the consistency proof from ${m} to ${n} entries does not verify: the board rewrote its history`, params: { m, n } }], { old: m, new: n });
         }
       }
     }

@@ -54,6 +54,27 @@ addTexts({
     'el.R1': 'R1 回执：公告板签名与包含证明', 'el.R2': 'R2 公告板条目', 'el.R3': 'R3 当前签名树头', 'el.R4': 'R4 一致性证明',
     'el.step.passed': '通过', 'el.step.failed': '未通过', 'el.step.skipped': '跳过',
     // A failure's text in Chinese (`el.fail.<step>.<code>`); in English the spec's own text.
+    'el.fail.R1.signature': '公告板对回执的签名未通过验证。',
+    'el.fail.R1.tree-head': '公告板对回执中树头的签名未通过验证。',
+    'el.fail.R1.wrong-log': '回执中的树头属于另一个公告板日志。',
+    'el.fail.R1.inclusion': '包含证明不能导出回执中树头的根哈希。',
+    'el.fail.R2.fetch': '无法取得公告板第 {index} 条。',
+    'el.fail.R2.leaf': '公告板条目的叶哈希与回执不一致。',
+    'el.fail.R2.parse': '公告板条目无法解析。',
+    'el.fail.R2.index': '公告板条目自称第 {entry} 条，回执记载的是第 {receipt} 条。',
+    'el.fail.R2.kind': '该条目是“{kind}”，不是选票。',
+    'el.fail.R2.tracking-code': '该条目中选票的跟踪码是 {code}，回执记载的是 {receipt}。',
+    'el.fail.R3.fetch': '无法取得公告板当前的签名树头。',
+    'el.fail.R3.signature': '公告板对当前树头的签名未通过验证。',
+    'el.fail.R3.wrong-log': '当前树头属于另一个公告板日志。',
+    'el.fail.R3.shrunk': '公告板日志现在只有 {size} 条，少于回执中的 {receiptSize} 条。',
+    'el.fail.R3.older': '当前树头的时间（{time}）早于回执中树头的时间（{receiptTime}）。',
+    'el.fail.R4.forked': '公告板另有一个 {size} 条的树头，根哈希不同：公告板出现了分叉。',
+    'el.fail.R4.fetch': '无法取得一致性证明。',
+    'el.fail.R4.sizes': '公告板给出的是从 {old} 条到 {new} 条的一致性证明，而不是从 {m} 条到 {n} 条。',
+    'el.fail.R4.inconsistent': '从 {m} 条到 {n} 条的一致性证明未通过验证：公告板改写了历史。',
+    'el.receipt.malformed': '无法核对：回执或公告板公钥的格式不对。',
+    'el.skip.no-head': '没有当前树头。', 'el.skip.head-failed': '当前树头未通过验证。',
     'el.fail.R2.revote-unknown': '公告板第 0 条不是本次选举的清单，无法确定重复投票规则。',
     'el.fail.R2.head': '无法取得公告板当前的签名树头。',
     'el.fail.R2.replaced': '同一凭证后来投出的选票（公告板第 {index} 条，跟踪码 {trackingCode}）取代了这张选票：这张选票不再计票。',
@@ -306,7 +327,7 @@ function renderReceiptForm() {
       h('ul', { class: 'steps-list' }, c.report.steps.map((s) => h('li', { class: s.status, dataset: { step: s.id, status: s.status } },
         h('b', {}, t(`el.${s.id}`)), ' — ', t(`el.step.${s.status}`),
         s.failures.map((f) => h('div', { class: 'muted', dataset: { code: f.code } }, failureText(s.id, f))),
-        s.status === 'skipped' && s.detail?.reason ? h('div', { class: 'muted' }, s.detail.reason) : null))),
+        s.status === 'skipped' && s.detail?.reason ? h('div', { class: 'muted' }, localText(`el.skip.${s.detail.reasonCode}`, {}, s.detail.reason)) : null))),
       c.opened ? [h('p', {}, t('el.receipt.audited')), h('ul', { id: 'opened' }, c.opened)] : c.kind === 'ballot' ? h('p', { class: 'muted' }, t('el.receipt.cast')) : null,
       h('p', { class: 'muted' }, t('el.receipt.key', { key: S.boardKey?.slice(0, 16) ?? '' })));
   }
@@ -319,10 +340,17 @@ function renderReceiptForm() {
     out));
 }
 
-/** A check's failure in the page's language: Chinese from the texts, English as the spec words it. */
+/** In Chinese the text of `key` (if there is one), else `english`: a check's words as the spec gives them. */
+function localText(key, params, english) {
+  return currentLang() === 'zh' && t(key) !== key ? t(key, params) : english;
+}
+
+/** A check's failure in the page's language. */
 function failureText(stepId, f) {
-  const key = `el.fail.${stepId}.${f.code}`;
-  return currentLang() === 'zh' && t(key) !== key ? t(key, f.params) : f.message;
+  const params = { ...f.params };
+  if (params.kind !== undefined) params.kind = localText(`el.kind.${params.kind}`, {}, params.kind);
+  for (const k of ['time', 'receiptTime']) if (params[k] !== undefined) params[k] = formatTime(params[k]);
+  return localText(`el.fail.${stepId}.${f.code}`, params, f.message);
 }
 
 function openedChoices(entry) {
@@ -360,7 +388,8 @@ async function runCheck(text) {
     const entry = (await fetchEntries(id, receipt.index, 1))[0];
     S.check = { report, kind: entry?.kind, opened: entry?.kind === 'audited' && S.setup?.output ? openedChoices(entry) : null };
   } catch (e) {
-    S.checkError = e instanceof ApiError && e.status === 404 ? t('el.receipt.not_found') : e instanceof ApiError ? errorText(e) : e.message;
+    S.checkError = e instanceof ApiError && e.status === 404 ? t('el.receipt.not_found') : e instanceof ApiError ? errorText(e)
+      : e instanceof P.DecodeError ? localText('el.receipt.malformed', {}, e.message) : e.message;
   }
   renderReceiptForm();
 }
