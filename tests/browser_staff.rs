@@ -1,8 +1,11 @@
 //! The staff pages in a real browser (issue 5): `web/e2e/staff.e2e.mjs` (playwright-core,
 //! headless Chromium) signs in at `/staff` (a wrong token refused, the right one accepted),
 //! creates "up to 10 of 13" from a pasted CSV with n = 3, t = 2, registers the tellers' keys,
-//! makes 5 credential sheets with QR codes, sets the roll, opens, watches the turnout, closes,
-//! watches the decryption and publishes — against the real `piaojue serve`.
+//! makes 5 credential sheets with QR codes (withheld first, while the list it is served lacks a
+//! key it registered; then with the election fingerprint this test computes as the CLI does),
+//! shows the fingerprint on the hall screen, sets the roll, opens (the booth, from a sheet's link,
+//! shows the same fingerprint), watches the turnout, closes, watches the decryption and publishes
+//! — against the real `piaojue serve`.
 //!
 //! The test plays everyone else over the API, in turns with the script (it prints
 //! `STEP <name> <json>` and waits for `go`): the three tellers (their signing keys made here;
@@ -30,6 +33,7 @@ use ed25519_dalek::SigningKey;
 use piaojue_crypto::ballot::{Ballot, Selection};
 use piaojue_crypto::credential::Credential;
 use piaojue_crypto::manifest::Manifest;
+use piaojue_crypto::pin::{ServedElection, verify_setup};
 use piaojue_crypto::record::ElectionRecord;
 use piaojue_crypto::rules::DecisionRule;
 use piaojue_verifier::{Lang, verify_record};
@@ -193,10 +197,21 @@ fn staff_pages_in_a_browser() {
     script.go();
 
     // Five credentials from the page, one of them the first sheet's; the roll of six names.
-    let seed = script.expect_step("registered")["seed"]
-        .as_str()
-        .expect("a seed")
-        .to_string();
+    let registered = script.expect_step("registered");
+    let seed = registered["seed"].as_str().expect("a seed").to_string();
+    // The sheets' fingerprint is the one the CLI's `admin credentials` computes from what the
+    // server serves (`pin::verify_setup`), and the one the server states once voting opens.
+    let ceremony = expect(public.get(&e.path("/ceremony")), 200);
+    let list = expect(public.get(&e.path("/credentials")), 200);
+    let verified = verify_setup(ServedElection {
+        manifest: e.manifest.clone(),
+        transcript: decode(&ceremony["transcript"]),
+        output: Some(decode(&ceremony["output"])),
+        credentials: decode(&list["keys"]),
+    })
+    .expect("the served set-up verifies");
+    assert_eq!(registered["fingerprint"], json!(verified.data.fingerprint));
+    assert_eq!(registered["short"], json!(verified.short().to_string()));
     let status = e.status(&public);
     assert_eq!(
         (&status["state"], &status["credentials"], &status["roll"]),
@@ -223,6 +238,7 @@ fn staff_pages_in_a_browser() {
     // Voting opened; a deputy casts a ballot with the sheet's seed.
     assert_eq!(script.expect_step("open")["seed"], json!(seed));
     assert_eq!(e.state(&public), "open");
+    assert_eq!(e.status(&public)["fingerprint"], registered["fingerprint"]);
     let ctx = e.context(&public);
     let selection = Selection::from_chosen(&ctx.manifest, &[CHOSEN.to_vec()]).expect("a selection");
     let (ballot, _) = Ballot::build(&ctx, &credential, &selection, &mut rng).expect("a ballot");
@@ -257,7 +273,14 @@ fn staff_pages_in_a_browser() {
         "the verifier fails:\n{}",
         report.render(Lang::En)
     );
-    for name in ["create", "sheet", "turnout", "turnout-phone", "result"] {
+    for name in [
+        "create",
+        "sheet",
+        "hall",
+        "turnout",
+        "turnout-phone",
+        "result",
+    ] {
         assert!(
             artifacts.join(format!("staff-{name}.png")).is_file(),
             "screenshot staff-{name}.png"

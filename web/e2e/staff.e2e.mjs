@@ -7,9 +7,12 @@
 //   wrong token refused; right token accepted
 //   create "up to 10 of 13" from a pasted CSV (n=3, t=2)
 //   register the 3 tellers' keys             STEP tellers → runs the key ceremony
-//   ceremony done; 5 credential sheets; roll STEP registered {seed} → checks 5 credentials,
-//                                                        the roll
-//   open (confirmed), turnout 0 / 5          STEP open {seed} → casts a ballot with the seed
+//   ceremony done; sheets withheld while the list
+//   served lacks a key, then 5 sheets with short(F);
+//   the hall screen; roll                    STEP registered {seed, short, fingerprint} →
+//                                                        checks 5 credentials, the roll, F
+//   open (confirmed), turnout 0 / 5; the booth
+//   from sheet 2's link shows short(F)       STEP open {seed} → casts a ballot with the seed
 //   turnout 1 / 5; close (confirmed)         STEP closed → 2 tellers post decryption shares
 //   result shown; publish (confirmed)        STEP published
 //
@@ -158,18 +161,41 @@ try {
   await waitState('key_ceremony');
   await page.waitForSelector('#ceremony-progress tr[data-teller="3"]');
   assert.equal(await page.locator('#ceremony-progress td.done').count(), 0);
+  assert.match(await page.locator('#fingerprint-none').innerText(), /密钥生成仪式尚未完成，还没有选举指纹/);
   await step('tellers', { id: ID });
 
   // The test ran the ceremony; the page polls and moves on by itself.
   await waitState('registration', 15_000);
   await page.waitForSelector('#ceremony-output');
   assert.equal(await page.locator('#ceremony-progress td.done').count(), 12);
+  await page.waitForSelector('#fingerprint-short');
+  const emptyListShort = await page.locator('#fingerprint-short').getAttribute('data-short');
 
   // --- Credentials and sheets ------------------------------------------------------------------
+  // First through a server that drops a key just registered from the list it serves: no sheet,
+  // no seed shown, the reason in Chinese; the seeds are kept, and a second check (the server
+  // honest again) shows the sheets.
+  const listPath = `${base}/api/elections/${ID}/credentials`;
+  const dropFirst = async (route) => {
+    if (route.request().method() !== 'GET') return route.continue();
+    const res = await route.fetch();
+    const body = await res.json();
+    return route.fulfill({ response: res, json: { keys: body.keys.slice(1) } });
+  };
+  await page.route(listPath, dropFirst);
   await page.fill('#cred-count', '5');
   await page.click('#generate-credentials');
   await page.waitForSelector('#cred-message .notice.ok');
   assert.match(await page.locator('#cred-message').innerText(), /已登记 5 张凭证；服务器上共 5 张/);
+  await page.waitForSelector('#sheets-error');
+  assert.equal(await page.locator('#sheets-error').getAttribute('data-code'), 'missing');
+  assert.match(await page.locator('#sheets-error').innerText(), /凭证单暂不显示.*服务器提供的凭证名单缺少本页刚登记的 1 张凭证/);
+  assert.doesNotMatch(await page.locator('#sheets-error').innerText(), /[A-Za-z]/, 'Chinese only');
+  assert.match(await page.locator('#sheets-warning').innerText(), /5 张凭证的凭证码仍保存在本页中/);
+  assert.equal(await page.locator('#sheets .sheet, #sheets .seed').count(), 0, 'no sheet and no seed shown');
+  await page.unroute(listPath, dropFirst);
+  await page.click('#retry-sheets');
+  await page.waitForSelector('#sheets .sheet');
   const sheets = page.locator('#sheets .sheet');
   assert.equal(await sheets.count(), 5);
   assert.equal(await page.locator('#sheets .sheet svg.qr path').count(), 5);
@@ -179,18 +205,42 @@ try {
     seedText: el.querySelector('.seed').innerText,
     seed: el.querySelector('.seed').dataset.seed,
     link: el.querySelector('.qr-link').dataset.link,
+    fingerprint: el.querySelector('.sheet-fingerprint').textContent,
     qrPath: el.querySelector('svg.qr path').getAttribute('d').length,
     pageBreak: getComputedStyle(el).breakAfter,
   })));
   const seeds = info.map((s) => s.seed);
   assert.deepEqual(info.map((s) => s.serial), ['0001', '0002', '0003', '0004', '0005']);
   assert.equal(new Set(seeds).size, 5, 'five different seeds');
+  const short = await page.locator('#sheets-fingerprint').getAttribute('data-short');
+  assert.match(short, /^\d{4} \d{4} \d{4} \d{4} \d{4}$/);
+  assert.notEqual(short, emptyListShort, 'F covers the credential list');
+  const fingerprint = new URLSearchParams(info[0].link.split('#')[1]).get('fingerprint');
+  assert.match(fingerprint, /^[A-Za-z0-9_-]{43}$/);
   for (const s of info) {
     assert.match(s.seed, /^[0-9a-f]{64}$/);
-    assert.equal(s.link, `${base}/elections/${ID}/vote#credential=${s.seed}`);
+    assert.equal(s.link, `${base}/elections/${ID}/vote#credential=${s.seed}&fingerprint=${fingerprint}`);
+    assert.equal(s.fingerprint, `选举指纹 / Election fingerprint: ${short}`);
     assert.equal(s.seedText.replace(/\s+/g, ' ').trim(), s.seed.match(/.{8}/g).join(' '), 'the seed in groups of 8');
     assert.ok(s.qrPath > 1000, 'a QR code is drawn');
   }
+  // The election's card shows the same fingerprint, and so does the hall screen, large.
+  await page.waitForFunction((f) => document.querySelector('#fingerprint-short')?.dataset.short === f, short);
+  await page.click('#show-hall');
+  await page.waitForSelector('#hall-screen');
+  assert.equal(await page.locator('#hall-fingerprint').getAttribute('data-short'), short);
+  assert.equal(await page.locator('#hall-fingerprint .fp-group').count(), 5);
+  assert.match(await page.locator('#hall-screen').innerText(), /2027年度民生实事项目票决[\s\S]*选举指纹[\s\S]*凭证登记尚未结束/);
+  await page.screenshot({ path: `${out}/staff-hall.png` });
+  await page.click('#hall-lang');
+  await page.waitForFunction(() => /Election fingerprint/.test(document.querySelector('#hall-screen')?.innerText ?? ''));
+  const hallText = await page.locator('#hall-screen > :not(.hall-bar)').allInnerTexts();
+  assert.match(hallText.join('\n'), /2027 livelihood projects vote[\s\S]*Election fingerprint/);
+  assert.doesNotMatch(hallText.join('\n'), /[\u4e00-\u9fff]/, 'English only (but the language switch, 中文)');
+  await page.click('#hall-lang');
+  await page.waitForFunction(() => /选举指纹/.test(document.querySelector('#hall-screen')?.innerText ?? ''));
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('#hall-screen', { state: 'detached' });
   await page.locator('#sheets .sheet').first().screenshot({ path: `${out}/staff-sheet.png` });
   // Saved as one self-contained HTML file: the five sheets, their QR codes, no script.
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-sheets')]);
@@ -217,7 +267,7 @@ try {
   await page.click('#save-roll');
   await page.waitForSelector('#roll-message .notice.ok');
   await page.waitForFunction(() => document.querySelector('#summary-roll')?.textContent === '6');
-  await step('registered', { seed: seeds[0] });
+  await step('registered', { seed: seeds[0], short, fingerprint });
 
   // --- Open, turnout ------------------------------------------------------------------------------
   assert.equal(await page.locator('#close-voting').count(), 0, 'no close button before opening');
@@ -227,6 +277,15 @@ try {
   await page.waitForSelector('#turnout-credentials');
   assert.match(await page.locator('#turnout-credentials').innerText(), /0\s*\/\s*5/);
   assert.equal(await page.locator('#generate-credentials').count(), 0, 'no registration once open');
+  await page.waitForFunction((f) => document.querySelector('#fingerprint-short')?.dataset.short === f, short);
+  // The booth, opened with the second sheet's link, accepts its pin and shows the same digits.
+  const booth = await context.newPage();
+  booth.on('pageerror', (e) => errors.push(`booth page error: ${e.message}`));
+  await booth.goto(info[1].link);
+  await booth.waitForSelector('#ballot');
+  assert.equal((await booth.locator('#fingerprint-short').innerText()).trim(), short, 'the booth shows the sheets’ fingerprint');
+  assert.equal(new URL(booth.url()).hash, '', 'the booth took the credential out of the address bar');
+  await booth.close();
   await step('open', { seed: seeds[0] });
   await page.waitForFunction(() => /1\s*\/\s*5/.test(document.querySelector('#turnout-credentials')?.innerText ?? ''), null, { timeout: 15_000 });
   assert.match(await page.locator('#turnout-roll').innerText(), /1\s*\/\s*6/);

@@ -5,8 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { vector } from '../scripts/vectors.js';
+import { trackingCode } from '../src/piaojue.js';
 import {
-  EMPTY_ROOT, checkCurrentHead, checkEntry, checkReceipt, fragmentParam, leafHash, logId, normaliseCode, normaliseCredential,
+  ENTRY_CONCURRENCY, EMPTY_ROOT, checkCurrentHead, checkEntry, checkReceipt, fragmentParam, leafHash, logId, normaliseCode, normaliseCredential,
   parseReceipt, verifyConsistency, verifyInclusion, verifyReceipt,
 } from '../src/ui/receipt.js';
 
@@ -16,15 +17,40 @@ const clone = (x) => structuredClone(x);
 /** The base64url text with character `i` (not the last) changed: other bytes, same length. */
 const flip = (text, i = 0) => text.slice(0, i) + (text[i] === 'A' ? 'B' : 'A') + text.slice(i + 1);
 
-/** The board of the fixture, as the election page's fetches would give it. */
-function board(over = {}) {
-  return {
+const receipted = JSON.parse(fx.entry);
+/** Entry 0 of a board: the manifest of election-record.json with revote rule `revote`. */
+const manifestEntry = (revote) => ({ index: 0, time_ms: 1, kind: 'manifest', data: { ...vector('election-record.json').election.manifest, revote } });
+
+/**
+ * The board of the fixture, as the election page's fetches would give it: entry 0 the manifest
+ * (revote `first_final`), the receipted ballot at its index, `later` (entries after it, up to
+ * the head's size; by default an `open`-like filler), with a range read unless `over.entries`
+ * is null.
+ */
+function board(over = {}, { manifest = manifestEntry('first_final'), later = [] } = {}) {
+  const size = fx.head.size;
+  const at = (i) => {
+    if (i === 0) return manifest;
+    if (i === fx.receipt.index) return receipted;
+    const k = i - fx.receipt.index - 1;
+    if (i >= size) return undefined;
+    return later[k] ?? { index: i, time_ms: 2, kind: 'close', data: { ballots: 1 } };
+  };
+  const b = {
     boardKey: fx.board_key,
-    entry: async () => utf8(fx.entry),
+    entry: async (i) => {
+      if (i === fx.receipt.index) return utf8(fx.entry);
+      const e = at(i);
+      if (!e) throw new Error(`the log has no entry ${i}`);
+      return utf8(JSON.stringify(e));
+    },
+    entries: async (from, limit) => Array.from({ length: Math.max(0, Math.min(limit, size - from)) }, (_, k) => at(from + k)),
     head: async () => fx.head,
     consistency: async () => fx.consistency,
     ...over,
   };
+  if (b.entries === null) delete b.entries;
+  return b;
 }
 
 test('Merkle vectors: every inclusion and consistency proof of merkle.json, and their refusals', () => {
@@ -112,4 +138,113 @@ test('receipt parsing and the links of the booth', () => {
   assert.equal(normaliseCredential('ab'.repeat(31)), null);
   assert.equal(fragmentParam(`#receipt=${fx.receipt.tracking_code}`, 'receipt'), fx.receipt.tracking_code);
   assert.equal(fragmentParam('#credential=ab', 'receipt'), null);
+});
+
+// R2's last check (verification.md §7.4, `receipt::replaced_by`): under `last_counts` a later
+// ballot of the same credential replaces the receipted one, which then does not count.
+const OTHER_KEY = '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo'; // RFC 8032 test key 1
+/** A later `ballot` entry at `index`: the receipted ballot re-signed (another tracking code), of `credential`. */
+function laterBallot(index, credential = receipted.data.credential) {
+  const data = clone(receipted.data);
+  data.credential = credential;
+  data.signature = flip(data.signature, 10);
+  return { index, time_ms: receipted.time_ms + 1, kind: 'ballot', data };
+}
+const statuses = (report) => report.steps.map((s) => `${s.id} ${s.status}`);
+
+test('R2: under last_counts a later ballot of the same credential replaces the receipted one', async () => {
+  const r = fx.receipt;
+  const later = laterBallot(r.index + 1);
+  const code = trackingCode(later.data);
+  assert.notEqual(code, r.tracking_code);
+  for (const range of [true, false]) {
+    const report = await checkReceipt(r, board(range ? {} : { entries: null }, { manifest: manifestEntry('last_counts'), later: [later] }));
+    assert.deepEqual(statuses(report), ['R1 passed', 'R2 failed', 'R3 passed', 'R4 passed'], `range read: ${range}`);
+    assert.ok(!report.passed);
+    assert.deepEqual(report.steps[1].failures, [{
+      code: 'replaced', params: { index: r.index + 1, trackingCode: code },
+      message: `a later ballot of the same credential (entry ${r.index + 1}, tracking code ${code}) replaces this one: it does not count`,
+    }]);
+  }
+});
+
+test('R2: a later ballot of another credential, or another revote rule: the receipt passes', async () => {
+  const r = fx.receipt;
+  let report = await checkReceipt(r, board({}, { manifest: manifestEntry('last_counts'), later: [laterBallot(r.index + 1, OTHER_KEY)] }));
+  assert.deepEqual(statuses(report), ['R1 passed', 'R2 passed', 'R3 passed', 'R4 passed']);
+  // Under first_final (named, or the default when absent) a later ballot changes nothing: the
+  // board refuses it anyway, and the first one counts.
+  const noRule = manifestEntry('first_final');
+  delete noRule.data.revote;
+  for (const manifest of [manifestEntry('first_final'), noRule]) {
+    let asked = 0;
+    const b = board({}, { manifest, later: [laterBallot(r.index + 1)] });
+    const entries = b.entries;
+    b.entries = (...a) => { asked++; return entries(...a); };
+    report = await checkReceipt(r, b);
+    assert.deepEqual(statuses(report), ['R1 passed', 'R2 passed', 'R3 passed', 'R4 passed']);
+    assert.equal(asked, 0, 'no later entry is read under first_final');
+  }
+});
+
+test('R2: entry 0 not a manifest, no head, entries the board does not give: R2 fails as the spec says', async () => {
+  const r = fx.receipt;
+  const notManifest = { index: 0, time_ms: 1, kind: 'tellers', data: { signing_keys: [] } };
+  let report = await checkReceipt(r, board({}, { manifest: notManifest }));
+  assert.deepEqual(statuses(report), ['R1 passed', 'R2 failed', 'R3 passed', 'R4 passed']);
+  assert.deepEqual(report.steps[1].failures.map((f) => f.message), ["entry 0 is not the election's manifest: the revote rule is unknown"]);
+  const last = manifestEntry('last_counts');
+  // The head cannot be had: R2 and R3 both fail, R4 is skipped.
+  report = await checkReceipt(r, board({ head: async () => { throw new Error('offline'); } }, { manifest: last }));
+  assert.deepEqual(statuses(report), ['R1 passed', 'R2 failed', 'R3 failed', 'R4 skipped']);
+  assert.equal(report.steps[1].failures[0].message, "the board's head could not be had: offline");
+  // A range read that leaves out the later entry, or answers another one; a later entry that
+  // does not parse; an entry the board will not give.
+  report = await checkReceipt(r, board({ entries: async () => [] }, { manifest: last }));
+  assert.deepEqual(report.steps[1].failures.map((f) => f.message), [`entry ${r.index + 1}: the log has no entry ${r.index + 1}`]);
+  report = await checkReceipt(r, board({ entries: async () => [receipted] }, { manifest: last }));
+  assert.deepEqual(report.steps[1].failures.map((f) => f.code), ['later-fetch']);
+  report = await checkReceipt(r, board({ entries: null }, { manifest: last, later: [{ index: r.index + 1, kind: 'ballot', data: { credential: 'x' } }] }));
+  assert.deepEqual(report.steps[1].failures.map((f) => f.code), ['later-parse']);
+  const b = board({ entries: null }, { manifest: last });
+  const entry = b.entry;
+  b.entry = async (i) => { if (i === r.index + 1) throw new Error('HTTP 500'); return entry(i); };
+  report = await checkReceipt(r, b);
+  assert.deepEqual(report.steps[1].failures.map((f) => f.message), [`entry ${r.index + 1}: HTTP 500`]);
+});
+
+test('R2 reads the later entries by pages, or one by one with bounded concurrency, up to the head', async () => {
+  const r = fx.receipt;
+  const size = 2500;
+  const head = { ...fx.head, size }; // its signature no longer holds: only R2 matters here
+  const later = Array.from({ length: size - r.index - 1 }, (_, k) => laterBallot(r.index + 1 + k, OTHER_KEY));
+  later[size - r.index - 2] = laterBallot(size - 1); // the last entry replaces the ballot
+  const at = (i) => (i === 0 ? manifestEntry('last_counts') : later[i - r.index - 1]);
+  const pages = [];
+  let report = await checkReceipt(r, board({
+    head: async () => head,
+    entries: async (from, limit) => { pages.push([from, limit]); return Array.from({ length: Math.min(limit, size - from) }, (_, k) => at(from + k)); },
+  }, { manifest: manifestEntry('last_counts') }));
+  assert.deepEqual(pages, [[r.index + 1, 1000], [r.index + 1001, 1000], [r.index + 2001, size - r.index - 2001]]);
+  assert.equal(report.steps[1].failures[0].params.index, size - 1);
+  let inFlight = 0;
+  let most = 0;
+  const asked = new Set();
+  report = await checkReceipt(r, board({
+    head: async () => head,
+    entries: null,
+    entry: async (i) => {
+      if (i === r.index) return utf8(fx.entry);
+      asked.add(i);
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((ok) => setTimeout(ok, 0));
+      inFlight--;
+      return utf8(JSON.stringify(at(i)));
+    },
+  }));
+  assert.equal(most, ENTRY_CONCURRENCY);
+  assert.equal(asked.size, size - r.index - 1 + 1, 'every later entry, and entry 0');
+  assert.equal(report.steps[1].failures[0].code, 'replaced');
+  assert.equal(report.steps[1].failures[0].params.index, size - 1);
 });

@@ -105,7 +105,8 @@ test('credential sheets: fresh seeds, the booth link format, serials', () => {
   assert.match(a, /^[0-9a-f]{64}$/);
   assert.notEqual(a, b);
   assert.equal(toHex(credentialFromSeed(a).publicKey).length, 64);
-  assert.equal(signInLink('https://vote.example', 'e2027', a.toUpperCase()), `https://vote.example/elections/e2027/vote#credential=${a}`);
+  const f = `${'_'.repeat(42)}8`; // F = 32 bytes 0xff, as src/cli/sheets.rs' test
+  assert.equal(signInLink('https://vote.example', 'e2027', a.toUpperCase(), f), `https://vote.example/elections/e2027/vote#credential=${a}&fingerprint=${f}`);
   assert.equal(serialText(7), '0007');
   assert.equal(serialText(12345), '12345');
 });

@@ -6,7 +6,9 @@
 //   R1 Receipt        the board's signatures on the receipt and its tree head (strict ed25519),
 //                     the head's log id, the inclusion proof to the head's root;
 //   R2 Entry          the entry's bytes hash to the leaf, parse, have the index, and are the
-//                     ballot (cast or audited) with the receipt's tracking code;
+//                     ballot (cast or audited) with the receipt's tracking code; under the
+//                     revote rule last_counts, no later ballot of the same credential replaces
+//                     a cast one;
 //   R3 Current head   the board's latest head: signature, log id, not smaller, not older;
 //   R4 Consistency    the latest head extends the receipt's (RFC 9162 consistency proof).
 
@@ -204,16 +206,104 @@ export function checkEntry(r, bytes) {
     failures.push({ code: 'parse', message: `the entry does not parse: ${e.message}` });
     return failures;
   }
-  if (entry.index !== r.index) failures.push({ code: 'index', message: `the entry says it is entry ${entry.index}, the receipt ${r.index}` });
+  if (entry.index !== r.index) failures.push({ code: 'index', message: `the entry says it is entry ${entry.index}, the receipt ${r.index}`, params: { entry: entry.index, receipt: r.index } });
   const ballot = entry.kind === 'ballot' ? entry.data : entry.kind === 'audited' ? entry.data?.ballot : null;
   if (!ballot) {
-    failures.push({ code: 'kind', message: `the entry is a ${entry.kind}, not a ballot` });
+    failures.push({ code: 'kind', message: `the entry is a ${entry.kind}, not a ballot`, params: { kind: entry.kind } });
     return failures;
   }
   let code;
   try { code = trackingCode(ballot); } catch (e) { code = `(${e.message})`; }
   if (code !== r.tracking_code)
-    failures.push({ code: 'tracking-code', message: `the entry's ballot has tracking code ${code}, the receipt ${r.tracking_code}` });
+    failures.push({ code: 'tracking-code', message: `the entry's ballot has tracking code ${code}, the receipt ${r.tracking_code}`, params: { code, receipt: r.tracking_code } });
+  return failures;
+}
+
+/** The cast ballot of an entry's exact bytes, or null (not JSON, not a `ballot` entry). */
+function castBallot(bytes) {
+  try {
+    const entry = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return entry?.kind === 'ballot' && entry.data && typeof entry.data === 'object' ? entry.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A credential key's 32 bytes from its base64url text; throws DecodeError. */
+const credentialBytes = (text) => fromBase64(text, 32);
+
+/** Entries read at once from a board with a range read (`GET …/board/entries?from=&limit=`). */
+export const ENTRY_PAGE = 1000;
+/** Entries fetched at once, one by one, from a board without a range read. */
+export const ENTRY_CONCURRENCY = 8;
+
+/**
+ * The entries `from … to − 1` of the board, in order, as `[index, entry | Error]` pairs: by
+ * pages of `board.entries(from, limit)` (parsed entries) when the board has it, else
+ * `board.entry(i)` (exact bytes, parsed here) with at most `ENTRY_CONCURRENCY` requests at once.
+ * Stops at the first pair for which `stop(index, entry | Error)` is true.
+ */
+async function scanEntries(board, from, to, stop) {
+  const parse = (bytes) => JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  for (let start = from; start < to;) {
+    const n = Math.min(board.entries ? ENTRY_PAGE : ENTRY_CONCURRENCY, to - start);
+    let got;
+    if (board.entries) {
+      let page;
+      try { page = await board.entries(start, n); } catch (e) { page = e; }
+      got = Array.from({ length: n }, (_, k) => {
+        if (page instanceof Error) return page;
+        const e = Array.isArray(page) ? page[k] : undefined;
+        if (e === undefined) return new Error(`the log has no entry ${start + k}`);
+        if (e?.index !== start + k) return new Error(`the board answered with entry ${e?.index}`);
+        return e;
+      });
+    } else {
+      got = await Promise.all(Array.from({ length: n }, (_, k) => board.entry(start + k).then(
+        (bytes) => { try { return parse(bytes); } catch (e) { return new SyntaxError(e.message); } },
+        (e) => (e instanceof Error ? e : new Error(String(e))))));
+    }
+    for (const [k, e] of got.entries()) if (stop(start + k, e)) return;
+    start += n;
+  }
+}
+
+/**
+ * R2, its last check (`receipt::replaced_by`, verification.md §7.4): if entry 0's manifest has
+ * `revote = last_counts`, no entry `j` with `index < j < n` (`n` the size of `head`, the board's
+ * current head, or the error fetching it) is a `ballot` with the credential of `ballot`, the
+ * receipted cast ballot. Returns a list of failures (`code` `revote-unknown`, `head`,
+ * `replaced` with `params` `{ index, trackingCode }`, `later-fetch`, `later-parse`).
+ */
+export async function checkNotReplaced(r, ballot, board, head) {
+  let entry0 = null;
+  try { entry0 = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(await board.entry(0))); } catch { entry0 = null; }
+  if (entry0?.kind !== 'manifest' || !entry0.data || typeof entry0.data !== 'object')
+    return [{ code: 'revote-unknown', message: "entry 0 is not the election's manifest: the revote rule is unknown" }];
+  if ((entry0.data.revote ?? 'first_final') !== 'last_counts') return [];
+  if (head instanceof Error || !isU64(head?.size))
+    return [{ code: 'head', message: `the board's head could not be had: ${head instanceof Error ? head.message : 'no size'}`, params: { error: head?.message ?? '' } }];
+  let mine;
+  try { mine = credentialBytes(ballot.credential); } catch { return []; } // not a ballot: the checks above said so
+  const failures = [];
+  await scanEntries(board, r.index + 1, head.size, (j, e) => {
+    if (e instanceof SyntaxError) failures.push({ code: 'later-parse', message: `entry ${j} does not parse: ${e.message}`, params: { index: j } });
+    else if (e instanceof Error) failures.push({ code: 'later-fetch', message: `entry ${j}: ${e.message}`, params: { index: j } });
+    else if (e?.kind === 'ballot') {
+      let same = false;
+      let code;
+      try {
+        same = credentialBytes(e.data?.credential).every((b, i) => b === mine[i]);
+        if (same) code = trackingCode(e.data);
+      } catch (err) {
+        failures.push({ code: 'later-parse', message: `entry ${j} does not parse: ${err.message}`, params: { index: j } });
+        return true;
+      }
+      if (same)
+        failures.push({ code: 'replaced', message: `a later ballot of the same credential (entry ${j}, tracking code ${code}) replaces this one: it does not count`, params: { index: j, trackingCode: code } });
+    }
+    return failures.length > 0;
+  });
   return failures;
 }
 
@@ -223,15 +313,16 @@ export function checkCurrentHead(r, head, boardKey) {
   if (!headSignatureOk(head, boardKey)) failures.push({ code: 'signature', message: "the board's signature on its current tree head does not verify" });
   if (head.log_id !== logId(r.election_id)) failures.push({ code: 'wrong-log', message: 'the current tree head is for another log' });
   if (head.size < r.tree_head.size)
-    failures.push({ code: 'shrunk', message: `the board's log has ${head.size} entries now, fewer than the ${r.tree_head.size} of the receipt` });
+    failures.push({ code: 'shrunk', message: `the board's log has ${head.size} entries now, fewer than the ${r.tree_head.size} of the receipt`, params: { size: head.size, receiptSize: r.tree_head.size } });
   if (head.timestamp_ms < r.tree_head.timestamp_ms)
-    failures.push({ code: 'older', message: `the current tree head's time ${head.timestamp_ms} is before the receipt's ${r.tree_head.timestamp_ms}` });
+    failures.push({ code: 'older', message: `the current tree head's time ${head.timestamp_ms} is before the receipt's ${r.tree_head.timestamp_ms}`, params: { time: head.timestamp_ms, receiptTime: r.tree_head.timestamp_ms } });
   return failures;
 }
 
 /**
  * R1–R4 against a board: `{ boardKey, entry(i) → Promise<Uint8Array>, head() → Promise<head>,
- * consistency(m, n) → Promise<{ old, new, proof }> }`. Resolves to
+ * consistency(m, n) → Promise<{ old, new, proof }> }`, and optionally `entries(from, limit) →
+ * Promise<[entry]>` (parsed entries, for R2's last check). Resolves to
  * `{ passed, steps: [{ id: 'R1'…'R4', status: 'passed'|'failed'|'skipped', failures, detail }] }`.
  */
 export async function checkReceipt(receipt, board) {
@@ -243,12 +334,24 @@ export async function checkReceipt(receipt, board) {
   const r1 = verifyReceipt(r, board.boardKey);
   step('R1', r1 ? [r1] : [], { index: r.index, size: r.tree_head.size, trackingCode: r.tracking_code, boardKey: toBase64(decodeCredentialKey(board.boardKey)) });
 
-  let entry = null;
-  try { entry = await board.entry(r.index); } catch (e) { step('R2', [{ code: 'fetch', message: `entry ${r.index}: ${e.message}` }]); }
-  if (entry) step('R2', checkEntry(r, entry), { index: r.index });
+  // The board's current head, fetched once: R2's last check reads up to it, R3 checks it.
+  let headOnce = null;
+  const currentHead = () => (headOnce ??= board.head().catch((e) => (e instanceof Error ? e : new Error(String(e)))));
 
-  let head = null;
-  try { head = await board.head(); } catch (e) { step('R3', [{ code: 'fetch', message: e.message }]); }
+  let entry = null;
+  try { entry = await board.entry(r.index); } catch (e) { step('R2', [{ code: 'fetch', message: `entry ${r.index}: ${e.message}`, params: { index: r.index } }]); }
+  if (entry) {
+    const failures = checkEntry(r, entry);
+    const cast = castBallot(entry);
+    if (cast) failures.push(...await checkNotReplaced(r, cast, board, await currentHead()));
+    step('R2', failures, { index: r.index });
+  }
+
+  let head = await currentHead();
+  if (head instanceof Error) {
+    step('R3', [{ code: 'fetch', message: head.message }]);
+    head = null;
+  }
   let headOk = false;
   if (head) {
     const f = checkCurrentHead(r, head, board.boardKey);
@@ -256,22 +359,22 @@ export async function checkReceipt(receipt, board) {
     step('R3', f, { size: head.size, root: head.root, timestamp_ms: head.timestamp_ms });
   }
 
-  if (!head) step('R4', [], { reason: 'no current tree head' }, 'skipped');
-  else if (!headOk) step('R4', [], { reason: 'the current tree head did not verify' }, 'skipped');
+  if (!head) step('R4', [], { reason: 'no current tree head', reasonCode: 'no-head' }, 'skipped');
+  else if (!headOk) step('R4', [], { reason: 'the current tree head did not verify', reasonCode: 'head-failed' }, 'skipped');
   else {
     const m = r.tree_head.size;
     const n = head.size;
     if (m === n) {
       const ok = r.tree_head.root === head.root;
-      step('R4', ok ? [] : [{ code: 'forked', message: `the board's head of ${n} entries has another root: the board forked` }], { old: m, new: n });
+      step('R4', ok ? [] : [{ code: 'forked', message: `the board's head of ${n} entries has another root: the board forked`, params: { size: n } }], { old: m, new: n });
     } else {
       let c = null;
       try { c = await board.consistency(m, n); } catch (e) { step('R4', [{ code: 'fetch', message: `no consistency proof: ${e.message}` }]); }
       if (c) {
-        if (c.old !== m || c.new !== n) step('R4', [{ code: 'sizes', message: `the board answered with a proof from ${c.old} to ${c.new}, not from ${m} to ${n}` }]);
+        if (c.old !== m || c.new !== n) step('R4', [{ code: 'sizes', message: `the board answered with a proof from ${c.old} to ${c.new}, not from ${m} to ${n}`, params: { old: c.old, new: c.new, m, n } }]);
         else {
           const ok = verifyConsistency(m, n, r.tree_head.root, head.root, c.proof);
-          step('R4', ok ? [] : [{ code: 'inconsistent', message: `the consistency proof from ${m} to ${n} entries does not verify: the board rewrote its history` }], { old: m, new: n });
+          step('R4', ok ? [] : [{ code: 'inconsistent', message: `the consistency proof from ${m} to ${n} entries does not verify: the board rewrote its history`, params: { m, n } }], { old: m, new: n });
         }
       }
     }

@@ -8,7 +8,7 @@
 // tracking code checked.
 import * as P from '../../piaojue.js';
 import {
-  ApiError, addTexts, api, electionIdFromPath, errorText, formatNumber, formatTime, groupChars, h, initPage,
+  ApiError, addTexts, api, currentLang, electionIdFromPath, errorText, formatNumber, formatTime, groupChars, h, initPage,
   onLangChange, pick, replace, t,
 } from '../common.js';
 import { apiPath, fetchEntries, fetchEntryBytes, loadSetup } from '../board.js';
@@ -42,7 +42,7 @@ addTexts({
     'el.satisfaction': '满意率 {p}%',
     'el.votes': '{n} 票',
     'el.threshold': '通过线', 'el.tracking': '跟踪码',
-    'el.receipt': '核对我的选票', 'el.receipt.help': '粘贴回执（JSON）或输入跟踪码。浏览器会检查公告板对回执的签名、包含证明、公告板上的条目，以及当前公告板是否仍包含这张选票。',
+    'el.receipt': '核对我的选票', 'el.receipt.help': '粘贴回执（JSON）或输入跟踪码。浏览器会检查公告板对回执的签名、包含证明、公告板上的条目，当前公告板是否仍包含这张选票，以及（在“以最后一次投票为准”的选举中）这张选票是否已被同一凭证后来投出的选票取代。',
     'el.receipt.label': '回执或跟踪码', 'el.receipt.button': '核对',
     'el.receipt.bad': '请输入 43 位跟踪码或完整的回执 JSON。', 'el.receipt.not_found': '公告板上没有这个跟踪码的选票。',
     'el.receipt.other_election': '这份回执属于另一场选举（{id}）。',
@@ -53,6 +53,33 @@ addTexts({
     'el.receipt.cast': '这是一张投出的选票（内容保密）。',
     'el.R1': 'R1 回执：公告板签名与包含证明', 'el.R2': 'R2 公告板条目', 'el.R3': 'R3 当前签名树头', 'el.R4': 'R4 一致性证明',
     'el.step.passed': '通过', 'el.step.failed': '未通过', 'el.step.skipped': '跳过',
+    // A failure's text in Chinese (`el.fail.<step>.<code>`); in English the spec's own text.
+    'el.fail.R1.signature': '公告板对回执的签名未通过验证。',
+    'el.fail.R1.tree-head': '公告板对回执中树头的签名未通过验证。',
+    'el.fail.R1.wrong-log': '回执中的树头属于另一个公告板日志。',
+    'el.fail.R1.inclusion': '包含证明不能导出回执中树头的根哈希。',
+    'el.fail.R2.fetch': '无法取得公告板第 {index} 条。',
+    'el.fail.R2.leaf': '公告板条目的叶哈希与回执不一致。',
+    'el.fail.R2.parse': '公告板条目无法解析。',
+    'el.fail.R2.index': '公告板条目自称第 {entry} 条，回执记载的是第 {receipt} 条。',
+    'el.fail.R2.kind': '该条目是“{kind}”，不是选票。',
+    'el.fail.R2.tracking-code': '该条目中选票的跟踪码是 {code}，回执记载的是 {receipt}。',
+    'el.fail.R3.fetch': '无法取得公告板当前的签名树头。',
+    'el.fail.R3.signature': '公告板对当前树头的签名未通过验证。',
+    'el.fail.R3.wrong-log': '当前树头属于另一个公告板日志。',
+    'el.fail.R3.shrunk': '公告板日志现在只有 {size} 条，少于回执中的 {receiptSize} 条。',
+    'el.fail.R3.older': '当前树头的时间（{time}）早于回执中树头的时间（{receiptTime}）。',
+    'el.fail.R4.forked': '公告板另有一个 {size} 条的树头，根哈希不同：公告板出现了分叉。',
+    'el.fail.R4.fetch': '无法取得一致性证明。',
+    'el.fail.R4.sizes': '公告板给出的是从 {old} 条到 {new} 条的一致性证明，而不是从 {m} 条到 {n} 条。',
+    'el.fail.R4.inconsistent': '从 {m} 条到 {n} 条的一致性证明未通过验证：公告板改写了历史。',
+    'el.receipt.malformed': '无法核对：回执或公告板公钥的格式不对。',
+    'el.skip.no-head': '没有当前树头。', 'el.skip.head-failed': '当前树头未通过验证。',
+    'el.fail.R2.revote-unknown': '公告板第 0 条不是本次选举的清单，无法确定重复投票规则。',
+    'el.fail.R2.head': '无法取得公告板当前的签名树头。',
+    'el.fail.R2.replaced': '同一凭证后来投出的选票（公告板第 {index} 条，跟踪码 {trackingCode}）取代了这张选票：这张选票不再计票。',
+    'el.fail.R2.later-fetch': '无法取得公告板第 {index} 条。',
+    'el.fail.R2.later-parse': '公告板第 {index} 条无法解析。',
     'el.contests': '表决事项与候选项目',
     'el.contest.range': '可选 {min}–{max} 项', 'el.contest.max': '最多选 {max} 项', 'el.contest.exact': '须选 {max} 项',
     'el.dept': '责任单位', 'el.invest': '总投资 {n} 万元', 'el.completion': '完成时限 {d}',
@@ -103,7 +130,7 @@ addTexts({
     'el.satisfaction': 'satisfaction {p}%',
     'el.votes': '{n} votes',
     'el.threshold': 'pass line', 'el.tracking': 'Tracking code',
-    'el.receipt': 'Check my ballot', 'el.receipt.help': 'Paste your receipt (JSON) or type the tracking code. The browser checks the board’s signatures on the receipt, the inclusion proof, the board’s entry, and that the board today still holds the ballot.',
+    'el.receipt': 'Check my ballot', 'el.receipt.help': 'Paste your receipt (JSON) or type the tracking code. The browser checks the board’s signatures on the receipt, the inclusion proof, the board’s entry, that the board today still holds the ballot, and (where the last ballot counts) that no later ballot of the same credential has replaced it.',
     'el.receipt.label': 'Receipt or tracking code', 'el.receipt.button': 'Check',
     'el.receipt.bad': 'Type the 43-character tracking code or paste the whole receipt JSON.', 'el.receipt.not_found': 'The board has no ballot with this tracking code.',
     'el.receipt.other_election': 'This receipt is for another election ({id}).',
@@ -299,8 +326,8 @@ function renderReceiptForm() {
       hexLine(c.report.receipt.tracking_code),
       h('ul', { class: 'steps-list' }, c.report.steps.map((s) => h('li', { class: s.status, dataset: { step: s.id, status: s.status } },
         h('b', {}, t(`el.${s.id}`)), ' — ', t(`el.step.${s.status}`),
-        s.failures.map((f) => h('div', { class: 'muted' }, f.message)),
-        s.status === 'skipped' && s.detail?.reason ? h('div', { class: 'muted' }, s.detail.reason) : null))),
+        s.failures.map((f) => h('div', { class: 'muted', dataset: { code: f.code } }, failureText(s.id, f))),
+        s.status === 'skipped' && s.detail?.reason ? h('div', { class: 'muted' }, localText(`el.skip.${s.detail.reasonCode}`, {}, s.detail.reason)) : null))),
       c.opened ? [h('p', {}, t('el.receipt.audited')), h('ul', { id: 'opened' }, c.opened)] : c.kind === 'ballot' ? h('p', { class: 'muted' }, t('el.receipt.cast')) : null,
       h('p', { class: 'muted' }, t('el.receipt.key', { key: S.boardKey?.slice(0, 16) ?? '' })));
   }
@@ -311,6 +338,19 @@ function renderReceiptForm() {
     receiptInput,
     h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: 'receipt-button' }, t('el.receipt.button'))),
     out));
+}
+
+/** In Chinese the text of `key` (if there is one), else `english`: a check's words as the spec gives them. */
+function localText(key, params, english) {
+  return currentLang() === 'zh' && t(key) !== key ? t(key, params) : english;
+}
+
+/** A check's failure in the page's language. */
+function failureText(stepId, f) {
+  const params = { ...f.params };
+  if (params.kind !== undefined) params.kind = localText(`el.kind.${params.kind}`, {}, params.kind);
+  for (const k of ['time', 'receiptTime']) if (params[k] !== undefined) params[k] = formatTime(params[k]);
+  return localText(`el.fail.${stepId}.${f.code}`, params, f.message);
 }
 
 function openedChoices(entry) {
@@ -341,13 +381,15 @@ async function runCheck(text) {
     const report = await checkReceipt(receipt, {
       boardKey: S.boardKey,
       entry: (i) => fetchEntryBytes(id, i),
+      entries: (from, limit) => fetchEntries(id, from, limit),
       head: () => api(apiPath(id, '/board/head')),
       consistency: (m, n) => api(apiPath(id, `/board/consistency?old=${m}&new=${n}`)),
     });
     const entry = (await fetchEntries(id, receipt.index, 1))[0];
     S.check = { report, kind: entry?.kind, opened: entry?.kind === 'audited' && S.setup?.output ? openedChoices(entry) : null };
   } catch (e) {
-    S.checkError = e instanceof ApiError && e.status === 404 ? t('el.receipt.not_found') : e instanceof ApiError ? errorText(e) : e.message;
+    S.checkError = e instanceof ApiError && e.status === 404 ? t('el.receipt.not_found') : e instanceof ApiError ? errorText(e)
+      : e instanceof P.DecodeError ? localText('el.receipt.malformed', {}, e.message) : e.message;
   }
   renderReceiptForm();
 }

@@ -1,11 +1,13 @@
-// One election, as staff manage it: its summary, the lifecycle steps, and only the actions its
+// One election, as staff manage it: its summary, the election fingerprint (computed here from the
+// verified ceremony, with the hall screen), the lifecycle steps, and only the actions its
 // state allows (spec/api.md §4): tellers (draft), the ceremony (key_ceremony), credentials and
 // opening (registration), the roll (until open), turnout and closing (open), decryption
 // (closed), publishing (tallied), the result (tallied, published), the failure (failed).
 import { addTexts, api, errorText, formatNumber, h, pick, replace, t } from '../common.js';
 import { ceremonyCard, renderTellersForm } from './ceremony.js';
+import { fingerprintCard } from './fingerprint.js';
 import { submit } from './ui.js';
-import { renderRegistration } from './sheets.js';
+import { registeredKeys, renderRegistration } from './sheets.js';
 import { decryptionCard, resultCard, turnoutCard } from './turnout.js';
 
 export const STEPS = ['draft', 'key_ceremony', 'registration', 'open', 'closed', 'tallied', 'published'];
@@ -130,7 +132,8 @@ export function renderElection(box, s, ctx) {
   const id = encodeURIComponent(s.election_id);
   const msg = h('div', { id: 'action-message', role: 'status' });
   const cards = [];
-  const updaters = [];
+  const fc = fingerprintCard(s, () => registeredKeys(s.election_id));
+  const updaters = [(st) => fc.update(st)];
   const n = s.manifest.tellers.n;
   switch (s.state) {
     case 'draft':
@@ -206,6 +209,7 @@ export function renderElection(box, s, ctx) {
     steps(s.state),
     h('section', { class: 'card' }, summaryBox),
     errorBox,
+    fc.card,
     cards);
   const update = async (st) => {
     replace(summaryBox, summary(st));
