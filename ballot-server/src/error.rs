@@ -33,6 +33,10 @@ pub enum ApiError {
     /// The election is not in a state that allows this, or the thing exists already.
     #[error("{0}")]
     Conflict(String),
+    /// A cast ballot whose ciphertexts are an audited ballot's, or an audited ballot whose
+    /// ciphertexts are a cast ballot's (`spec/verification.md` V6.3).
+    #[error("{0}")]
+    AuditedCiphertexts(String),
     /// A ballot or message that decodes but does not verify.
     #[error("{0}")]
     Invalid(String),
@@ -64,6 +68,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::Conflict(_) => "conflict",
+            ApiError::AuditedCiphertexts(_) => "audited_ciphertexts",
             ApiError::Invalid(_) => "invalid",
             ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::Unavailable(_) => "unavailable",
@@ -81,7 +86,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::AuditedCiphertexts(_) => StatusCode::CONFLICT,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) | ApiError::StorageFull(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -116,11 +116,13 @@ export async function api(path, { method, body, token } = {}) {
 
 /** Error codes of the server's own faults (spec/api.md §6), each with a text `error.<code>`. */
 const SERVER_FAULTS = new Set(['storage_full', 'unavailable', 'internal']);
+/** Refusals a person must read in the page's language (spec/api.md §6), each with a text `error.<code>`. */
+const REFUSALS = new Set(['audited_ciphertexts']);
 
 /** The text to show for an error: the API's message with its status, or the error's message. */
 export function errorText(e) {
   // Faults of the server that say nothing about the request get a text in the page's language.
-  if (e instanceof ApiError && SERVER_FAULTS.has(e.code)) return t(`error.${e.code}`);
+  if (e instanceof ApiError && (SERVER_FAULTS.has(e.code) || REFUSALS.has(e.code))) return t(`error.${e.code}`);
   if (e instanceof ApiError) return `${t('error.server')} (${e.status} ${e.code}): ${e.message}`;
   if (e instanceof TypeError) return t('error.network');
   return e?.message ?? String(e);
@@ -182,6 +184,7 @@ addTexts({
     'error.storage_full': '服务器存储空间已满，本次操作未被记录。请稍后重试，并告知工作人员。',
     'error.unavailable': '服务器繁忙，本次操作未被处理，请稍后重试。',
     'error.internal': '服务器内部故障，本次操作可能未完成，请稍后重试。',
+    'error.audited_ciphertexts': '服务器拒绝：这张选票的密文已在核验时公开，或已作为选票投出；同一密文不能既投出又核验。本次操作未被记录。请重新生成一张选票，并告知工作人员。',
     'state.draft': '草稿', 'state.key_ceremony': '密钥生成中', 'state.registration': '登记中',
     'state.open': '投票中', 'state.closed': '已截止', 'state.tallied': '已计票',
     'state.published': '已公布', 'state.failed': '失败',
@@ -196,6 +199,7 @@ addTexts({
     'error.storage_full': 'The server’s storage is full: nothing was recorded. Please try again later and tell the staff.',
     'error.unavailable': 'The server is busy: nothing was done. Please try again shortly.',
     'error.internal': 'The server had an internal fault; the action may not have been completed. Please try again later.',
+    'error.audited_ciphertexts': 'Refused by the server: this ballot’s ciphertexts were made public by an audit, or were already cast; the same ciphertexts can never be both cast and audited. Nothing was recorded. Make a fresh ballot and tell the staff.',
     'state.draft': 'Draft', 'state.key_ceremony': 'Key ceremony', 'state.registration': 'Registration',
     'state.open': 'Voting open', 'state.closed': 'Closed', 'state.tallied': 'Tallied',
     'state.published': 'Published', 'state.failed': 'Failed',
