@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use tokio::sync::RwLock;
 
-use crate::board::{AppendJob, Appended, Board, Effect, Precondition};
+use crate::board::{AppendJob, Appended, BallotKind, Board, Effect, Precondition};
 use crate::casting::CastQueue;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
@@ -802,9 +802,14 @@ impl Elections {
         let verified = opened.queue().verify(body).await?;
         let code = *verified.tracking_code();
         let credential = *verified.ballot().credential.as_bytes();
+        let ciphertexts = verified.ballot().ciphertexts_hash();
         let mut preconditions = vec![
             Precondition::State(vec![ElectionState::Open]),
             Precondition::TrackingCodeUnused(code),
+            Precondition::CiphertextsNotOther {
+                digest: ciphertexts,
+                kind: BallotKind::Cast,
+            },
         ];
         if opened.ctx.manifest.revote == Revote::FirstFinal {
             preconditions.push(Precondition::CredentialUnused(credential));
@@ -818,6 +823,7 @@ impl Elections {
                     effects: vec![Effect::RecordCast {
                         credential,
                         tracking_code: code,
+                        ciphertexts,
                         last_counts: opened.ctx.manifest.revote == Revote::LastCounts,
                     }],
                     receipt_for: Some(code),
@@ -830,7 +836,8 @@ impl Elections {
     }
 
     /// Posts an audited (spoiled) ballot: the ballot must verify and its opening match; it is
-    /// never counted, and its tracking code can never be cast.
+    /// never counted, and neither its tracking code nor its ciphertexts can ever be cast (nor
+    /// can a cast ballot's be audited: V6.3).
     pub async fn audit(
         &self,
         db: &Db,
@@ -852,6 +859,7 @@ impl Elections {
         .await?
         .map_err(ApiError::Invalid)?;
         let code = audited.ballot.tracking_code();
+        let ciphertexts = audited.ballot.ciphertexts_hash();
         let appended = board
             .append(
                 id,
@@ -860,9 +868,14 @@ impl Elections {
                     preconditions: vec![
                         Precondition::State(vec![ElectionState::Open]),
                         Precondition::TrackingCodeUnused(code),
+                        Precondition::CiphertextsNotOther {
+                            digest: ciphertexts,
+                            kind: BallotKind::Audited,
+                        },
                     ],
                     effects: vec![Effect::RecordAudited {
                         tracking_code: code,
+                        ciphertexts,
                     }],
                     receipt_for: Some(code),
                 },

@@ -39,6 +39,10 @@ pub enum ApiError {
     /// A write whose `Content-Type` is not the one it must carry (`spec/api.md` §6.3).
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// A cast ballot whose ciphertexts are an audited ballot's, or an audited ballot whose
+    /// ciphertexts are a cast ballot's (`spec/verification.md` V6.3).
+    #[error("{0}")]
+    AuditedCiphertexts(String),
     /// A ballot or message that decodes but does not verify.
     #[error("{0}")]
     Invalid(String),
@@ -72,6 +76,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::Conflict(_) => "conflict",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::AuditedCiphertexts(_) => "audited_ciphertexts",
             ApiError::Invalid(_) => "invalid",
             ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::Unavailable(_) => "unavailable",
@@ -89,7 +94,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::AuditedCiphertexts(_) => StatusCode::CONFLICT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,

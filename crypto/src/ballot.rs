@@ -42,6 +42,8 @@ pub const ROLE_CONTEST_SUM: &[u8] = b"contest-sum";
 pub const TAG_BALLOT: &str = "piaojue-v1/ballot";
 /// Domain tag of the tracking code.
 pub const TAG_TRACKING_CODE: &str = "piaojue-v1/tracking-code";
+/// Domain tag of the hash of a ballot's ciphertexts ([`Ballot::ciphertexts_hash`]).
+pub const TAG_CIPHERTEXTS: &str = "piaojue-v1/ballot-ciphertexts";
 
 /// What a voter's device and a verifier need to know about an election to build and check
 /// ballots.
@@ -267,6 +269,21 @@ impl Ballot {
         let mut w = Writer::tagged(TAG_TRACKING_CODE);
         self.write_body(&mut w);
         w.bytes(&self.signature);
+        w.sha256()
+    }
+
+    /// The hash of the ballot's ciphertexts alone, `SHA-256(str("piaojue-v1/ballot-ciphertexts")
+    /// ‖ list(list(ciphertext)))` (`spec/verification.md` V6.3): the same for every ballot with
+    /// these ciphertexts, whatever its proofs and signature (its tracking code). An audited
+    /// ballot's ciphertexts have a public opening, so no cast ballot may have its hash: the
+    /// verifier checks it (V6.3) and the board refuses such a ballot, in either order.
+    pub fn ciphertexts_hash(&self) -> Digest32 {
+        let mut w = Writer::tagged(TAG_CIPHERTEXTS);
+        w.list(&self.contests, |w, c| {
+            w.list(&c.selections, |w, s| {
+                w.object(&s.ciphertext);
+            });
+        });
         w.sha256()
     }
 

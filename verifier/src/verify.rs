@@ -4,7 +4,6 @@ use std::collections::{HashMap, HashSet};
 
 use piaojue_crypto::ballot::{AuditedBallot, Ballot, ElectionContext, verify_ballots};
 use piaojue_crypto::batch::BatchVerifier;
-use piaojue_crypto::canonical::Writer;
 use piaojue_crypto::credential::CredentialList;
 use piaojue_crypto::decryption::combine;
 use piaojue_crypto::elgamal::encode_message;
@@ -228,21 +227,8 @@ pub struct CastSummary {
     pub tally: EncryptedTally,
     /// The tracking codes of every verified cast ballot.
     pub codes: HashSet<Digest32>,
-    /// The hashes of the ciphertexts of every verified cast ballot ([`ciphertexts_hash`]).
+    /// The hashes of the ciphertexts of every verified cast ballot ([`Ballot::ciphertexts_hash`]).
     pub ciphertexts: HashSet<Digest32>,
-}
-
-/// `SHA-256(str("piaojue-v1/ballot-ciphertexts") ‖ list(list(ciphertext)))`: what V6.3
-/// compares, so that an audited ballot's ciphertexts, whose opening is public, are never cast
-/// again under another nonce, proof or signature (another tracking code).
-pub fn ciphertexts_hash(b: &Ballot) -> Digest32 {
-    let mut w = Writer::tagged("piaojue-v1/ballot-ciphertexts");
-    w.list(&b.contests, |w, c| {
-        w.list(&c.selections, |w, s| {
-            w.object(&s.ciphertext);
-        });
-    });
-    w.sha256()
 }
 
 impl<'a> CastBallots<'a> {
@@ -291,7 +277,7 @@ impl<'a> CastBallots<'a> {
                 let i = base + i;
                 self.verified += 1;
                 let code = *b.tracking_code();
-                self.ciphertexts.insert(ciphertexts_hash(b.ballot()));
+                self.ciphertexts.insert(b.ballot().ciphertexts_hash());
                 if let Some(first) = self.by_code.insert(code, i) {
                     self.failures
                         .push((i, format!("ballot #{i} repeats ballot #{first} ({code})")));
@@ -414,7 +400,7 @@ pub fn verify_audited(
                 Some(e.to_string())
             } else if cast.codes.contains(&code) {
                 Some("it was also cast and counted".to_string())
-            } else if cast.ciphertexts.contains(&ciphertexts_hash(&a.ballot)) {
+            } else if cast.ciphertexts.contains(&a.ballot.ciphertexts_hash()) {
                 Some("its ciphertexts were also cast (under another tracking code)".to_string())
             } else {
                 None

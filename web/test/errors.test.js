@@ -19,6 +19,18 @@ test('a storage_full 503 reads in the page language and says nothing was recorde
   assert.doesNotMatch(errorText(e), /[\u4e00-\u9fff]/, 'no Chinese in the English text');
 });
 
+test('a 409 audited_ciphertexts reads in the page language and says nothing was recorded', () => {
+  const e = new ApiError(409, 'audited_ciphertexts', "this ballot's ciphertexts are those of the audited ballot of entry 7");
+  setLang('zh');
+  const zh = errorText(e);
+  assert.match(zh, /核验/);
+  assert.match(zh, /未被记录/);
+  assert.doesNotMatch(zh, /[A-Za-z]/, 'no English in the Chinese text');
+  setLang('en');
+  assert.match(errorText(e), /both cast and audited\. Nothing was recorded/);
+  assert.doesNotMatch(errorText(e), /[\u4e00-\u9fff]/, 'no Chinese in the English text');
+});
+
 test('a busy 503 and a 500 have texts of their own; a 409 keeps the server message', () => {
   setLang('zh');
   assert.match(errorText(new ApiError(503, 'unavailable', 'the server is busy')), /服务器繁忙/);

@@ -13,7 +13,7 @@
 //! its last look. The primary key `(election_id, idx)` makes a fork impossible even if that
 //! reasoning were wrong: two writers could never both commit entry `i`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -29,6 +29,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AssertSqlSafe, Connection, Row, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
+use super::ciphertexts::{self, BallotKind};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::health::StorageFault;
@@ -47,6 +48,15 @@ pub enum Precondition {
     CredentialUnused([u8; 32]),
     /// No cast or audited ballot with this tracking code yet.
     TrackingCodeUnused(Digest32),
+    /// No ballot of the other kind has these ciphertexts ([`Ballot::ciphertexts_hash`]): a
+    /// cast ballot's are no audited ballot's, an audited ballot's no cast ballot's
+    /// (`spec/verification.md` V6.3).
+    CiphertextsNotOther {
+        /// The ballot's [`Ballot::ciphertexts_hash`].
+        digest: Digest32,
+        /// What the ballot is posted as.
+        kind: BallotKind,
+    },
     /// This teller has not yet posted a message of this round.
     CeremonyMessageUnused {
         /// Round name.
@@ -82,6 +92,9 @@ struct Seen {
     codes: HashSet<Digest32>,
     messages: HashSet<(&'static str, u32)>,
     kinds: HashSet<&'static str>,
+    /// Ciphertexts' hashes: the kind of ballot that has them and its entry, the batch's own
+    /// and those of the committed log that the batch's preconditions ask about.
+    ciphertexts: HashMap<Digest32, (BallotKind, u64)>,
     /// Of the credentials and tracking codes the batch's preconditions ask about, those the
     /// committed log has already: looked up for the whole batch at once ([`LogWriter::read_committed`]).
     taken_credentials: HashSet<[u8; 32]>,
@@ -95,6 +108,8 @@ struct Pending {
     entries: Vec<(u64, &'static str, Vec<u8>, [u8; 32])>,
     casts: Vec<([u8; 32], Digest32, u64)>,
     audits: Vec<(Digest32, u64)>,
+    /// Ciphertexts' hashes not on the log yet: digest, kind, entry.
+    ciphertexts: Vec<(Digest32, BallotKind, u64)>,
 }
 
 /// The committed running tally of an election (`running_tallies`): point sums per option in
@@ -136,7 +151,7 @@ impl TallyDelta {
 }
 
 /// Rows per multi-row `INSERT` (its parameters stay far below SQLite's and PostgreSQL's limits).
-const ROWS_PER_INSERT: usize = 100;
+pub(super) const ROWS_PER_INSERT: usize = 100;
 
 /// The points of a `running_tallies.sums` value.
 pub fn decode_sums(bytes: &[u8]) -> Result<Vec<(RistrettoPoint, RistrettoPoint)>, sqlx::Error> {
@@ -155,7 +170,7 @@ pub fn decode_sums(bytes: &[u8]) -> Result<Vec<(RistrettoPoint, RistrettoPoint)>
 }
 
 /// `($k, $k+1, …), (…)`: `rows` groups of `width` numbered placeholders, from `$first`.
-fn placeholders(rows: usize, width: usize, first: usize) -> String {
+pub(super) fn placeholders(rows: usize, width: usize, first: usize) -> String {
     let mut out = String::with_capacity(rows * width * 5);
     for r in 0..rows {
         if r > 0 {
@@ -172,6 +187,27 @@ fn placeholders(rows: usize, width: usize, first: usize) -> String {
         out.push(')');
     }
     out
+}
+
+/// Notes that the ballot of entry `idx` has these ciphertexts: a row of `ballot_ciphertexts`
+/// unless a ballot of the same kind on the log or earlier in the batch has them (one row per
+/// ciphertexts: the first ballot's kind and entry). A ballot of the other kind was refused by
+/// its precondition; were it not, its row would break the table's key and fail the batch.
+fn record_ciphertexts(
+    pending: &mut Pending,
+    seen: &mut Seen,
+    digest: Digest32,
+    kind: BallotKind,
+    idx: u64,
+) {
+    match seen.ciphertexts.get(&digest) {
+        Some((k, _)) if *k == kind => {}
+        Some(_) => pending.ciphertexts.push((digest, kind, idx)),
+        None => {
+            seen.ciphertexts.insert(digest, (kind, idx));
+            pending.ciphertexts.push((digest, kind, idx));
+        }
+    }
 }
 
 /// Whether a job only appends ballots (cast or audited), whose rows can wait in [`Pending`].
@@ -219,6 +255,8 @@ pub enum Effect {
         credential: [u8; 32],
         /// Tracking code.
         tracking_code: Digest32,
+        /// [`Ballot::ciphertexts_hash`].
+        ciphertexts: Digest32,
         /// The election's revote rule is `last_counts`: an earlier ballot of this credential,
         /// if any, leaves the running tally.
         last_counts: bool,
@@ -227,6 +265,8 @@ pub enum Effect {
     RecordAudited {
         /// Tracking code.
         tracking_code: Digest32,
+        /// [`Ballot::ciphertexts_hash`].
+        ciphertexts: Digest32,
     },
     /// Records a ceremony message at the job's first entry.
     RecordCeremonyMessage {
@@ -361,6 +401,9 @@ impl LogWriter {
         key: Arc<BoardKey>,
         election_id: String,
     ) -> Result<LogHandle, sqlx::Error> {
+        // Before anything is appended, the ciphertexts of the ballots posted before the table
+        // of them existed are in it, for the writer's checks (V6.3).
+        ciphertexts::backfill(&db, &election_id).await?;
         let size: i64 = sqlx::query("SELECT log_size FROM elections WHERE id = $1")
             .bind(&election_id)
             .fetch_optional(&db.pool)
@@ -639,6 +682,7 @@ impl LogWriter {
                     Effect::RecordCast {
                         credential,
                         tracking_code,
+                        ciphertexts,
                         last_counts,
                     } => {
                         if let Some(Event::Ballot(b)) = job.events.first() {
@@ -648,10 +692,27 @@ impl LogWriter {
                         pending.casts.push((*credential, *tracking_code, first));
                         seen.credentials.insert(*credential);
                         seen.codes.insert(*tracking_code);
+                        record_ciphertexts(
+                            &mut pending,
+                            &mut seen,
+                            *ciphertexts,
+                            BallotKind::Cast,
+                            first,
+                        );
                     }
-                    Effect::RecordAudited { tracking_code } => {
+                    Effect::RecordAudited {
+                        tracking_code,
+                        ciphertexts,
+                    } => {
                         pending.audits.push((*tracking_code, first));
                         seen.codes.insert(*tracking_code);
+                        record_ciphertexts(
+                            &mut pending,
+                            &mut seen,
+                            *ciphertexts,
+                            BallotKind::Audited,
+                            first,
+                        );
                     }
                     _ => {
                         self.flush(&mut tx, &mut pending).await?;
@@ -739,7 +800,7 @@ impl LogWriter {
     /// * the leaf hashes of entries other processes appended since this writer's last look,
     ///   which its tree then gets;
     /// * which of the credentials and tracking codes the batch's preconditions ask about the
-    ///   log has already (into `seen`);
+    ///   log has already, and which ciphertexts, cast or audited (into `seen`);
     /// * the running tally, if the batch casts ballots.
     ///
     /// Each part is one branch of a `UNION ALL`, its rows tagged by the branch.
@@ -755,6 +816,8 @@ impl LogWriter {
         const CAST_CODE: i64 = 2;
         const AUDITED_CODE: i64 = 3;
         const TALLY: i64 = 4;
+        const CAST_CIPHERTEXTS: i64 = 5;
+        const AUDITED_CIPHERTEXTS: i64 = 6;
         let have = self.view.tree.read().expect("tree lock").len();
         if have > committed {
             // Only after a failed commit whose leaves were not forgotten: start again from the
@@ -764,10 +827,12 @@ impl LogWriter {
         }
         let mut credentials = Vec::new();
         let mut codes = Vec::new();
+        let mut digests = Vec::new();
         for p in jobs.iter().flat_map(|j| &j.preconditions) {
             match p {
                 Precondition::CredentialUnused(c) => credentials.push(*c),
                 Precondition::TrackingCodeUnused(c) => codes.push(c.0),
+                Precondition::CiphertextsNotOther { digest, .. } => digests.push(digest.0),
                 _ => {}
             }
         }
@@ -806,6 +871,18 @@ impl LogWriter {
             ));
             binds.extend(keys.iter().map(|k| k.to_vec()));
         }
+        if !digests.is_empty() {
+            let list: Vec<String> = (0..digests.len())
+                .map(|i| format!("${}", next + i))
+                .collect();
+            branches.push(format!(
+                "SELECT CAST(CASE kind WHEN 'cast' THEN {CAST_CIPHERTEXTS} \
+                 ELSE {AUDITED_CIPHERTEXTS} END AS BIGINT), idx, digest FROM ballot_ciphertexts \
+                 WHERE election_id = $1 AND digest IN ({})",
+                list.join(", ")
+            ));
+            binds.extend(digests.iter().map(|k| k.to_vec()));
+        }
         if casts {
             branches.push(format!(
                 "SELECT CAST({TALLY} AS BIGINT), counted, sums FROM running_tallies \
@@ -839,6 +916,15 @@ impl LogWriter {
                 CAST_CODE | AUDITED_CODE => {
                     seen.taken_codes
                         .insert(Bytes(v.try_into().map_err(|_| bad("a tracking code"))?));
+                }
+                CAST_CIPHERTEXTS | AUDITED_CIPHERTEXTS => {
+                    let kind = if tag == CAST_CIPHERTEXTS {
+                        BallotKind::Cast
+                    } else {
+                        BallotKind::Audited
+                    };
+                    let digest = Bytes(v.try_into().map_err(|_| bad("a ciphertexts' hash"))?);
+                    seen.ciphertexts.insert(digest, (kind, n as u64));
                 }
                 _ => {
                     running = Some(RunningTally {
@@ -1007,9 +1093,13 @@ impl LogWriter {
             }
             q.execute(&mut **tx).await?;
         }
+        for rows in pending.ciphertexts.chunks(ROWS_PER_INSERT) {
+            ciphertexts::insert(tx, id, rows).await?;
+        }
         pending.entries.clear();
         pending.casts.clear();
         pending.audits.clear();
+        pending.ciphertexts.clear();
         Ok(())
     }
 
@@ -1111,6 +1201,22 @@ impl LogWriter {
                         return Ok(Err(ApiError::Conflict(format!(
                             "a ballot with tracking code {code} is already on the board"
                         ))));
+                    }
+                }
+                Precondition::CiphertextsNotOther { digest, kind } => {
+                    if let Some((other, idx)) = seen.ciphertexts.get(digest)
+                        && other != kind
+                    {
+                        return Ok(Err(ApiError::AuditedCiphertexts(match kind {
+                            BallotKind::Cast => format!(
+                                "this ballot's ciphertexts are those of the audited ballot of \
+                                 entry {idx}, whose opening is public: they can never be cast"
+                            ),
+                            BallotKind::Audited => format!(
+                                "this ballot's ciphertexts are those of the cast ballot of \
+                                 entry {idx}: auditing them would publish its vote"
+                            ),
+                        })));
                     }
                 }
                 Precondition::CredentialsNew(keys) => {
@@ -1225,29 +1331,8 @@ impl LogWriter {
                     .execute(&mut **tx)
                     .await?;
             }
-            Effect::RecordCast {
-                credential,
-                tracking_code,
-                ..
-            } => {
-                sqlx::query("INSERT INTO cast_ballots (election_id, credential, tracking_code, idx) VALUES ($1, $2, $3, $4)")
-                    .bind(id)
-                    .bind(credential.to_vec())
-                    .bind(tracking_code.0.to_vec())
-                    .bind(first as i64)
-                    .execute(&mut **tx)
-                    .await?;
-                seen.credentials.insert(*credential);
-                seen.codes.insert(*tracking_code);
-            }
-            Effect::RecordAudited { tracking_code } => {
-                sqlx::query("INSERT INTO audited_ballots (election_id, tracking_code, idx) VALUES ($1, $2, $3)")
-                    .bind(id)
-                    .bind(tracking_code.0.to_vec())
-                    .bind(first as i64)
-                    .execute(&mut **tx)
-                    .await?;
-                seen.codes.insert(*tracking_code);
+            Effect::RecordCast { .. } | Effect::RecordAudited { .. } => {
+                unreachable!("the rows of ballots are batched by commit_on, never applied alone")
             }
             Effect::RecordCeremonyMessage { round, teller } => {
                 sqlx::query("INSERT INTO ceremony_messages (election_id, round, teller, idx) VALUES ($1, $2, $3, $4)")

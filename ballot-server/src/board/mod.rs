@@ -2,6 +2,7 @@
 //! tree heads, and the reads the public API serves (entries, heads, inclusion and consistency
 //! proofs, receipts).
 
+pub mod ciphertexts;
 pub mod key_file;
 pub mod log;
 
@@ -16,6 +17,7 @@ use tokio::sync::Mutex;
 
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
+pub use ciphertexts::BallotKind;
 pub use log::{AppendJob, Appended, Effect, LogHandle, LogWriter, Precondition};
 
 /// The board: the signing key and one writer per election.

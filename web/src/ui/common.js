@@ -117,14 +117,15 @@ export async function api(path, { method, body, token } = {}) {
 }
 
 /**
- * Error codes (spec/api.md §6) with a text `error.<code>` of their own: the server's faults, and
- * refusals of how a page sent its request rather than of what it asked.
+ * Error codes (spec/api.md §6) with a text `error.<code>` of their own: the server's faults,
+ * refusals of how a page sent its request rather than of what it asked, and refusals a person
+ * must read in the page's language.
  */
-const OWN_TEXTS = new Set(['storage_full', 'unavailable', 'internal', 'cross_origin', 'unsupported_media_type']);
+const OWN_TEXTS = new Set(['storage_full', 'unavailable', 'internal', 'cross_origin', 'unsupported_media_type', 'audited_ciphertexts']);
 
 /** The text to show for an error: the API's message with its status, or the error's message. */
 export function errorText(e) {
-  // Refusals that say nothing about what was asked get a text in the page's language.
+  // These refusals get a text in the page's language.
   if (e instanceof ApiError && OWN_TEXTS.has(e.code)) return t(`error.${e.code}`);
   if (e instanceof ApiError) return `${t('error.server')} (${e.status} ${e.code}): ${e.message}`;
   if (e instanceof TypeError) return t('error.network');
@@ -189,6 +190,7 @@ addTexts({
     'error.internal': '服务器内部故障，本次操作可能未完成，请稍后重试。',
     'error.cross_origin': '服务器拒绝了来自其他网站页面的提交，本次操作未被处理。请直接打开本系统的网址后重试。',
     'error.unsupported_media_type': '页面提交的数据格式不被服务器接受，本次操作未被处理。请刷新页面后重试。',
+    'error.audited_ciphertexts': '服务器拒绝：这张选票的密文已在核验时公开，或已作为选票投出；同一密文不能既投出又核验。本次操作未被记录。请重新生成一张选票，并告知工作人员。',
     'state.draft': '草稿', 'state.key_ceremony': '密钥生成中', 'state.registration': '登记中',
     'state.open': '投票中', 'state.closed': '已截止', 'state.tallied': '已计票',
     'state.published': '已公布', 'state.failed': '失败',
@@ -205,6 +207,7 @@ addTexts({
     'error.internal': 'The server had an internal fault; the action may not have been completed. Please try again later.',
     'error.cross_origin': 'The server refused a submission from a page of another site: nothing was done. Open this system’s own address and try again.',
     'error.unsupported_media_type': 'The server did not accept the format the page sent: nothing was done. Reload the page and try again.',
+    'error.audited_ciphertexts': 'Refused by the server: this ballot’s ciphertexts were made public by an audit, or were already cast; the same ciphertexts can never be both cast and audited. Nothing was recorded. Make a fresh ballot and tell the staff.',
     'state.draft': 'Draft', 'state.key_ceremony': 'Key ceremony', 'state.registration': 'Registration',
     'state.open': 'Voting open', 'state.closed': 'Closed', 'state.tallied': 'Tallied',
     'state.published': 'Published', 'state.failed': 'Failed',

@@ -538,6 +538,8 @@ function renderReview() {
 }
 
 function serverError(e) {
+  // Ciphertexts both cast and audited (V6.3): a text of its own, in the page's language.
+  if (e instanceof ApiError && e.code === 'audited_ciphertexts') return { text: errorText(e), code: `http-${e.status}` };
   if (e instanceof ApiError && e.status === 409) return { prefix: 'booth.error.409', text: e.message, code: `http-${e.status}` };
   if (e instanceof ApiError && e.status === 422) return { prefix: 'booth.error.422', text: e.message, code: `http-${e.status}` };
   return { text: errorText(e), code: e instanceof ApiError ? `http-${e.status}` : 'network' };
