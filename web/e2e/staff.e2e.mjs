@@ -142,6 +142,7 @@ try {
   // Creating it again is refused with the server's message.
   await page.click('#new-election');
   await page.fill('#f-id', ID);
+  await page.fill('#f-deputies', '5');
   await page.fill('#f-csv', CSV);
   await page.click('#import-csv');
   await page.click('#create-election');
