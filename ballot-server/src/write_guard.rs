@@ -23,6 +23,10 @@ pub async fn check_writes(req: Request, next: Next) -> Response {
         let refusal = from_another_site(req.headers())
             .or_else(|| wrong_media_type(req.uri().path(), req.headers()));
         if let Some(e) = refusal {
+            // The body is read (at most `MAX_BODY`, under the limits' body timeout) before the
+            // answer: answered while its body is still arriving, the connection is closed with
+            // that body unread, TCP resets it, and the client can lose the answer itself.
+            let _ = axum::body::to_bytes(req.into_body(), crate::MAX_BODY).await;
             return e.into_response();
         }
     }
