@@ -197,14 +197,14 @@ impl Simulation {
         let mut ballots = Vec::new();
         for (i, cred) in credentials.iter().take(self.voters).enumerate() {
             if i < self.audited {
-                let sel = random_selection(&manifest, &mut rng);
+                let sel = random_selection(manifest, &mut rng);
                 let (ballot, secrets) = Ballot::build(&ctx, cred, &sel, &mut rng)?;
                 audited.push(AuditedBallot {
                     ballot,
                     opening: secrets.open(),
                 });
             }
-            let sel = preference_selection(&manifest, &popularity, &mut rng);
+            let sel = preference_selection(manifest, &popularity, &mut rng);
             let (ballot, _secrets) = Ballot::build(&ctx, cred, &sel, &mut rng)?;
             ballots.push(ballot);
         }
@@ -217,7 +217,7 @@ impl Simulation {
         );
         let verified: Vec<VerifiedBallot> =
             select_counted(manifest.revote, outcome.verified).counted;
-        let tally = EncryptedTally::aggregate(&manifest, &verified);
+        let tally = EncryptedTally::aggregate(manifest, &verified);
         let flat = tally.flatten();
         let shares: Vec<DecryptionShare> = self
             .decrypting_tellers
@@ -235,7 +235,7 @@ impl Simulation {
             })
             .collect();
         let counted = verified.len() as u64;
-        let counts = decrypt_counts(&manifest, &tally, &shares, counted)?;
+        let counts = decrypt_counts(manifest, &tally, &shares, counted)?;
         let outcome = manifest.decision.apply(
             &manifest.contests,
             &counts,

@@ -293,7 +293,9 @@ fn writes_carry_json_and_come_from_this_sites_pages() {
 
     let before = dump_database(&db);
     let json = ("content-type", "application/json");
-    let mut cases: Vec<(&String, Vec<(&str, &str)>, &str, &str)> = Vec::new();
+    // (url, headers, body, the error code expected)
+    type Case<'a> = (&'a String, Vec<(&'a str, &'a str)>, &'a str, &'a str);
+    let mut cases: Vec<Case> = Vec::new();
     // A cross-site form or no-preflight fetch can send only the first three types.
     for ty in [
         "text/plain",

@@ -1123,7 +1123,8 @@ fn more_credentials_than_deputies_fail_v3() {
 /// V3.5: the attendance's count, teller or signature changed, or no attendance at all.
 #[test]
 fn a_changed_or_missing_attendance_fails_v3() {
-    let cases: [(fn(&mut ElectionRecord), &str); 4] = [
+    type Tamper = fn(&mut ElectionRecord);
+    let cases: [(Tamper, &str); 4] = [
         (
             |r| r.election.attendance.as_mut().unwrap().signed_in = 12,
             "teller 1's signature on the attendance does not verify",
