@@ -144,6 +144,12 @@ try {
   await desk.click(`#proposal-table tr[data-number="${number}"] button[data-action="shortlist"]`);
   await desk.waitForSelector(`#proposal-table tr[data-number="${number}"][data-status="shortlisted"]`);
   await shot(desk, 'staff-zh');
+  // The project number's pattern compiles (browsers compile `pattern` with the v flag, where a
+  // bare '-' in a class is invalid and the pattern is then ignored with a console error).
+  const mismatch = (value) => desk.$eval('#n-id', (el, v) => { el.value = v; return el.validity.patternMismatch; }, value);
+  assert.equal(await mismatch('T16'), true, 'capitals do not match the number pattern');
+  assert.equal(await mismatch('t16-2'), false);
+  await desk.$eval('#n-id', (el) => { el.value = ''; });
   await toEnglish(desk);
   await desk.waitForFunction(() => document.querySelector('h1').textContent.startsWith('Livelihood projects'));
   await shot(desk, 'staff-en');

@@ -61,6 +61,7 @@ addTexts({
     'booth.pin.err.status': '服务器声明的选举指纹与本机根据密钥生成仪式和凭证名单算出的不一致。',
     'booth.pin.err.link': '登录链接中的选举指纹格式不对。',
     'booth.counter.max': '已选 {n} / 最多 {max}',
+    'booth.over': '本项最多可选 {max} 项，已经选满。如需改选，请先取消已选的一项。',
     'booth.counter.exact': '已选 {n} / 须选 {max}',
     'booth.counter.range': '已选 {n} / {min}–{max} 项',
     'booth.department': '责任单位', 'booth.investment': '总投资', 'booth.completion': '完成时限',
@@ -69,6 +70,8 @@ addTexts({
     'booth.build': '生成加密选票',
     'booth.refused': '选票无效，尚未加密：',
     'booth.busy': '正在本机加密选票并生成证明…',
+    'booth.loading': '正在取得选举信息（{done} / {total}）…',
+    'booth.casting': '正在投出选票，请稍候，不要关闭本页…',
     'booth.review.title': '请核对并记下您的跟踪码',
     'booth.review.help': '跟踪码唯一标识这张加密选票。投出后，您可以在公告板上查到它，确认您的选票被如实记录。',
     'booth.review.your_choices': '您的选择',
@@ -137,6 +140,7 @@ addTexts({
     'booth.pin.err.status': 'the fingerprint the server states is not the one this device computed from the key ceremony and the credential list.',
     'booth.pin.err.link': 'the election fingerprint in the sign-in link is malformed.',
     'booth.counter.max': '{n} chosen / at most {max}',
+    'booth.over': 'At most {max} may be chosen here, and {max} are. To choose another, first untick one.',
     'booth.counter.exact': '{n} chosen / choose {max}',
     'booth.counter.range': '{n} chosen / {min}–{max}',
     'booth.department': 'Department', 'booth.investment': 'Investment', 'booth.completion': 'Completion',
@@ -145,6 +149,8 @@ addTexts({
     'booth.build': 'Encrypt my ballot',
     'booth.refused': 'The ballot is not valid and was not encrypted:',
     'booth.busy': 'Encrypting the ballot and making its proofs on this device…',
+    'booth.loading': 'Fetching the election ({done} of {total})…',
+    'booth.casting': 'Casting your ballot: please wait and keep this page open…',
     'booth.review.title': 'Check and note your tracking code',
     'booth.review.help': 'The tracking code names this encrypted ballot. After casting, find it on the bulletin board to confirm that your ballot was recorded as cast.',
     'booth.review.your_choices': 'Your choices',
@@ -224,11 +230,8 @@ function renderNotice() {
   const lines = [];
   if (m.prefix) lines.push(h('strong', {}, t(m.prefix), ' '));
   if (m.key) lines.push(t(m.key, m.params));
-  if (m.zh || m.en) {
-    // A SelectionError: its message in the page's language first, the other one below.
-    const [first, second] = currentLang() === 'en' ? [m.en, m.zh] : [m.zh, m.en];
-    lines.push(h('span', { class: 'first-line' }, first), h('span', { class: 'en-line' }, second));
-  }
+  // A SelectionError: its message in the page's language only.
+  if (m.zh || m.en) lines.push(currentLang() === 'en' ? m.en : m.zh);
   if (m.text) lines.push(m.text);
   if (m.suffix) lines.push(' ', t(m.suffix));
   replace(notice, h('div', { class: `notice ${m.kind}`, id: 'message', dataset: { code: m.code ?? '' } }, lines));
@@ -367,6 +370,8 @@ function renderContest(c, ci) {
     counter.className = `counter${set.size > c.max ? ' over' : set.size >= c.min && set.size === c.max ? ' full' : ''}`;
   };
   updateCounter();
+  // A tick past the contest's maximum is undone at once, with a word why (in the page's language).
+  const over = h('p', { class: 'notice warn over', id: `over-${ci}`, role: 'alert', hidden: true });
   const options = c.options.map((o, oi) => {
     const input = h('input', {
       type: radio ? 'radio' : 'checkbox', name: `contest-${ci}`, value: o.id, checked: set.has(oi),
@@ -375,6 +380,13 @@ function renderContest(c, ci) {
     const label = h('label', { class: `option${set.has(oi) ? ' checked' : ''}` }, input,
       h('span', {}, h('span', { class: 'name' }, pick(o.title)), o.project ? projectDetails(o.project) : null));
     input.addEventListener('change', () => {
+      if (!radio && input.checked && set.size >= c.max) {
+        input.checked = false;
+        over.textContent = t('booth.over', { max: c.max });
+        over.hidden = false;
+        return;
+      }
+      over.hidden = true;
       if (radio) set.clear();
       if (input.checked) set.add(oi); else set.delete(oi);
       for (const l of section.querySelectorAll('label.option')) l.classList.toggle('checked', l.querySelector('input').checked);
@@ -385,6 +397,7 @@ function renderContest(c, ci) {
   });
   const section = h('fieldset', { class: `card contest${S.invalid === ci ? ' invalid' : ''}`, id: `contest-${ci}`, dataset: { contest: c.id } },
     h('div', { class: 'contest-head' }, h('h2', {}, pick(c.title)), counter),
+    over,
     radio && c.options.every((o) => !o.project) ? h('div', { class: 'choices' }, options) : options);
   return section;
 }
@@ -590,6 +603,7 @@ function renderAudited() {
 
 async function cast() {
   disableActions();
+  say('warn', { key: 'booth.casting', code: 'casting' });
   try {
     const receipt = await api(apiPath(id, '/ballots'), { body: S.built.cast() });
     S.receipt = receipt;
@@ -649,6 +663,12 @@ function renderBusy() {
 // ------------------------------------------------------------------------------------------
 // Start
 
+/** While the election loads: how many of its parts have arrived. */
+function renderLoading(done, total) {
+  if (S.step !== 'loading' || S.message) return;
+  replace(head, h('span', { id: 'loading', dataset: { done: String(done), total: String(total) } }, t('booth.loading', { done, total })));
+}
+
 async function start() {
   initPage();
   onLangChange(render);
@@ -659,8 +679,15 @@ async function start() {
   if (location.hash) history.replaceState(null, '', location.pathname + location.search);
   if (!id) return say('error', { key: 'booth.not_found' });
   document.getElementById('board-link').href = `/elections/${encodeURIComponent(id)}`;
+  // The four start-up calls run together, the page counting them in.
+  const parts = [api(apiPath(id)), api(apiPath(id, '/ceremony')), api(apiPath(id, '/credentials')), api('/api/board-key')];
+  let arrived = 0;
+  renderLoading(0, parts.length);
+  for (const p of parts) p.then(() => renderLoading(++arrived, parts.length), () => {});
+  const rest = Promise.all(parts.slice(1));
+  rest.catch(() => {}); // read below when the election is open; a draft's ceremony may be refused
   try {
-    S.status = await api(apiPath(id));
+    S.status = await parts[0];
   } catch (e) {
     return say('error', e instanceof ApiError && e.status === 404 ? { key: 'booth.not_found' } : { text: errorText(e) });
   }
@@ -672,9 +699,7 @@ async function start() {
   }
   let served;
   try {
-    const [ceremony, credentials, key] = await Promise.all([
-      api(apiPath(id, '/ceremony')), api(apiPath(id, '/credentials')), api('/api/board-key'),
-    ]);
+    const [ceremony, credentials, key] = await rest;
     served = { manifest: S.status.manifest, ceremony, credentials: credentials.keys };
     S.boardKey = key.board_key;
   } catch (e) {
