@@ -11,12 +11,14 @@ use piaojue_crypto::elgamal::encode_message;
 use piaojue_crypto::encoding::Digest32;
 use piaojue_crypto::manifest::Revote;
 use piaojue_crypto::record::{ElectionData, ElectionRecord, RECORD_VERSION, TallyResult};
+use piaojue_crypto::rules::{Outcome, Rating, Tie};
 use piaojue_crypto::tally::{EncryptedTally, RunningTally};
 use rayon::prelude::*;
 
 use crate::board::verify_board;
+use crate::limits::MAX_FAILURES;
 use crate::progress::{NoProgress, Progress};
-use crate::report::{Report, steps};
+use crate::report::{Failures, Report, quote, steps};
 use crate::share_heads::ShareHeads;
 
 /// How many ballots one batch verifies (one multiscalar multiplication per batch).
@@ -190,7 +192,10 @@ pub struct CastBallots<'a> {
     last: HashMap<[u8; 32], Ballot>,
     superseded: usize,
     tally: RunningTally,
+    /// The failures found so far, by ballot; at most `2 × MAX_FAILURES` are kept between
+    /// pushes (the first by ballot), the others counted in `dropped`.
     failures: Vec<(usize, String)>,
+    dropped: u64,
 }
 
 /// What V5 hands to V6 and V8: the tally of the counted ballots, how many, and every cast
@@ -234,6 +239,7 @@ impl<'a> CastBallots<'a> {
             superseded: 0,
             tally: RunningTally::new(&ctx.manifest),
             failures: Vec::new(),
+            dropped: 0,
         }
     }
 
@@ -307,6 +313,12 @@ impl<'a> CastBallots<'a> {
         if let Some(part) = part {
             self.tally.merge(&part);
         }
+        // Later pushes are later ballots: the first failures by ballot are among those kept.
+        if self.failures.len() > 2 * MAX_FAILURES {
+            self.failures.sort_by_key(|(i, _)| *i);
+            self.dropped += (self.failures.len() - MAX_FAILURES) as u64;
+            self.failures.truncate(MAX_FAILURES);
+        }
         let _ = n;
     }
 
@@ -332,13 +344,20 @@ impl<'a> CastBallots<'a> {
         } else {
             format!(", {} replaced by a later ballot", self.superseded)
         };
+        let mut failures: Failures = self
+            .failures
+            .into_iter()
+            .map(|(_, f)| f)
+            .collect::<Vec<_>>()
+            .into();
+        failures.add_uncounted(self.dropped);
         report.push(
             steps::BALLOTS,
             format!(
                 "{} ballots, {} verified, {counted} counted{superseded}",
                 self.seen, self.verified
             ),
-            self.failures.into_iter().map(|(_, f)| f).collect(),
+            failures,
         );
         CastSummary {
             counted: counted as u64,
@@ -554,7 +573,7 @@ pub fn verify_result(
     );
     let mut failures = Vec::new();
     if expected != r.outcome {
-        failures.push(describe_outcome_difference(&expected, &r.outcome));
+        failures.extend(describe_outcome_difference(&expected, &r.outcome));
     }
     let adopted = expected.projects.iter().filter(|p| p.adopted).count();
     report.push(
@@ -577,29 +596,120 @@ pub fn verify_result(
     );
 }
 
-fn describe_outcome_difference(
-    expected: &piaojue_crypto::rules::Outcome,
-    got: &piaojue_crypto::rules::Outcome,
-) -> String {
-    if expected.quorum_met != got.quorum_met {
-        return format!(
-            "quorum: the rule gives {}, the record says {}",
-            expected.quorum_met, got.quorum_met
-        );
-    }
-    for (e, g) in expected.projects.iter().zip(&got.projects) {
-        if e != g {
-            return format!(
-                "project {}: the rule gives {:?}, the record says {:?}",
-                e.id, e, g
-            );
+/// Every field in which the recorded outcome differs from the rule's, named with both values
+/// (one failure each).
+fn describe_outcome_difference(expected: &Outcome, got: &Outcome) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut field = |what: String, rule: String, record: String| {
+        if rule != record {
+            out.push(format!(
+                "{what}: the rule gives {rule}, the record says {record}"
+            ));
         }
-    }
-    if expected.tie != got.tie {
-        return format!(
-            "tie: the rule gives {:?}, the record says {:?}",
-            expected.tie, got.tie
+    };
+    field(
+        "the roll".into(),
+        expected.roll.to_string(),
+        got.roll.to_string(),
+    );
+    field(
+        "the ballots counted".into(),
+        expected.ballots.to_string(),
+        got.ballots.to_string(),
+    );
+    field(
+        "the quorum".into(),
+        met(expected.quorum_met).into(),
+        met(got.quorum_met).into(),
+    );
+    field(
+        "the majority threshold".into(),
+        expected.majority_threshold.to_string(),
+        got.majority_threshold.to_string(),
+    );
+    field(
+        "the number of projects".into(),
+        expected.projects.len().to_string(),
+        got.projects.len().to_string(),
+    );
+    for (k, (e, g)) in expected.projects.iter().zip(&got.projects).enumerate() {
+        let name = format!("project #{k} ({})", quote(&e.id));
+        let opt = |v: Option<u32>| v.map_or_else(|| "none".to_string(), |v| v.to_string());
+        let rating = |r: Option<Rating>| {
+            match r {
+                None => "none",
+                Some(Rating::Satisfied) => "satisfied",
+                Some(Rating::BasicallySatisfied) => "basically satisfied",
+                Some(Rating::NotSatisfied) => "not satisfied",
+            }
+            .to_string()
+        };
+        field(
+            format!("{name}, its id"),
+            quote(&e.id).to_string(),
+            quote(&g.id).to_string(),
+        );
+        field(
+            format!("{name}, its contest"),
+            e.contest.to_string(),
+            g.contest.to_string(),
+        );
+        field(
+            format!("{name}, its option"),
+            e.option.to_string(),
+            g.option.to_string(),
+        );
+        field(
+            format!("{name}, its votes"),
+            e.yes.to_string(),
+            g.yes.to_string(),
+        );
+        field(
+            format!("{name}, passes"),
+            yes_no(e.passes).into(),
+            yes_no(g.passes).into(),
+        );
+        field(format!("{name}, its rank"), opt(e.rank), opt(g.rank));
+        field(
+            format!("{name}, adopted"),
+            yes_no(e.adopted).into(),
+            yes_no(g.adopted).into(),
+        );
+        field(
+            format!("{name}, its rating"),
+            rating(e.rating),
+            rating(g.rating),
+        );
+        field(
+            format!("{name}, its satisfaction (basis points)"),
+            opt(e.satisfaction_bp),
+            opt(g.satisfaction_bp),
         );
     }
-    "the recorded outcome differs from the rule applied to the counts".into()
+    let tie = |t: &Option<Tie>| match t {
+        None => "no tie".to_string(),
+        Some(t) => format!(
+            "a tie of {} at {} votes for {} seats",
+            t.projects
+                .iter()
+                .map(|p| quote(p).to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            t.votes,
+            t.seats_left
+        ),
+    };
+    field("the tie".into(), tie(&expected.tie), tie(&got.tie));
+    if out.is_empty() {
+        out.push("the recorded outcome differs from the rule applied to the counts".into());
+    }
+    out
+}
+
+fn met(b: bool) -> &'static str {
+    if b { "met" } else { "not met" }
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
 }
