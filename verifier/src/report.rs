@@ -324,7 +324,7 @@ impl Report {
         out.push_str(title);
         if let Some(id) = &self.election_id {
             out.push_str(" — ");
-            escape_into(&mut out, id);
+            escape_into(&mut out, &cut(id.as_str()));
         }
         out.push('\n');
         for n in &self.notes {
