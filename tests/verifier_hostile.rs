@@ -352,3 +352,29 @@ fn a_forged_election_id_is_printed_escaped() {
         "{out}"
     );
 }
+
+/// An entry whose number is 2^64: the V7.2 failure names the integer, not a float.
+#[test]
+fn an_integer_beyond_u64_in_an_entry_is_named_exactly() {
+    let board = boarded().board.as_ref().unwrap();
+    let k = entry_position(board, "close", 0);
+    let mut entries = board.entries.clone();
+    let close = &entries[k];
+    let at = close.find("\"ballots\":").unwrap() + "\"ballots\":".len();
+    let end = at + close[at..].find('}').unwrap();
+    entries[k] = format!("{}18446744073709551616{}", &close[..at], &close[end..]);
+    let report = verify_log(
+        &board.info,
+        &board.tree_heads,
+        entries.into_iter().map(Ok),
+        &NoProgress,
+    );
+    let v7 = report.step("V7").unwrap().failures.join("\n");
+    assert!(
+        v7.contains(&format!(
+            "entry {k} does not parse: integer `18446744073709551616` out of range, expected u64"
+        )),
+        "{v7}"
+    );
+    assert!(!v7.contains("floating point"), "{v7}");
+}

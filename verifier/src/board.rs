@@ -6,11 +6,11 @@ use piaojue_crypto::board::{SignedTreeHead, check_approval, log_id};
 use piaojue_crypto::credential::CredentialKey;
 use piaojue_crypto::record::{
     BoardDerivation, BoardInfo, BoardLog, ElectionData, ElectionRecord, TallyResult, derive_record,
-    parse_entry,
 };
 use rayon::prelude::*;
 
 use crate::progress::Progress;
+use crate::record_io::parse_entry;
 use crate::report::{Failures, Note, Report, quote, steps};
 use crate::share_heads::ShareHeads;
 use crate::stream::{check_head_sequence, check_head_signatures};

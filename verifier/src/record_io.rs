@@ -6,8 +6,9 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
+use piaojue_crypto::board::Entry;
 use piaojue_crypto::record::{
-    BoardInfo, BoardLog, ElectionData, ElectionRecord, TallyResult, derive_record, parse_entry,
+    BoardError, BoardInfo, BoardLog, ElectionData, ElectionRecord, TallyResult, derive_record,
 };
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -92,14 +93,14 @@ pub enum RecordError {
     #[error("board entry {0} holds a line break and cannot be written to board.jsonl")]
     Multiline(usize),
     /// A ballot of the single-file form does not decode.
-    #[error("{path}, {item}: {}", cut(error.to_string()))]
+    #[error("{path}, {item}: {}", cut(reason.as_str()))]
     DecodeItem {
         /// The file.
         path: PathBuf,
         /// Which value, e.g. `ballots[12]`.
         item: String,
-        /// The error.
-        error: serde_json::Error,
+        /// The decoder's message ([`decode_message`]).
+        reason: String,
     },
     /// A board-form record's log does not make a record.
     #[error("{}: the board's log does not make a record: {}", .0.display(), cut(.1.to_string()))]
@@ -108,15 +109,15 @@ pub enum RecordError {
     #[error(
         "{path}{}: {}",
         line.map(|l| format!(", line {l}")).unwrap_or_default(),
-        cut(error.to_string())
+        cut(reason.as_str())
     )]
     Decode {
         /// The file.
         path: PathBuf,
         /// The line (JSON Lines files).
         line: Option<usize>,
-        /// The error.
-        error: serde_json::Error,
+        /// The decoder's message ([`decode_message`]).
+        reason: String,
     },
 }
 
@@ -299,9 +300,70 @@ impl<R: BufRead> Iterator for Lines<R> {
     }
 }
 
-fn decode_error(path: &Path, line: Option<usize>) -> impl FnOnce(serde_json::Error) -> RecordError {
+fn decode_error<'a>(
+    path: &Path,
+    line: Option<usize>,
+    text: &'a str,
+) -> impl FnOnce(serde_json::Error) -> RecordError + 'a {
     let path = path.to_path_buf();
-    move |error| RecordError::Decode { path, line, error }
+    move |e| RecordError::Decode {
+        path,
+        line,
+        reason: decode_message(&e.to_string(), text),
+    }
+}
+
+/// A decoder's message about `text`, with an integer out of its type's range as the integer
+/// the text holds: `serde_json` reads an integer beyond `u64` as a float and reports
+/// ``invalid type: floating point `1.8446744073709552e19`, expected u64``; this says
+/// ``integer `18446744073709551616` out of range, expected u64``. The integer is the one
+/// integer of `text` (19 digits or more) with that float's value; if there is none or more
+/// than one, the message is left as it is. (The message's position cannot say: a value read
+/// through an internally tagged or flattened enum is reported at the end of its object.)
+pub fn decode_message(message: &str, text: &str) -> String {
+    const FLOAT: &str = "invalid type: floating point `";
+    let exact = || {
+        let (before, rest) = message.split_once(FLOAT)?;
+        let (float, rest) = rest.split_once('`')?;
+        let value: f64 = float.parse().ok()?;
+        let bytes = text.as_bytes();
+        let mut found: Option<&str> = None;
+        let mut i = 0;
+        while i < bytes.len() {
+            if !bytes[i].is_ascii_digit() {
+                i += 1;
+                continue;
+            }
+            let start = if i > 0 && bytes[i - 1] == b'-' {
+                i - 1
+            } else {
+                i
+            };
+            let end = i + bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+            let number = &text[start..end];
+            if end - i >= 19 && number.parse::<f64>().ok() == Some(value) {
+                match found {
+                    Some(f) if f != number => return None,
+                    _ => found = Some(number),
+                }
+            }
+            i = end;
+        }
+        Some(format!("{before}integer `{}` out of range{rest}", found?))
+    };
+    exact().unwrap_or_else(|| message.to_owned())
+}
+
+/// [`piaojue_crypto::record::parse_entry`], its decoder's message with an out-of-range
+/// integer as the integer ([`decode_message`]).
+pub fn parse_entry(index: u64, bytes: &str) -> Result<Entry, BoardError> {
+    piaojue_crypto::record::parse_entry(index, bytes).map_err(|e| match e {
+        BoardError::Parse { index, reason } => BoardError::Parse {
+            index,
+            reason: decode_message(&reason, bytes),
+        },
+        e => e,
+    })
 }
 
 /// Reads a JSON file of at most [`MAX_JSON_FILE`] bytes.
@@ -310,7 +372,8 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, RecordError> {
 }
 
 fn read_json_limited<T: DeserializeOwned>(path: &Path, limit: u64) -> Result<T, RecordError> {
-    serde_json::from_str(&read_text(path, limit)?).map_err(decode_error(path, None))
+    let text = read_text(path, limit)?;
+    serde_json::from_str(&text).map_err(decode_error(path, None, &text))
 }
 
 /// Reads `board.json` (at most [`MAX_BOARD_INFO`] bytes).
@@ -342,7 +405,7 @@ pub fn read_jsonl<T: DeserializeOwned + Send>(path: &Path) -> Result<Vec<T>, Rec
         }
         let decoded: Vec<T> = chunk
             .par_iter()
-            .map(|(n, line)| serde_json::from_str(line).map_err(decode_error(path, Some(*n))))
+            .map(|(n, line)| serde_json::from_str(line).map_err(decode_error(path, Some(*n), line)))
             .collect::<Result<_, _>>()?;
         out.extend(decoded);
     }
@@ -370,10 +433,10 @@ fn decode_all<T: DeserializeOwned + Send>(
     raw.par_iter()
         .enumerate()
         .map(|(i, r)| {
-            serde_json::from_str(r.get()).map_err(|error| RecordError::DecodeItem {
+            serde_json::from_str(r.get()).map_err(|e| RecordError::DecodeItem {
                 path: path.to_path_buf(),
                 item: format!("{what}[{i}]"),
-                error,
+                reason: decode_message(&e.to_string(), r.get()),
             })
         })
         .collect()
@@ -438,11 +501,7 @@ pub fn read_board_file(path: &Path) -> Result<Option<BoardLog>, RecordError> {
     match serde_json::from_str::<BoardRecordFile>(&text) {
         Ok(f) => Ok(Some(f.board)),
         Err(_) if !text.trim_start().starts_with("{\"board\"") => Ok(None),
-        Err(error) => Err(RecordError::Decode {
-            path: path.to_path_buf(),
-            line: None,
-            error,
-        }),
+        Err(e) => Err(decode_error(path, None, &text)(e)),
     }
 }
 

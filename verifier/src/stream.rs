@@ -18,14 +18,14 @@ use std::path::Path;
 use piaojue_crypto::ballot::{AuditedBallot, Ballot};
 use piaojue_crypto::board::merkle::{Hash, MerkleFrontier, leaf_hash};
 use piaojue_crypto::board::{SignedTreeHead, log_id};
-use piaojue_crypto::record::{BoardError, BoardInfo, LogEnd, LogItem, LogReader, parse_entry};
+use piaojue_crypto::record::{BoardError, BoardInfo, LogEnd, LogItem, LogReader};
 use piaojue_crypto::signature::SignatureBatch;
 use rayon::prelude::*;
 
 use crate::board::approval_step;
 use crate::limits::MAX_CHUNK_BYTES;
 use crate::progress::{NoProgress, Progress};
-use crate::record_io::{self, RecordError, files};
+use crate::record_io::{self, RecordError, files, parse_entry};
 use crate::report::{Report, quote, steps};
 use crate::share_heads::ShareHeads;
 use crate::verify::{CastBallots, verify_audited, verify_election, verify_result};
