@@ -86,6 +86,17 @@ fn piaojue_within(secs: u64, args: &[&str]) -> (Option<i32>, String, String) {
     )
 }
 
+/// The error of verifying the board-form folder `dir`, within 30 seconds.
+fn board_folder_refused(dir: &Path) -> String {
+    let d = dir.to_path_buf();
+    within(30, move || {
+        verify_board_folder(&d, &NoProgress)
+            .err()
+            .map(|e| e.to_string())
+    })
+    .expect("refused")
+}
+
 fn mkfifo(path: &Path) {
     let _ = std::fs::remove_file(path);
     let ok = Command::new("mkfifo").arg(path).status().unwrap().success();
@@ -115,13 +126,7 @@ fn a_fifo_in_place_of_a_file_is_refused_at_once() {
 
     let dir = board_folder("fifo-board");
     mkfifo(&dir.join(files::BOARD_ENTRIES));
-    let d = dir.clone();
-    let err = within(30, move || {
-        verify_board_folder(&d, &NoProgress)
-            .err()
-            .map(|e| e.to_string())
-    })
-    .expect("refused");
+    let err = board_folder_refused(&dir);
     assert!(
         err.contains("board.jsonl is not a regular file but a FIFO"),
         "{err}"
@@ -139,12 +144,7 @@ fn a_link_to_dev_zero_is_refused() {
         let d = board_folder(&format!("zero-{f}"));
         std::fs::remove_file(d.join(f)).unwrap();
         std::os::unix::fs::symlink("/dev/zero", d.join(f)).unwrap();
-        let err = within(30, move || {
-            verify_board_folder(&d, &NoProgress)
-                .err()
-                .map(|e| e.to_string())
-        })
-        .expect("refused");
+        let err = board_folder_refused(&d);
         assert!(
             err.contains(&format!("{f} is not a regular file but a character device")),
             "{err}"

@@ -607,31 +607,32 @@ fn describe_outcome_difference(expected: &Outcome, got: &Outcome) -> Vec<String>
             ));
         }
     };
-    field(
-        "the roll".into(),
-        expected.roll.to_string(),
-        got.roll.to_string(),
-    );
-    field(
-        "the ballots counted".into(),
-        expected.ballots.to_string(),
-        got.ballots.to_string(),
-    );
-    field(
-        "the quorum".into(),
-        met(expected.quorum_met).into(),
-        met(got.quorum_met).into(),
-    );
-    field(
-        "the majority threshold".into(),
-        expected.majority_threshold.to_string(),
-        got.majority_threshold.to_string(),
-    );
-    field(
-        "the number of projects".into(),
-        expected.projects.len().to_string(),
-        got.projects.len().to_string(),
-    );
+    let (e, g) = (expected, got);
+    for (what, rule, record) in [
+        ("the roll", e.roll.to_string(), g.roll.to_string()),
+        (
+            "the ballots counted",
+            e.ballots.to_string(),
+            g.ballots.to_string(),
+        ),
+        (
+            "the quorum",
+            met(e.quorum_met).into(),
+            met(g.quorum_met).into(),
+        ),
+        (
+            "the majority threshold",
+            e.majority_threshold.to_string(),
+            g.majority_threshold.to_string(),
+        ),
+        (
+            "the number of projects",
+            e.projects.len().to_string(),
+            g.projects.len().to_string(),
+        ),
+    ] {
+        field(what.into(), rule, record);
+    }
     for (k, (e, g)) in expected.projects.iter().zip(&got.projects).enumerate() {
         let name = format!("project #{k} ({})", quote(&e.id));
         let opt = |v: Option<u32>| v.map_or_else(|| "none".to_string(), |v| v.to_string());
@@ -644,47 +645,27 @@ fn describe_outcome_difference(expected: &Outcome, got: &Outcome) -> Vec<String>
             }
             .to_string()
         };
-        field(
-            format!("{name}, its id"),
-            quote(&e.id).to_string(),
-            quote(&g.id).to_string(),
-        );
-        field(
-            format!("{name}, its contest"),
-            e.contest.to_string(),
-            g.contest.to_string(),
-        );
-        field(
-            format!("{name}, its option"),
-            e.option.to_string(),
-            g.option.to_string(),
-        );
-        field(
-            format!("{name}, its votes"),
-            e.yes.to_string(),
-            g.yes.to_string(),
-        );
-        field(
-            format!("{name}, passes"),
-            yes_no(e.passes).into(),
-            yes_no(g.passes).into(),
-        );
-        field(format!("{name}, its rank"), opt(e.rank), opt(g.rank));
-        field(
-            format!("{name}, adopted"),
-            yes_no(e.adopted).into(),
-            yes_no(g.adopted).into(),
-        );
-        field(
-            format!("{name}, its rating"),
-            rating(e.rating),
-            rating(g.rating),
-        );
-        field(
-            format!("{name}, its satisfaction (basis points)"),
-            opt(e.satisfaction_bp),
-            opt(g.satisfaction_bp),
-        );
+        for (what, rule, record) in [
+            ("its id", quote(&e.id).to_string(), quote(&g.id).to_string()),
+            ("its contest", e.contest.to_string(), g.contest.to_string()),
+            ("its option", e.option.to_string(), g.option.to_string()),
+            ("its votes", e.yes.to_string(), g.yes.to_string()),
+            ("passes", yes_no(e.passes).into(), yes_no(g.passes).into()),
+            ("its rank", opt(e.rank), opt(g.rank)),
+            (
+                "adopted",
+                yes_no(e.adopted).into(),
+                yes_no(g.adopted).into(),
+            ),
+            ("its rating", rating(e.rating), rating(g.rating)),
+            (
+                "its satisfaction (basis points)",
+                opt(e.satisfaction_bp),
+                opt(g.satisfaction_bp),
+            ),
+        ] {
+            field(format!("{name}, {what}"), rule, record);
+        }
     }
     let tie = |t: &Option<Tie>| match t {
         None => "no tie".to_string(),
