@@ -13,7 +13,7 @@ use crate::progress::Progress;
 use crate::record_io::parse_entry;
 use crate::report::{Failures, Note, Report, quote, steps};
 use crate::share_heads::ShareHeads;
-use crate::stream::{check_head_sequence, check_head_signatures};
+use crate::stream::{CHUNK, check_head_sequence, check_head_signatures};
 
 /// V7: the board part of a record (V7.1–V7.7). Records the step in the report. Answers where
 /// the log's tally and decryption shares are, with the roots V9.7 needs, when every entry
@@ -45,33 +45,41 @@ pub fn verify_board(
     }
 
     // V7.2 Every entry parses and is at its index.
+    // A chunk at a time: once an entry does not parse, no entry is kept (V7.3 needs them all),
+    // so that a log of bad entries costs no memory per entry beyond its bytes.
     progress.begin("board entries", board.entries.len() as u64);
-    let parsed: Vec<_> = board
-        .entries
-        .par_iter()
-        .enumerate()
-        .map(|(i, bytes)| {
-            let e = parse_entry(i as u64, bytes);
-            progress.advance(1);
-            e
-        })
-        .collect();
-    progress.end();
-    let mut entries = Vec::with_capacity(parsed.len());
-    for p in parsed {
-        match p {
-            Ok(e) => entries.push(e),
-            Err(err) => failures.push(err.to_string()),
+    let mut entries = Vec::with_capacity(board.entries.len());
+    let mut every_entry_parses = true;
+    for (c, chunk) in board.entries.chunks(CHUNK).enumerate() {
+        let parsed: Vec<_> = chunk
+            .par_iter()
+            .enumerate()
+            .map(|(i, bytes)| {
+                let e = parse_entry((c * CHUNK + i) as u64, bytes);
+                progress.advance(1);
+                e
+            })
+            .collect();
+        for p in parsed {
+            match p {
+                Ok(e) if every_entry_parses => entries.push(e),
+                Ok(_) => {}
+                Err(err) => {
+                    every_entry_parses = false;
+                    entries = Vec::new();
+                    failures.push(err.to_string());
+                }
+            }
         }
     }
+    progress.end();
 
     let tree = merkle_tree(&board.entries);
-    let heads = (entries.len() == board.entries.len())
-        .then(|| ShareHeads::of_log(&entries, |m| tree.root_at(m)));
+    let heads = every_entry_parses.then(|| ShareHeads::of_log(&entries, |m| tree.root_at(m)));
 
     // V7.3 Lifecycle, V7.4 the record is the log's, V7.7 the approval of the candidates.
     let mut on_log = String::new();
-    if entries.len() == board.entries.len() {
+    if every_entry_parses {
         match derive_record(info, entries) {
             Ok(derived) => {
                 on_log = format!(
