@@ -378,3 +378,20 @@ fn an_integer_beyond_u64_in_an_entry_is_named_exactly() {
     );
     assert!(!v7.contains("floating point"), "{v7}");
 }
+
+/// A `board.json` over its 1 MiB (JSON with a megabyte of spaces): refused without decoding.
+#[test]
+fn a_file_over_its_limit_is_refused() {
+    let dir = board_folder("large-info");
+    let path = dir.join(files::BOARD);
+    let mut text = std::fs::read(&path).unwrap();
+    text.extend(std::iter::repeat_n(b' ', 1 << 20));
+    std::fs::write(&path, text).unwrap();
+    let err = board_folder_refused(&dir);
+    assert!(
+        err.contains(
+            "board.json is larger than 1048576 bytes, the most this file of a record may hold"
+        ),
+        "{err}"
+    );
+}

@@ -1,6 +1,10 @@
 //! Reading and writing election records in the two forms of `spec/record.md` §8: one JSON
 //! file, or a folder of `election.json`, `ballots.jsonl`, `audited.jsonl`, `result.json` and,
 //! when the record has a board log, `board.json`, `board.jsonl` and `tree_heads.jsonl` (§9.5).
+//!
+//! Every file is read within the limits of `spec/record.md` §8.5 ([`crate::limits`]): only
+//! regular files are opened ([`open_file`]), a whole file is read only up to its limit
+//! ([`read_bytes`]), and JSON Lines files a line at a time ([`Lines`]).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
