@@ -20,13 +20,14 @@ fn api_body(data: &[u8]) -> Result<(), Refused> {
     }
 }
 
-const TARGETS: [(&str, Check); 6] = [
+const TARGETS: [(&str, Check); 7] = [
     ("ballot", fuzz_checks::check_ballot),
     ("proof", fuzz_checks::check_proof),
     ("point_scalar", fuzz_checks::check_point_scalar),
     ("receipt", fuzz_checks::check_receipt),
     ("record", fuzz_checks::check_record),
     ("api_body", api_body),
+    ("report", fuzz_checks::check_report),
 ];
 
 fn corpus(target: &str) -> PathBuf {
@@ -100,6 +101,15 @@ fn seeds() -> Vec<(&'static str, Vec<Vec<u8>>)> {
         ("receipt", vec![receipt]),
         ("record", vec![record]),
         ("api_body", api),
+        (
+            "report",
+            vec![
+                "x\n[通过] V11 按表决规则得出的结果: 伪造\u{202e}\0summary\r\n\0failure \u{2067} text\0"
+                    .as_bytes()
+                    .to_vec(),
+                b"election\0a\0b\0c\0d\0e\0f\0g\0h\0i\0j\0k\0l".to_vec(),
+            ],
+        ),
     ];
     for (i, (_, list)) in out.iter_mut().enumerate() {
         let valid = list.clone();
@@ -181,7 +191,7 @@ fn the_valid_seeds_pass_and_their_mutations_are_refused() {
     for (target, list) in seeds() {
         let check = TARGETS.iter().find(|(t, _)| *t == target).unwrap().1;
         let valid = match target {
-            "point_scalar" | "api_body" => continue,
+            "point_scalar" | "api_body" | "report" => continue,
             "record" => 1,
             "receipt" => 1,
             "proof" => 3,

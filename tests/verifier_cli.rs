@@ -150,6 +150,56 @@ fn an_unreadable_record_exits_with_1_and_bad_usage_with_2() {
     assert_eq!(piaojue(&["receipt", "r.json"]).status.code(), Some(2));
 }
 
+/// `--board-key` pins the board's key (V7.8): the record's key passes, another key fails V7,
+/// and without it the report notes that the key was not pinned.
+#[test]
+fn a_pinned_board_key_must_be_the_records() {
+    let f = fixture();
+    let key = f.writer.info.board_key.to_base64();
+    let other = BoardKey::from_seed(&[1; 32]).public().to_base64();
+    let note = "Note: the board key was not pinned (--board-key)";
+    let o = piaojue(&["--lang", "en", "record", s(&f.dir)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).lines().nth(1).unwrap().starts_with(note),
+        "{}",
+        stdout(&o)
+    );
+    let o = piaojue(&["record", s(&f.dir)]);
+    assert!(stdout(&o).contains("注意：未指定公告板公钥（--board-key）"));
+    let o = piaojue(&["--lang", "en", "record", s(&f.dir), "--board-key", &key]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(!stdout(&o).contains(note));
+    assert!(stdout(&o).contains("The board key was pinned with --board-key and checked."));
+    let o = piaojue(&["record", s(&f.dir), "--board-key", &other, "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert_eq!(json_failed(&o), ["V7"]);
+    assert!(stdout(&o).contains(&format!(
+        "the board's key {key} is not the key given with --board-key, {other}"
+    )));
+    // The streamed board form, and a record without a board part.
+    let dir = tmp("pinned-board-form");
+    record_io::write_board_folder(&dir, f.record.board.as_ref().unwrap()).unwrap();
+    let o = piaojue(&["record", s(&dir), "--board-key", &key]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = piaojue(&["record", s(&dir), "--board-key", &other, "--json"]);
+    assert_eq!(json_failed(&o), ["V7"]);
+    let mut plain = f.record.clone();
+    plain.board = None;
+    let dir = tmp("pinned-no-board");
+    record_io::write_record_folder(&dir, &plain).unwrap();
+    let o = piaojue(&["record", s(&dir), "--board-key", &key, "--json"]);
+    assert_eq!(json_failed(&o), ["V7"]);
+    // From a server.
+    let url = serve(f.record.clone(), key.clone());
+    let o = piaojue(&["url", &url, "cli", "--board-key", &key]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = piaojue(&["url", &url, "cli", "--board-key", &other, "--json"]);
+    assert_eq!(json_failed(&o), ["V7"]);
+    let o = piaojue(&["record", s(&f.dir), "--board-key", "not-a-key"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
 #[test]
 fn a_record_downloaded_from_a_server_verifies_and_is_saved() {
     let f = fixture();

@@ -65,6 +65,7 @@ fn expect(record: &ElectionRecord, failed: &[&str]) -> Report {
 /// too, but only by V9.7 ([`head_failures_only`]).
 fn expect_in_memory(record: &ElectionRecord, failed: &[&str]) -> Report {
     let report = verify_record(record);
+    assert_plain(&report);
     let mut got = report.failed_steps();
     if failed.contains(&"V7") && !failed.contains(&"V9") && head_failures_only(&report) {
         got.retain(|s| *s != "V9");
@@ -88,6 +89,7 @@ fn stream_agrees(record: &ElectionRecord, in_memory: &Report) {
             chunk,
             &NoProgress,
         );
+        assert_plain(&s);
         let v7 = s.step("V7").expect("V7");
         assert_eq!(
             v7.status,
@@ -653,8 +655,38 @@ fn a_wrong_passing_rule_outcome_is_caught() {
     let mut r = record();
     let p = &mut r.result.as_mut().unwrap().outcome.projects[3];
     p.adopted = !p.adopted;
+    let adopted = |b: bool| if b { "yes" } else { "no" };
+    let (id, was) = (p.id.clone(), !p.adopted);
     let rep = expect(&r, &["V11"]);
-    assert!(failures(&rep, "V11").contains("project "));
+    assert_eq!(
+        failures(&rep, "V11"),
+        format!(
+            "project #3 (\"{id}\"), adopted: the rule gives {}, the record says {}",
+            adopted(was),
+            adopted(!was)
+        )
+    );
+}
+
+/// V11 names each field that differs, the roll and the threshold among them, as integers.
+#[test]
+fn a_wrong_roll_and_threshold_are_named() {
+    let mut r = record();
+    let o = &mut r.result.as_mut().unwrap().outcome;
+    let (roll, threshold) = (o.roll, o.majority_threshold);
+    o.roll = u64::MAX;
+    o.majority_threshold += 1;
+    let rep = expect(&r, &["V11"]);
+    assert_eq!(
+        rep.step("V11").unwrap().failures,
+        [
+            format!("the roll: the rule gives {roll}, the record says 18446744073709551615"),
+            format!(
+                "the majority threshold: the rule gives {threshold}, the record says {}",
+                threshold + 1
+            ),
+        ]
+    );
 }
 
 #[test]
@@ -663,7 +695,11 @@ fn a_false_quorum_is_caught() {
     let o = &mut r.result.as_mut().unwrap().outcome;
     o.quorum_met = !o.quorum_met;
     let rep = expect(&r, &["V11"]);
-    assert!(failures(&rep, "V11").contains("quorum"));
+    assert!(
+        failures(&rep, "V11").starts_with("the quorum: the rule gives "),
+        "{}",
+        failures(&rep, "V11")
+    );
 }
 
 // ---- V7: the board ----

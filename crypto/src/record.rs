@@ -211,7 +211,8 @@ pub enum BoardError {
     },
     /// The key ceremony failed: the log holds no election to record.
     #[error(
-        "entry {index}: the key ceremony failed ({reason}; guilty tellers {guilty:?}), so there is no election to record"
+        "entry {index}: the key ceremony failed ({reason}; guilty tellers: {}), so there is no election to record",
+        guilty.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
     )]
     CeremonyFailed {
         /// Position of the `ceremony_failed` entry.

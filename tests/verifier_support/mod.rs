@@ -477,3 +477,23 @@ fn route(record: &ElectionRecord, key_text: &str, path: &str) -> (&'static str, 
     }
     not_found
 }
+
+/// No failure of the report is Rust debug output (`Some(…)`, `ProjectOutcome { … }`), and each
+/// is one line of at most `MAX_MESSAGE` characters and a few more (issue 18).
+pub fn assert_plain(report: &piaojue_verifier::Report) {
+    for s in &report.steps {
+        for f in &s.failures {
+            assert!(
+                !f.contains("Some(") && !f.contains(" { ") && !f.contains("None"),
+                "{}: debug output in a failure: {f}",
+                s.step.id
+            );
+            assert!(!f.contains('\n'), "{}: {f}", s.step.id);
+            assert!(
+                f.chars().count() <= piaojue_verifier::limits::MAX_MESSAGE + 40,
+                "{}: {f}",
+                s.step.id
+            );
+        }
+    }
+}

@@ -3,16 +3,17 @@
 
 use piaojue_crypto::board::merkle::{Hash, MerkleTree, leaf_hash};
 use piaojue_crypto::board::{SignedTreeHead, check_approval, log_id};
+use piaojue_crypto::credential::CredentialKey;
 use piaojue_crypto::record::{
     BoardDerivation, BoardInfo, BoardLog, ElectionData, ElectionRecord, TallyResult, derive_record,
-    parse_entry,
 };
 use rayon::prelude::*;
 
 use crate::progress::Progress;
-use crate::report::{Report, steps};
+use crate::record_io::parse_entry;
+use crate::report::{Failures, Note, Report, quote, steps};
 use crate::share_heads::ShareHeads;
-use crate::stream::{check_head_sequence, check_head_signatures};
+use crate::stream::{CHUNK, check_head_sequence, check_head_signatures};
 
 /// V7: the board part of a record (V7.1–V7.7). Records the step in the report. Answers where
 /// the log's tally and decryption shares are, with the roots V9.7 needs, when every entry
@@ -24,51 +25,61 @@ pub fn verify_board(
     report: &mut Report,
 ) -> Option<ShareHeads> {
     let info = &board.info;
-    let mut failures = Vec::new();
+    let mut failures = Failures::new();
 
     // V7.1 Identity.
     let manifest_id = &record.election.manifest.election_id;
     if &info.election_id != manifest_id {
         failures.push(format!(
-            "the board's log is for election {:?}, the manifest for {:?}",
-            info.election_id, manifest_id
+            "the board's log is for election {}, the manifest for {}",
+            quote(&info.election_id),
+            quote(manifest_id)
         ));
     }
     if info.log_id != log_id(&info.election_id) {
         failures.push(format!(
-            "the board's log id {} is not the log id of election {:?}",
-            info.log_id, info.election_id
+            "the board's log id {} is not the log id of election {}",
+            info.log_id,
+            quote(&info.election_id)
         ));
     }
 
     // V7.2 Every entry parses and is at its index.
+    // A chunk at a time: once an entry does not parse, no entry is kept (V7.3 needs them all),
+    // so that a log of bad entries costs no memory per entry beyond its bytes.
     progress.begin("board entries", board.entries.len() as u64);
-    let parsed: Vec<_> = board
-        .entries
-        .par_iter()
-        .enumerate()
-        .map(|(i, bytes)| {
-            let e = parse_entry(i as u64, bytes);
-            progress.advance(1);
-            e
-        })
-        .collect();
-    progress.end();
-    let mut entries = Vec::with_capacity(parsed.len());
-    for p in parsed {
-        match p {
-            Ok(e) => entries.push(e),
-            Err(err) => failures.push(err.to_string()),
+    let mut entries = Vec::with_capacity(board.entries.len());
+    let mut every_entry_parses = true;
+    for (c, chunk) in board.entries.chunks(CHUNK).enumerate() {
+        let parsed: Vec<_> = chunk
+            .par_iter()
+            .enumerate()
+            .map(|(i, bytes)| {
+                let e = parse_entry((c * CHUNK + i) as u64, bytes);
+                progress.advance(1);
+                e
+            })
+            .collect();
+        for p in parsed {
+            match p {
+                Ok(e) if every_entry_parses => entries.push(e),
+                Ok(_) => {}
+                Err(err) => {
+                    every_entry_parses = false;
+                    entries = Vec::new();
+                    failures.push(err.to_string());
+                }
+            }
         }
     }
+    progress.end();
 
     let tree = merkle_tree(&board.entries);
-    let heads = (entries.len() == board.entries.len())
-        .then(|| ShareHeads::of_log(&entries, |m| tree.root_at(m)));
+    let heads = every_entry_parses.then(|| ShareHeads::of_log(&entries, |m| tree.root_at(m)));
 
     // V7.3 Lifecycle, V7.4 the record is the log's, V7.7 the approval of the candidates.
     let mut on_log = String::new();
-    if entries.len() == board.entries.len() {
+    if every_entry_parses {
         match derive_record(info, entries) {
             Ok(derived) => {
                 on_log = format!(
@@ -107,12 +118,43 @@ pub fn verify_board(
     heads
 }
 
+/// V7.8 The board key, when it is pinned (`--board-key`, `verification.md` §7.3): the
+/// record's board key (`board.json`'s `board_key`; `None` when the record has no board part)
+/// must be the key given, else V7 fails. Without a pinned key the report says so in a note
+/// ([`Note::BoardKeyNotPinned`]): V7.5 then shows only that the heads were signed with the key
+/// the record itself names.
+pub fn pin_board_key(
+    report: &mut Report,
+    record_key: Option<&CredentialKey>,
+    pinned: Option<&CredentialKey>,
+) {
+    match (pinned, record_key) {
+        (None, _) => report.notes.push(Note::BoardKeyNotPinned),
+        (Some(p), Some(k)) if p == k => report.notes.push(Note::BoardKeyPinned),
+        (Some(p), Some(k)) => report.fail(
+            steps::BOARD,
+            format!(
+                "the board's key {} is not the key given with --board-key, {}",
+                k.to_base64(),
+                p.to_base64()
+            ),
+        ),
+        (Some(p), None) => report.fail(
+            steps::BOARD,
+            format!(
+                "the record has no board log, so it is not the log of the board whose key was given with --board-key, {}",
+                p.to_base64()
+            ),
+        ),
+    }
+}
+
 /// V7.7: the log's approval entries against the manifest; failures go to `failures`, and the
 /// summary's words about the approval are returned.
 pub fn approval_step(
     manifest: &piaojue_crypto::manifest::Manifest,
     approvals: &[(u64, piaojue_crypto::board::Approval)],
-    failures: &mut Vec<String>,
+    failures: &mut impl Extend<String>,
 ) -> String {
     let approvals: Vec<_> = approvals.iter().map(|(i, a)| (*i, a)).collect();
     failures.extend(check_approval(manifest, &approvals));

@@ -2,8 +2,8 @@
 //! same arguments under `piaojue verify …`.
 //!
 //! ```text
-//! piaojue-verify [--lang zh|en] [--json] [--quiet] record <folder-or-file>
-//! piaojue-verify … url <server-url> <election-id> [--save <file>]
+//! piaojue-verify [--lang zh|en] [--json] [--quiet] record <folder-or-file> [--board-key <base64url>]
+//! piaojue-verify … url <server-url> <election-id> [--save <file>] [--board-key <base64url>]
 //! piaojue-verify … receipt <receipt.json> (--url <server-url> | --record <record>) [--board-key <base64url>]
 //! piaojue-verify … diff <old-record> <new-record>
 //! piaojue-verify … <folder-or-file>                 (the same as `record`)
@@ -26,12 +26,14 @@ use piaojue_crypto::encoding::decode_base64_array;
 use piaojue_crypto::record::ElectionRecord;
 use serde::Deserialize;
 
+use crate::board::pin_board_key;
 use crate::diff::diff_records;
+use crate::limits::MAX_RECEIPT;
 use crate::progress::Progress;
 use crate::receipt::{BoardSource, ConsistencyProof, LogSource, check_receipt};
 use crate::record_io::RecordForm;
-use crate::report::{Lang, Report};
-use crate::stream::{verify_board_folder, verify_log};
+use crate::report::{Lang, Report, cut, escape, quote};
+use crate::stream::{verify_board_folder_info, verify_log};
 use crate::{record_io, verify_record_with};
 
 /// Stages with at least this many items get a progress bar.
@@ -75,6 +77,11 @@ pub enum VerifyCommand {
     Record {
         /// The record.
         path: PathBuf,
+        /// The board's public key (43 base64url characters), as published by the election's
+        /// organisers: the record's board key must be it (V7). Without it the report notes that
+        /// the key was not pinned.
+        #[arg(long, value_name = "BASE64URL", allow_hyphen_values = true)]
+        board_key: Option<String>,
     },
     /// Downloads an election's record from a server, then verifies it offline.
     Url {
@@ -85,6 +92,11 @@ pub enum VerifyCommand {
         /// Also save the downloaded record (single-file form) here.
         #[arg(long, value_name = "FILE")]
         save: Option<PathBuf>,
+        /// The board's public key (43 base64url characters), as published by the election's
+        /// organisers: the record's board key must be it (V7). Without it the report notes that
+        /// the key was not pinned.
+        #[arg(long, value_name = "BASE64URL", allow_hyphen_values = true)]
+        board_key: Option<String>,
     },
     /// Checks a receipt: is my ballot on the board, and does the board now extend the log my
     /// receipt was signed for? (steps R1–R4)
@@ -125,7 +137,10 @@ pub fn run(args: VerifyArgs) -> i32 {
     let out = args.output.clone();
     let command = match (args.command, args.record) {
         (Some(c), _) => c,
-        (None, Some(path)) => VerifyCommand::Record { path },
+        (None, Some(path)) => VerifyCommand::Record {
+            path,
+            board_key: None,
+        },
         (None, None) => {
             eprintln!(
                 "error: say what to verify: a record path, or one of record, url, receipt, diff (see --help)"
@@ -150,7 +165,8 @@ pub fn run(args: VerifyArgs) -> i32 {
                 Lang::Zh => "无法验证",
                 Lang::En => "cannot verify",
             };
-            eprintln!("{msg}: {e:#}");
+            // The chain may quote the record (a decoder's message, cut already): escaped.
+            eprintln!("{msg}: {}", escape(&format!("{e:#}")));
             1
         }
     }
@@ -159,39 +175,31 @@ pub fn run(args: VerifyArgs) -> i32 {
 fn execute(command: VerifyCommand, out: &OutputArgs) -> anyhow::Result<Report> {
     let progress = Bar::new(out.quiet);
     match command {
-        VerifyCommand::Record { path } => match record_io::record_form(&path) {
-            // The log is the record: streamed, each entry read and decoded once.
-            RecordForm::BoardFolder => verify_board_folder(&path, &progress)
-                .with_context(|| format!("reading {}", path.display())),
-            RecordForm::File => match record_io::read_board_file(&path)
-                .with_context(|| format!("reading {}", path.display()))?
-            {
-                Some(board) => {
-                    let entries = board.entries.into_iter().map(Ok);
-                    Ok(verify_log(
-                        &board.info,
-                        &board.tree_heads,
-                        entries,
-                        &progress,
-                    ))
-                }
-                None => Ok(verify_record_with(&read(&path)?, &progress)),
-            },
-            RecordForm::Folder => Ok(verify_record_with(&read(&path)?, &progress)),
-        },
+        VerifyCommand::Record { path, board_key } => {
+            let pinned = board_key.as_deref().map(parse_board_key).transpose()?;
+            let (mut report, key) = verify_path(&path, &progress)?;
+            pin_board_key(&mut report, key.as_ref(), pinned.as_ref());
+            Ok(report)
+        }
         VerifyCommand::Url {
             server,
             election_id,
             save,
+            board_key,
         } => {
+            let pinned = board_key.as_deref().map(parse_board_key).transpose()?;
             let http = Http::new(&server)?;
             let record = http.record(&election_id, save.as_deref())?;
             ensure!(
                 record.election.manifest.election_id == election_id,
-                "the server sent the record of election {:?}, not {election_id:?}",
-                record.election.manifest.election_id
+                "the server sent the record of election {}, not {}",
+                quote(&record.election.manifest.election_id),
+                quote(&election_id)
             );
-            Ok(verify_record_with(&record, &progress))
+            let mut report = verify_record_with(&record, &progress);
+            let key = record.board.as_ref().map(|b| b.info.board_key);
+            pin_board_key(&mut report, key.as_ref(), pinned.as_ref());
+            Ok(report)
         }
         VerifyCommand::Receipt {
             receipt,
@@ -199,16 +207,15 @@ fn execute(command: VerifyCommand, out: &OutputArgs) -> anyhow::Result<Report> {
             record,
             board_key,
         } => {
-            let text = std::fs::read_to_string(&receipt)
-                .with_context(|| format!("{}", receipt.display()))?;
-            let receipt: Receipt = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not a receipt", receipt.display()))?;
-            let given = board_key
-                .map(|k| {
-                    let bytes = decode_base64_array::<32>(k.trim()).context("--board-key")?;
-                    CredentialKey::decode(&bytes).context("--board-key")
-                })
-                .transpose()?;
+            let text = record_io::read_text(&receipt, MAX_RECEIPT)?;
+            let receipt: Receipt = serde_json::from_str(&text).map_err(|e| {
+                anyhow::anyhow!(
+                    "{} is not a receipt: {}",
+                    receipt.display(),
+                    cut(e.to_string())
+                )
+            })?;
+            let given = board_key.as_deref().map(parse_board_key).transpose()?;
             match (url, record) {
                 (Some(url), _) => {
                     let http = Http::new(&url)?;
@@ -238,6 +245,44 @@ fn execute(command: VerifyCommand, out: &OutputArgs) -> anyhow::Result<Report> {
         }
         VerifyCommand::Diff { old, new } => Ok(diff_records(&read(&old)?, &read(&new)?)),
     }
+}
+
+/// `record`: verifies the record at `path` in any form (a board-form folder or file streamed),
+/// answering the report and the record's board key (`None` without a board part).
+fn verify_path(path: &Path, progress: &Bar) -> anyhow::Result<(Report, Option<CredentialKey>)> {
+    let reading = || format!("reading {}", path.display());
+    Ok(match record_io::record_form(path) {
+        // The log is the record: streamed, each entry read and decoded once.
+        RecordForm::BoardFolder => {
+            let (report, info) = verify_board_folder_info(path, progress).with_context(reading)?;
+            (report, Some(info.board_key))
+        }
+        RecordForm::File => match record_io::read_board_file(path).with_context(reading)? {
+            Some(board) => {
+                let key = board.info.board_key;
+                let entries = board.entries.into_iter().map(Ok);
+                let report = verify_log(&board.info, &board.tree_heads, entries, progress);
+                (report, Some(key))
+            }
+            None => {
+                let record = read(path)?;
+                let key = record.board.as_ref().map(|b| b.info.board_key);
+                (verify_record_with(&record, progress), key)
+            }
+        },
+        RecordForm::Folder => {
+            let record = read(path)?;
+            let key = record.board.as_ref().map(|b| b.info.board_key);
+            (verify_record_with(&record, progress), key)
+        }
+    })
+}
+
+/// A board key given on the command line (`--board-key`): the base64url text of a valid
+/// credential key.
+fn parse_board_key(text: &str) -> anyhow::Result<CredentialKey> {
+    let bytes = decode_base64_array::<32>(text.trim()).context("--board-key")?;
+    CredentialKey::decode(&bytes).context("--board-key")
 }
 
 fn read(path: &Path) -> anyhow::Result<ElectionRecord> {
@@ -302,7 +347,8 @@ fn check_election_id(id: &str) -> anyhow::Result<()> {
             && id
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'),
-        "{id:?} is not an election id (1–64 of a-z, 0-9, '-', '_')"
+        "{} is not an election id (1–64 of a-z, 0-9, '-', '_')",
+        quote(id)
     );
     Ok(())
 }
@@ -327,7 +373,8 @@ impl Http {
         let base = base.trim().trim_end_matches('/').to_string();
         ensure!(
             base.starts_with("http://") || base.starts_with("https://"),
-            "{base:?} is not an http:// or https:// URL"
+            "{} is not an http:// or https:// URL",
+            quote(&base)
         );
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_connect(Some(Duration::from_secs(30)))

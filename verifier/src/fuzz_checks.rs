@@ -25,7 +25,9 @@ use piaojue_crypto::transcript::ProofContext;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::limits::{MAX_FAILURES, MAX_MESSAGE, MAX_QUOTE};
 use crate::record_io::BoardRecordFile;
+use crate::report::{Failures, Lang, Note, Report, is_unprintable, quote, steps};
 
 /// Why an input was refused (the expected outcome for almost every fuzz input).
 #[derive(Debug, thiserror::Error)]
@@ -340,12 +342,131 @@ pub fn check_record(data: &[u8]) -> Result<(), Refused> {
         Err(_) => json::<ElectionRecord>(data)?,
     };
     let report = crate::verify_record(&record);
+    check_rendered(&report);
     let is_vector = record == record_vector().record;
     match report.passed() {
         true => Ok(()),
         false => {
             assert!(!is_vector, "the record vector does not verify");
             Err(Refused::Verify("the record does not verify".into()))
+        }
+    }
+}
+
+/// A report filled with the input's text, as a hostile record could fill one (`report`
+/// target): the text, split at NUL bytes, is the election id, then summaries, failures (some
+/// steps with more than [`MAX_FAILURES`]) and quoted texts. The printer must not panic and
+/// [`check_rendered`] must hold. Never refused.
+pub fn check_report(data: &[u8]) -> Result<(), Refused> {
+    let text = String::from_utf8_lossy(data);
+    let mut parts = text.split('\0');
+    let mut report = Report {
+        election_id: parts.next().map(str::to_owned),
+        ..Report::default()
+    };
+    if data.first().is_some_and(|b| b & 1 == 1) {
+        report.notes.push(Note::BoardKeyNotPinned);
+    }
+    for (k, part) in parts.enumerate() {
+        let step = steps::ALL[k % steps::ALL.len()];
+        let quoted = quote(part).to_string();
+        assert!(
+            quoted.chars().count() <= MAX_QUOTE * 10 + 40,
+            "a quote is not bounded"
+        );
+        assert!(
+            !quoted.chars().any(is_unprintable),
+            "a quote is not escaped"
+        );
+        match k % 3 {
+            0 => report.push(step, part, vec![part.to_string(); part.len() % 5]),
+            1 => report.skip(step, part),
+            _ => {
+                let mut f = Failures::new();
+                f.extend((0..part.len() % (2 * MAX_FAILURES)).map(|i| format!("{i} {quoted}")));
+                report.push(step, quoted.as_str(), f);
+            }
+        }
+    }
+    check_rendered(&report);
+    Ok(())
+}
+
+/// The readable report in both languages: one line for the title, each note, each step, each
+/// kept failure, the count of the others and the verdict, and no more (no text of the
+/// report adds a line); no control, separator or format character but the line ends; at most
+/// [`MAX_FAILURES`] failures a step, each at most [`MAX_MESSAGE`] characters and a few more,
+/// so that the output is bounded by the number of steps, not by the record.
+pub fn check_rendered(report: &Report) {
+    let mut lines = 2 + report.notes.len();
+    for s in &report.steps {
+        assert!(s.failures.len() <= MAX_FAILURES, "too many failures kept");
+        for f in &s.failures {
+            assert!(
+                f.chars().count() <= MAX_MESSAGE + 40,
+                "a failure is not cut"
+            );
+        }
+        lines += 1 + s.failures.len() + usize::from(s.more_failures > 0);
+    }
+    // Every text is cut to MAX_MESSAGE characters (and its length); an escape is at most
+    // 10 characters (`\u{10ffff}`).
+    let bound = lines * ((MAX_MESSAGE + 40) * 10 + 100);
+    for lang in [Lang::Zh, Lang::En] {
+        let out = report.render(lang);
+        assert!(out.ends_with('\n'));
+        assert_eq!(
+            out.split('\n').count() - 1,
+            lines,
+            "a text added a line:\n{out}"
+        );
+        assert!(
+            !out.chars().any(|c| c != '\n' && is_unprintable(c)),
+            "an unescaped character:\n{out}"
+        );
+        assert!(out.chars().count() <= bound, "the report is not bounded");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{RngExt, SeedableRng};
+
+    /// The `report` target's check on 20,000 inputs drawn from line breaks, NULs (the
+    /// separators), bidi and other format characters, the report's own words and long runs:
+    /// a stand-in for the fuzzer where cargo fuzz is not installed (`RELIABILITY.md`).
+    #[test]
+    fn the_report_printer_holds_on_random_input() {
+        const PIECES: &[&str] = &[
+            "\n",
+            "\r",
+            "\0",
+            "\u{202e}",
+            "\u{2066}",
+            "\u{200b}",
+            "\u{85}",
+            "\u{2028}",
+            "\u{feff}",
+            "[通过] V11 ",
+            "结论：全部验证通过。",
+            "Verdict: every check passed.",
+            "\"",
+            "\\",
+            "票",
+            "a",
+            "é",
+            "\u{e0041}",
+            "\u{1f600}",
+        ];
+        let mut rng = rand::rngs::StdRng::seed_from_u64(18);
+        for _ in 0..20_000 {
+            let mut input = String::new();
+            for _ in 0..rng.random_range(0..40) {
+                let piece = PIECES[rng.random_range(0..PIECES.len())];
+                let times = if rng.random_range(0..20) == 0 { 500 } else { 1 };
+                input.push_str(&piece.repeat(times));
+            }
+            assert!(super::check_report(input.as_bytes()).is_ok());
         }
     }
 }

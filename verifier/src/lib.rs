@@ -12,6 +12,7 @@ pub mod board;
 pub mod cli;
 pub mod diff;
 pub mod fuzz_checks;
+pub mod limits;
 pub mod progress;
 pub mod receipt;
 pub mod record_io;

@@ -10,7 +10,7 @@ use piaojue_crypto::record::BoardLog;
 use serde::{Deserialize, Serialize};
 
 use crate::board::merkle_tree;
-use crate::report::{Report, ReportKind, receipt_steps};
+use crate::report::{Report, ReportKind, quote, receipt_steps};
 
 /// A consistency proof as the board serves it:
 /// `GET /api/elections/{id}/board/consistency?old=m&new=n`.
@@ -49,8 +49,9 @@ impl LogSource<'_> {
             Ok(())
         } else {
             Err(format!(
-                "the record's board is for election {:?}, not {election_id:?}",
-                self.0.info.election_id
+                "the record's board is for election {}, not {}",
+                quote(&self.0.info.election_id),
+                quote(election_id)
             ))
         }
     }

@@ -2,8 +2,19 @@
 //! reason, in Chinese or English, or as JSON. The same report shape serves the three checks of
 //! the command line (§7): a record (V1–V11), a receipt (R1–R4) and a diff of two records
 //! (D1–D5).
+//!
+//! A report holds text from the record (an election id, a title, a teller's reason, a decoder's
+//! message quoting the input). The readable report ([`Report::render`]) escapes every
+//! character that could change how a line looks or where it ends ([`escape`]), so that no
+//! record can print a line of its own (a forged "[通过] …" or verdict); a step keeps its first
+//! [`MAX_FAILURES`] failures and counts the rest; a failure is at most [`MAX_MESSAGE`]
+//! characters.
+
+use std::fmt::{self, Write as _};
 
 use serde::Serialize;
+
+use crate::limits::{MAX_FAILURES, MAX_MESSAGE, MAX_QUOTE};
 
 /// The language of a readable report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -124,8 +135,97 @@ pub struct StepReport {
     pub status: Status,
     /// What was checked (counts), in English.
     pub summary: String,
-    /// Every failure, with its reason.
+    /// The first [`MAX_FAILURES`] failures, each with its reason.
     pub failures: Vec<String>,
+    /// How many more failures the step found (not kept).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub more_failures: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// A step's failures as they are found: the first [`MAX_FAILURES`] are kept (each cut to
+/// [`MAX_MESSAGE`] characters, [`cut`]), the rest only counted.
+#[derive(Debug, Clone, Default)]
+pub struct Failures {
+    kept: Vec<String>,
+    more: u64,
+}
+
+impl Failures {
+    /// No failure yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// One more failure.
+    pub fn push(&mut self, failure: String) {
+        if self.kept.len() < MAX_FAILURES {
+            self.kept.push(cut(failure));
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// `n` more failures that were counted, not kept.
+    pub fn add_uncounted(&mut self, n: u64) {
+        self.more += n;
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.kept.is_empty() && self.more == 0
+    }
+
+    /// How many there are, kept or not.
+    pub fn total(&self) -> u64 {
+        self.kept.len() as u64 + self.more
+    }
+}
+
+impl Extend<String> for Failures {
+    fn extend<I: IntoIterator<Item = String>>(&mut self, iter: I) {
+        iter.into_iter().for_each(|f| self.push(f));
+    }
+}
+
+impl From<Vec<String>> for Failures {
+    fn from(v: Vec<String>) -> Self {
+        let mut f = Failures::new();
+        f.extend(v);
+        f
+    }
+}
+
+/// A note of the report, not a failure: something the reader should know about what was
+/// checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Note {
+    /// The board's key was not given (`--board-key`): the record's own key was taken, which
+    /// shows the log is consistent, not that it is the board the organisers published.
+    BoardKeyNotPinned,
+    /// The record's board key is the one given with `--board-key`.
+    BoardKeyPinned,
+}
+
+impl Note {
+    fn text(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Note::BoardKeyNotPinned, Lang::Zh) => {
+                "注意：未指定公告板公钥（--board-key），公告板公钥取自记录本身，未与选举组织方公布的公钥核对。"
+            }
+            (Note::BoardKeyNotPinned, Lang::En) => {
+                "Note: the board key was not pinned (--board-key): the record's own board key was used, not checked against the one the organisers published."
+            }
+            (Note::BoardKeyPinned, Lang::Zh) => "公告板公钥已用 --board-key 指定并核对。",
+            (Note::BoardKeyPinned, Lang::En) => {
+                "The board key was pinned with --board-key and checked."
+            }
+        }
+    }
 }
 
 /// The whole report.
@@ -135,13 +235,17 @@ pub struct Report {
     pub kind: ReportKind,
     /// The election id, once known.
     pub election_id: Option<String>,
+    /// Notes on what was checked (not failures).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Note>,
     /// The steps, in order.
     pub steps: Vec<StepReport>,
 }
 
 impl Report {
-    /// Records a step.
-    pub fn push(&mut self, step: Step, summary: impl Into<String>, failures: Vec<String>) {
+    /// Records a step: failed if it has a failure, else passed.
+    pub fn push(&mut self, step: Step, summary: impl Into<String>, failures: impl Into<Failures>) {
+        let failures = failures.into();
         let status = if failures.is_empty() {
             Status::Passed
         } else {
@@ -150,8 +254,9 @@ impl Report {
         self.steps.push(StepReport {
             step,
             status,
-            summary: summary.into(),
-            failures,
+            summary: cut(summary),
+            failures: failures.kept,
+            more_failures: failures.more,
         });
     }
 
@@ -160,9 +265,26 @@ impl Report {
         self.steps.push(StepReport {
             step,
             status: Status::Skipped,
-            summary: why.into(),
+            summary: cut(why),
             failures: Vec::new(),
+            more_failures: 0,
         });
+    }
+
+    /// Adds a failure to a step already in the report (a skipped step becomes failed), or
+    /// records the step with this one failure.
+    pub fn fail(&mut self, step: Step, failure: String) {
+        match self.steps.iter_mut().find(|s| s.step.id == step.id) {
+            Some(s) => {
+                if s.failures.len() < MAX_FAILURES {
+                    s.failures.push(cut(failure));
+                } else {
+                    s.more_failures += 1;
+                }
+                s.status = Status::Failed;
+            }
+            None => self.push(step, "", vec![failure]),
+        }
     }
 
     /// Whether every step passed or was skipped, and none failed.
@@ -201,9 +323,14 @@ impl Report {
         };
         out.push_str(title);
         if let Some(id) = &self.election_id {
-            out.push_str(&format!(" — {id}"));
+            out.push_str(" — ");
+            escape_into(&mut out, &cut(id.as_str()));
         }
         out.push('\n');
+        for n in &self.notes {
+            out.push_str(n.text(lang));
+            out.push('\n');
+        }
         for s in &self.steps {
             let name = match lang {
                 Lang::Zh => s.step.zh,
@@ -214,12 +341,20 @@ impl Report {
                 Status::Failed => fail,
                 Status::Skipped => skip,
             };
-            out.push_str(&format!("[{status}] {} {name}: {}\n", s.step.id, s.summary));
-            for f in s.failures.iter().take(20) {
-                out.push_str(&format!("    - {f}\n"));
+            let _ = write!(out, "[{status}] {} {name}: ", s.step.id);
+            escape_into(&mut out, &s.summary);
+            out.push('\n');
+            for f in &s.failures {
+                out.push_str("    - ");
+                escape_into(&mut out, f);
+                out.push('\n');
             }
-            if s.failures.len() > 20 {
-                out.push_str(&format!("    … {} more\n", s.failures.len() - 20));
+            if s.more_failures > 0 {
+                let n = grouped(s.more_failures);
+                let _ = match lang {
+                    Lang::Zh => writeln!(out, "    … 另有 {n} 项失败未列出"),
+                    Lang::En => writeln!(out, "    … and {n} more failures"),
+                };
             }
         }
         let verdict = match (lang, self.passed()) {
@@ -231,5 +366,213 @@ impl Report {
         out.push_str(verdict);
         out.push('\n');
         out
+    }
+}
+
+/// A number with its thousands grouped: `1,999,900`.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Whether a character must not be printed as it is in a report's line: a control character
+/// (Unicode Cc, which includes the line breaks), a line or paragraph separator (U+2028,
+/// U+2029), or a format character (Unicode Cf), among them the bidirectional controls U+061C,
+/// U+200E, U+200F, U+202A–U+202E and U+2066–U+2069, the zero-width characters and U+FEFF.
+pub fn is_unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{0600}'..='\u{0605}'
+                | '\u{061C}'
+                | '\u{06DD}'
+                | '\u{070F}'
+                | '\u{0890}'..='\u{0891}'
+                | '\u{08E2}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{110BD}'
+                | '\u{110CD}'
+                | '\u{13430}'..='\u{1343F}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0001}'
+                | '\u{E0020}'..='\u{E007F}'
+        )
+}
+
+/// Appends `s` to `out` with every [`is_unprintable`] character written as its escape,
+/// visibly (`\u{202e}`): what the readable report does with every text it prints.
+pub fn escape_into(out: &mut String, s: &str) {
+    if !s.chars().any(is_unprintable) {
+        out.push_str(s);
+        return;
+    }
+    for c in s.chars() {
+        if is_unprintable(c) {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+/// `s` with every [`is_unprintable`] character escaped ([`escape_into`]).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    escape_into(&mut out, s);
+    out
+}
+
+/// A message cut to [`MAX_MESSAGE`] characters: a longer one ends with an ellipsis and says
+/// how long it was. A decoder's message quotes the input it refused, which a hostile record
+/// can make as long as a file.
+pub fn cut(message: impl Into<String>) -> String {
+    let message = message.into();
+    if message.len() <= MAX_MESSAGE {
+        return message;
+    }
+    match message.char_indices().nth(MAX_MESSAGE) {
+        None => message,
+        Some((end, _)) => format!(
+            "{}… ({} characters in all)",
+            &message[..end],
+            grouped(message.chars().count() as u64)
+        ),
+    }
+}
+
+/// A record's text quoted in a message: in double quotes, at most [`MAX_QUOTE`] characters
+/// (a longer text is cut, with an ellipsis and its length), `"` and `\` escaped with `\`, and
+/// [`is_unprintable`] characters escaped as in [`escape`].
+pub fn quote(text: &str) -> Quoted<'_> {
+    Quoted(text)
+}
+
+/// What [`quote`] displays.
+#[derive(Debug, Clone, Copy)]
+pub struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_char('"')?;
+        for (n, c) in self.0.chars().enumerate() {
+            if n == MAX_QUOTE {
+                let all = self.0.chars().count() as u64;
+                return write!(f, "…\" ({} characters)", grouped(all));
+            }
+            match c {
+                '"' | '\\' => write!(f, "\\{c}")?,
+                c if is_unprintable(c) => write!(f, "\\u{{{:x}}}", c as u32)?,
+                c => f.write_char(c)?,
+            }
+        }
+        f.write_char('"')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record's text cannot add a line to the readable report, nor turn it with a bidi
+    /// control: the title's election id and every failure are escaped visibly.
+    #[test]
+    fn record_text_cannot_forge_a_line_of_the_report() {
+        let forged = "x\n[通过] V11 按表决规则得出的结果: ok\r\n结论：全部验证通过。\u{202e}\u{2066}\u{200b}\u{85}";
+        let mut report = Report {
+            election_id: Some(forged.into()),
+            ..Report::default()
+        };
+        report.push(steps::MANIFEST, forged, vec![format!("title {forged}")]);
+        for lang in [Lang::Zh, Lang::En] {
+            let text = report.render(lang);
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(lines.len(), 4, "{text}");
+            assert!(lines.iter().all(|l| !l.starts_with("[通过] V11")));
+            assert!(!lines.iter().any(|l| l.starts_with("结论：全部")), "{text}");
+            assert!(text.contains(r"x\u{a}[通过] V11"), "{text}");
+            assert!(text.contains(r"\u{d}\u{a}"), "{text}");
+            assert!(text.contains(r"\u{202e}\u{2066}\u{200b}\u{85}"), "{text}");
+            assert!(!text.chars().any(|c| is_unprintable(c) && c != '\n'));
+        }
+    }
+
+    #[test]
+    fn quote_cuts_and_escapes() {
+        assert_eq!(quote("a\"b\\c").to_string(), r#""a\"b\\c""#);
+        assert_eq!(quote("\u{202e}x").to_string(), r#""\u{202e}x""#);
+        let long = "票".repeat(1000);
+        let q = quote(&long).to_string();
+        assert_eq!(
+            q,
+            format!("\"{}…\" (1,000 characters)", "票".repeat(MAX_QUOTE))
+        );
+        assert_eq!(
+            quote(&"a".repeat(MAX_QUOTE)).to_string().len(),
+            MAX_QUOTE + 2
+        );
+    }
+
+    #[test]
+    fn cut_bounds_a_message() {
+        assert_eq!(cut("short"), "short");
+        let m = cut("x".repeat(200_000_000 / 1000));
+        assert!(m.chars().count() < MAX_MESSAGE + 40, "{m}");
+        assert!(m.ends_with("… (200,000 characters in all)"), "{m}");
+        // Multi-byte characters are not split.
+        let m = cut("é".repeat(MAX_MESSAGE + 1));
+        assert!(m.starts_with(&"é".repeat(MAX_MESSAGE)));
+    }
+
+    #[test]
+    fn grouped_thousands() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1_999_900), "1,999,900");
+        assert_eq!(grouped(u64::MAX), "18,446,744,073,709,551,615");
+    }
+
+    /// 10,000 failures in one step: 100 kept, the rest counted, and the text report has
+    /// one line per kept failure and one for the rest.
+    #[test]
+    fn a_step_keeps_the_first_failures_and_counts_the_rest() {
+        let mut report = Report::default();
+        let failures: Vec<String> = (0..10_000).map(|i| format!("entry {i} is bad")).collect();
+        report.push(steps::BOARD, "10000 entries", failures);
+        let mut f = Failures::new();
+        f.extend((0..150).map(|i| i.to_string()));
+        f.add_uncounted(7);
+        assert_eq!(f.total(), 157);
+        let s = report.step("V7").unwrap();
+        assert_eq!(s.status, Status::Failed);
+        assert_eq!(s.failures.len(), MAX_FAILURES);
+        assert_eq!(s.failures[0], "entry 0 is bad");
+        assert_eq!(s.more_failures, 9_900);
+        let text = report.render(Lang::En);
+        assert_eq!(text.lines().count(), 1 + 1 + MAX_FAILURES + 1 + 1, "{text}");
+        assert!(text.contains("    … and 9,900 more failures\n"));
+        assert!(
+            report
+                .render(Lang::Zh)
+                .contains("    … 另有 9,900 项失败未列出\n")
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["steps"][0]["more_failures"], 9_900);
+        report.fail(steps::BOARD, "one more".into());
+        assert_eq!(report.step("V7").unwrap().more_failures, 9_901);
     }
 }

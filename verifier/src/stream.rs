@@ -13,21 +13,20 @@
 //! does not need.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use piaojue_crypto::ballot::{AuditedBallot, Ballot};
 use piaojue_crypto::board::merkle::{Hash, MerkleFrontier, leaf_hash};
 use piaojue_crypto::board::{SignedTreeHead, log_id};
-use piaojue_crypto::record::{BoardError, BoardInfo, LogEnd, LogItem, LogReader, parse_entry};
+use piaojue_crypto::record::{BoardError, BoardInfo, LogEnd, LogItem, LogReader};
 use piaojue_crypto::signature::SignatureBatch;
 use rayon::prelude::*;
 
 use crate::board::approval_step;
+use crate::limits::MAX_CHUNK_BYTES;
 use crate::progress::{NoProgress, Progress};
-use crate::record_io::{self, RecordError, files};
-use crate::report::{Report, steps};
+use crate::record_io::{self, RecordError, files, parse_entry};
+use crate::report::{Report, quote, steps};
 use crate::share_heads::ShareHeads;
 use crate::verify::{CastBallots, verify_audited, verify_election, verify_result};
 
@@ -36,47 +35,26 @@ pub const CHUNK: usize = 4096;
 
 /// Verifies a record in board form from its folder, streaming `board.jsonl`.
 pub fn verify_board_folder(path: &Path, progress: &dyn Progress) -> Result<Report, RecordError> {
-    let info: BoardInfo = record_io::read_json(&path.join(files::BOARD))?;
+    Ok(verify_board_folder_info(path, progress)?.0)
+}
+
+/// [`verify_board_folder`], also answering the board's identity (`board.json`) it verified
+/// against (the board key to compare with a pinned one, `board::pin_board_key`).
+pub fn verify_board_folder_info(
+    path: &Path,
+    progress: &dyn Progress,
+) -> Result<(Report, BoardInfo), RecordError> {
+    let info: BoardInfo = record_io::read_board_info(&path.join(files::BOARD))?;
     let heads: Vec<SignedTreeHead> = record_io::read_jsonl(&path.join(files::TREE_HEADS))?;
-    let entries_path = path.join(files::BOARD_ENTRIES);
-    let file = File::open(&entries_path).map_err(|source| RecordError::Io {
-        path: entries_path.clone(),
-        source,
-    })?;
-    let lines = EntryLines {
-        reader: BufReader::with_capacity(1 << 20, file),
-        path: &entries_path,
-    };
-    Ok(verify_log(&info, &heads, lines, progress))
-}
-
-/// The lines of `board.jsonl`, each an entry's exact bytes (`record_io::read_board_entries`
-/// reads the same file whole). A read error ends the log with that error.
-struct EntryLines<'a, R> {
-    reader: R,
-    path: &'a Path,
-}
-
-impl<R: BufRead> Iterator for EntryLines<'_, R> {
-    type Item = Result<String, String>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let mut line = String::new();
-        match self.reader.read_line(&mut line) {
-            Ok(0) => None,
-            Ok(_) => {
-                if line.ends_with('\n') {
-                    line.pop();
-                }
-                Some(Ok(line))
-            }
-            Err(e) => Some(Err(format!("{}: {e}", self.path.display()))),
-        }
-    }
+    let lines = record_io::Lines::open(&path.join(files::BOARD_ENTRIES))?;
+    let entries = lines.map(|l| l.map(|(_, text)| text).map_err(|e| e.to_string()));
+    let report = verify_log(&info, &heads, entries, progress);
+    Ok((report, info))
 }
 
 /// Verifies a board log given as its info, its signed tree heads and its entries in order
-/// (each entry's exact bytes; an `Err` is a read error, which ends the log). Every step of
+/// (each entry's exact bytes; an `Err` is a read error, which ends the log: no later item is
+/// taken, so that no entry is taken for the one before it). Every step of
 /// `spec/verification.md` is in the report.
 pub fn verify_log(
     info: &BoardInfo,
@@ -204,6 +182,8 @@ struct LogState<'a> {
     frontier: MerkleFrontier,
     reader: Option<LogReader>,
     broken: Option<BoardError>,
+    /// A read error ended the log.
+    ended: bool,
     ballots: u64,
     audited: u64,
     failures: Vec<String>,
@@ -225,6 +205,7 @@ impl<'a> LogState<'a> {
             frontier: MerkleFrontier::new(),
             reader: Some(LogReader::new(info)),
             broken: None,
+            ended: false,
             ballots: 0,
             audited: 0,
             failures: Vec::new(),
@@ -242,13 +223,21 @@ impl<'a> LogState<'a> {
         progress: &dyn Progress,
     ) -> Option<Vec<LogItem>> {
         let mut lines = Vec::with_capacity(self.chunk);
-        for line in entries.by_ref().take(self.chunk) {
-            match line {
-                Ok(l) => lines.push(l),
-                Err(e) => {
-                    self.failures.push(format!("the log cannot be read: {e}"));
-                    break;
+        let mut bytes = 0;
+        while !self.ended && lines.len() < self.chunk && bytes < MAX_CHUNK_BYTES {
+            match entries.next() {
+                Some(Ok(l)) => {
+                    bytes += l.len();
+                    lines.push(l);
                 }
+                Some(Err(e)) => {
+                    let at = self.frontier.len() + lines.len() as u64;
+                    self.failures.push(format!(
+                        "the log ends at entry {at}, which cannot be read: {e}"
+                    ));
+                    self.ended = true;
+                }
+                None => self.ended = true,
             }
         }
         if lines.is_empty() {
@@ -323,8 +312,9 @@ impl<'a> LogState<'a> {
         // V7.1 Identity.
         if info.log_id != log_id(&info.election_id) {
             failures.push(format!(
-                "the board's log id {} is not the log id of election {:?}",
-                info.log_id, info.election_id
+                "the board's log id {} is not the log id of election {}",
+                info.log_id,
+                quote(&info.election_id)
             ));
         }
         // V7.2–V7.3 Parsing and lifecycle.

@@ -10,12 +10,14 @@ use piaojue_crypto::elgamal::encode_message;
 use piaojue_crypto::encoding::Digest32;
 use piaojue_crypto::manifest::Revote;
 use piaojue_crypto::record::{ElectionData, ElectionRecord, RECORD_VERSION, TallyResult};
+use piaojue_crypto::rules::{Outcome, Rating, Tie};
 use piaojue_crypto::tally::{EncryptedTally, RunningTally};
 use rayon::prelude::*;
 
 use crate::board::verify_board;
+use crate::limits::MAX_FAILURES;
 use crate::progress::{NoProgress, Progress};
-use crate::report::{Report, steps};
+use crate::report::{Failures, Report, quote, steps};
 use crate::share_heads::ShareHeads;
 
 /// How many ballots one batch verifies (one multiscalar multiplication per batch).
@@ -215,7 +217,10 @@ pub struct CastBallots<'a> {
     last: HashMap<[u8; 32], Ballot>,
     superseded: usize,
     tally: RunningTally,
+    /// The failures found so far, by ballot; at most `2 × MAX_FAILURES` are kept between
+    /// pushes (the first by ballot), the others counted in `dropped`.
     failures: Vec<(usize, String)>,
+    dropped: u64,
 }
 
 /// What V5 hands to V6 and V8: the tally of the counted ballots, how many, and every cast
@@ -246,6 +251,7 @@ impl<'a> CastBallots<'a> {
             superseded: 0,
             tally: RunningTally::new(&ctx.manifest),
             failures: Vec::new(),
+            dropped: 0,
         }
     }
 
@@ -319,6 +325,12 @@ impl<'a> CastBallots<'a> {
         if let Some(part) = part {
             self.tally.merge(&part);
         }
+        // Later pushes are later ballots: the first failures by ballot are among those kept.
+        if self.failures.len() > 2 * MAX_FAILURES {
+            self.failures.sort_by_key(|(i, _)| *i);
+            self.dropped += (self.failures.len() - MAX_FAILURES) as u64;
+            self.failures.truncate(MAX_FAILURES);
+        }
         let _ = n;
     }
 
@@ -344,13 +356,20 @@ impl<'a> CastBallots<'a> {
         } else {
             format!(", {} replaced by a later ballot", self.superseded)
         };
+        let mut failures: Failures = self
+            .failures
+            .into_iter()
+            .map(|(_, f)| f)
+            .collect::<Vec<_>>()
+            .into();
+        failures.add_uncounted(self.dropped);
         report.push(
             steps::BALLOTS,
             format!(
                 "{} ballots, {} verified, {counted} counted{superseded}",
                 self.seen, self.verified
             ),
-            self.failures.into_iter().map(|(_, f)| f).collect(),
+            failures,
         );
         CastSummary {
             counted: counted as u64,
@@ -563,7 +582,7 @@ pub fn verify_result(
         .apply(&m.contests, &r.counts, r.counted, u64::from(m.deputies));
     let mut failures = Vec::new();
     if expected != r.outcome {
-        failures.push(describe_outcome_difference(&expected, &r.outcome));
+        failures.extend(describe_outcome_difference(&expected, &r.outcome));
     }
     // V11.2: no more ballots counted than deputies signed in.
     if let Some(a) = &e.attendance
@@ -595,29 +614,101 @@ pub fn verify_result(
     );
 }
 
-fn describe_outcome_difference(
-    expected: &piaojue_crypto::rules::Outcome,
-    got: &piaojue_crypto::rules::Outcome,
-) -> String {
-    if expected.quorum_met != got.quorum_met {
-        return format!(
-            "quorum: the rule gives {}, the record says {}",
-            expected.quorum_met, got.quorum_met
-        );
+/// Every field in which the recorded outcome differs from the rule's, named with both values
+/// (one failure each).
+fn describe_outcome_difference(expected: &Outcome, got: &Outcome) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut field = |what: String, rule: String, record: String| {
+        if rule != record {
+            out.push(format!(
+                "{what}: the rule gives {rule}, the record says {record}"
+            ));
+        }
+    };
+    let (e, g) = (expected, got);
+    for (what, rule, record) in [
+        ("the roll", e.roll.to_string(), g.roll.to_string()),
+        (
+            "the ballots counted",
+            e.ballots.to_string(),
+            g.ballots.to_string(),
+        ),
+        (
+            "the quorum",
+            met(e.quorum_met).into(),
+            met(g.quorum_met).into(),
+        ),
+        (
+            "the majority threshold",
+            e.majority_threshold.to_string(),
+            g.majority_threshold.to_string(),
+        ),
+        (
+            "the number of projects",
+            e.projects.len().to_string(),
+            g.projects.len().to_string(),
+        ),
+    ] {
+        field(what.into(), rule, record);
     }
-    for (e, g) in expected.projects.iter().zip(&got.projects) {
-        if e != g {
-            return format!(
-                "project {}: the rule gives {:?}, the record says {:?}",
-                e.id, e, g
-            );
+    for (k, (e, g)) in expected.projects.iter().zip(&got.projects).enumerate() {
+        let name = format!("project #{k} ({})", quote(&e.id));
+        let opt = |v: Option<u32>| v.map_or_else(|| "none".to_string(), |v| v.to_string());
+        let rating = |r: Option<Rating>| {
+            match r {
+                None => "none",
+                Some(Rating::Satisfied) => "satisfied",
+                Some(Rating::BasicallySatisfied) => "basically satisfied",
+                Some(Rating::NotSatisfied) => "not satisfied",
+            }
+            .to_string()
+        };
+        for (what, rule, record) in [
+            ("its id", quote(&e.id).to_string(), quote(&g.id).to_string()),
+            ("its contest", e.contest.to_string(), g.contest.to_string()),
+            ("its option", e.option.to_string(), g.option.to_string()),
+            ("its votes", e.yes.to_string(), g.yes.to_string()),
+            ("passes", yes_no(e.passes).into(), yes_no(g.passes).into()),
+            ("its rank", opt(e.rank), opt(g.rank)),
+            (
+                "adopted",
+                yes_no(e.adopted).into(),
+                yes_no(g.adopted).into(),
+            ),
+            ("its rating", rating(e.rating), rating(g.rating)),
+            (
+                "its satisfaction (basis points)",
+                opt(e.satisfaction_bp),
+                opt(g.satisfaction_bp),
+            ),
+        ] {
+            field(format!("{name}, {what}"), rule, record);
         }
     }
-    if expected.tie != got.tie {
-        return format!(
-            "tie: the rule gives {:?}, the record says {:?}",
-            expected.tie, got.tie
-        );
+    let tie = |t: &Option<Tie>| match t {
+        None => "no tie".to_string(),
+        Some(t) => format!(
+            "a tie of {} at {} votes for {} seats",
+            t.projects
+                .iter()
+                .map(|p| quote(p).to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            t.votes,
+            t.seats_left
+        ),
+    };
+    field("the tie".into(), tie(&expected.tie), tie(&got.tie));
+    if out.is_empty() {
+        out.push("the recorded outcome differs from the rule applied to the counts".into());
     }
-    "the recorded outcome differs from the rule applied to the counts".into()
+    out
+}
+
+fn met(b: bool) -> &'static str {
+    if b { "met" } else { "not met" }
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
 }

@@ -50,3 +50,26 @@ fn exit_status_for_errors() {
     assert_eq!(run(&["url", "ftp://x", "e"]).status.code(), Some(1));
     assert!(run(&["--help"]).status.success());
 }
+
+/// A count of 2^64 in the record (beyond u64): the error names the integer as written, not
+/// serde_json's float (`1.8446744073709552e19`), and the decoder's message is printed once.
+#[test]
+fn an_integer_beyond_u64_is_named_exactly_and_once() {
+    let text = std::fs::read_to_string(vector()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let counted = v["result"]["counted"].as_u64().unwrap();
+    let from = format!("\"counted\": {counted}");
+    assert!(text.contains(&from));
+    let bad = text.replacen(&from, "\"counted\": 18446744073709551616", 1);
+    let dir = std::env::temp_dir().join(format!("piaojue-verify-2p64-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("record.json");
+    std::fs::write(&file, bad).unwrap();
+    let o = run(&["--lang", "en", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8(o.stderr).unwrap();
+    let want = "integer `18446744073709551616` out of range, expected u64 at line ";
+    assert_eq!(err.matches(want).count(), 1, "{err}");
+    assert!(!err.contains("floating point"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

@@ -206,7 +206,10 @@ pub enum CeremonyError {
         reason: String,
     },
     /// Several tellers are guilty; each entry names one.
-    #[error("several tellers are guilty: {0:?}")]
+    #[error(
+        "several tellers are guilty: {}",
+        .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    )]
     Multiple(Vec<CeremonyError>),
     /// The sum of the constant coefficients is the identity, or a verification key is;
     /// possible only with negligible probability unless tellers collude.
