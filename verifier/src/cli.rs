@@ -201,7 +201,7 @@ fn execute(command: VerifyCommand, out: &OutputArgs) -> anyhow::Result<Report> {
         } => {
             let text = std::fs::read_to_string(&receipt)
                 .with_context(|| format!("{}", receipt.display()))?;
-            let receipt: Receipt = serde_json::from_str(&text)
+            let receipt: Receipt = piaojue_crypto::json::from_str(&text)
                 .with_context(|| format!("{} is not a receipt", receipt.display()))?;
             let given = board_key
                 .map(|k| {
@@ -357,7 +357,7 @@ impl Http {
 
     fn json<T: serde::de::DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
         let bytes = self.bytes(path)?;
-        serde_json::from_slice(&bytes)
+        piaojue_crypto::json::from_slice(&bytes)
             .with_context(|| format!("{}{path} did not answer what the API says", self.base))
     }
 
@@ -379,7 +379,7 @@ impl Http {
                     .with_context(|| format!("downloading into {}", file.display()))?;
                 read(file)
             }
-            None => serde_json::from_slice(&self.bytes(&path)?)
+            None => piaojue_crypto::json::from_slice(&self.bytes(&path)?)
                 .with_context(|| format!("the record at {}{path} does not decode", self.base)),
         }
     }

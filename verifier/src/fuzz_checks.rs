@@ -44,16 +44,16 @@ const DLEQ_VECTOR: &str = include_str!("../../spec/vectors/dleq.json");
 const RANGE_VECTOR: &str = include_str!("../../spec/vectors/range.json");
 
 fn json<T: DeserializeOwned>(data: &[u8]) -> Result<T, Refused> {
-    serde_json::from_slice(data).map_err(|e| Refused::Decode(e.to_string()))
+    piaojue_crypto::json::from_slice(data).map_err(|e| Refused::Decode(e.to_string()))
 }
 
 fn from_value<T: DeserializeOwned>(v: &Value) -> T {
-    serde_json::from_value(v.clone()).expect("the committed vectors decode")
+    piaojue_crypto::json::from_value(v.clone()).expect("the committed vectors decode")
 }
 
 /// Decodes, re-encodes and decodes again: the value must not change.
 fn round_trip<T: DeserializeOwned + serde::Serialize + PartialEq + std::fmt::Debug>(v: &T) {
-    let again: T = serde_json::from_slice(&serde_json::to_vec(v).expect("serializes"))
+    let again: T = piaojue_crypto::json::from_slice(&serde_json::to_vec(v).expect("serializes"))
         .expect("a decoded value's encoding decodes");
     assert_eq!(&again, v, "a decoded value changed in a round trip");
 }
@@ -68,7 +68,7 @@ fn record_vector() -> &'static RecordVector {
     static V: OnceLock<RecordVector> = OnceLock::new();
     V.get_or_init(|| {
         let record: ElectionRecord =
-            serde_json::from_str(RECORD_VECTOR).expect("the record vector decodes");
+            piaojue_crypto::json::from_str(RECORD_VECTOR).expect("the record vector decodes");
         let ctx = record
             .election
             .context()
@@ -134,8 +134,9 @@ pub fn check_proof(data: &[u8]) -> Result<(), Refused> {
     let decode_err = |e: serde_json::Error| Refused::Decode(e.to_string());
     let outcome = match kind.as_str() {
         "schnorr" => {
-            let v: Value = serde_json::from_str(SCHNORR_VECTOR).expect("vector");
-            let p: SchnorrProof = serde_json::from_value(proof.clone()).map_err(decode_err)?;
+            let v: Value = piaojue_crypto::json::from_str(SCHNORR_VECTOR).expect("vector");
+            let p: SchnorrProof =
+                piaojue_crypto::json::from_value(proof.clone()).map_err(decode_err)?;
             round_trip(&p);
             let public: Point = from_value(&v["public"]);
             let ok = p
@@ -144,8 +145,9 @@ pub fn check_proof(data: &[u8]) -> Result<(), Refused> {
             (ok, p == from_value::<SchnorrProof>(&v["valid"]))
         }
         "dleq" => {
-            let v: Value = serde_json::from_str(DLEQ_VECTOR).expect("vector");
-            let p: DleqProof = serde_json::from_value(proof.clone()).map_err(decode_err)?;
+            let v: Value = piaojue_crypto::json::from_str(DLEQ_VECTOR).expect("vector");
+            let p: DleqProof =
+                piaojue_crypto::json::from_value(proof.clone()).map_err(decode_err)?;
             round_trip(&p);
             let (h, x, y): (Point, Point, Point) = (
                 from_value(&v["h"]),
@@ -163,9 +165,10 @@ pub fn check_proof(data: &[u8]) -> Result<(), Refused> {
             (ok, p == from_value::<DleqProof>(&v["valid"]))
         }
         "range" => {
-            let v: Value = serde_json::from_str(RANGE_VECTOR).expect("vector");
+            let v: Value = piaojue_crypto::json::from_str(RANGE_VECTOR).expect("vector");
             let s = &v["selection"];
-            let p: RangeProof = serde_json::from_value(proof.clone()).map_err(decode_err)?;
+            let p: RangeProof =
+                piaojue_crypto::json::from_value(proof.clone()).map_err(decode_err)?;
             round_trip(&p);
             let key: PublicKey = from_value(&v["key"]);
             let cts: Vec<Ciphertext> = from_value(&s["ciphertexts"]);
@@ -192,9 +195,9 @@ pub fn check_proof(data: &[u8]) -> Result<(), Refused> {
 
 /// The valid proofs of the vectors, in the `check_proof` input form (corpus seeds).
 pub fn sample_proofs() -> Vec<Vec<u8>> {
-    let s: Value = serde_json::from_str(SCHNORR_VECTOR).expect("vector");
-    let d: Value = serde_json::from_str(DLEQ_VECTOR).expect("vector");
-    let r: Value = serde_json::from_str(RANGE_VECTOR).expect("vector");
+    let s: Value = piaojue_crypto::json::from_str(SCHNORR_VECTOR).expect("vector");
+    let d: Value = piaojue_crypto::json::from_str(DLEQ_VECTOR).expect("vector");
+    let r: Value = piaojue_crypto::json::from_str(RANGE_VECTOR).expect("vector");
     [
         serde_json::json!({ "schnorr": s["valid"] }),
         serde_json::json!({ "dleq": d["valid"] }),
@@ -252,7 +255,7 @@ pub fn check_point_scalar(data: &[u8]) -> Result<(), Refused> {
             );
             decoded += 1;
         }
-        if let Ok(p) = serde_json::from_str::<Point>(text) {
+        if let Ok(p) = piaojue_crypto::json::from_str::<Point>(text) {
             round_trip(&p);
             decoded += 1;
         }
@@ -321,7 +324,7 @@ pub fn check_receipt(data: &[u8]) -> Result<(), Refused> {
 /// nothing may panic.
 pub fn check_record(data: &[u8]) -> Result<(), Refused> {
     let text = std::str::from_utf8(data).map_err(|e| Refused::Decode(e.to_string()))?;
-    let record = match serde_json::from_str::<BoardRecordFile>(text) {
+    let record = match piaojue_crypto::json::from_str::<BoardRecordFile>(text) {
         Ok(f) => {
             let entries = f
                 .board

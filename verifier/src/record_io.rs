@@ -6,6 +6,7 @@ use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use piaojue_crypto::json;
 use piaojue_crypto::record::{
     BoardLog, ElectionData, ElectionRecord, TallyResult, derive_record, parse_entry,
 };
@@ -93,7 +94,7 @@ fn decode_error(path: &Path, line: Option<usize>) -> impl FnOnce(serde_json::Err
 
 /// Reads a JSON file.
 pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, RecordError> {
-    serde_json::from_str(&read_text(path)?).map_err(decode_error(path, None))
+    json::from_str(&read_text(path)?).map_err(decode_error(path, None))
 }
 
 /// Reads a JSON Lines file (blank lines are not allowed), decoding the lines in parallel.
@@ -103,7 +104,7 @@ pub fn read_jsonl<T: DeserializeOwned + Send>(path: &Path) -> Result<Vec<T>, Rec
     lines
         .par_iter()
         .enumerate()
-        .map(|(i, line)| serde_json::from_str(line).map_err(decode_error(path, Some(i + 1))))
+        .map(|(i, line)| json::from_str(line).map_err(decode_error(path, Some(i + 1))))
         .collect()
 }
 
@@ -129,7 +130,7 @@ fn decode_all<T: DeserializeOwned + Send>(
     raw.par_iter()
         .enumerate()
         .map(|(i, r)| {
-            serde_json::from_str(r.get()).map_err(|source| RecordError::DecodeItem {
+            json::from_str(r.get()).map_err(|source| RecordError::DecodeItem {
                 path: path.to_path_buf(),
                 item: format!("{what}[{i}]"),
                 source,
@@ -196,7 +197,7 @@ pub struct BoardRecordFile {
 /// Reads a single file in board form, or `None` if the file is in the other single-file form.
 pub fn read_board_file(path: &Path) -> Result<Option<BoardLog>, RecordError> {
     let text = read_text(path)?;
-    match serde_json::from_str::<BoardRecordFile>(&text) {
+    match json::from_str::<BoardRecordFile>(&text) {
         Ok(f) => Ok(Some(f.board)),
         Err(_) if !text.trim_start().starts_with("{\"board\"") => Ok(None),
         Err(source) => Err(RecordError::Decode {
