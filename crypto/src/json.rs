@@ -349,11 +349,17 @@ pub fn present<'de, D: Deserializer<'de>, T: de::Deserialize<'de>>(
     T::deserialize(d).map(Some)
 }
 
-/// Reads the string of an enum's tag (`"kind"`) as one of `names`, without allocating; an
-/// integer, an object or an unknown name is refused (`spec/record.md` §2.2).
-pub struct TagName(pub &'static [&'static str]);
+/// Reads a string that must be one of `names` (an enum's tag, or an object's key), without
+/// allocating; an integer, an object or another string is refused (`spec/record.md` §2.2).
+#[derive(Clone, Copy)]
+pub struct Name {
+    /// The strings allowed.
+    pub names: &'static [&'static str],
+    /// Whether they are an object's keys (else a tag's values): only the error differs.
+    pub key: bool,
+}
 
-impl<'de> DeserializeSeed<'de> for TagName {
+impl<'de> DeserializeSeed<'de> for Name {
     type Value = &'static str;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<&'static str, D::Error> {
@@ -361,20 +367,153 @@ impl<'de> DeserializeSeed<'de> for TagName {
     }
 }
 
-impl<'de> Visitor<'de> for TagName {
+impl<'de> Visitor<'de> for Name {
     type Value = &'static str;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "one of the strings {:?}", self.0)
+        write!(f, "one of the strings {:?}", self.names)
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<&'static str, E> {
-        self.0
-            .iter()
-            .find(|name| **name == v)
-            .copied()
-            .ok_or_else(|| E::unknown_variant(v, self.0))
+        match self.names.iter().find(|name| **name == v) {
+            Some(name) => Ok(name),
+            None if self.key => Err(E::unknown_field(v, self.names)),
+            None => Err(E::unknown_variant(v, self.names)),
+        }
     }
+}
+
+/// An adjacently tagged enum (`{"kind": …, "data": …}`): its keys, its tags, and its derived
+/// decoder, which [`Adjacent`] calls with the tag first and the content second.
+pub trait AdjacentlyTagged: Sized {
+    /// The tag's key.
+    const TAG: &'static str;
+    /// The content's key.
+    const CONTENT: &'static str;
+    /// Every tag.
+    const TAGS: &'static [&'static str];
+    /// The enum's derived decoder, given the object as a [`Tagged`].
+    fn from_tagged<'de, D: Deserializer<'de>>(
+        tagged: Tagged<'_, D, D::Error>,
+    ) -> Result<Self, D::Error>;
+}
+
+/// Decodes an adjacently tagged enum, strictly, in any key order: the tag is a string, each key
+/// once, no other key; when the content comes first it is held as a `Value` and decoded through
+/// [`Strict`] once the tag is known (writers put the tag first, so this is not the usual path).
+/// Keys besides the tag and the content (a board entry's `index` …) are the caller's.
+pub struct Adjacent<T> {
+    tag: Option<&'static str>,
+    value: Option<T>,
+    early: Option<serde_json::Value>,
+}
+
+impl<T: AdjacentlyTagged> Default for Adjacent<T> {
+    fn default() -> Self {
+        Adjacent {
+            tag: None,
+            value: None,
+            early: None,
+        }
+    }
+}
+
+impl<T: AdjacentlyTagged> Adjacent<T> {
+    /// Takes the value of `key`, if it is the tag's or the content's; `false` for another key,
+    /// whose value the caller reads.
+    pub fn take<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        if key == T::TAG {
+            if self.tag.is_some() {
+                return Err(de::Error::duplicate_field(T::TAG));
+            }
+            let tag = map.next_value_seed(Name {
+                names: T::TAGS,
+                key: false,
+            })?;
+            self.tag = Some(tag);
+        } else if key == T::CONTENT {
+            if self.value.is_some() || self.early.is_some() {
+                return Err(de::Error::duplicate_field(T::CONTENT));
+            }
+            match self.tag {
+                Some(tag) => {
+                    self.value = Some(map.next_value_seed(ContentSeed::<T>(tag, PhantomData))?)
+                }
+                None => self.early = Some(map.next_value()?),
+            }
+        } else {
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// The enum, once the object is read.
+    pub fn finish<E: de::Error>(self) -> Result<T, E> {
+        let tag = self.tag.ok_or_else(|| E::missing_field(T::TAG))?;
+        match (self.value, self.early) {
+            (Some(value), _) => Ok(value),
+            (None, Some(content)) => ContentSeed::<T>(tag, PhantomData)
+                .deserialize(Strict(content))
+                .map_err(E::custom),
+            (None, None) => T::from_tagged(Tagged::<de::value::UnitDeserializer<E>, E> {
+                tag_key: T::TAG,
+                tag,
+                content_key: T::CONTENT,
+                content: None,
+                error: PhantomData,
+            }),
+        }
+    }
+}
+
+/// Decodes the content of the variant `tag` through the derived decoder.
+struct ContentSeed<T>(&'static str, PhantomData<T>);
+
+impl<'de, T: AdjacentlyTagged> DeserializeSeed<'de> for ContentSeed<T> {
+    type Value = T;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        T::from_tagged(Tagged {
+            tag_key: T::TAG,
+            tag: self.0,
+            content_key: T::CONTENT,
+            content: Some(d),
+            error: PhantomData,
+        })
+    }
+}
+
+/// `Deserialize` of an adjacently tagged enum that is a whole object (not flattened into
+/// another): an object of the tag and the content only ([`Adjacent`]).
+pub fn adjacently_tagged<'de, D: Deserializer<'de>, T: AdjacentlyTagged>(
+    d: D,
+    name: &'static str,
+) -> Result<T, D::Error> {
+    struct V<T>(PhantomData<T>);
+    impl<'de, T: AdjacentlyTagged> Visitor<'de> for V<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            write!(f, "an object with the fields {} and {}", T::TAG, T::CONTENT)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+            let mut adjacent = Adjacent::<T>::default();
+            while let Some(key) = map.next_key::<String>()? {
+                if !adjacent.take(&key, &mut map)? {
+                    return Err(de::Error::custom(format_args!(
+                        "unknown field `{key}`, expected `{}` or `{}`",
+                        T::TAG,
+                        T::CONTENT
+                    )));
+                }
+            }
+            adjacent.finish()
+        }
+    }
+    d.deserialize_struct(name, &[], V(PhantomData))
 }
 
 /// A deserializer of one variant of an adjacently tagged enum (`{"kind": …, "data": …}`) whose
@@ -548,7 +687,11 @@ mod tests {
     fn tag_names_are_strings_only() {
         const NAMES: &[&str] = &["counts", "top_k"];
         let read = |t: &str| {
-            TagName(NAMES).deserialize(Strict(&mut serde_json::Deserializer::from_str(t)))
+            let names = Name {
+                names: NAMES,
+                key: false,
+            };
+            names.deserialize(Strict(&mut serde_json::Deserializer::from_str(t)))
         };
         assert_eq!(read(r#""top_k""#).unwrap(), "top_k");
         for bad in [

@@ -134,7 +134,7 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
         AdminAction::Create { manifest, parent } => {
             let text = std::fs::read_to_string(&manifest)
                 .with_context(|| format!("reading {}", manifest.display()))?;
-            let m: Manifest = serde_json::from_str(&text)
+            let m: Manifest = piaojue_crypto::json::from_str(&text)
                 .with_context(|| format!("{} is not a manifest", manifest.display()))?;
             m.validate().context("the manifest is not valid")?;
             let path = match &parent {
@@ -252,8 +252,8 @@ fn credentials(
     ensure!(count > 0, "--count must be at least 1");
     ensure!(batch > 0, "--batch must be at least 1");
     let status: Value = client.get(&format!("/api/elections/{election}"))?;
-    let manifest: Manifest =
-        serde_json::from_value(status["manifest"].clone()).context("the election's manifest")?;
+    let manifest: Manifest = piaojue_crypto::json::from_value(status["manifest"].clone())
+        .context("the election's manifest")?;
     let state = status["state"].as_str().unwrap_or_default();
     ensure!(
         state == "registration",

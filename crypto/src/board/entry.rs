@@ -8,9 +8,8 @@
 //! `SHA-256(0x00 ‖ bytes)`. Readers parse those bytes; nobody re-serialises them.
 
 use std::fmt;
-use std::marker::PhantomData;
 
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use super::approval::Approval;
@@ -20,6 +19,7 @@ use crate::decryption::DecryptionShare;
 use crate::dkg::CeremonyOutput;
 use crate::dkg::messages::{Announcement, Commitment, Reveal, ShareCheck};
 use crate::encoding::{Bytes, Digest32};
+use crate::json::{Adjacent, AdjacentlyTagged, Name, Tagged};
 use crate::manifest::Manifest;
 use crate::rules::Outcome;
 use crate::tally::{Counts, EncryptedTally};
@@ -75,15 +75,6 @@ const EVENT_KINDS: &[&str] = &[
     "published",
 ];
 
-#[derive(Deserialize)]
-#[serde(field_identifier, rename_all = "snake_case")]
-enum EntryField {
-    Index,
-    TimeMs,
-    Kind,
-    Data,
-}
-
 impl<'de> Deserialize<'de> for Entry {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_struct("Entry", ENTRY_FIELDS, EntryVisitor)
@@ -91,14 +82,6 @@ impl<'de> Deserialize<'de> for Entry {
 }
 
 struct EntryVisitor;
-
-/// A field given twice.
-fn once<T, E: de::Error>(slot: &Option<T>, name: &'static str) -> Result<(), E> {
-    match slot {
-        Some(_) => Err(E::duplicate_field(name)),
-        None => Ok(()),
-    }
-}
 
 impl<'de> Visitor<'de> for EntryVisitor {
     type Value = Entry;
@@ -108,78 +91,43 @@ impl<'de> Visitor<'de> for EntryVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entry, A::Error> {
-        let (mut index, mut time_ms, mut kind) = (None, None, None);
-        let mut event: Option<Event> = None;
-        // `data` before `kind`: kept as a `Value` until the kind is known (the board writes
-        // `kind` first, so this is not the path of any honest log).
-        let mut early: Option<serde_json::Value> = None;
-        while let Some(field) = map.next_key::<EntryField>()? {
-            match field {
-                EntryField::Index => {
-                    once::<_, A::Error>(&index, "index")?;
-                    index = Some(map.next_value::<u64>()?);
-                }
-                EntryField::TimeMs => {
-                    once::<_, A::Error>(&time_ms, "time_ms")?;
-                    time_ms = Some(map.next_value::<u64>()?);
-                }
-                EntryField::Kind => {
-                    once::<_, A::Error>(&kind, "kind")?;
-                    kind = Some(map.next_value_seed(crate::json::TagName(EVENT_KINDS))?);
-                }
-                EntryField::Data => {
-                    if event.is_some() || early.is_some() {
-                        return Err(de::Error::duplicate_field("data"));
-                    }
-                    match kind {
-                        Some(kind) => event = Some(map.next_value_seed(EventSeed(kind))?),
-                        None => early = Some(map.next_value()?),
-                    }
-                }
-            }
-        }
-        let index = index.ok_or_else(|| de::Error::missing_field("index"))?;
-        let time_ms = time_ms.ok_or_else(|| de::Error::missing_field("time_ms"))?;
-        let kind = kind.ok_or_else(|| de::Error::missing_field("kind"))?;
-        let event = match (event, early) {
-            (Some(event), _) => event,
-            (None, Some(data)) => EventSeed(kind)
-                .deserialize(crate::json::Strict(data))
-                .map_err(de::Error::custom)?,
-            (None, None) => Event::deserialize(crate::json::Tagged::<
-                de::value::UnitDeserializer<A::Error>,
-                A::Error,
-            > {
-                tag_key: "kind",
-                tag: kind,
-                content_key: "data",
-                content: None,
-                error: PhantomData,
-            })?,
+        let (mut index, mut time_ms) = (None, None);
+        let mut event = Adjacent::<Event>::default();
+        let keys = Name {
+            names: ENTRY_FIELDS,
+            key: true,
         };
+        while let Some(key) = map.next_key_seed(keys)? {
+            if event.take(key, &mut map)? {
+                continue;
+            }
+            let slot = if key == "index" {
+                &mut index
+            } else {
+                &mut time_ms
+            };
+            if slot.is_some() {
+                return Err(de::Error::duplicate_field(key));
+            }
+            *slot = Some(map.next_value::<u64>()?);
+        }
         Ok(Entry {
-            index,
-            time_ms,
-            event,
+            index: index.ok_or_else(|| de::Error::missing_field("index"))?,
+            time_ms: time_ms.ok_or_else(|| de::Error::missing_field("time_ms"))?,
+            event: event.finish()?,
         })
     }
 }
 
-/// Decodes an event's `data` as the type its `kind` names, through the enum's derived code
-/// (which sees `{"kind": …, "data": …}` in that order, so it never buffers the data).
-struct EventSeed(&'static str);
+impl AdjacentlyTagged for Event {
+    const TAG: &'static str = "kind";
+    const CONTENT: &'static str = "data";
+    const TAGS: &'static [&'static str] = EVENT_KINDS;
 
-impl<'de> DeserializeSeed<'de> for EventSeed {
-    type Value = Event;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Event, D::Error> {
-        Event::deserialize(crate::json::Tagged {
-            tag_key: "kind",
-            tag: self.0,
-            content_key: "data",
-            content: Some(d),
-            error: PhantomData,
-        })
+    fn from_tagged<'de, D: Deserializer<'de>>(
+        tagged: Tagged<'_, D, D::Error>,
+    ) -> Result<Self, D::Error> {
+        Event::deserialize(tagged)
     }
 }
 
