@@ -352,3 +352,61 @@ pub fn check_record(data: &[u8]) -> Result<(), Refused> {
         }
     }
 }
+
+/// Decodes `data` strictly as `T` (`piaojue_crypto::json`, `spec/record.md` §2.2) and checks
+/// what decodes: serde's lenient decoding takes it too, to the same value (the strict decoder
+/// only refuses more), and it re-encodes to text that decodes strictly to the same value.
+fn strict_takes<T>(data: &[u8]) -> bool
+where
+    T: DeserializeOwned + serde::Serialize + PartialEq + std::fmt::Debug,
+{
+    let Ok(value) = piaojue_crypto::json::from_slice::<T>(data) else {
+        return false;
+    };
+    let lenient: T =
+        serde_json::from_slice(data).expect("what the strict decoder takes, serde takes");
+    assert_eq!(
+        lenient, value,
+        "the strict and the lenient decoder disagree"
+    );
+    let again: T =
+        piaojue_crypto::json::from_slice(&serde_json::to_vec(&value).expect("serializes"))
+            .expect("a strictly decoded value's encoding decodes strictly");
+    assert_eq!(
+        again, value,
+        "a strictly decoded value changed in a round trip"
+    );
+    true
+}
+
+/// `data` as each record type that `spec/vectors/negative.json` names, strictly; `Ok` if one
+/// took it. Panics if a strict decode disagrees with serde's or does not round-trip.
+pub fn check_strict_json(data: &[u8]) -> Result<(), Refused> {
+    use piaojue_crypto::board::{Entry, SignedTreeHead};
+    use piaojue_crypto::manifest::{Manifest, Text};
+    use piaojue_crypto::record::TallyResult;
+    use piaojue_crypto::rules::DecisionRule;
+    let entry = match Entry::from_bytes(data) {
+        Ok(e) => {
+            let again = Entry::from_bytes(&e.to_bytes()).expect("an entry's bytes decode");
+            assert_eq!(again, e, "an entry changed in a round trip");
+            true
+        }
+        Err(_) => false,
+    };
+    let took = [
+        entry,
+        strict_takes::<Ballot>(data),
+        strict_takes::<TallyResult>(data),
+        strict_takes::<SignedTreeHead>(data),
+        strict_takes::<Receipt>(data),
+        strict_takes::<Manifest>(data),
+        strict_takes::<DecisionRule>(data),
+        strict_takes::<Text>(data),
+    ];
+    if took.contains(&true) {
+        Ok(())
+    } else {
+        Err(Refused::Decode("no record type takes it".into()))
+    }
+}
