@@ -336,6 +336,14 @@ mod tests {
     fn published_has_no_data() {
         let e = Entry::from_bytes(br#"{"index":9,"time_ms":1,"kind":"published"}"#).unwrap();
         assert_eq!(e.event, Event::Published);
+        // `"data": null` stays as serde's adjacently tagged code had it (a unit's content);
+        // any other data is refused.
+        let null = br#"{"index":9,"time_ms":1,"kind":"published","data":null}"#;
+        assert_eq!(Entry::from_bytes(null).unwrap().event, Event::Published);
+        for data in ["{}", "[]", "0", r#""x""#] {
+            let text = format!(r#"{{"index":9,"time_ms":1,"kind":"published","data":{data}}}"#);
+            assert!(Entry::from_bytes(text.as_bytes()).is_err(), "{text}");
+        }
     }
 
     #[test]
