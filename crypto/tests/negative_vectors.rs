@@ -95,3 +95,55 @@ fn blank_and_non_blank_texts() {
         );
     }
 }
+
+/// The strict decoders against serde's own on the hot paths (a board log's ballot entries, a
+/// folder's `ballots.jsonl`), on a ballot of `spec/vectors/election-record.json`: run with
+/// `cargo test --release -p piaojue-crypto --test negative_vectors -- --ignored --nocapture`.
+/// The entry used to be decoded through `flatten`, which buffers it whole.
+#[test]
+#[ignore]
+fn decoding_speed() {
+    use piaojue_crypto::board::Event;
+    use std::time::Instant;
+
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    struct FlattenedEntry {
+        index: u64,
+        time_ms: u64,
+        #[serde(flatten)]
+        event: Event,
+    }
+    let record: Value =
+        serde_json::from_str(include_str!("../../spec/vectors/election-record.json")).unwrap();
+    let ballot = record["ballots"][0].to_string();
+    let entry =
+        format!(r#"{{"index":12,"time_ms":1700000000000,"kind":"ballot","data":{ballot}}}"#);
+    const N: usize = 3000;
+    for round in 0..3 {
+        let t = Instant::now();
+        for _ in 0..N {
+            serde_json::from_str::<FlattenedEntry>(&entry).unwrap();
+        }
+        let flattened = t.elapsed();
+        let t = Instant::now();
+        for _ in 0..N {
+            Entry::from_bytes(entry.as_bytes()).unwrap();
+        }
+        let strict = t.elapsed();
+        let t = Instant::now();
+        for _ in 0..N {
+            serde_json::from_str::<Ballot>(&ballot).unwrap();
+        }
+        let lenient_ballot = t.elapsed();
+        let t = Instant::now();
+        for _ in 0..N {
+            json::from_str::<Ballot>(&ballot).unwrap();
+        }
+        let strict_ballot = t.elapsed();
+        println!(
+            "round {round}: {N} ballot entries: flattened {flattened:?}, strict {strict:?}; \
+             {N} ballots: serde_json {lenient_ballot:?}, strict {strict_ballot:?}"
+        );
+    }
+}
