@@ -363,6 +363,7 @@ where
     let Ok(value) = piaojue_crypto::json::from_slice::<T>(data) else {
         return false;
     };
+    // serde_json's own decoder, on purpose: the lenient decoding the strict one is compared with.
     let lenient: T =
         serde_json::from_slice(data).expect("what the strict decoder takes, serde takes");
     assert_eq!(
