@@ -105,7 +105,7 @@ fn benches(c: &mut Criterion) {
             b.iter(|| {
                 let ballots: Vec<Ballot> = bodies[..k]
                     .iter()
-                    .map(|t| serde_json::from_slice(t).unwrap())
+                    .map(|t| piaojue_crypto::json::from_slice(t).unwrap())
                     .collect();
                 let out = verify_ballots(&s.ctx, &s.list, ballots);
                 assert_eq!(out.verified.len(), k);

@@ -206,7 +206,7 @@ impl Inputs {
             .map(|part| {
                 let ballots: Vec<Ballot> = part
                     .iter()
-                    .map(|t| serde_json::from_str(t).expect("a ballot"))
+                    .map(|t| piaojue_crypto::json::from_str(t).expect("a ballot"))
                     .collect();
                 verify_ballots(&self.ctx, &self.record.election.credentials, ballots)
                     .rejected

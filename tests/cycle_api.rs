@@ -366,6 +366,16 @@ fn refusals(db: TestDb) {
         400,
         "bad_request",
     );
+    // Issue 18: an integer action (serde's internally tagged decoding took 1 for "reject"),
+    // a decision as an array, a reason of invisible characters only.
+    for body in [
+        json!({ "action": 1, "reason": "重复" }),
+        json!({ "action": { "reject": null }, "reason": "重复" }),
+        json!(["reject", "重复"]),
+        json!({ "action": "reject", "reason": "\u{200B}\u{3000}\u{FEFF}" }),
+    ] {
+        chk.refused(decide(&reserve, body), 400, "bad_request");
+    }
     chk.refused(
         decide("2027-AAAA-AAAA", json!({ "action": "shortlist" })),
         404,

@@ -20,7 +20,7 @@ fn api_body(data: &[u8]) -> Result<(), Refused> {
     }
 }
 
-const TARGETS: [(&str, Check); 7] = [
+const TARGETS: [(&str, Check); 8] = [
     ("ballot", fuzz_checks::check_ballot),
     ("proof", fuzz_checks::check_proof),
     ("point_scalar", fuzz_checks::check_point_scalar),
@@ -28,6 +28,7 @@ const TARGETS: [(&str, Check); 7] = [
     ("record", fuzz_checks::check_record),
     ("api_body", api_body),
     ("report", fuzz_checks::check_report),
+    ("strict_json", fuzz_checks::check_strict_json),
 ];
 
 fn corpus(target: &str) -> PathBuf {
@@ -94,6 +95,22 @@ fn seeds() -> Vec<(&'static str, Vec<Vec<u8>>)> {
         br#"{"items":[]}"#.to_vec(),
         br#"{"from":0,"limit":5}"#.to_vec(),
     ];
+    // The small inputs of spec/vectors/negative.json, refused and accepted.
+    let negative: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("spec/vectors/negative.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let strict: Vec<Vec<u8>> = negative["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|v| [&v["accepted"], &v["refused"]])
+        .map(|t| t.as_str().unwrap().as_bytes().to_vec())
+        .filter(|t| t.len() < 2048)
+        .collect();
     let mut out = vec![
         ("ballot", fuzz_checks::sample_ballots()),
         ("proof", fuzz_checks::sample_proofs()),
@@ -110,10 +127,15 @@ fn seeds() -> Vec<(&'static str, Vec<Vec<u8>>)> {
                 b"election\0a\0b\0c\0d\0e\0f\0g\0h\0i\0j\0k\0l".to_vec(),
             ],
         ),
+        ("strict_json", strict),
     ];
     for (i, (_, list)) in out.iter_mut().enumerate() {
         let valid = list.clone();
-        let per = if i == 4 { 6 } else { 12 };
+        let per = match i {
+            4 => 6,
+            6 => 2,
+            _ => 12,
+        };
         for (j, v) in valid.iter().enumerate() {
             list.extend(mutations(v, per, (i * 1000 + j) as u64 + 1));
         }
@@ -191,7 +213,7 @@ fn the_valid_seeds_pass_and_their_mutations_are_refused() {
     for (target, list) in seeds() {
         let check = TARGETS.iter().find(|(t, _)| *t == target).unwrap().1;
         let valid = match target {
-            "point_scalar" | "api_body" | "report" => continue,
+            "point_scalar" | "api_body" | "report" | "strict_json" => continue,
             "record" => 1,
             "receipt" => 1,
             "proof" => 3,

@@ -222,6 +222,16 @@ impl Checker {
             .as_object()
             .and_then(|o| o.iter().next())
             .expect("a field");
+        // The object's values as an array (a struct by position, record.md §2.2).
+        let array = Value::Array(
+            valid
+                .as_object()
+                .expect("an object")
+                .values()
+                .cloned()
+                .collect(),
+        );
+        self.send(c, method, path, &array, 400, "bad_request");
         let dup = format!("{{\"{key}\":{value},{}", &text[1..]);
         let m = self.raw(c, method, path, Some(dup.as_bytes()), 400, "bad_request");
         assert!(m.contains("duplicate field"), "{path}: {m}");
@@ -710,6 +720,21 @@ fn bad_ballots(chk: &Checker, c: &Client, e: &Election, ballot: &Value, audited:
         chk.bad(c, &path, &with(ballot, &pointer, bad));
     }
     chk.bad(c, &path, &without(ballot, "/signature"));
+    // Issue 18: a ballot, or a ciphertext in it, written as an array (its fields by position)
+    // was taken by serde's derived decoding; record.md §2.2 allows objects only.
+    let fields =
+        |v: &Value, names: &[&str]| Value::Array(names.iter().map(|n| v[*n].clone()).collect());
+    chk.bad(
+        c,
+        &path,
+        &fields(ballot, &["election", "credential", "contests", "signature"]),
+    );
+    let ct = ballot.pointer(&sel("/ciphertext")).expect("a ciphertext");
+    chk.bad(
+        c,
+        &path,
+        &with(ballot, &sel("/ciphertext"), fields(ct, &["a", "b"])),
+    );
     chk.bad(c, &path, &with_extra(ballot, &sel(""), "extra"));
     // Shapes that do not fit the manifest decode, and are refused as invalid.
     let selections = ballot

@@ -99,7 +99,7 @@ fn verify_batch(opened: &Opened, batch: Vec<Request>) {
     let mut replies = Vec::with_capacity(batch.len());
     let mut ballots = Vec::with_capacity(batch.len());
     for r in batch {
-        match serde_json::from_slice::<Ballot>(&r.body) {
+        match piaojue_crypto::json::from_slice::<Ballot>(&r.body) {
             Ok(b) => {
                 ballots.push(b);
                 replies.push(r.reply);

@@ -69,9 +69,12 @@ pub struct Elections {
     opened: std::sync::Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Arc<Opened>>>>>,
 }
 
-/// A key-ceremony message, as posted by a teller.
+/// A key-ceremony message, as posted by a teller: `{"round": …, "message": …}` (`spec/api.md`).
+/// Decoded strictly in any key order ([`piaojue_crypto::json::adjacently_tagged`]); the derived
+/// code (`remote = "Self"`) is only what that calls with the round first.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(
+    remote = "Self",
     tag = "round",
     content = "message",
     rename_all = "snake_case",
@@ -87,6 +90,30 @@ pub enum CeremonyMessage {
     Reveal(Reveal),
     /// Round 3.
     ShareCheck(ShareCheck),
+}
+
+impl Serialize for CeremonyMessage {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        CeremonyMessage::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for CeremonyMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        piaojue_crypto::json::adjacently_tagged(d, "CeremonyMessage")
+    }
+}
+
+impl piaojue_crypto::json::AdjacentlyTagged for CeremonyMessage {
+    const TAG: &'static str = "round";
+    const CONTENT: &'static str = "message";
+    const TAGS: &'static [&'static str] = &["announcement", "commitment", "reveal", "share_check"];
+
+    fn from_tagged<'de, D: serde::Deserializer<'de>>(
+        tagged: piaojue_crypto::json::Tagged<'_, D, D::Error>,
+    ) -> Result<Self, D::Error> {
+        CeremonyMessage::deserialize(tagged)
+    }
 }
 
 impl CeremonyMessage {
@@ -138,7 +165,8 @@ pub struct Status {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(what: &str, bytes: &[u8]) -> ApiResult<T> {
-    serde_json::from_slice(bytes).map_err(|e| ApiError::Internal(format!("stored {what}: {e}")))
+    piaojue_crypto::json::from_slice(bytes)
+        .map_err(|e| ApiError::Internal(format!("stored {what}: {e}")))
 }
 
 fn entry_event(bytes: &[u8]) -> ApiResult<Event> {
@@ -594,7 +622,10 @@ impl Elections {
                 state.as_str()
             )));
         }
-        if names.iter().any(|n| n.trim().is_empty() || n.len() > 200) {
+        if names
+            .iter()
+            .any(|n| piaojue_crypto::text::is_blank(n) || n.len() > 200)
+        {
             return Err(ApiError::BadRequest(
                 "every name must be 1 to 200 bytes".into(),
             ));

@@ -33,7 +33,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = read_body(req, state).await?;
-        serde_json::from_slice(&bytes)
+        piaojue_crypto::json::from_slice(&bytes)
             .map(JsonBody)
             .map_err(|e| ApiError::BadRequest(format!("invalid JSON: {e}")))
     }
@@ -512,9 +512,9 @@ async fn consistency(
 /// bytes.
 pub fn check_api_body(data: &[u8]) -> usize {
     fn takes<T: DeserializeOwned>(data: &[u8]) -> bool {
-        serde_json::from_slice::<T>(data).is_ok()
+        piaojue_crypto::json::from_slice::<T>(data).is_ok()
     }
-    let manifest = serde_json::from_slice::<Manifest>(data)
+    let manifest = piaojue_crypto::json::from_slice::<Manifest>(data)
         .map(|m| {
             let _ = m.validate();
         })

@@ -9,9 +9,11 @@
 //! * [`dkg`] — the tellers' t-of-n key ceremony and [`decryption`] shares.
 //! * [`manifest`], [`credential`], [`ballot`], [`tally`], [`rules`], [`record`] — the election
 //!   model, from the manifest to the published result.
+//! * [`text`] — what a blank human text is.
 //! * [`encoding`] and [`canonical`] — the one place for each encoding: base64url JSON and the
 //!   canonical bytes that are hashed and signed; [`signature`] — ed25519 verification, alone
-//!   or batched, with one verdict.
+//!   or batched, with one verdict; [`json`] — the one place where JSON is decoded, strictly
+//!   (`spec/record.md` §2.2).
 //!
 //! The protocol is specified in `spec/protocol.md`; every function here that implements a
 //! verification step names that step in its documentation.
@@ -30,6 +32,7 @@ pub mod dlog;
 pub mod elgamal;
 pub mod encoding;
 pub mod fingerprint;
+pub mod json;
 pub mod manifest;
 pub mod pin;
 pub mod proofs;
@@ -38,6 +41,7 @@ pub mod rules;
 pub mod samples;
 pub mod signature;
 pub mod tally;
+pub mod text;
 pub mod transcript;
 
 pub use curve25519_dalek::{RistrettoPoint, Scalar};

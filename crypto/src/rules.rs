@@ -55,9 +55,11 @@ impl Quorum {
     }
 }
 
-/// How counts become a result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+/// How counts become a result. Written internally tagged (`{"kind": "top_k", "seats": …}`);
+/// decoded by hand (`spec/record.md` §3.6, §2.2): serde's internally tagged decoding buffers the
+/// object and then takes an integer for `kind` and arrays for `quorum`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DecisionRule {
     /// Publish the counts, decide nothing. (A struct variant, so that unknown fields are
     /// refused like everywhere else.)
@@ -89,6 +91,66 @@ pub enum DecisionRule {
         /// Quorum.
         quorum: Quorum,
     },
+}
+
+/// The kinds of [`DecisionRule`], as in JSON.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RuleKind {
+    Counts,
+    TopK,
+    ApproveEach,
+    Rating,
+}
+
+/// A decision rule's object, every field but `kind` optional: which of them a rule must have
+/// and may have is its kind's (`spec/record.md` §3.6). A field given twice, an unknown field,
+/// or `null` for one is refused.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFields {
+    kind: RuleKind,
+    #[serde(default, deserialize_with = "crate::json::present")]
+    seats: Option<u32>,
+    #[serde(default, deserialize_with = "crate::json::present")]
+    majority: Option<MajorityBase>,
+    #[serde(default, deserialize_with = "crate::json::present")]
+    quorum: Option<Quorum>,
+}
+
+impl<'de> Deserialize<'de> for DecisionRule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let f = RuleFields::deserialize(d)?;
+        Ok(match (f.kind, f.seats, f.majority, f.quorum) {
+            (RuleKind::Counts, None, None, None) => DecisionRule::Counts {},
+            (RuleKind::TopK, Some(seats), Some(majority), Some(quorum)) => DecisionRule::TopK {
+                seats,
+                majority,
+                quorum,
+            },
+            (RuleKind::ApproveEach, Some(seats), Some(majority), Some(quorum)) => {
+                DecisionRule::ApproveEach {
+                    seats,
+                    majority,
+                    quorum,
+                }
+            }
+            (RuleKind::Rating, None, Some(majority), Some(quorum)) => {
+                DecisionRule::Rating { majority, quorum }
+            }
+            (kind, ..) => {
+                let (kind, fields) = match kind {
+                    RuleKind::Counts => ("counts", "no other field"),
+                    RuleKind::TopK => ("top_k", "seats, majority and quorum"),
+                    RuleKind::ApproveEach => ("approve_each", "seats, majority and quorum"),
+                    RuleKind::Rating => ("rating", "majority and quorum"),
+                };
+                return Err(serde::de::Error::custom(format_args!(
+                    "a decision rule of kind \"{kind}\" has {fields}, and no other field"
+                )));
+            }
+        })
+    }
 }
 
 impl Canonical for DecisionRule {
@@ -420,7 +482,60 @@ pub struct Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json;
     use crate::manifest::{BallotOption, Text};
+
+    /// Issue 18: serde's internally tagged decoding took an integer for `kind` and an array
+    /// for the quorum once it had buffered the object (inside a board entry).
+    #[test]
+    fn a_rule_decodes_only_from_its_object() {
+        let top = r#"{"kind":"top_k","seats":2,"majority":"voting","quorum":{"num":2,"den":3}}"#;
+        assert_eq!(json::from_str::<DecisionRule>(top).unwrap(), rule_voting(2));
+        assert_eq!(
+            json::from_str::<DecisionRule>(
+                r#"{"seats":2,"quorum":{"num":2,"den":3},"majority":"voting","kind":"top_k"}"#
+            )
+            .unwrap(),
+            rule_voting(2)
+        );
+        assert_eq!(
+            json::from_str::<DecisionRule>(r#"{"kind":"counts"}"#).unwrap(),
+            DecisionRule::Counts {}
+        );
+        for bad in [
+            r#"{"kind":1,"seats":2,"majority":"voting","quorum":{"num":2,"den":3}}"#,
+            r#"{"kind":"top_k","seats":2,"majority":"voting","quorum":[2,3]}"#,
+            r#"{"kind":"top_k","seats":2,"majority":{"voting":null},"quorum":{"num":2,"den":3}}"#,
+            r#"{"kind":"top_k","seats":2,"majority":"voting"}"#,
+            r#"{"kind":"top_k","seats":2,"seats":2,"majority":"voting","quorum":{"num":2,"den":3}}"#,
+            r#"{"kind":"rating","seats":2,"majority":"voting","quorum":{"num":2,"den":3}}"#,
+            r#"{"kind":"counts","seats":3}"#,
+            r#"{"kind":"counts","seats":null}"#,
+            r#"{"kind":"counts","x":0}"#,
+            r#"{"kind":{"counts":null}}"#,
+            r#"["counts"]"#,
+            r#"{}"#,
+        ] {
+            assert!(json::from_str::<DecisionRule>(bad).is_err(), "{bad}");
+        }
+        let err = json::from_str::<DecisionRule>(
+            r#"{"kind":"rating","seats":2,"majority":"voting","quorum":{"num":2,"den":3}}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains(r#"a decision rule of kind "rating" has majority and quorum"#),
+            "{err}"
+        );
+    }
+
+    fn rule_voting(seats: u32) -> DecisionRule {
+        DecisionRule::TopK {
+            seats,
+            majority: MajorityBase::Voting,
+            quorum: Quorum::TWO_THIRDS,
+        }
+    }
 
     fn topk_contest(n: usize) -> Vec<Contest> {
         vec![Contest {

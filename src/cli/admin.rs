@@ -150,7 +150,7 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
         AdminAction::Create { manifest, parent } => {
             let text = std::fs::read_to_string(&manifest)
                 .with_context(|| format!("reading {}", manifest.display()))?;
-            let m: Manifest = serde_json::from_str(&text)
+            let m: Manifest = piaojue_crypto::json::from_str(&text)
                 .with_context(|| format!("{} is not a manifest", manifest.display()))?;
             m.validate().context("the manifest is not valid")?;
             let path = match &parent {
@@ -298,8 +298,8 @@ fn credentials(
 ) -> anyhow::Result<()> {
     ensure!(batch > 0, "--batch must be at least 1");
     let status: Value = client.get(&format!("/api/elections/{election}"))?;
-    let manifest: Manifest =
-        serde_json::from_value(status["manifest"].clone()).context("the election's manifest")?;
+    let manifest: Manifest = piaojue_crypto::json::from_value(status["manifest"].clone())
+        .context("the election's manifest")?;
     let registered = status["credentials"].as_u64().unwrap_or_default() as usize;
     let missing = (manifest.deputies as usize).saturating_sub(registered);
     let count = count.unwrap_or(missing);

@@ -519,7 +519,7 @@ fn cast(a: &CastArgs) -> anyhow::Result<Value> {
 
     // Receipts, errors, latencies.
     let board_key: Value = staff.get("/api/board-key")?;
-    let board_key = serde_json::from_value(board_key["board_key"].clone())?;
+    let board_key = piaojue_crypto::json::from_value(board_key["board_key"].clone())?;
     let mut errors: BTreeMap<String, usize> = BTreeMap::new();
     let mut samples_of_errors: BTreeMap<String, String> = BTreeMap::new();
     let mut durable = 0usize;
@@ -534,7 +534,7 @@ fn cast(a: &CastArgs) -> anyhow::Result<Value> {
             first_latency.push(o.latency);
         }
         let receipt = match o.status {
-            Some(201) => serde_json::from_slice::<Receipt>(&o.body).ok(),
+            Some(201) => piaojue_crypto::json::from_slice::<Receipt>(&o.body).ok(),
             _ => None,
         };
         let good = match &receipt {
@@ -664,7 +664,7 @@ fn tally(
     let closed = started.elapsed();
     let tally: EncryptedTally = staff.get(&e("/tally"))?;
     let status: Value = staff.get(&e(""))?;
-    let fingerprint: Digest32 = serde_json::from_value(status["fingerprint"].clone())?;
+    let fingerprint: Digest32 = piaojue_crypto::json::from_value(status["fingerprint"].clone())?;
     let fetched = started.elapsed();
     let head: SignedTreeHead = staff.get(&e("/board/head"))?;
     let head = BoardHeadRef {

@@ -200,7 +200,7 @@ impl CeremonyRun<'_> {
         );
         let status: Value = self.client.get(&self.path(""))?;
         let manifest: Manifest =
-            serde_json::from_value(status["manifest"].clone()).context("the manifest")?;
+            piaojue_crypto::json::from_value(status["manifest"].clone()).context("the manifest")?;
         manifest
             .validate()
             .context("the server's manifest is not valid")?;

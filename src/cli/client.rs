@@ -64,7 +64,7 @@ impl Client {
             .read_to_vec()
             .with_context(|| format!("{method} {url}: reading the answer"))?;
         if !(200..300).contains(&status) {
-            let msg = serde_json::from_slice::<Value>(&bytes)
+            let msg = piaojue_crypto::json::from_slice::<Value>(&bytes)
                 .ok()
                 .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
                 .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
@@ -76,7 +76,7 @@ impl Client {
     /// `GET path` decoded as `T`.
     pub fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
         let bytes = self.run("GET", path, None)?;
-        serde_json::from_slice(&bytes).with_context(|| format!("decoding GET {path}"))
+        piaojue_crypto::json::from_slice(&bytes).with_context(|| format!("decoding GET {path}"))
     }
 
     /// `POST path` with a JSON body, the answer decoded as `T`.
@@ -86,7 +86,7 @@ impl Client {
         body: &B,
     ) -> anyhow::Result<T> {
         let bytes = self.run("POST", path, Some(serde_json::to_vec(body)?))?;
-        serde_json::from_slice(&bytes).with_context(|| format!("decoding POST {path}"))
+        piaojue_crypto::json::from_slice(&bytes).with_context(|| format!("decoding POST {path}"))
     }
 
     /// `PUT path` with a JSON body, the answer decoded as `T` (an empty answer is `null`).
@@ -101,7 +101,7 @@ impl Client {
         } else {
             bytes
         };
-        serde_json::from_slice(&bytes).with_context(|| format!("decoding PUT {path}"))
+        piaojue_crypto::json::from_slice(&bytes).with_context(|| format!("decoding PUT {path}"))
     }
 
     /// `POST path` with raw bytes of a content type (a file), the answer decoded as `T`.
@@ -112,13 +112,13 @@ impl Client {
         bytes: Vec<u8>,
     ) -> anyhow::Result<T> {
         let bytes = self.run_typed("POST", path, Some(bytes), content_type)?;
-        serde_json::from_slice(&bytes).with_context(|| format!("decoding POST {path}"))
+        piaojue_crypto::json::from_slice(&bytes).with_context(|| format!("decoding POST {path}"))
     }
 
     /// `POST path` without a body.
     pub fn post_empty<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
         let bytes = self.run("POST", path, Some(Vec::new()))?;
-        serde_json::from_slice(&bytes).with_context(|| format!("decoding POST {path}"))
+        piaojue_crypto::json::from_slice(&bytes).with_context(|| format!("decoding POST {path}"))
     }
 }
 
@@ -130,12 +130,12 @@ pub fn election_context(
     election: &str,
 ) -> anyhow::Result<piaojue_crypto::ballot::ElectionContext> {
     let status: Value = client.get(&format!("/api/elections/{election}"))?;
-    let manifest =
-        serde_json::from_value(status["manifest"].clone()).context("the election's manifest")?;
-    let fingerprint = serde_json::from_value(status["fingerprint"].clone())
+    let manifest = piaojue_crypto::json::from_value(status["manifest"].clone())
+        .context("the election's manifest")?;
+    let fingerprint = piaojue_crypto::json::from_value(status["fingerprint"].clone())
         .context("the election has no fingerprint yet: voting has not opened")?;
     let ceremony: Value = client.get(&format!("/api/elections/{election}/ceremony"))?;
-    let key = serde_json::from_value(ceremony["output"]["joint_key"].clone())
+    let key = piaojue_crypto::json::from_value(ceremony["output"]["joint_key"].clone())
         .context("the election key")?;
     Ok(piaojue_crypto::ballot::ElectionContext::new(
         manifest,
@@ -151,13 +151,14 @@ pub fn served_election(client: &Client, election: &str) -> anyhow::Result<Served
     let ceremony: Value = client.get(&format!("/api/elections/{election}/ceremony"))?;
     let keys: Value = client.get(&format!("/api/elections/{election}/credentials"))?;
     Ok(ServedElection {
-        manifest: serde_json::from_value(status["manifest"].clone())
+        manifest: piaojue_crypto::json::from_value(status["manifest"].clone())
             .context("the election's manifest")?,
-        transcript: serde_json::from_value(ceremony["transcript"].clone())
+        transcript: piaojue_crypto::json::from_value(ceremony["transcript"].clone())
             .context("the key ceremony's transcript")?,
-        output: serde_json::from_value(ceremony["output"].clone())
+        output: piaojue_crypto::json::from_value(ceremony["output"].clone())
             .context("the key ceremony's output")?,
-        credentials: serde_json::from_value(keys["keys"].clone()).context("the credential list")?,
+        credentials: piaojue_crypto::json::from_value(keys["keys"].clone())
+            .context("the credential list")?,
     })
 }
 

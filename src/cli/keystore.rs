@@ -170,7 +170,7 @@ impl TellerStore {
     }
 
     fn from_json(path: &Path, bytes: &[u8]) -> Result<Self, StoreError> {
-        let c: Contents = serde_json::from_slice(bytes)
+        let c: Contents = piaojue_crypto::json::from_slice(bytes)
             .map_err(|e| StoreError::NotAKeyFile(path.into(), e.to_string()))?;
         if c.format != FORMAT {
             return Err(StoreError::NotAKeyFile(

@@ -118,7 +118,7 @@ pub fn run(args: VoteArgs) -> anyhow::Result<()> {
     );
     let board_key = client
         .get::<serde_json::Value>("/api/board-key")
-        .and_then(|v| Ok(serde_json::from_value(v["board_key"].clone())?))
+        .and_then(|v| Ok(piaojue_crypto::json::from_value(v["board_key"].clone())?))
         .map_err(|e| {
             anyhow::anyhow!(
                 "服务器已接受选票（{code}），但无法取得公告板公钥来核对回执：{e}\n\

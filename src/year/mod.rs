@@ -139,7 +139,7 @@ impl Vote {
         let status: Value = api.public.get(&path(id, ""))?;
         Ok(Vote {
             id: id.to_string(),
-            manifest: serde_json::from_value(status["manifest"].clone())?,
+            manifest: piaojue_crypto::json::from_value(status["manifest"].clone())?,
             signing: Vec::new(),
             tellers: Vec::new(),
         })
@@ -151,8 +151,8 @@ impl Vote {
     ) -> anyhow::Result<(CeremonyTranscript, Option<CeremonyOutput>)> {
         let v: Value = api.public.get(&path(&self.id, "/ceremony"))?;
         Ok((
-            serde_json::from_value(v["transcript"].clone())?,
-            serde_json::from_value(v["output"].clone())?,
+            piaojue_crypto::json::from_value(v["transcript"].clone())?,
+            piaojue_crypto::json::from_value(v["output"].clone())?,
         ))
     }
 
@@ -271,7 +271,8 @@ impl Vote {
         let tally: EncryptedTally = api.public.get(&path(&self.id, "/tally"))?;
         let flat = tally.flatten();
         let status: Value = api.public.get(&path(&self.id, ""))?;
-        let fingerprint: Digest32 = serde_json::from_value(status["fingerprint"].clone())?;
+        let fingerprint: Digest32 =
+            piaojue_crypto::json::from_value(status["fingerprint"].clone())?;
         let head: SignedTreeHead = api.public.get(&path(&self.id, "/board/head"))?;
         for j in 0..self.manifest.tellers.t as usize {
             let share = DecryptionShare::compute(
@@ -290,7 +291,7 @@ impl Vote {
                 .post(&path(&self.id, "/decryption-shares"), &share)?;
         }
         let result: Value = api.public.get(&path(&self.id, "/result"))?;
-        Ok(serde_json::from_value(result["outcome"].clone())?)
+        Ok(piaojue_crypto::json::from_value(result["outcome"].clone())?)
     }
 
     fn publish(&self, api: &Api) -> anyhow::Result<()> {

@@ -208,7 +208,7 @@ fn execute(command: VerifyCommand, out: &OutputArgs) -> anyhow::Result<Report> {
             board_key,
         } => {
             let text = record_io::read_text(&receipt, MAX_RECEIPT)?;
-            let receipt: Receipt = serde_json::from_str(&text).map_err(|e| {
+            let receipt: Receipt = piaojue_crypto::json::from_str(&text).map_err(|e| {
                 anyhow::anyhow!(
                     "{} is not a receipt: {}",
                     receipt.display(),
@@ -404,7 +404,7 @@ impl Http {
 
     fn json<T: serde::de::DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
         let bytes = self.bytes(path)?;
-        serde_json::from_slice(&bytes)
+        piaojue_crypto::json::from_slice(&bytes)
             .with_context(|| format!("{}{path} did not answer what the API says", self.base))
     }
 
@@ -426,7 +426,7 @@ impl Http {
                     .with_context(|| format!("downloading into {}", file.display()))?;
                 read(file)
             }
-            None => serde_json::from_slice(&self.bytes(&path)?)
+            None => piaojue_crypto::json::from_slice(&self.bytes(&path)?)
                 .with_context(|| format!("the record at {}{path} does not decode", self.base)),
         }
     }

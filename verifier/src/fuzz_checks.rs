@@ -46,16 +46,16 @@ const DLEQ_VECTOR: &str = include_str!("../../spec/vectors/dleq.json");
 const RANGE_VECTOR: &str = include_str!("../../spec/vectors/range.json");
 
 fn json<T: DeserializeOwned>(data: &[u8]) -> Result<T, Refused> {
-    serde_json::from_slice(data).map_err(|e| Refused::Decode(e.to_string()))
+    piaojue_crypto::json::from_slice(data).map_err(|e| Refused::Decode(e.to_string()))
 }
 
 fn from_value<T: DeserializeOwned>(v: &Value) -> T {
-    serde_json::from_value(v.clone()).expect("the committed vectors decode")
+    piaojue_crypto::json::from_value(v.clone()).expect("the committed vectors decode")
 }
 
 /// Decodes, re-encodes and decodes again: the value must not change.
 fn round_trip<T: DeserializeOwned + serde::Serialize + PartialEq + std::fmt::Debug>(v: &T) {
-    let again: T = serde_json::from_slice(&serde_json::to_vec(v).expect("serializes"))
+    let again: T = piaojue_crypto::json::from_slice(&serde_json::to_vec(v).expect("serializes"))
         .expect("a decoded value's encoding decodes");
     assert_eq!(&again, v, "a decoded value changed in a round trip");
 }
@@ -70,7 +70,7 @@ fn record_vector() -> &'static RecordVector {
     static V: OnceLock<RecordVector> = OnceLock::new();
     V.get_or_init(|| {
         let record: ElectionRecord =
-            serde_json::from_str(RECORD_VECTOR).expect("the record vector decodes");
+            piaojue_crypto::json::from_str(RECORD_VECTOR).expect("the record vector decodes");
         let ctx = record
             .election
             .context()
@@ -136,8 +136,9 @@ pub fn check_proof(data: &[u8]) -> Result<(), Refused> {
     let decode_err = |e: serde_json::Error| Refused::Decode(e.to_string());
     let outcome = match kind.as_str() {
         "schnorr" => {
-            let v: Value = serde_json::from_str(SCHNORR_VECTOR).expect("vector");
-            let p: SchnorrProof = serde_json::from_value(proof.clone()).map_err(decode_err)?;
+            let v: Value = piaojue_crypto::json::from_str(SCHNORR_VECTOR).expect("vector");
+            let p: SchnorrProof =
+                piaojue_crypto::json::from_value(proof.clone()).map_err(decode_err)?;
             round_trip(&p);
             let public: Point = from_value(&v["public"]);
             let ok = p
@@ -146,8 +147,9 @@ pub fn check_proof(data: &[u8]) -> Result<(), Refused> {
             (ok, p == from_value::<SchnorrProof>(&v["valid"]))
         }
         "dleq" => {
-            let v: Value = serde_json::from_str(DLEQ_VECTOR).expect("vector");
-            let p: DleqProof = serde_json::from_value(proof.clone()).map_err(decode_err)?;
+            let v: Value = piaojue_crypto::json::from_str(DLEQ_VECTOR).expect("vector");
+            let p: DleqProof =
+                piaojue_crypto::json::from_value(proof.clone()).map_err(decode_err)?;
             round_trip(&p);
             let (h, x, y): (Point, Point, Point) = (
                 from_value(&v["h"]),
@@ -165,9 +167,10 @@ pub fn check_proof(data: &[u8]) -> Result<(), Refused> {
             (ok, p == from_value::<DleqProof>(&v["valid"]))
         }
         "range" => {
-            let v: Value = serde_json::from_str(RANGE_VECTOR).expect("vector");
+            let v: Value = piaojue_crypto::json::from_str(RANGE_VECTOR).expect("vector");
             let s = &v["selection"];
-            let p: RangeProof = serde_json::from_value(proof.clone()).map_err(decode_err)?;
+            let p: RangeProof =
+                piaojue_crypto::json::from_value(proof.clone()).map_err(decode_err)?;
             round_trip(&p);
             let key: PublicKey = from_value(&v["key"]);
             let cts: Vec<Ciphertext> = from_value(&s["ciphertexts"]);
@@ -194,9 +197,9 @@ pub fn check_proof(data: &[u8]) -> Result<(), Refused> {
 
 /// The valid proofs of the vectors, in the `check_proof` input form (corpus seeds).
 pub fn sample_proofs() -> Vec<Vec<u8>> {
-    let s: Value = serde_json::from_str(SCHNORR_VECTOR).expect("vector");
-    let d: Value = serde_json::from_str(DLEQ_VECTOR).expect("vector");
-    let r: Value = serde_json::from_str(RANGE_VECTOR).expect("vector");
+    let s: Value = piaojue_crypto::json::from_str(SCHNORR_VECTOR).expect("vector");
+    let d: Value = piaojue_crypto::json::from_str(DLEQ_VECTOR).expect("vector");
+    let r: Value = piaojue_crypto::json::from_str(RANGE_VECTOR).expect("vector");
     [
         serde_json::json!({ "schnorr": s["valid"] }),
         serde_json::json!({ "dleq": d["valid"] }),
@@ -254,7 +257,7 @@ pub fn check_point_scalar(data: &[u8]) -> Result<(), Refused> {
             );
             decoded += 1;
         }
-        if let Ok(p) = serde_json::from_str::<Point>(text) {
+        if let Ok(p) = piaojue_crypto::json::from_str::<Point>(text) {
             round_trip(&p);
             decoded += 1;
         }
@@ -323,7 +326,7 @@ pub fn check_receipt(data: &[u8]) -> Result<(), Refused> {
 /// nothing may panic.
 pub fn check_record(data: &[u8]) -> Result<(), Refused> {
     let text = std::str::from_utf8(data).map_err(|e| Refused::Decode(e.to_string()))?;
-    let record = match serde_json::from_str::<BoardRecordFile>(text) {
+    let record = match piaojue_crypto::json::from_str::<BoardRecordFile>(text) {
         Ok(f) => {
             let entries = f
                 .board
@@ -425,6 +428,65 @@ pub fn check_rendered(report: &Report) {
             "an unescaped character:\n{out}"
         );
         assert!(out.chars().count() <= bound, "the report is not bounded");
+    }
+}
+
+/// Decodes `data` strictly as `T` (`piaojue_crypto::json`, `spec/record.md` §2.2) and checks
+/// what decodes: serde's lenient decoding takes it too, to the same value (the strict decoder
+/// only refuses more), and it re-encodes to text that decodes strictly to the same value.
+fn strict_takes<T>(data: &[u8]) -> bool
+where
+    T: DeserializeOwned + serde::Serialize + PartialEq + std::fmt::Debug,
+{
+    let Ok(value) = piaojue_crypto::json::from_slice::<T>(data) else {
+        return false;
+    };
+    // serde_json's own decoder, on purpose: the lenient decoding the strict one is compared with.
+    let lenient: T =
+        serde_json::from_slice(data).expect("what the strict decoder takes, serde takes");
+    assert_eq!(
+        lenient, value,
+        "the strict and the lenient decoder disagree"
+    );
+    let again: T =
+        piaojue_crypto::json::from_slice(&serde_json::to_vec(&value).expect("serializes"))
+            .expect("a strictly decoded value's encoding decodes strictly");
+    assert_eq!(
+        again, value,
+        "a strictly decoded value changed in a round trip"
+    );
+    true
+}
+
+/// `data` as each record type that `spec/vectors/negative.json` names, strictly; `Ok` if one
+/// took it. Panics if a strict decode disagrees with serde's or does not round-trip.
+pub fn check_strict_json(data: &[u8]) -> Result<(), Refused> {
+    use piaojue_crypto::board::{Entry, SignedTreeHead};
+    use piaojue_crypto::manifest::{Manifest, Text};
+    use piaojue_crypto::record::TallyResult;
+    use piaojue_crypto::rules::DecisionRule;
+    let entry = match Entry::from_bytes(data) {
+        Ok(e) => {
+            let again = Entry::from_bytes(&e.to_bytes()).expect("an entry's bytes decode");
+            assert_eq!(again, e, "an entry changed in a round trip");
+            true
+        }
+        Err(_) => false,
+    };
+    let took = [
+        entry,
+        strict_takes::<Ballot>(data),
+        strict_takes::<TallyResult>(data),
+        strict_takes::<SignedTreeHead>(data),
+        strict_takes::<Receipt>(data),
+        strict_takes::<Manifest>(data),
+        strict_takes::<DecisionRule>(data),
+        strict_takes::<Text>(data),
+    ];
+    if took.contains(&true) {
+        Ok(())
+    } else {
+        Err(Refused::Decode("no record type takes it".into()))
     }
 }
 

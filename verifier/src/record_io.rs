@@ -11,6 +11,7 @@ use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use piaojue_crypto::board::Entry;
+use piaojue_crypto::json;
 use piaojue_crypto::record::{
     BoardError, BoardInfo, BoardLog, ElectionData, ElectionRecord, TallyResult, derive_record,
 };
@@ -377,7 +378,7 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, RecordError> {
 
 fn read_json_limited<T: DeserializeOwned>(path: &Path, limit: u64) -> Result<T, RecordError> {
     let text = read_text(path, limit)?;
-    serde_json::from_str(&text).map_err(decode_error(path, None, &text))
+    json::from_str(&text).map_err(decode_error(path, None, &text))
 }
 
 /// Reads `board.json` (at most [`MAX_BOARD_INFO`] bytes).
@@ -409,7 +410,7 @@ pub fn read_jsonl<T: DeserializeOwned + Send>(path: &Path) -> Result<Vec<T>, Rec
         }
         let decoded: Vec<T> = chunk
             .par_iter()
-            .map(|(n, line)| serde_json::from_str(line).map_err(decode_error(path, Some(*n), line)))
+            .map(|(n, line)| json::from_str(line).map_err(decode_error(path, Some(*n), line)))
             .collect::<Result<_, _>>()?;
         out.extend(decoded);
     }
@@ -437,7 +438,7 @@ fn decode_all<T: DeserializeOwned + Send>(
     raw.par_iter()
         .enumerate()
         .map(|(i, r)| {
-            serde_json::from_str(r.get()).map_err(|e| RecordError::DecodeItem {
+            json::from_str(r.get()).map_err(|e| RecordError::DecodeItem {
                 path: path.to_path_buf(),
                 item: format!("{what}[{i}]"),
                 reason: decode_message(&e.to_string(), r.get()),
@@ -502,7 +503,7 @@ pub struct BoardRecordFile {
 /// Reads a single file in board form, or `None` if the file is in the other single-file form.
 pub fn read_board_file(path: &Path) -> Result<Option<BoardLog>, RecordError> {
     let text = read_text(path, MAX_RECORD_FILE)?;
-    match serde_json::from_str::<BoardRecordFile>(&text) {
+    match json::from_str::<BoardRecordFile>(&text) {
         Ok(f) => Ok(Some(f.board)),
         Err(_) if !text.trim_start().starts_with("{\"board\"") => Ok(None),
         Err(e) => Err(decode_error(path, None, &text)(e)),

@@ -520,7 +520,7 @@ impl LogWriter {
                 .fetch_optional(pool)
                 .await?;
         if let Some(text) = latest {
-            let head: SignedTreeHead = serde_json::from_str(&text)
+            let head: SignedTreeHead = piaojue_crypto::json::from_str(&text)
                 .map_err(|e| sqlx::Error::Decode(format!("a stored tree head: {e}").into()))?;
             if tree.root_at(head.head.size) != Some(head.head.root.0) {
                 return Err(sqlx::Error::Decode(

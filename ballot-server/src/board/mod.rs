@@ -262,11 +262,12 @@ impl Board {
                         "no ballot with tracking code {tracking_code} on this board"
                     ))
                 })?;
-        serde_json::from_str(&row.try_get::<String, _>(0)?)
+        piaojue_crypto::json::from_str(&row.try_get::<String, _>(0)?)
             .map_err(|e| ApiError::Internal(e.to_string()))
     }
 }
 
 fn parse_head(text: &str) -> ApiResult<SignedTreeHead> {
-    serde_json::from_str(text).map_err(|e| ApiError::Internal(format!("stored tree head: {e}")))
+    piaojue_crypto::json::from_str(text)
+        .map_err(|e| ApiError::Internal(format!("stored tree head: {e}")))
 }

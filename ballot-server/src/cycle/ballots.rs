@@ -414,8 +414,9 @@ pub async fn revote(s: &AppState, parent: &str, r: RevoteRequest) -> ApiResult<C
         )));
     }
     let result = s.elections.result(&s.board, parent).await?;
-    let outcome: piaojue_crypto::rules::Outcome = serde_json::from_value(result["outcome"].clone())
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let outcome: piaojue_crypto::rules::Outcome =
+        piaojue_crypto::json::from_value(result["outcome"].clone())
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
     let Some(tie) = outcome.tie else {
         return Err(ApiError::Conflict(format!(
             "{parent} has no tie at the boundary of the seats"

@@ -76,11 +76,12 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// A required text field: trimmed, 1 to `max` bytes, no control characters (line breaks are
-/// allowed where `multiline`).
+/// A required text field: trimmed, 1 to `max` bytes, not blank (`spec/record.md` §2.3: some
+/// letter or digit, not only spaces, zero-width or format characters), no control characters
+/// (line breaks are allowed where `multiline`).
 pub fn text(field: &str, value: &str, max: usize, multiline: bool) -> ApiResult<String> {
     let v = value.trim();
-    if v.is_empty() {
+    if piaojue_crypto::text::is_blank(v) {
         return Err(ApiError::BadRequest(format!("{field} must not be empty")));
     }
     optional_text(field, v, max, multiline)

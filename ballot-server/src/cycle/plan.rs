@@ -131,7 +131,7 @@ pub async fn year_plan(s: &AppState, year: i64) -> ApiResult<YearPlan> {
                 ElectionState::Tallied | ElectionState::Published => {
                     let v = s.elections.result(&s.board, &id).await?;
                     Some(
-                        serde_json::from_value::<Outcome>(v["outcome"].clone())
+                        piaojue_crypto::json::from_value::<Outcome>(v["outcome"].clone())
                             .map_err(|e| ApiError::Internal(e.to_string()))?,
                     )
                 }
@@ -205,7 +205,7 @@ pub async fn record_outcome(s: &AppState, election: &str) -> ApiResult<()> {
         return Ok(());
     }
     let v = s.elections.result(&s.board, election).await?;
-    let outcome: Outcome = serde_json::from_value(v["outcome"].clone())
+    let outcome: Outcome = piaojue_crypto::json::from_value(v["outcome"].clone())
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let options = screening::options_of(&s.db, election).await?;
     let tied: Vec<&str> = outcome

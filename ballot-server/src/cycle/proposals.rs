@@ -351,7 +351,7 @@ pub async fn get(db: &Db, number: &str) -> ApiResult<Proposal> {
                     time_ms: r.try_get(0)?,
                     action: r.try_get(1)?,
                     reason: r.try_get(2)?,
-                    detail: serde_json::from_str(&r.try_get::<String, _>(3)?)
+                    detail: piaojue_crypto::json::from_str(&r.try_get::<String, _>(3)?)
                         .map_err(|e| ApiError::Internal(e.to_string()))?,
                 })
             })

@@ -158,7 +158,7 @@ async fn submit_proposal(
         )));
     }
     s.cycle.proposals.check(ip)?;
-    let p: proposals::NewProposal = serde_json::from_slice(&body)
+    let p: proposals::NewProposal = piaojue_crypto::json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("invalid JSON: {e}")))?;
     Ok(created(proposals::submit(&s.db, p).await?))
 }
@@ -359,7 +359,7 @@ async fn attachment(State(s): State<AppState>, Path(id): Path<i64>) -> ApiResult
 /// [`crate::routes::check_api_body`]).
 pub(crate) fn check_bodies(data: &[u8]) -> usize {
     fn takes<T: serde::de::DeserializeOwned>(data: &[u8]) -> bool {
-        serde_json::from_slice::<T>(data).is_ok()
+        piaojue_crypto::json::from_slice::<T>(data).is_ok()
     }
     [
         takes::<congresses::NewCongress>(data),

@@ -13,16 +13,17 @@ use super::{check_id, check_month, check_year, congresses, now_ms, optional_text
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 
-/// A staff decision on a proposal.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+/// A staff decision on a proposal: `{"action": "merge", "into": …, "reason": …}`. Decoded by
+/// hand (serde's internally tagged decoding buffers the object and then takes an integer for
+/// `action`): `action` is a string, and each action has exactly its fields (`spec/record.md`
+/// §2.2, `spec/api.md`).
+#[derive(Debug)]
 pub enum Decision {
     /// Merge into another proposal (a duplicate or a similar one).
     Merge {
         /// The proposal it is merged into.
         into: String,
         /// Why (may be empty).
-        #[serde(default)]
         reason: String,
     },
     /// Not adopted, with the reason.
@@ -35,21 +36,69 @@ pub enum Decision {
         /// The item's id.
         item: String,
         /// More words (may be empty).
-        #[serde(default)]
         reason: String,
     },
     /// Kept in reserve: screened again in a later year.
     Reserve {
         /// Why (may be empty).
-        #[serde(default)]
         reason: String,
     },
     /// On the shortlist for candidate projects.
     Shortlist {
         /// Why (may be empty).
-        #[serde(default)]
         reason: String,
     },
+}
+
+/// The actions of a [`Decision`].
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Action {
+    Merge,
+    Reject,
+    Exclude,
+    Reserve,
+    Shortlist,
+}
+
+/// A decision's object: which fields an action must have (`into`, `item`, and `reason` for
+/// `reject`) and may have (`reason`) is checked after.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecisionFields {
+    action: Action,
+    #[serde(default, deserialize_with = "piaojue_crypto::json::present")]
+    into: Option<String>,
+    #[serde(default, deserialize_with = "piaojue_crypto::json::present")]
+    item: Option<String>,
+    #[serde(default, deserialize_with = "piaojue_crypto::json::present")]
+    reason: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Decision {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let f = DecisionFields::deserialize(d)?;
+        let reason = f.reason.clone().unwrap_or_default();
+        Ok(match (f.action, f.into, f.item) {
+            (Action::Merge, Some(into), None) => Decision::Merge { into, reason },
+            (Action::Reject, None, None) if f.reason.is_some() => Decision::Reject { reason },
+            (Action::Exclude, None, Some(item)) => Decision::Exclude { item, reason },
+            (Action::Reserve, None, None) => Decision::Reserve { reason },
+            (Action::Shortlist, None, None) => Decision::Shortlist { reason },
+            (action, ..) => {
+                let (name, fields) = match action {
+                    Action::Merge => ("merge", "into, and optionally reason"),
+                    Action::Reject => ("reject", "reason"),
+                    Action::Exclude => ("exclude", "item, and optionally reason"),
+                    Action::Reserve => ("reserve", "optionally reason"),
+                    Action::Shortlist => ("shortlist", "optionally reason"),
+                };
+                return Err(serde::de::Error::custom(format_args!(
+                    "the action \"{name}\" has {fields}, and no other field"
+                )));
+            }
+        })
+    }
 }
 
 /// The statuses a decision may start from.
@@ -375,7 +424,7 @@ fn row_to_candidate(r: &sqlx::any::AnyRow) -> ApiResult<Candidate> {
         investment_yuan: r.try_get::<i64, _>("investment_yuan")? as u64,
         completion: r.try_get("completion")?,
         description: t("description_zh", "description_en")?,
-        proposals: serde_json::from_str(&r.try_get::<String, _>("sources")?)
+        proposals: piaojue_crypto::json::from_str(&r.try_get::<String, _>("sources")?)
             .map_err(|e| ApiError::Internal(e.to_string()))?,
         election: r.try_get("election_id")?,
         option: r.try_get("option_id")?,

@@ -371,7 +371,7 @@ pub async fn record(db: &Db, id: &str) -> ApiResult<ProjectRecord> {
         Some(r) => Some(Plan {
             department: Text::new(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?),
             budget_yuan: r.try_get::<i64, _>(2)? as u64,
-            milestones: serde_json::from_str(&r.try_get::<String, _>(3)?)
+            milestones: piaojue_crypto::json::from_str(&r.try_get::<String, _>(3)?)
                 .map_err(|e| ApiError::Internal(e.to_string()))?,
         }),
         None => None,

@@ -106,12 +106,12 @@ pub fn check_approval(manifest: &Manifest, approvals: &[(u64, &Approval)]) -> Ve
                 "the approval is entry {index}; it must be entry 1, right after the manifest"
             ));
         }
-        if a.body.zh.trim().is_empty() {
+        if crate::text::is_blank(&a.body.zh) {
             out.push(format!(
                 "entry {index}: the approval names no approving body"
             ));
         }
-        if a.reference.trim().is_empty() {
+        if crate::text::is_blank(&a.reference) {
             out.push(format!(
                 "entry {index}: the approval has no decision reference"
             ));
@@ -205,5 +205,29 @@ mod tests {
         assert!(check_approval(&m, &[(1, &extra)])[0].contains("not a candidate"));
         assert!(check_approval(&m, &[(2, &a)])[0].contains("entry 1"));
         assert_eq!(check_approval(&m, &[(1, &a), (2, &a)]).len(), 2);
+    }
+
+    /// V7.7's blank check (`spec/record.md` §2.3): trimming took U+3000 but not the
+    /// zero-width space or the byte-order mark.
+    #[test]
+    fn a_body_or_reference_of_invisible_characters_is_blank() {
+        let m = samples::up_to_k_of_n("a", 3, 2, TellerParams { n: 1, t: 1 });
+        let all: Vec<String> = candidate_ids(&m).iter().map(|s| s.to_string()).collect();
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        for blank in [
+            "\u{200B}",
+            "\u{3000}",
+            "\u{FEFF}",
+            " \u{200B}\u{3000}\u{FEFF} ",
+        ] {
+            let mut a = approval(&all);
+            a.body.zh = blank.into();
+            a.reference = blank.into();
+            let out = check_approval(&m, &[(1, &a)]);
+            assert_eq!(out.len(), 2, "{out:?}");
+            assert!(
+                out[0].contains("no approving body") && out[1].contains("no decision reference")
+            );
+        }
     }
 }

@@ -52,15 +52,42 @@ pub fn log_id(election_id: &str) -> Digest32 {
     w.sha256()
 }
 
-/// A tree head with the board's signature.
+/// A tree head with the board's signature. Decoded from its flat form (its five fields side by side),
+/// not through `flatten`, whose buffering would take arrays for structs (`spec/record.md` §2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "SignedTreeHeadFields")]
 pub struct SignedTreeHead {
     /// The head.
     #[serde(flatten)]
     pub head: TreeHead,
     /// ed25519 signature by the board key over [`TreeHead::signed_bytes`].
     pub signature: Bytes<64>,
+}
+
+/// A signed tree head as JSON has it (`spec/record.md` §9.3): the head's fields and the
+/// signature, side by side.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignedTreeHeadFields {
+    log_id: Digest32,
+    size: u64,
+    root: Digest32,
+    timestamp_ms: u64,
+    signature: Bytes<64>,
+}
+
+impl From<SignedTreeHeadFields> for SignedTreeHead {
+    fn from(f: SignedTreeHeadFields) -> Self {
+        SignedTreeHead {
+            head: TreeHead {
+                log_id: f.log_id,
+                size: f.size,
+                root: f.root,
+                timestamp_ms: f.timestamp_ms,
+            },
+            signature: f.signature,
+        }
+    }
 }
 
 impl SignedTreeHead {
