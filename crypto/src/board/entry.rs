@@ -65,6 +65,7 @@ const EVENT_KINDS: &[&str] = &[
     "ceremony_output",
     "ceremony_failed",
     "credentials",
+    "attendance",
     "open",
     "ballot",
     "audited",
