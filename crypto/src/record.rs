@@ -502,6 +502,12 @@ impl LogReader {
         })
     }
 
+    /// Whether the log has reached its `result` entry: a log that breaks after it still holds
+    /// every input of V8–V11 (`spec/verification.md` §5.2).
+    pub fn has_result(&self) -> bool {
+        matches!(self.life.phase, Phase::Resulted | Phase::Published)
+    }
+
     /// Reads the next entry: its `index` must be the number of entries read so far.
     pub fn push(&mut self, entry: Entry) -> Result<Option<LogItem>, BoardError> {
         let index = self.next;
