@@ -412,6 +412,19 @@ fn an_audited_ballot_whose_opening_lies_is_caught() {
 }
 
 #[test]
+fn an_audited_ballot_revealing_a_value_above_one_has_its_own_failure() {
+    // V6.2: `value ≤ 1` is checked before the encryption, with its own message.
+    let mut r = record();
+    r.audited[1].opening.contests[0][0].value = 2;
+    let rep = expect(&r, &["V6"]);
+    let f = failures(&rep, "V6");
+    assert!(
+        f.contains("audited ballot #1") && f.contains("the opening does not match the ballot: contest 0, option 0: the revealed value 2 is not 0 or 1"),
+        "{f}"
+    );
+}
+
+#[test]
 fn an_audited_ballot_that_was_also_cast_is_caught() {
     let mut r = record();
     let a = r.audited[0].ballot.clone();

@@ -379,6 +379,11 @@ fn bad_signatures_are_refused() {
     let e = verify(&c).unwrap_err();
     assert!(matches!(e, CeremonyError::Multiple(_)));
     assert_eq!(e.guilty(), vec![1, 3]);
+    // Each fault by its message (`spec/verification.md` V2.1), no Rust debug output.
+    assert_eq!(
+        e.to_string(),
+        "several tellers are guilty: teller 1: bad signature on its reveal; teller 3: bad signature on its reveal"
+    );
 }
 
 #[test]
