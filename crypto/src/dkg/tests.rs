@@ -625,3 +625,25 @@ fn ceremony_signatures_follow_the_one_cofactored_rule() {
     a.signature = sign_with_torsion(&c.signing_keys[1], &a.signing_bytes());
     assert!(!a.verify_signature(&a.signing_key));
 }
+
+#[test]
+fn a_round_that_is_not_one_message_per_index_stops_the_check_there() {
+    // spec/protocol.md §9.8: `by_index` fails with one error and no message of that round or of
+    // a later one is checked (not the bad signature in round 1, not the bad proof in round 2).
+    let mut c = run_ceremony(3, 2);
+    c.transcript.commitments[2].signature.0[0] ^= 1;
+    c.transcript.commitments[1] = c.transcript.commitments[0].clone();
+    c.transcript.reveals[0].signature.0[0] ^= 1;
+    let e = verify(&c).unwrap_err();
+    assert_eq!(
+        e,
+        CeremonyError::Duplicate {
+            round: "commitments",
+            teller: 1
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "commitments: duplicate message from teller 1"
+    );
+}
