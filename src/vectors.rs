@@ -263,11 +263,96 @@ pub fn generate() -> anyhow::Result<BTreeMap<&'static str, Value>> {
     let rating_manifest = samples::rating("r", 3, TellerParams { n: 1, t: 1 });
     let rating_counts = vec![vec![6u64, 2, 1, 1], vec![3, 3, 3, 1], vec![2, 3, 4, 1]];
     let rating_outcome = rating.apply(&rating_manifest.contests, &rating_counts, 10, 10);
+    // One case of a rule on a manifest's contests: the rule, the counts, the outcome.
+    let case = |rule: &DecisionRule,
+                contests: &[Contest],
+                counts: Vec<Vec<u64>>,
+                ballots: u64,
+                roll: u64| {
+        let outcome = rule.apply(contests, &counts, ballots, roll);
+        json!({"rule": rule, "counts": counts, "ballots": ballots, "roll": roll, "outcome": outcome})
+    };
+    // "Up to 3 of 5" with the majority of the ballots cast (the `voting` base).
+    let topk_voting = DecisionRule::TopK {
+        seats: 3,
+        majority: MajorityBase::Voting,
+        quorum: Quorum::TWO_THIRDS,
+    };
+    let topk_voting_cases = vec![
+        case(
+            &topk_voting,
+            &topk.contests,
+            vec![vec![5, 4, 4, 2, 1]],
+            8,
+            10,
+        ),
+        case(
+            &topk_voting,
+            &topk.contests,
+            vec![vec![4, 4, 4, 4, 0]],
+            6,
+            10,
+        ),
+    ];
+    // Yes / no / abstain on 3 projects, 2 seats, under each majority base.
+    let yna = samples::yes_no_abstain("r", 3, 2, TellerParams { n: 1, t: 1 });
+    let approve = |majority| DecisionRule::ApproveEach {
+        seats: 2,
+        majority,
+        quorum: Quorum::TWO_THIRDS,
+    };
+    let approve_cases = vec![
+        case(
+            &approve(MajorityBase::AllDeputies),
+            &yna.contests,
+            vec![vec![6, 2, 1], vec![5, 3, 1], vec![7, 1, 1]],
+            9,
+            10,
+        ),
+        case(
+            &approve(MajorityBase::Voting),
+            &yna.contests,
+            vec![vec![5, 2, 1], vec![4, 3, 1], vec![3, 3, 2]],
+            8,
+            10,
+        ),
+        case(
+            &approve(MajorityBase::AllDeputies),
+            &yna.contests,
+            vec![vec![5, 0, 1], vec![6, 0, 0], vec![4, 1, 1]],
+            6,
+            10,
+        ),
+    ];
+    // Rating without a quorum (0/1), on the majority of the ballots cast.
+    let rating_free = DecisionRule::Rating {
+        majority: MajorityBase::Voting,
+        quorum: Quorum::NONE,
+    };
+    let rating_free_case = case(
+        &rating_free,
+        &rating_manifest.contests,
+        vec![vec![2, 1, 1, 0], vec![1, 1, 1, 1], vec![0, 1, 2, 1]],
+        4,
+        10,
+    );
+    // `counts`: publish the counts, decide nothing.
+    let counts_case = case(
+        &DecisionRule::Counts {},
+        &topk.contests,
+        vec![vec![3, 2, 1, 0, 0]],
+        3,
+        5,
+    );
     files.insert(
         "rules.json",
         json!({
             "top_k": {"candidates": 5, "cases": rules},
+            "top_k_voting": {"candidates": 5, "cases": topk_voting_cases},
+            "approve_each": {"projects": 3, "cases": approve_cases},
             "rating": {"rule": rating, "counts": rating_counts, "ballots": 10, "roll": 10, "outcome": rating_outcome},
+            "rating_no_quorum": rating_free_case,
+            "counts": counts_case,
         }),
     );
 

@@ -209,10 +209,59 @@ fn a_failed_ceremony_ends_the_log() {
         ev
     })
     .unwrap_err();
-    assert!(matches!(err, BoardError::CeremonyFailed { guilty, .. } if guilty == [2]));
-    let (i, kind, reason) = out_of_order(with(|ev| ev[o] = failed));
+    assert!(matches!(&err, BoardError::CeremonyFailed { guilty, .. } if *guilty == [2]));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "entry {o}: the key ceremony failed (teller 2 sent a bad share; guilty teller 2), so there is no election to record"
+        )
+    );
+    let (i, kind, reason) = out_of_order(with(|ev| ev[o] = failed.clone()));
     assert_eq!((i, kind), (o as u64 + 1, "credentials"));
     assert!(reason.contains("nothing after ceremony_failed"));
+    // Not after the ceremony's output (record.md §9.1).
+    let (i, kind, reason) = out_of_order(with(|ev| ev.insert(o + 1, failed)));
+    assert_eq!((i, kind), (o as u64 + 1, "ceremony_failed"));
+    assert_eq!(reason, "only credentials or attendance after the ceremony");
+    // No credentials batch before the ceremony's output.
+    let (i, kind, reason) = out_of_order(with(|ev| {
+        let c = ev.remove(pos("credentials", 0));
+        ev.insert(o, c);
+    }));
+    assert_eq!((i, kind), (o as u64, "credentials"));
+    assert_eq!(
+        reason,
+        "only the key ceremony's messages, ceremony_output or ceremony_failed"
+    );
+}
+
+#[test]
+fn published_has_no_data_or_null_data() {
+    // record.md §9.1: `data` absent, or `null`, for `published`; anything else is refused.
+    for ok in [
+        r#"{"index":0,"time_ms":1,"kind":"published"}"#,
+        r#"{"index":0,"time_ms":1,"kind":"published","data":null}"#,
+    ] {
+        let e = Entry::from_bytes(ok.as_bytes()).unwrap();
+        assert_eq!(e.event, Event::Published, "{ok}");
+    }
+    for bad in [
+        r#"{"index":0,"time_ms":1,"kind":"published","data":{}}"#,
+        r#"{"index":0,"time_ms":1,"kind":"published","data":[]}"#,
+        r#"{"index":0,"time_ms":1,"kind":"published","data":0}"#,
+    ] {
+        assert!(Entry::from_bytes(bad.as_bytes()).is_err(), "{bad}");
+    }
+    // The board writes it without `data`.
+    let e = Entry {
+        index: 0,
+        time_ms: 1,
+        event: Event::Published,
+    };
+    assert_eq!(
+        String::from_utf8(e.to_bytes()).unwrap(),
+        r#"{"index":0,"time_ms":1,"kind":"published"}"#
+    );
 }
 
 #[test]
@@ -311,4 +360,25 @@ fn the_log_must_be_for_the_manifests_election() {
         ),
         "{err}"
     );
+}
+
+#[test]
+fn text_en_and_revote_may_be_absent_but_not_null() {
+    // record.md §3: `Text.en` and `Manifest.revote` have `#[serde(default)]`, not `Option`.
+    use piaojue_crypto::manifest::{Manifest, Revote};
+    let m = serde_json::to_value(&events().0.election.manifest).unwrap();
+    let mut v = m.clone();
+    v["title"].as_object_mut().unwrap().remove("en");
+    v.as_object_mut().unwrap().remove("revote");
+    let read: Manifest = serde_json::from_value(v).unwrap();
+    assert_eq!(
+        (read.title.en.as_str(), read.revote),
+        ("", Revote::FirstFinal)
+    );
+    let mut v = m.clone();
+    v["title"]["en"] = serde_json::Value::Null;
+    assert!(serde_json::from_value::<Manifest>(v).is_err());
+    let mut v = m;
+    v["revote"] = serde_json::Value::Null;
+    assert!(serde_json::from_value::<Manifest>(v).is_err());
 }

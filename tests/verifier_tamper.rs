@@ -414,6 +414,19 @@ fn an_audited_ballot_whose_opening_lies_is_caught() {
 }
 
 #[test]
+fn an_audited_ballot_revealing_a_value_above_one_has_its_own_failure() {
+    // V6.2: `value ≤ 1` is checked before the encryption, with its own message.
+    let mut r = record();
+    r.audited[1].opening.contests[0][0].value = 2;
+    let rep = expect(&r, &["V6"]);
+    let f = failures(&rep, "V6");
+    assert!(
+        f.contains("audited ballot #1") && f.contains("the opening does not match the ballot: contest 0, option 0: the revealed value 2 is not 0 or 1"),
+        "{f}"
+    );
+}
+
+#[test]
 fn an_audited_ballot_that_was_also_cast_is_caught() {
     let mut r = record();
     let a = r.audited[0].ballot.clone();
@@ -861,6 +874,79 @@ fn a_repeated_tally_breaks_the_lifecycle() {
         f.contains(&format!("entry {}: repeated tally", k + 1)),
         "{f}"
     );
+}
+
+/// One rule for a log that breaks (spec/verification.md §5.2): a step runs when all its inputs
+/// came before the first bad entry, and only the steps whose inputs it cuts off are skipped.
+/// The log is streamed in chunks of 1, 3 and 4096 entries (one chunk holds `open` and the bad
+/// entry: the reference skipped V1–V6 there).
+#[test]
+fn a_bad_entry_skips_only_the_steps_whose_inputs_it_cuts_off() {
+    let statuses = |s: &Report| -> Vec<(&'static str, Status)> {
+        s.steps.iter().map(|x| (x.step.id, x.status)).collect()
+    };
+    let expected = |v5_v6: Status, v8_v11: Status| -> Vec<(&'static str, Status)> {
+        let mut v = vec![
+            ("V1", Status::Passed),
+            ("V2", Status::Passed),
+            ("V3", Status::Passed),
+            ("V4", Status::Passed),
+            ("V5", v5_v6),
+            ("V6", v5_v6),
+            ("V7", Status::Failed),
+        ];
+        v.extend(["V8", "V9", "V10", "V11"].map(|id| (id, v8_v11)));
+        v
+    };
+    // A repeated tally: after open and every ballot, before the result.
+    let mut r = boarded().clone();
+    let b = board_mut(&mut r);
+    let k = entry_position(b, "tally", 0);
+    let e = b.entries[k].clone();
+    b.entries.insert(k + 1, e);
+    renumber_and_resign(b, &board_key());
+    for chunk in [1, 3, 4096] {
+        let s = stream(b, chunk);
+        assert_eq!(
+            statuses(&s),
+            expected(Status::Passed, Status::Skipped),
+            "chunk {chunk}:\n{}",
+            s.render(Lang::En)
+        );
+        assert!(s.step("V5").unwrap().summary.starts_with("10 ballots"));
+    }
+    // An entry that does not parse among the ballots: V5 and V6 check those before it.
+    let mut r = boarded().clone();
+    let b = board_mut(&mut r);
+    let k = entry_position(b, "ballot", 5);
+    b.entries[k].push_str(" garbage");
+    resign_heads(b, &board_key());
+    for chunk in [1, 3, 4096] {
+        let s = stream(b, chunk);
+        assert_eq!(
+            statuses(&s),
+            expected(Status::Passed, Status::Skipped),
+            "chunk {chunk}:\n{}",
+            s.render(Lang::En)
+        );
+        assert!(s.step("V5").unwrap().summary.starts_with("5 ballots"));
+    }
+    // A repeated result after `published`: every input of V8–V11 came before it.
+    let mut r = boarded().clone();
+    let b = board_mut(&mut r);
+    let k = entry_position(b, "result", 0);
+    let e = b.entries[k].clone();
+    b.entries.push(e);
+    renumber_and_resign(b, &board_key());
+    for chunk in [1, 3, 4096] {
+        let s = stream(b, chunk);
+        assert_eq!(
+            statuses(&s),
+            expected(Status::Passed, Status::Passed),
+            "chunk {chunk}:\n{}",
+            s.render(Lang::En)
+        );
+    }
 }
 
 #[test]

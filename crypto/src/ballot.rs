@@ -876,9 +876,13 @@ impl AuditedBallot {
             }
             let mut row = Vec::with_capacity(oc.len());
             for (oi, (os, bs)) in oc.iter().zip(&bc.selections).enumerate() {
-                if os.value > 1
-                    || ctx.key.encrypt(u64::from(os.value), &os.randomness) != bs.ciphertext
-                {
+                if os.value > 1 {
+                    return Err(BallotError::Opening(format!(
+                        "contest {ci}, option {oi}: the revealed value {} is not 0 or 1",
+                        os.value
+                    )));
+                }
+                if ctx.key.encrypt(u64::from(os.value), &os.randomness) != bs.ciphertext {
                     return Err(BallotError::Opening(format!(
                         "contest {ci}, option {oi}: the ciphertext does not encrypt the revealed value"
                     )));

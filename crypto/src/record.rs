@@ -159,6 +159,16 @@ pub struct BoardLog {
     pub tree_heads: Vec<SignedTreeHead>,
 }
 
+/// `guilty tellers 1, 3`, `guilty teller 2` or `no teller found guilty`.
+fn guilty_tellers(guilty: &[u32]) -> String {
+    let list: Vec<String> = guilty.iter().map(u32::to_string).collect();
+    match list.len() {
+        0 => "no teller found guilty".into(),
+        1 => format!("guilty teller {}", list[0]),
+        _ => format!("guilty tellers {}", list.join(", ")),
+    }
+}
+
 /// Why a board log does not make an election record (`spec/record.md` §9.1,
 /// `spec/verification.md` V7.2–V7.3). Every variant names the entry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -211,8 +221,8 @@ pub enum BoardError {
     },
     /// The key ceremony failed: the log holds no election to record.
     #[error(
-        "entry {index}: the key ceremony failed ({reason}; guilty tellers: {}), so there is no election to record",
-        guilty.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+        "entry {index}: the key ceremony failed ({reason}; {}), so there is no election to record",
+        guilty_tellers(guilty)
     )]
     CeremonyFailed {
         /// Position of the `ceremony_failed` entry.
@@ -501,6 +511,12 @@ impl LogReader {
             fingerprint: self.fingerprint?,
             attendance: self.attendance.clone(),
         })
+    }
+
+    /// Whether the log has reached its `result` entry: a log that breaks after it still holds
+    /// every input of V8–V11 (`spec/verification.md` §5.2).
+    pub fn has_result(&self) -> bool {
+        matches!(self.life.phase, Phase::Resulted | Phase::Published)
     }
 
     /// Reads the next entry: its `index` must be the number of entries read so far.

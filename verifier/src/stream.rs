@@ -18,7 +18,7 @@ use std::path::Path;
 use piaojue_crypto::ballot::{AuditedBallot, Ballot};
 use piaojue_crypto::board::merkle::{Hash, MerkleFrontier, leaf_hash};
 use piaojue_crypto::board::{SignedTreeHead, log_id};
-use piaojue_crypto::record::{BoardError, BoardInfo, LogEnd, LogItem, LogReader};
+use piaojue_crypto::record::{BoardError, BoardInfo, ElectionData, LogEnd, LogItem, LogReader};
 use piaojue_crypto::signature::SignatureBatch;
 use rayon::prelude::*;
 
@@ -82,10 +82,11 @@ pub fn verify_log_chunked(
     progress.begin("board entries", total);
     let mut log = LogState::new(info, heads, chunk.max(1));
 
-    // Until the vote opens, entries are the set-up: nothing to verify yet.
+    // Until the vote opens, entries are the set-up: nothing to verify yet. The set-up is the
+    // log's as of its `open` entry, even when a later entry of the same chunk breaks the log.
     let mut items = Vec::new();
     let setup = loop {
-        if let Some(setup) = log.reader.as_ref().and_then(LogReader::setup) {
+        if let Some(setup) = log.setup.take() {
             break Some(setup);
         }
         match log.read_chunk(&mut entries, progress) {
@@ -133,7 +134,7 @@ pub fn verify_log_chunked(
                         &mut report,
                     )
                 }
-                None => skip_result(&mut report, "the board's log is not a complete election"),
+                None => skip_result(&mut report, "the board's log breaks off before its result"),
             }
         }
         _ => {
@@ -180,10 +181,14 @@ struct LogState<'a> {
     waiting: HashMap<u64, Vec<usize>>,
     chunk: usize,
     frontier: MerkleFrontier,
+    /// Fed every entry up to the first that breaks the log, then kept as it was before it.
     reader: Option<LogReader>,
     broken: Option<BoardError>,
     /// A read error ended the log.
     ended: bool,
+    /// The set-up, once the log has opened the vote (taken by the caller).
+    setup: Option<ElectionData>,
+    opened: bool,
     ballots: u64,
     audited: u64,
     failures: Vec<String>,
@@ -206,6 +211,8 @@ impl<'a> LogState<'a> {
             reader: Some(LogReader::new(info)),
             broken: None,
             ended: false,
+            setup: None,
+            opened: false,
             ballots: 0,
             audited: 0,
             failures: Vec::new(),
@@ -244,7 +251,7 @@ impl<'a> LogState<'a> {
             return None;
         }
         let first = self.frontier.len();
-        let parse = self.reader.is_some();
+        let parse = self.broken.is_none();
         let parsed: Vec<(Hash, Option<_>)> = lines
             .par_iter()
             .enumerate()
@@ -265,7 +272,7 @@ impl<'a> LogState<'a> {
                 self.share_heads.root(self.frontier.root());
             }
             let Some(entry) = entry else { continue };
-            let Some(reader) = self.reader.as_mut() else {
+            let Some(reader) = self.reader.as_mut().filter(|_| self.broken.is_none()) else {
                 continue;
             };
             match entry.and_then(|e| reader.push(e)) {
@@ -276,11 +283,16 @@ impl<'a> LogState<'a> {
                     }
                     items.push(item);
                 }
-                Ok(None) => {}
+                Ok(None) => {
+                    if !self.opened {
+                        self.setup = reader.setup();
+                        self.opened = self.setup.is_some();
+                    }
+                }
                 Err(e) => {
-                    // The log breaks here: the rest is only hashed.
+                    // The log breaks here: the rest is only hashed. The reader keeps what came
+                    // before (spec/verification.md §5.2).
                     self.broken = Some(e);
-                    self.reader = None;
                 }
             }
         }
@@ -317,11 +329,15 @@ impl<'a> LogState<'a> {
                 quote(&info.election_id)
             ));
         }
-        // V7.2–V7.3 Parsing and lifecycle.
+        // V7.2–V7.3 Parsing and lifecycle. A log broken after its result entry still gives
+        // the result (every input of V8–V11 came before the bad entry).
+        let unbroken = self.broken.is_none();
         let end = match (self.broken.take(), self.reader.take()) {
-            (Some(e), _) => {
+            (Some(e), reader) => {
                 failures.push(e.to_string());
-                None
+                reader
+                    .filter(LogReader::has_result)
+                    .and_then(|r| r.finish().ok())
             }
             (None, Some(reader)) => match reader.finish() {
                 Ok(end) => Some(end),
@@ -337,7 +353,7 @@ impl<'a> LogState<'a> {
             ", {} cast and {} audited ballots on the log",
             self.ballots, self.audited
         );
-        if let Some(end) = &end {
+        if let Some(end) = end.as_ref().filter(|_| unbroken) {
             on_log.push_str(&approval_step(
                 &end.election.manifest,
                 &end.approvals,

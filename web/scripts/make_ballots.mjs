@@ -65,7 +65,7 @@ function makeVectors(out) {
   }
   const file = {
     description:
-      'Ballots built by the JS booth code (web/src/piaojue.js) for the election of election-record.json with the credentials below (fingerprint recomputed for them), from a deterministic test source of randomness. Made by `node web/scripts/make_ballots.mjs --vectors`; checked by tests/booth_js.rs.',
+      'Ballots built by the JS booth code (web/src/piaojue.js) for the election of election-record.json with the credentials below (fingerprint recomputed for them), from a deterministic test source of randomness. `credential_seeds` are the credentials\' 32-byte seeds in hex (protocol §7.1), in the order they were made; `credentials` are their public keys sorted by their bytes, as a credential list is (protocol §7.3), so the two lists are not in the same order: find a seed\'s key by deriving it. Made by `node web/scripts/make_ballots.mjs --vectors`; checked by tests/booth_js.rs.',
     election: 'election-record.json',
     credential_seeds: seeds,
     credentials,

@@ -1553,7 +1553,11 @@ export function checkOpening(election, audited) {
           contest: ci,
           option: oi,
         });
-      if (os.value !== 0 && os.value !== 1) throw bad();
+      if (os.value !== 0 && os.value !== 1)
+        throw new BallotError('V6.2', `the opening does not match the ballot: contest ${ci}, option ${oi}: the revealed value ${JSON.stringify(os.value)} is not 0 or 1`, {
+          contest: ci,
+          option: oi,
+        });
       let r;
       try {
         r = decodeScalar(os.randomness);

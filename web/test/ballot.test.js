@@ -223,6 +223,15 @@ test('openings that do not match are refused (V6.2)', () => {
   const flip = structuredClone(audited);
   flip.opening.contests[0][3].value = 0;
   assert.throws(() => P.checkOpening(election, flip), (e) => e.step === 'V6.2' && e.option === 3);
+  // value ≤ 1 is its own check, with its own text (spec/verification.md V6.2, as the Rust check_opening).
+  const two = structuredClone(audited);
+  two.opening.contests[0][3].value = 2;
+  assert.throws(
+    () => P.checkOpening(election, two),
+    (e) =>
+      e.step === 'V6.2' &&
+      e.message === 'the opening does not match the ballot: contest 0, option 3: the revealed value 2 is not 0 or 1',
+  );
   const r = structuredClone(audited);
   r.opening.contests[1][2].randomness = r.opening.contests[1][1].randomness;
   assert.throws(() => P.checkOpening(election, r), (e) => e.step === 'V6.2' && e.contest === 1);

@@ -206,10 +206,7 @@ pub enum CeremonyError {
         reason: String,
     },
     /// Several tellers are guilty; each entry names one.
-    #[error(
-        "several tellers are guilty: {}",
-        .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
-    )]
+    #[error("several tellers are guilty: {}", list(.0))]
     Multiple(Vec<CeremonyError>),
     /// The sum of the constant coefficients is the identity, or a verification key is;
     /// possible only with negligible probability unless tellers collude.
@@ -224,6 +221,15 @@ pub enum CeremonyError {
         /// What is wrong.
         reason: &'static str,
     },
+}
+
+/// The faults of [`CeremonyError::Multiple`], each by its message, separated by `; `.
+fn list(faults: &[CeremonyError]) -> String {
+    faults
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl CeremonyError {

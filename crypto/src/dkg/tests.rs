@@ -379,6 +379,11 @@ fn bad_signatures_are_refused() {
     let e = verify(&c).unwrap_err();
     assert!(matches!(e, CeremonyError::Multiple(_)));
     assert_eq!(e.guilty(), vec![1, 3]);
+    // Each fault by its message (`spec/verification.md` V2.1), no Rust debug output.
+    assert_eq!(
+        e.to_string(),
+        "several tellers are guilty: teller 1: bad signature on its reveal; teller 3: bad signature on its reveal"
+    );
 }
 
 #[test]
@@ -619,4 +624,26 @@ fn ceremony_signatures_follow_the_one_cofactored_rule() {
     let a = &mut c.transcript.announcements[0];
     a.signature = sign_with_torsion(&c.signing_keys[1], &a.signing_bytes());
     assert!(!a.verify_signature(&a.signing_key));
+}
+
+#[test]
+fn a_round_that_is_not_one_message_per_index_stops_the_check_there() {
+    // spec/protocol.md §9.8: `by_index` fails with one error and no message of that round or of
+    // a later one is checked (not the bad signature in round 1, not the bad proof in round 2).
+    let mut c = run_ceremony(3, 2);
+    c.transcript.commitments[2].signature.0[0] ^= 1;
+    c.transcript.commitments[1] = c.transcript.commitments[0].clone();
+    c.transcript.reveals[0].signature.0[0] ^= 1;
+    let e = verify(&c).unwrap_err();
+    assert_eq!(
+        e,
+        CeremonyError::Duplicate {
+            round: "commitments",
+            teller: 1
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "commitments: duplicate message from teller 1"
+    );
 }
