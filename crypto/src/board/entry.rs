@@ -355,6 +355,6 @@ mod tests {
         for e in entries() {
             assert!(EVENT_KINDS.contains(&e.event.kind()));
         }
-        assert_eq!(EVENT_KINDS.len(), 18);
+        assert_eq!(EVENT_KINDS.len(), 19);
     }
 }
