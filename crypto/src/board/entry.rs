@@ -65,6 +65,7 @@ const EVENT_KINDS: &[&str] = &[
     "ceremony_output",
     "ceremony_failed",
     "credentials",
+    "attendance",
     "open",
     "ballot",
     "audited",
@@ -354,6 +355,6 @@ mod tests {
         for e in entries() {
             assert!(EVENT_KINDS.contains(&e.event.kind()));
         }
-        assert_eq!(EVENT_KINDS.len(), 18);
+        assert_eq!(EVENT_KINDS.len(), 19);
     }
 }
