@@ -367,6 +367,27 @@ async function voteTopK() {
   await shot(again, 'booth-7-already-voted', true);
   await again.context().close();
 
+  // A board that leaves the ballot out of the sign-in look-up: the ballot is shown, the cast
+  // refused (409, first_final), and the booth then finds the credential's ballot and shows it.
+  const omit = current = await newPage();
+  let lookups = 0;
+  await omit.route(`**/api/elections/${id}/credentials/*/ballots`, async (route) => {
+    if (lookups++ > 0) return route.continue();
+    const key = decodeURIComponent(new URL(route.request().url()).pathname.split('/')[5]);
+    await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ credential: key, ballots: [] }) });
+  });
+  await omit.goto(sheetLink(cfg.base, id, seeds[1], cfg.topk.fingerprint));
+  await omit.waitForSelector('#ballot');
+  await choose(omit, 0, ['p04']);
+  await omit.click('#build');
+  await omit.waitForSelector('#review');
+  await omit.click('#cast');
+  await omit.waitForSelector('#done[data-kind="voted"]');
+  assert.equal(await omit.getAttribute('#tracking-code', 'data-code'), cast2);
+  assert.equal(lookups, 2);
+  assert.equal(await omit.locator('#ballot').count(), 0);
+  await omit.context().close();
+
   // The look-up answered with a forged receipt: another ballot's, or the right one with its
   // signature changed. Refused; no receipt, no ballot.
   const receipt2 = await (await fetch(`${cfg.base}/api/elections/${id}/receipts/${cast2}`)).json();

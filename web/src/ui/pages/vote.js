@@ -723,9 +723,13 @@ async function cast() {
  */
 async function recover(credential) {
   let got = await recoverPending(S.store, boardApi, id, S.boardKey);
-  if (got.status !== 'found' && got.status !== 'refused' && credential) {
+  let kind = 'recovered';
+  // Under first_final a ballot of this credential on the board is the one that counts; under
+  // last_counts an earlier one is not the ballot just sent, and is not offered in its place.
+  if (got.status !== 'found' && got.status !== 'refused' && credential && revoteRule() === 'first_final') {
     got = await lookUpCredential(boardApi, id, booth.toBase64(credential.publicKey), S.boardKey);
     if (got.status === 'found') await keepReceipt(S.store, id, got.receipt);
+    kind = 'voted';
   }
   if (got.status === 'refused') {
     say('error', { key: 'booth.receipt_refused', code: 'receipt-refused', failure: got.failure.code });
@@ -736,7 +740,7 @@ async function recover(credential) {
   S.receiptCheck = null;
   S.credential = null;
   S.revote = false;
-  S.doneKind = 'recovered';
+  S.doneKind = kind;
   S.step = 'done';
   S.message = null;
   render();
