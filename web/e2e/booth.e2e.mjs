@@ -348,6 +348,10 @@ async function voteTopK() {
   assert.ok(!stored.includes(seeds[1]), 'the credential is not in storage');
   const idb = await keptOnDevice(page2);
   assert.ok(idb.includes(cast2) && !idb.includes(seeds[1]), `the device keeps the receipt, never the credential: ${idb}`);
+  // Another deputy on this device: the pin first (a reopened page has not checked it yet).
+  await page2.click('#another');
+  await page2.waitForSelector('#pin-form');
+  assert.equal(await page2.locator('#done').count(), 0);
   await page2.context().close();
 
   // A lost answer with the board answering at once: the booth recovers without a reload. Shown
