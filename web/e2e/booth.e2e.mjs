@@ -535,6 +535,33 @@ async function results() {
   await page.click('#older');
   await page.waitForSelector('#entries tr[data-index="0"]');
   assert.equal(await page.getAttribute('#entries tr[data-index="0"]', 'data-kind'), 'manifest');
+
+  // The booth reopened after the vote: the receipt this device kept is shown, checked again
+  // (issue 16 item 3); a kept receipt whose signature does not verify is not.
+  const kept = JSON.parse(readFileSync(`${out}/receipt.json`, 'utf8'));
+  const keep = (r) => page.evaluate((r) => new Promise((resolve, reject) => {
+    const req = indexedDB.open('piaojue-booth', 1);
+    req.onupgradeneeded = () => req.result.createObjectStore('kept');
+    req.onsuccess = () => {
+      const tx = req.result.transaction('kept', 'readwrite');
+      tx.objectStore('kept').put({ pending: [], receipt: r }, r.election_id);
+      tx.oncomplete = () => { req.result.close(); resolve(); };
+      tx.onerror = () => reject(tx.error);
+    };
+  }), r);
+  await keep(kept);
+  await page.goto(boothUrl(cfg.topk.id));
+  await page.waitForSelector('#done[data-kind="kept"]');
+  assert.equal(await page.getAttribute('#message', 'data-code'), 'not-open');
+  assert.equal(await page.getAttribute('#tracking-code', 'data-code'), kept.tracking_code);
+  assert.equal(await page.getAttribute('#receipt-signature', 'data-ok'), 'true');
+  assert.equal(await page.locator('#another, #signin').count(), 0, 'no voting after the close');
+  await shot(page, 'booth-11-kept-after-close', true);
+  await keep({ ...kept, signature: (kept.signature[0] === 'A' ? 'B' : 'A') + kept.signature.slice(1) });
+  await page.reload();
+  await page.waitForSelector('#to-board');
+  await page.waitForTimeout(300);
+  assert.equal(await page.locator('#done').count(), 0, 'a kept receipt that does not verify is not shown');
   await page.context().close();
 
   const wide = current = await newPage({ viewport: { width: 1100, height: 900 }, locale: 'zh-CN' });

@@ -800,7 +800,9 @@ function renderDone() {
 }
 
 function renderClosed() {
-  return h('div', { class: 'actions' }, h('a', { class: 'button primary', id: 'to-board', href: `/elections/${encodeURIComponent(id)}` }, t('booth.to_board')));
+  // The receipt this device kept stays shown after voting closes.
+  return [S.receipt ? renderDone() : null,
+    h('div', { class: 'actions' }, h('a', { class: 'button primary', id: 'to-board', href: `/elections/${encodeURIComponent(id)}` }, t('booth.to_board')))];
 }
 
 function renderBusy() {
@@ -842,7 +844,22 @@ async function start() {
   if (S.status.state !== 'open') {
     S.step = 'closed';
     render();
-    return say('warn', { key: 'booth.not_open', params: { state: t(`state.${S.status.state}`) }, code: 'not-open' });
+    say('warn', { key: 'booth.not_open', params: { state: t(`state.${S.status.state}`) }, code: 'not-open' });
+    // A receipt kept on this device, checked again under the board key, is shown below.
+    try {
+      S.boardKey = (await parts[3]).board_key;
+      S.store = await indexedDbStore();
+      const { receipt } = await kept(S.store, id);
+      if (receipt && !checkServedReceipt(receipt, { electionId: id, code: receipt.tracking_code, boardKey: S.boardKey })) {
+        S.receipt = receipt;
+        S.receiptCheck = null;
+        S.doneKind = 'kept';
+        render();
+      }
+    } catch {
+      // No board key, no store: nothing kept to show.
+    }
+    return;
   }
   let served;
   try {
