@@ -2,12 +2,13 @@
 //! driven by `web/e2e/booth.e2e.mjs` (playwright-core, headless Chromium) against the real
 //! `piaojue serve`.
 //!
-//! The test prepares three elections over the API, playing staff, tellers and registrar: "up to
-//! 2 of 5 projects" (top-K rule, 2 deputies), "yes / no / abstain on 2 projects" (1 deputy) and
-//! one left in `draft`. The script (phase `vote`) pins the election as deputies do (the 20 digits
+//! The test prepares four elections over the API, playing staff, tellers and registrar: "up to
+//! 2 of 5 projects" (top-K rule, 2 deputies), "yes / no / abstain on 2 projects" (1 deputy),
+//! one left in `draft`, and "up to 1 of 3" under `last_counts` (1 deputy, who votes twice). The script (phase `vote`) pins the election as deputies do (the 20 digits
 //! typed, or the sheet link's `&fingerprint=`; another election's digits refused), signs deputies
-//! in (typed code, `#credential=` link), is refused invalid selections before encryption, audits a ballot, casts, is refused a
-//! second ballot, checks receipts on the election page (R1–R4 in JS), and sees that a draft
+//! in (typed code, `#credential=` link), is refused invalid selections before encryption, audits a ballot, casts, sees
+//! 已投票 and the receipt instead of a second ballot (issue 16), recovers the receipt of a
+//! ballot whose answer was lost and refuses forged receipts, checks receipts on the election page (R1–R4 in JS), and sees that a draft
 //! election cannot be voted in. Through the malicious proxy of `tests/hostile`, which serves
 //! its own joint key as the ceremony's output, the booth opened with the right pin refuses (in
 //! Chinese, then wholly in English) and posts nothing. The test then checks the board against what the script reports,
@@ -32,7 +33,7 @@ use common::{Client, Server, TestDb, decode};
 use hostile::{Proxy, edit_json};
 use hyper::Method;
 use piaojue_crypto::board::Receipt;
-use piaojue_crypto::manifest::{Manifest, TellerParams};
+use piaojue_crypto::manifest::{Manifest, Revote, TellerParams};
 use piaojue_crypto::record::ElectionRecord;
 use piaojue_crypto::samples;
 use piaojue_verifier::{Lang, verify_record};
@@ -137,6 +138,10 @@ fn booth_and_board_in_a_browser() {
         1,
         &mut rng,
     );
+    // Under last_counts a deputy who has voted is shown the receipt and may vote again.
+    let mut revote_manifest = samples::up_to_k_of_n("browser-revote", 3, 1, TELLERS);
+    revote_manifest.revote = Revote::LastCounts;
+    let revote = Election::prepare_open(&staff, revote_manifest, 1, &mut rng);
     let draft: Manifest = samples::up_to_k_of_n("browser-draft", 3, 1, TELLERS);
     let draft = Election::create(&staff, draft);
 
@@ -158,6 +163,7 @@ fn booth_and_board_in_a_browser() {
         "topk": { "id": topk.id, "seeds": seeds(&topk), "fingerprint": fingerprint(&topk) },
         "items": { "id": items.id, "seeds": seeds(&items), "fingerprint": fingerprint(&items) },
         "draft": { "id": draft.id },
+        "revote": { "id": revote.id, "seeds": seeds(&revote), "fingerprint": fingerprint(&revote) },
         "hostile": {
             "base": proxy.base, "id": topk.id, "seed": seeds(&topk)[0],
             "fingerprint": fingerprint(&topk),
@@ -182,6 +188,27 @@ fn booth_and_board_in_a_browser() {
         (&json!(2), &json!(2), &json!(1))
     );
     assert_eq!(items.status(&public)["ballots"], 1);
+    // The revote election: one credential, two ballots, the second replacing the first.
+    let status = revote.status(&public);
+    assert_eq!(
+        (&status["ballots"], &status["voted"]),
+        (&json!(2), &json!(1))
+    );
+    let again = codes(&voted["revote"]["cast"]);
+    let listed = expect(
+        public.get(&revote.path(&format!(
+            "/credentials/{}/ballots",
+            revote.credentials[0].public().to_base64()
+        ))),
+        200,
+    );
+    let listed: Vec<&str> = listed["ballots"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|b| b["tracking_code"].as_str().expect("a code"))
+        .collect();
+    assert_eq!(listed, again, "both ballots listed in board order");
     let audited = voted["topk"]["audited"].as_str().expect("the audited code");
     let cast = codes(&voted["topk"]["cast"]);
     for (e, code) in cast

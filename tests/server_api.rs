@@ -811,6 +811,52 @@ fn board_reads(chk: &Checker, c: &Client, e: &Election, codes: &[Digest32]) {
         404,
         "not_found",
     );
+    // A credential's cast ballots (issue 16 item 2): the credential of codes[0]'s entry names
+    // it; a malformed key is 400, a key not on the list or an unknown election 404.
+    let receipt = expect(c.get(&p(&format!("/receipts/{}", codes[0]))), 200);
+    let index = receipt["index"].as_u64().expect("an index");
+    let entry = expect(c.get(&p(&format!("/board/entries/{index}"))), 200);
+    let key = entry["data"]["credential"].as_str().expect("a credential");
+    let cast = expect(c.get(&p(&format!("/credentials/{key}/ballots"))), 200);
+    assert_eq!(cast["credential"], key);
+    let listed = cast["ballots"].as_array().expect("a list");
+    assert!(
+        listed
+            .iter()
+            .any(|b| b["tracking_code"] == codes[0].to_string() && b["index"] == index),
+        "{cast}"
+    );
+    for k in e.credentials.iter().map(|c| c.public().to_base64()) {
+        let got = expect(c.get(&p(&format!("/credentials/{k}/ballots"))), 200);
+        assert!(got["ballots"].is_array(), "{got}");
+    }
+    for bad in [
+        format!("{key}%3D"),
+        "zz".repeat(32),
+        "ab".repeat(31),
+        "not-a-key".into(),
+    ] {
+        chk.get(
+            c,
+            &p(&format!("/credentials/{bad}/ballots")),
+            400,
+            "bad_request",
+        );
+    }
+    let board_key = expect(c.get("/api/board-key"), 200);
+    let other = board_key["board_key"].as_str().expect("the board key");
+    chk.get(
+        c,
+        &p(&format!("/credentials/{other}/ballots")),
+        404,
+        "not_found",
+    );
+    chk.get(
+        c,
+        &format!("/api/elections/nope/credentials/{key}/ballots"),
+        404,
+        "not_found",
+    );
     // Entries: pages, and ranges past the end (empty).
     let (status, all) = c.get(&p("/board/entries"));
     assert_eq!(

@@ -412,6 +412,21 @@ fn real_traffic_matches_the_document() {
         public.get(&format!("/api/elections/{}/receipts/{}", e.id, codes[0])),
         200,
     );
+    // A credential's cast ballots: one that voted, and the 400 and 404 refusals.
+    let key = e.credentials[0].public().to_base64();
+    expect(
+        public.get(&e.path(&format!("/credentials/{key}/ballots"))),
+        200,
+    );
+    assert_eq!(public.get(&e.path("/credentials/zz/ballots")).0, 400);
+    let other = expect(public.get("/api/board-key"), 200)["board_key"].clone();
+    let other = other.as_str().expect("the board key");
+    assert_eq!(
+        public
+            .get(&e.path(&format!("/credentials/{other}/ballots")))
+            .0,
+        404
+    );
     for rest in [
         "/board/head".to_string(),
         "/board/heads".into(),

@@ -137,6 +137,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/elections/{id}/decryption-shares", post(post_share))
         .route("/api/elections/{id}/publish", post(publish))
         .route("/api/elections/{id}/receipts/{code}", get(receipt))
+        .route(
+            "/api/elections/{id}/credentials/{key}/ballots",
+            get(credential_ballots),
+        )
         .route("/api/elections/{id}/record", get(record))
         .route("/api/elections/{id}/board/head", get(head))
         .route("/api/elections/{id}/board/heads", get(heads))
@@ -412,6 +416,32 @@ async fn receipt(
     let code: Digest32 = Bytes::from_base64(&code)
         .map_err(|e| ApiError::BadRequest(format!("tracking code: {e}")))?;
     Ok(Json(s.board.receipt(&id, &code).await?))
+}
+
+/// The tracking codes of the ballots a credential cast, in board order (`spec/api.md` §5): public,
+/// since every ballot entry names its credential. 400 for a malformed key, 404 for no such
+/// election or a key not on its list.
+async fn credential_ballots(
+    State(s): State<AppState>,
+    Path((id, key)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let bytes: Bytes<32> = Bytes::from_base64(&key)
+        .map_err(|e| ApiError::BadRequest(format!("credential key: {e}")))?;
+    let credential = CredentialKey::decode(&bytes.0)
+        .map_err(|e| ApiError::BadRequest(format!("credential key: {e}")))?;
+    s.elections.state(&s.db, &id).await?;
+    let list = s.elections.credential_list(&s.db, &id).await?;
+    if !list.iter().any(|k| *k == credential) {
+        return Err(ApiError::NotFound(format!(
+            "credential {key} is not on this election's list"
+        )));
+    }
+    let ballots = s.board.cast_by_credential(&id, &bytes.0).await?;
+    let ballots: Vec<Value> = ballots
+        .into_iter()
+        .map(|(index, code)| json!({ "index": index, "tracking_code": code }))
+        .collect();
+    Ok(Json(json!({ "credential": key, "ballots": ballots })))
 }
 
 /// The whole record, in the single-file form of `spec/record.md`.

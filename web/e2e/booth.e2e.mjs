@@ -5,7 +5,11 @@
 //                                       link's `&fingerprint=`) and sign in (typed code; the
 //                                       `#credential=` link), are refused another election's
 //                                       fingerprint, an invalid selection, audit a ballot, cast,
-//                                       are refused a second ballot; receipts are checked on the
+//                                       see 已投票 and the receipt when they sign in again (no
+//                                       ballot under first_final; a second one, replacing the
+//                                       first, under last_counts); a cast whose answer is lost
+//                                       is recovered from the board, a forged receipt refused, a
+//                                       kept receipt shown again on reload; receipts are checked on the
 //                                       election page; a vote that is not open says so; through
 //                                       the malicious proxy (`hostile`), a served joint key that
 //                                       is not the ceremony's is refused and nothing is posted
@@ -17,9 +21,10 @@
 //
 // Config: { base, topk: { id, seeds: [s1, s2], fingerprint }, items: { id, seeds: [s], fingerprint },
 //           draft: { id }, hostile?: { base, id, seed, fingerprint },
+//           revote?: { id, seeds: [s], fingerprint } (revote rule last_counts),
 //           expect?: { topk: counts, items: counts } }
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { shortFingerprint } from '../src/pin.js';
 
@@ -37,6 +42,8 @@ const browser = await chromium.launch({
 const phone = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' };
 const errors = [];
 const requests = [];
+/** While true, a request the test aborts on purpose (a lost answer) may be logged as failed. */
+let abortsExpected = false;
 
 async function newPage(options = phone) {
   const context = await browser.newContext(options);
@@ -46,6 +53,7 @@ async function newPage(options = phone) {
   // A refused request (404 for an unknown tracking code, 409 for a second ballot) is logged by
   // the browser as a failed resource; the pages show those refusals, asserted below.
   page.on('console', (m) => {
+    if (abortsExpected && /^Failed to load resource: net::ERR_FAILED/.test(m.text())) return;
     if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of (404|409)/.test(m.text()))
       errors.push(`${page.url()}: console: ${m.text()}`);
   });
@@ -76,6 +84,16 @@ async function refusedInBothLanguages(page, code, zh, en) {
 }
 
 let current = null;
+
+/** Everything the booth keeps in this browser's IndexedDB, as text. */
+const keptOnDevice = (page) => page.evaluate(() => new Promise((resolve) => {
+  const req = indexedDB.open('piaojue-booth', 1);
+  req.onsuccess = () => {
+    const all = req.result.transaction('kept').objectStore('kept').getAll();
+    all.onsuccess = () => resolve(JSON.stringify(all.result));
+  };
+  req.onerror = () => resolve('');
+}));
 
 /** Marks options of contest `ci` (by option id) and checks the page's counter. */
 async function choose(page, ci, ids) {
@@ -245,6 +263,17 @@ async function voteTopK() {
   await receiptDownload.saveAs(`${out}/receipt.json`);
   await shot(page, 'booth-6-receipt', true);
 
+  // Reloaded (or Back and forth) after casting: the receipt this device kept is shown again,
+  // checked again, with no ballot (issue 16 item 3). The device keeps public data only.
+  await page.reload();
+  await page.waitForSelector('#done[data-kind="kept"]');
+  assert.equal(await page.getAttribute('#tracking-code', 'data-code'), cast1);
+  assert.equal(await page.getAttribute('#receipt-signature', 'data-ok'), 'true');
+  assert.match(await text(page, '#kept'), /本设备保存的回执/);
+  assert.equal(await page.locator('#ballot, #signin').count(), 0, 'no ballot under a kept receipt');
+  assert.ok(!(await keptOnDevice(page)).includes(seeds[0]), 'the credential is not kept');
+  await shot(page, 'booth-6-receipt-kept', true);
+
   // The receipt's link opens the election page, which checks R1–R4 in the browser.
   await page.click('#receipt-link');
   await page.waitForSelector('#receipt-result');
@@ -260,6 +289,11 @@ async function voteTopK() {
   await page.waitForSelector('#opened');
   assert.match(await text(page, '#opened'), /城区老旧小区改造、城乡公交一体化/);
   assert.equal(await page.getAttribute('#receipt-result', 'data-passed'), 'true');
+  // The downloaded receipt file, chosen as a phone would (issue 16 item 3): checked at once.
+  await page.setInputFiles('#receipt-file', `${out}/receipt.json`);
+  await page.waitForFunction(() => document.querySelector('#receipt-result[data-passed="true"]') && !document.querySelector('#opened'));
+  assert.match(await page.inputValue('#receipt-input'), new RegExp(`"tracking_code": "${cast1}"`));
+  assert.match(await text(page, '#receipt-result'), /这是一张投出的选票/);
   // A code that is not on the board.
   await page.fill('#receipt-input', 'A'.repeat(43));
   await page.click('#receipt-button');
@@ -279,22 +313,99 @@ async function voteTopK() {
   await page2.click('#build');
   await page2.waitForSelector('#review');
   const cast2 = await page2.getAttribute('#tracking-code', 'data-code');
+  // The answer is lost (issue 16 item 1): the ballot reaches the server and is recorded, the
+  // phone never hears back. Meanwhile the board answers the look-up with deputy 1's receipt (a
+  // genuine receipt, for another tracking code): the booth must refuse it.
+  const receipt1 = JSON.parse(readFileSync(`${out}/receipt.json`, 'utf8'));
+  let castStatus = null;
+  abortsExpected = true;
+  await page2.route(`**/api/elections/${id}/ballots`, async (route) => {
+    castStatus = (await route.fetch()).status();
+    await route.abort();
+  });
+  await page2.route(`**/api/elections/${id}/receipts/**`, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(receipt1) }));
   await page2.click('#cast');
-  await page2.waitForSelector('#done');
+  await page2.waitForSelector('#message[data-code="receipt-refused"]');
+  assert.equal(castStatus, 201, 'the ballot was recorded');
+  assert.equal(await page2.getAttribute('#message', 'data-failure'), 'tracking-code');
+  assert.match(await text(page2, '#message'), /未通过本机核验/);
+  assert.equal(await page2.locator('#done').count(), 0, 'a receipt for another ballot is not shown');
+  await shot(page2, 'booth-7-lost-answer-forged');
+  await page2.unroute(`**/api/elections/${id}/ballots`);
+  await page2.unroute(`**/api/elections/${id}/receipts/**`);
+  // Reopened: the kept tracking code is looked up on the board; the receipt, checked, shown.
+  await page2.reload();
+  await page2.waitForSelector('#done[data-kind="recovered"]');
+  abortsExpected = false;
+  assert.equal(await page2.getAttribute('#tracking-code', 'data-code'), cast2);
+  assert.equal(await page2.getAttribute('#receipt-signature', 'data-ok'), 'true');
+  assert.match(await text(page2, '#recovered'), /您的选票已记录在公告板上/);
+  await shot(page2, 'booth-7-lost-answer-recovered', true);
+  await page2.reload();
+  await page2.waitForSelector('#done[data-kind="kept"]');
+  assert.equal(await page2.getAttribute('#tracking-code', 'data-code'), cast2);
   const stored = await page2.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
   assert.ok(!stored.includes(seeds[1]), 'the credential is not in storage');
-
-  // The same deputy again: the server refuses a second ballot (first_final), shown clearly.
-  await page2.goto(sheetLink(cfg.base, id, seeds[1], cfg.topk.fingerprint));
-  await page2.waitForSelector('#ballot');
-  await choose(page2, 0, ['p04']);
-  await page2.click('#build');
-  await page2.waitForSelector('#review');
-  await page2.click('#cast');
-  await page2.waitForSelector('#message[data-code="http-409"]');
-  assert.match(await text(page2, '#message'), /服务器拒绝/);
-  await shot(page2, 'booth-7-already-voted');
+  const idb = await keptOnDevice(page2);
+  assert.ok(idb.includes(cast2) && !idb.includes(seeds[1]), `the device keeps the receipt, never the credential: ${idb}`);
+  // Another deputy on this device: the pin first (a reopened page has not checked it yet).
+  await page2.click('#another');
+  await page2.waitForSelector('#pin-form');
+  assert.equal(await page2.locator('#done').count(), 0);
   await page2.context().close();
+
+  // A lost answer with the board answering at once: the booth recovers without a reload. Shown
+  // with the second election below (voteItems).
+
+  // The same deputy again, on a fresh device: the board knows the credential has voted
+  // (first_final): 已投票 with the receipt, and no ballot (issue 16 item 2).
+  const again = current = await newPage();
+  await again.goto(sheetLink(cfg.base, id, seeds[1], cfg.topk.fingerprint));
+  await again.waitForSelector('#done[data-kind="voted"]');
+  assert.equal(await again.getAttribute('#tracking-code', 'data-code'), cast2);
+  assert.match(await text(again, '#done h2'), /已投票/);
+  assert.match(await text(again, '#voted'), /第一次投出的选票为准，不能再投/);
+  assert.equal(await again.getAttribute('#receipt-signature', 'data-ok'), 'true');
+  assert.equal(await again.locator('#ballot, #revote').count(), 0, 'no ballot for a credential that has voted');
+  for (const sel of ['#done h2', '#voted', '#another']) assert.doesNotMatch(await text(again, sel), /[A-Za-z]/, 'no English in Chinese mode');
+  await shot(again, 'booth-7-already-voted', true);
+  await again.context().close();
+
+  // A board that leaves the ballot out of the sign-in look-up: the ballot is shown, the cast
+  // refused (409, first_final), and the booth then finds the credential's ballot and shows it.
+  const omit = current = await newPage();
+  let lookups = 0;
+  await omit.route(`**/api/elections/${id}/credentials/*/ballots`, async (route) => {
+    if (lookups++ > 0) return route.continue();
+    const key = decodeURIComponent(new URL(route.request().url()).pathname.split('/')[5]);
+    await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ credential: key, ballots: [] }) });
+  });
+  await omit.goto(sheetLink(cfg.base, id, seeds[1], cfg.topk.fingerprint));
+  await omit.waitForSelector('#ballot');
+  await choose(omit, 0, ['p04']);
+  await omit.click('#build');
+  await omit.waitForSelector('#review');
+  await omit.click('#cast');
+  await omit.waitForSelector('#done[data-kind="voted"]');
+  assert.equal(await omit.getAttribute('#tracking-code', 'data-code'), cast2);
+  assert.equal(lookups, 2);
+  assert.equal(await omit.locator('#ballot').count(), 0);
+  await omit.context().close();
+
+  // The look-up answered with a forged receipt: another ballot's, or the right one with its
+  // signature changed. Refused; no receipt, no ballot.
+  const receipt2 = await (await fetch(`${cfg.base}/api/elections/${id}/receipts/${cast2}`)).json();
+  const flipped = { ...receipt2, signature: (receipt2.signature[0] === 'A' ? 'B' : 'A') + receipt2.signature.slice(1) };
+  for (const [forged, failure] of [[receipt1, 'tracking-code'], [flipped, 'signature']]) {
+    const f = current = await newPage();
+    await f.route(`**/api/elections/${id}/receipts/**`, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(forged) }));
+    await f.goto(sheetLink(cfg.base, id, seeds[1], cfg.topk.fingerprint));
+    await f.waitForSelector('#message[data-code="receipt-refused"]');
+    assert.equal(await f.getAttribute('#message', 'data-failure'), failure);
+    assert.equal(await f.locator('#done, #ballot').count(), 0, 'a forged receipt is not shown');
+    await shot(f, `booth-7-forged-${failure}`);
+    await f.context().close();
+  }
 
   // The observer's page caught up without a reload.
   await observer.waitForFunction(() => document.querySelector('#stat-voted b')?.textContent === '2', null, { timeout: 15_000 });
@@ -325,13 +436,64 @@ async function voteItems() {
   assert.ok(await page.locator('#contest-1 input[data-option="no"]').isChecked(), 'a language change keeps the marks');
   await page.click('#build');
   await page.waitForSelector('#review');
+  const built = await page.getAttribute('#tracking-code', 'data-code');
+  // The answer to the cast is lost after the server recorded the ballot (issue 16 item 1): the
+  // booth finds the receipt on the board at once, checks it and shows it.
+  let castStatus = null;
+  abortsExpected = true;
+  await page.route(`**/api/elections/${id}/ballots`, async (route) => {
+    castStatus = (await route.fetch()).status();
+    await route.abort();
+  });
   await page.click('#cast');
-  await page.waitForSelector('#done');
+  await page.waitForSelector('#done[data-kind="recovered"]');
+  abortsExpected = false;
+  assert.equal(castStatus, 201, 'the ballot was recorded');
   const code = await page.getAttribute('#tracking-code', 'data-code');
+  assert.equal(code, built);
+  assert.equal(await page.getAttribute('#receipt-signature', 'data-ok'), 'true');
+  assert.match(await text(page, '#recovered'), /your ballot is on the bulletin board/);
+  assert.doesNotMatch(await text(page, '#done'), /[\u3400-\u9fff]/, 'no Chinese in English mode');
   await shot(page, 'booth-9-items-receipt-en', true);
   await page.click('#lang-switch');
   await page.context().close();
   return { cast: [code] };
+}
+
+/** Under last_counts: a credential that has voted sees its receipt and may vote again (issue 16 item 2). */
+async function voteRevote() {
+  const { id, seeds, fingerprint } = cfg.revote;
+  const first = current = await newPage();
+  await first.goto(sheetLink(cfg.base, id, seeds[0], fingerprint));
+  await first.waitForSelector('#ballot');
+  await choose(first, 0, ['p01']);
+  await first.click('#build');
+  await first.waitForSelector('#review');
+  await first.click('#cast');
+  await first.waitForSelector('#done[data-kind="cast"]');
+  const code1 = await first.getAttribute('#tracking-code', 'data-code');
+  await first.context().close();
+
+  const page = current = await newPage();
+  await page.goto(sheetLink(cfg.base, id, seeds[0], fingerprint));
+  await page.waitForSelector('#done[data-kind="voted"]');
+  assert.equal(await page.getAttribute('#tracking-code', 'data-code'), code1);
+  assert.equal(await page.getAttribute('#voted', 'data-revote'), 'true');
+  assert.match(await text(page, '#voted'), /以最后投出的选票为准：您可以重新投票，新的选票将取代之前的选票/);
+  assert.equal(await page.locator('#ballot').count(), 0, 'the receipt first');
+  await shot(page, 'booth-10-revote-voted', true);
+  await page.click('#revote');
+  await page.waitForSelector('#ballot');
+  assert.match(await text(page, '#revote-note'), /再次投出的选票将取代之前的选票/);
+  await choose(page, 0, ['p02']);
+  await page.click('#build');
+  await page.waitForSelector('#review');
+  await page.click('#cast');
+  await page.waitForSelector('#done[data-kind="cast"]');
+  const code2 = await page.getAttribute('#tracking-code', 'data-code');
+  assert.notEqual(code2, code1);
+  await page.context().close();
+  return { cast: [code1, code2] };
 }
 
 async function notOpen() {
@@ -373,6 +535,33 @@ async function results() {
   await page.click('#older');
   await page.waitForSelector('#entries tr[data-index="0"]');
   assert.equal(await page.getAttribute('#entries tr[data-index="0"]', 'data-kind'), 'manifest');
+
+  // The booth reopened after the vote: the receipt this device kept is shown, checked again
+  // (issue 16 item 3); a kept receipt whose signature does not verify is not.
+  const kept = JSON.parse(readFileSync(`${out}/receipt.json`, 'utf8'));
+  const keep = (r) => page.evaluate((r) => new Promise((resolve, reject) => {
+    const req = indexedDB.open('piaojue-booth', 1);
+    req.onupgradeneeded = () => req.result.createObjectStore('kept');
+    req.onsuccess = () => {
+      const tx = req.result.transaction('kept', 'readwrite');
+      tx.objectStore('kept').put({ pending: [], receipt: r }, r.election_id);
+      tx.oncomplete = () => { req.result.close(); resolve(); };
+      tx.onerror = () => reject(tx.error);
+    };
+  }), r);
+  await keep(kept);
+  await page.goto(boothUrl(cfg.topk.id));
+  await page.waitForSelector('#done[data-kind="kept"]');
+  assert.equal(await page.getAttribute('#message', 'data-code'), 'not-open');
+  assert.equal(await page.getAttribute('#tracking-code', 'data-code'), kept.tracking_code);
+  assert.equal(await page.getAttribute('#receipt-signature', 'data-ok'), 'true');
+  assert.equal(await page.locator('#another, #signin').count(), 0, 'no voting after the close');
+  await shot(page, 'booth-11-kept-after-close', true);
+  await keep({ ...kept, signature: (kept.signature[0] === 'A' ? 'B' : 'A') + kept.signature.slice(1) });
+  await page.reload();
+  await page.waitForSelector('#to-board');
+  await page.waitForTimeout(300);
+  assert.equal(await page.locator('#done').count(), 0, 'a kept receipt that does not verify is not shown');
   await page.context().close();
 
   const wide = current = await newPage({ viewport: { width: 1100, height: 900 }, locale: 'zh-CN' });
@@ -396,8 +585,9 @@ try {
     await wrongPinTyped(cfg.topk.id, cfg.topk.fingerprint);
     if (cfg.hostile) await hostileJointKey();
     result = { topk: await voteTopK(), items: await voteItems() };
+    if (cfg.revote) result.revote = await voteRevote();
     // The credential never travelled: no request carried a seed, in its URL or its body.
-    for (const seed of [...cfg.topk.seeds, ...cfg.items.seeds])
+    for (const seed of [...cfg.topk.seeds, ...cfg.items.seeds, ...(cfg.revote?.seeds ?? [])])
       for (const r of requests) assert.ok(!r.url.toLowerCase().includes(seed) && !r.body.toLowerCase().includes(seed), `a request carried a credential: ${r.url}`);
   } else if (phase === 'result') {
     await results();

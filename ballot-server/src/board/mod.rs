@@ -245,6 +245,32 @@ impl Board {
         Ok(())
     }
 
+    /// The cast ballots of a credential, `(index, tracking code)` by increasing index.
+    pub async fn cast_by_credential(
+        &self,
+        election_id: &str,
+        credential: &[u8; 32],
+    ) -> ApiResult<Vec<(u64, Digest32)>> {
+        let rows = sqlx::query(
+            "SELECT idx, tracking_code FROM cast_ballots \
+             WHERE election_id = $1 AND credential = $2 ORDER BY idx",
+        )
+        .bind(election_id)
+        .bind(credential.to_vec())
+        .fetch_all(&self.db.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let idx: i64 = r.try_get(0)?;
+                let code: Vec<u8> = r.try_get(1)?;
+                let code: [u8; 32] = code
+                    .try_into()
+                    .map_err(|_| ApiError::Internal("a stored tracking code".into()))?;
+                Ok((idx as u64, Bytes(code)))
+            })
+            .collect()
+    }
+
     /// The stored receipt of a ballot.
     pub async fn receipt(
         &self,

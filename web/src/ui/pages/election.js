@@ -42,8 +42,9 @@ addTexts({
     'el.satisfaction': '满意率 {p}%',
     'el.votes': '{n} 票',
     'el.threshold': '通过线', 'el.tracking': '跟踪码',
-    'el.receipt': '核对我的选票', 'el.receipt.help': '粘贴回执（JSON）或输入跟踪码。浏览器会检查公告板对回执的签名、包含证明、公告板上的条目，当前公告板是否仍包含这张选票，以及（在“以最后一次投票为准”的选举中）这张选票是否已被同一凭证后来投出的选票取代。',
+    'el.receipt': '核对我的选票', 'el.receipt.help': '粘贴回执（JSON）、选择下载的回执文件或输入跟踪码。浏览器会检查公告板对回执的签名、包含证明、公告板上的条目，当前公告板是否仍包含这张选票，以及（在“以最后一次投票为准”的选举中）这张选票是否已被同一凭证后来投出的选票取代。',
     'el.receipt.label': '回执或跟踪码', 'el.receipt.button': '核对',
+    'el.receipt.file': '或选择下载的回执文件（.json）：', 'el.receipt.file_bad': '无法读取这个文件。',
     'el.receipt.bad': '请输入 43 位跟踪码或完整的回执 JSON。', 'el.receipt.not_found': '公告板上没有这个跟踪码的选票。',
     'el.receipt.other_election': '这份回执属于另一场选举（{id}）。',
     'el.receipt.passed': '核对通过：您的选票在公告板第 {index} 条，公告板至今未删改。',
@@ -130,8 +131,9 @@ addTexts({
     'el.satisfaction': 'satisfaction {p}%',
     'el.votes': '{n} votes',
     'el.threshold': 'pass line', 'el.tracking': 'Tracking code',
-    'el.receipt': 'Check my ballot', 'el.receipt.help': 'Paste your receipt (JSON) or type the tracking code. The browser checks the board’s signatures on the receipt, the inclusion proof, the board’s entry, that the board today still holds the ballot, and (where the last ballot counts) that no later ballot of the same credential has replaced it.',
+    'el.receipt': 'Check my ballot', 'el.receipt.help': 'Paste your receipt (JSON), choose the downloaded receipt file or type the tracking code. The browser checks the board’s signatures on the receipt, the inclusion proof, the board’s entry, that the board today still holds the ballot, and (where the last ballot counts) that no later ballot of the same credential has replaced it.',
     'el.receipt.label': 'Receipt or tracking code', 'el.receipt.button': 'Check',
+    'el.receipt.file': 'Or choose the downloaded receipt file (.json):', 'el.receipt.file_bad': 'This file cannot be read.',
     'el.receipt.bad': 'Type the 43-character tracking code or paste the whole receipt JSON.', 'el.receipt.not_found': 'The board has no ballot with this tracking code.',
     'el.receipt.other_election': 'This receipt is for another election ({id}).',
     'el.receipt.passed': 'Passed: your ballot is entry {index} of the board, and the board has not been rewritten since.',
@@ -313,6 +315,26 @@ function renderResult() {
 // Receipt check
 
 const receiptInput = h('textarea', { id: 'receipt-input', spellcheck: 'false', autocomplete: 'off' });
+// A phone cannot paste a downloaded file: the receipt file is read here and checked at once.
+const receiptFile = h('input', {
+  type: 'file', id: 'receipt-file', accept: '.json,application/json',
+  onchange: async () => {
+    const file = receiptFile.files?.[0];
+    if (!file) return;
+    let text;
+    try {
+      text = await file.text();
+    } catch {
+      S.check = null;
+      S.checkError = t('el.receipt.file_bad');
+      renderReceiptForm();
+      return;
+    }
+    receiptFile.value = '';
+    receiptInput.value = text.trim();
+    runCheck(text);
+  },
+});
 
 function renderReceiptForm() {
   const c = S.check;
@@ -337,6 +359,8 @@ function renderReceiptForm() {
     h('label', { for: 'receipt-input' }, t('el.receipt.label')),
     receiptInput,
     h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: 'receipt-button' }, t('el.receipt.button'))),
+    h('label', { for: 'receipt-file', class: 'muted' }, t('el.receipt.file')),
+    receiptFile,
     out));
 }
 

@@ -19,8 +19,11 @@ import {
   ApiError, addTexts, api, currentLang, electionIdFromPath, errorText, formatNumber, formatTime, groupChars, h,
   initPage, onLangChange, pick, replace, t,
 } from '../common.js';
-import { apiPath } from '../board.js';
-import { fragmentParam, normaliseCredential, receiptLink, verifyReceipt } from '../receipt.js';
+import { apiPath, fetchEntryBytes } from '../board.js';
+import { fragmentParam, normaliseCredential, receiptLink } from '../receipt.js';
+import {
+  checkServedReceipt, dropPending, indexedDbStore, keepPending, keepReceipt, kept, lookUpCredential, recoverPending,
+} from '../kept.js';
 
 addTexts({
   zh: {
@@ -101,6 +104,18 @@ addTexts({
     'booth.error.verify': '本机自检失败，选票未发送：',
     'booth.tracking': '跟踪码',
     'booth.to_board': '查看公告板与结果',
+    'booth.checking': '正在公告板上查询此凭证是否已投票…',
+    'booth.recovering': '正在公告板上查找您的选票…',
+    'booth.recovered': '未收到服务器的答复，但您的选票已记录在公告板上。以下是公告板的回执，已在本机核验。',
+    'booth.kept': '这是本设备保存的回执，已在本机重新核验。',
+    'booth.voted.title': '已投票',
+    'booth.voted.first_final': '此凭证已经投过票。本次票决以第一次投出的选票为准，不能再投。以下是公告板上这张选票的回执，已在本机核验。',
+    'booth.voted.last_counts': '此凭证已经投过票，以下是公告板上这张选票的回执，已在本机核验。本次票决以最后投出的选票为准：您可以重新投票，新的选票将取代之前的选票。',
+    'booth.revote': '重新投票（取代之前的选票）',
+    'booth.revote.note': '您已投过票：再次投出的选票将取代之前的选票，之前的选票不再计票。',
+    'booth.another': '用其他凭证投票',
+    'booth.receipt_refused': '公告板提供的回执未通过本机核验（签名无效，或不是这张选票的回执），不予采信。请告知工作人员。',
+    'booth.lookup_failed': '暂时无法在公告板上查询此凭证是否已投票；您仍可投票，服务器会拒绝重复的选票。',
   },
   en: {
     'page.title': 'Piaojue · Vote',
@@ -180,6 +195,18 @@ addTexts({
     'booth.error.verify': 'The ballot failed this device’s self-check and was not sent:',
     'booth.tracking': 'Tracking code',
     'booth.to_board': 'See the board and the result',
+    'booth.checking': 'Looking this credential up on the bulletin board…',
+    'booth.recovering': 'Looking for your ballot on the bulletin board…',
+    'booth.recovered': 'The server’s answer did not arrive, but your ballot is on the bulletin board. Here is the board’s receipt, checked on this device.',
+    'booth.kept': 'This is the receipt this device kept, checked again on this device.',
+    'booth.voted.title': 'Already voted',
+    'booth.voted.first_final': 'This credential has voted. In this vote the first ballot cast is final: it cannot vote again. Here is the board’s receipt for that ballot, checked on this device.',
+    'booth.voted.last_counts': 'This credential has voted; here is the board’s receipt for that ballot, checked on this device. In this vote the last ballot cast counts: you may vote again, and the new ballot replaces the earlier one.',
+    'booth.revote': 'Vote again (replaces the earlier ballot)',
+    'booth.revote.note': 'You have voted: a ballot cast now replaces the earlier one, which will no longer count.',
+    'booth.another': 'Vote with another credential',
+    'booth.receipt_refused': 'The receipt the bulletin board served failed this device’s check (an invalid signature, or not this ballot’s receipt) and is not believed. Tell the staff.',
+    'booth.lookup_failed': 'This credential could not be looked up on the bulletin board just now; you may still vote, and the server refuses a second ballot.',
   },
 });
 
@@ -206,7 +233,24 @@ const S = {
   boardKey: null,
   message: null, // { kind: 'error'|'ok'|'warn', zh?, en?, text?, prefix? }
   scanning: false,
+  // What this device keeps (kept.js): tracking codes and receipts only, never the credential.
+  store: null,
+  doneKind: 'cast', // cast | recovered | kept | voted: how the receipt shown came
+  revote: false, // signed in with a credential that has voted, under last_counts
+  pinned: false,
 };
+
+/** The board's reads the booth checks its receipts with (kept.js). */
+const boardApi = {
+  receipt: (code) => api(apiPath(id, `/receipts/${encodeURIComponent(code)}`)).catch((e) => {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  }),
+  credentialBallots: (key) => api(apiPath(id, `/credentials/${encodeURIComponent(key)}/ballots`)),
+  entry: (i) => fetchEntryBytes(id, i),
+};
+
+const revoteRule = () => S.status.manifest.revote ?? 'first_final';
 
 // The credential input is made once, so that a language change does not clear it.
 const credInput = h('input', {
@@ -234,7 +278,7 @@ function renderNotice() {
   if (m.zh || m.en) lines.push(currentLang() === 'en' ? m.en : m.zh);
   if (m.text) lines.push(m.text);
   if (m.suffix) lines.push(' ', t(m.suffix));
-  replace(notice, h('div', { class: `notice ${m.kind}`, id: 'message', dataset: { code: m.code ?? '' } }, lines));
+  replace(notice, h('div', { class: `notice ${m.kind}`, id: 'message', dataset: { code: m.code ?? '', failure: m.failure ?? '' } }, lines));
 }
 
 function electionTitle() {
@@ -246,14 +290,14 @@ function electionTitle() {
 
 function steps() {
   const order = ['signin', 'mark', 'check', 'done'];
-  const at = { signin: 0, ballot: 1, busy: 1, review: 2, audited: 2, done: 3 }[S.step] ?? 0;
+  const at = { signin: 0, checking: 0, ballot: 1, busy: 1, review: 2, audited: 2, done: 3 }[S.step] ?? 0;
   return h('ol', { class: 'steps' }, order.map((s, i) => h('li', { class: i === at ? 'on' : i < at ? 'done' : '' }, t(`booth.step.${s}`))));
 }
 
 function render() {
   if (S.status) replace(head, electionTitle());
   renderNotice();
-  const fn = { pin: renderPin, signin: renderSignin, ballot: renderBallot, busy: renderBusy, review: renderReview, audited: renderAudited, done: renderDone, closed: renderClosed }[S.step];
+  const fn = { pin: renderPin, signin: renderSignin, checking: renderChecking, ballot: renderBallot, busy: renderBusy, review: renderReview, audited: renderAudited, done: renderDone, closed: renderClosed }[S.step];
   if (fn) replace(view, steps(), fn());
   else replace(view);
 }
@@ -275,7 +319,7 @@ function renderSignin() {
     h('div', { class: 'scan' }, S.scanning ? h('p', { class: 'muted' }, t('booth.signin.scanning')) : null, video));
 }
 
-function signIn(text) {
+async function signIn(text) {
   const hex = normaliseCredential(text);
   if (!hex) return say('error', { key: 'booth.signin.bad', code: 'bad-credential' });
   let cred;
@@ -289,18 +333,51 @@ function signIn(text) {
   // A new sign-in starts from a blank ballot (the previous deputy's marks are not kept).
   S.chosen = S.status.manifest.contests.map(() => new Set());
   S.invalid = null;
+  S.revote = false;
   credInput.value = '';
   stopScan();
-  S.step = 'ballot';
+  // Has this credential voted? Its cast ballots on the board, the last one's receipt checked
+  // (and its entry signed by this credential) before anything is shown.
+  S.step = 'checking';
   S.message = null;
   render();
+  const key = booth.toBase64(cred.publicKey);
+  const got = await lookUpCredential(boardApi, id, key, S.boardKey);
+  if (S.credential !== cred) return; // signed out, or another sign-in, meanwhile
+  if (got.status === 'refused') {
+    S.credential = null;
+    S.step = 'signin';
+    render();
+    return say('error', { key: 'booth.receipt_refused', code: 'receipt-refused', failure: got.failure.code });
+  }
+  if (got.status === 'found') {
+    await keepReceipt(S.store, id, got.receipt);
+    S.receipt = got.receipt;
+    S.receiptCheck = null;
+    S.doneKind = 'voted';
+    S.revote = revoteRule() === 'last_counts';
+    // Under first_final the credential can do nothing more here.
+    if (!S.revote) S.credential = null;
+    S.step = 'done';
+    render();
+    window.scrollTo(0, 0);
+    return;
+  }
+  S.step = 'ballot';
+  render();
+  if (got.status === 'unreachable') say('warn', { key: 'booth.lookup_failed', code: 'lookup-failed' });
   window.scrollTo(0, 0);
+}
+
+function renderChecking() {
+  return h('div', { class: 'card busy', id: 'checking' }, h('div', { class: 'spinner' }), h('p', {}, t('booth.checking')));
 }
 
 function signOut() {
   S.credential = null;
   S.built = null;
-  S.step = 'signin';
+  S.revote = false;
+  S.step = S.pinned ? 'signin' : 'pin';
   S.message = null;
   render();
 }
@@ -457,6 +534,7 @@ function linkPinHolds(text) {
 /** Goes on only if the computed fingerprint is the pinned one. */
 function pinned(pin) {
   if (!pinHolds(pin)) return;
+  S.pinned = true;
   S.step = 'signin';
   render();
   say('ok', { key: 'booth.pin.ok', params: { short: booth.shortFingerprint(S.setup.fingerprint) }, code: 'pinned' });
@@ -479,6 +557,7 @@ function renderBallot() {
     fingerprintBlock(),
     h('div', { class: 'row muted signed-in' }, t('booth.signed_in', { key: booth.toBase64(S.credential.publicKey).slice(0, 8) }),
       h('button', { type: 'button', id: 'sign-out', onclick: signOut }, t('booth.sign_out'))),
+    S.revote ? h('div', { class: 'notice warn', id: 'revote-note' }, t('booth.revote.note')) : null,
     h('form', { id: 'ballot', onsubmit: (ev) => { ev.preventDefault(); build(); } },
       m.contests.map(renderContest),
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'build' }, t('booth.build')))),
@@ -604,23 +683,79 @@ function renderAudited() {
 async function cast() {
   disableActions();
   say('warn', { key: 'booth.casting', code: 'casting' });
+  const code = S.built.trackingCode;
+  // The tracking code is kept BEFORE the ballot leaves: if the answer is lost, the receipt can
+  // be found on the board (kept.js; never the credential, the choice or the opening).
+  await keepPending(S.store, id, code);
   try {
     const receipt = await api(apiPath(id, '/ballots'), { body: S.built.cast() });
     S.receipt = receipt;
-    S.receiptCheck = verifyReceipt(receipt, S.boardKey);
+    // Checked as any receipt served: this election, this ballot's code, the board's signatures.
+    S.receiptCheck = checkServedReceipt(receipt, { electionId: id, code, boardKey: S.boardKey });
+    if (S.receiptCheck === null) await keepReceipt(S.store, id, receipt);
     // Cast: the credential and the ballot are no longer needed on this device.
     S.credential = null;
     S.built = null;
+    S.revote = false;
+    S.doneKind = 'cast';
     S.step = 'done';
     S.message = null;
   } catch (e) {
-    // The ballot was not accepted: it may be rebuilt (a cast() erased its opening).
     S.built = null;
+    // Refused for good (4xx): this ballot is not on the board.
+    if (e instanceof ApiError && e.status < 500) await dropPending(S.store, id, code);
+    // The answer may be lost while the ballot was recorded, or an earlier ballot of this device
+    // or credential may be on the board: look for it before saying anything.
+    say('warn', { key: 'booth.recovering', code: 'recovering' });
+    if (await recover(S.credential)) return;
+    // The ballot was not accepted: it may be rebuilt (a cast() erased its opening).
     S.step = 'ballot';
-    say('error', serverError(e));
+    if (S.message?.code !== 'receipt-refused') say('error', serverError(e));
   }
   render();
   window.scrollTo(0, 0);
+}
+
+/**
+ * Looks on the board for a ballot this device cast (its kept tracking codes) or, signed in,
+ * this credential's: shows its receipt once checked and resolves to true; a receipt that fails
+ * is refused (said, and false).
+ */
+async function recover(credential) {
+  let got = await recoverPending(S.store, boardApi, id, S.boardKey);
+  let kind = 'recovered';
+  // Under first_final a ballot of this credential on the board is the one that counts; under
+  // last_counts an earlier one is not the ballot just sent, and is not offered in its place.
+  if (got.status !== 'found' && got.status !== 'refused' && credential && revoteRule() === 'first_final') {
+    got = await lookUpCredential(boardApi, id, booth.toBase64(credential.publicKey), S.boardKey);
+    if (got.status === 'found') await keepReceipt(S.store, id, got.receipt);
+    kind = 'voted';
+  }
+  if (got.status === 'refused') {
+    say('error', { key: 'booth.receipt_refused', code: 'receipt-refused', failure: got.failure.code });
+    return false;
+  }
+  if (got.status !== 'found') return false;
+  S.receipt = got.receipt;
+  S.receiptCheck = null;
+  S.credential = null;
+  S.revote = false;
+  S.doneKind = kind;
+  S.step = 'done';
+  S.message = null;
+  render();
+  window.scrollTo(0, 0);
+  return true;
+}
+
+/** Back to sign-in (or the pin) for another credential; the receipt stays kept. */
+function another() {
+  S.receipt = null;
+  S.credential = null;
+  S.revote = false;
+  S.message = null;
+  S.step = S.pinned ? 'signin' : 'pin';
+  render();
 }
 
 function qrImage(text) {
@@ -634,10 +769,17 @@ function renderDone() {
   const r = S.receipt;
   const link = receiptLink(location.origin, id, r.tracking_code);
   const ok = S.receiptCheck === null;
-  return h('div', { class: 'card', id: 'done' },
-    h('h2', {}, '✓ ', t('booth.done.title')),
+  const kind = S.doneKind;
+  const note = {
+    recovered: h('div', { class: 'notice ok', id: 'recovered' }, t('booth.recovered')),
+    kept: h('div', { class: 'notice ok', id: 'kept' }, t('booth.kept')),
+    voted: h('div', { class: 'notice warn', id: 'voted', dataset: { revote: String(S.revote) } }, t(S.revote ? 'booth.voted.last_counts' : 'booth.voted.first_final')),
+  }[kind] ?? null;
+  return h('div', { class: 'card', id: 'done', dataset: { kind } },
+    h('h2', {}, '✓ ', t(kind === 'voted' ? 'booth.voted.title' : 'booth.done.title')),
+    note,
     trackingBlock(r.tracking_code),
-    h('p', { class: 'muted' }, t('booth.done.help')),
+    kind === 'voted' ? null : h('p', { class: 'muted' }, t('booth.done.help')),
     h('dl', { class: 'kv', id: 'receipt' },
       h('dt', {}, t('booth.receipt.index')), h('dd', {}, `#${r.index}`),
       h('dt', {}, t('booth.receipt.size')), h('dd', {}, t('booth.receipt.entries', { n: r.tree_head.size })),
@@ -649,11 +791,18 @@ function renderDone() {
     h('p', { class: 'muted center' }, t('booth.receipt.qr')),
     h('div', { class: 'actions' },
       downloadLink(r, `receipt-${id}-${r.tracking_code.slice(0, 8)}.json`, t('booth.receipt.download'), 'receipt-download'),
-      h('a', { class: 'button', href: link, id: 'receipt-link' }, t('booth.receipt.check'))));
+      h('a', { class: 'button', href: link, id: 'receipt-link' }, t('booth.receipt.check'))),
+    h('div', { class: 'actions' },
+      S.revote && S.credential
+        ? h('button', { type: 'button', class: 'primary', id: 'revote', onclick: () => { S.step = 'ballot'; S.message = null; render(); window.scrollTo(0, 0); } }, t('booth.revote'))
+        : null,
+      S.status?.state === 'open' ? h('button', { type: 'button', id: 'another', onclick: another }, t('booth.another')) : null));
 }
 
 function renderClosed() {
-  return h('div', { class: 'actions' }, h('a', { class: 'button primary', id: 'to-board', href: `/elections/${encodeURIComponent(id)}` }, t('booth.to_board')));
+  // The receipt this device kept stays shown after voting closes.
+  return [S.receipt ? renderDone() : null,
+    h('div', { class: 'actions' }, h('a', { class: 'button primary', id: 'to-board', href: `/elections/${encodeURIComponent(id)}` }, t('booth.to_board')))];
 }
 
 function renderBusy() {
@@ -695,7 +844,22 @@ async function start() {
   if (S.status.state !== 'open') {
     S.step = 'closed';
     render();
-    return say('warn', { key: 'booth.not_open', params: { state: t(`state.${S.status.state}`) }, code: 'not-open' });
+    say('warn', { key: 'booth.not_open', params: { state: t(`state.${S.status.state}`) }, code: 'not-open' });
+    // A receipt kept on this device, checked again under the board key, is shown below.
+    try {
+      S.boardKey = (await parts[3]).board_key;
+      S.store = await indexedDbStore();
+      const { receipt } = await kept(S.store, id);
+      if (receipt && !checkServedReceipt(receipt, { electionId: id, code: receipt.tracking_code, boardKey: S.boardKey })) {
+        S.receipt = receipt;
+        S.receiptCheck = null;
+        S.doneKind = 'kept';
+        render();
+      }
+    } catch {
+      // No board key, no store: nothing kept to show.
+    }
+    return;
   }
   let served;
   try {
@@ -715,7 +879,13 @@ async function start() {
   if (S.setup.fingerprint !== S.status.fingerprint) return refuse('booth.pin.err.status', {}, 'pin-status');
   S.credentials = new Set(S.setup.credentials);
   S.pendingSeed = fromLink;
-  if (pinFromLink !== null) {
+  S.store = await indexedDbStore();
+  // Reopened: the receipt of a ballot this device cast is shown again (and one whose answer was
+  // lost is looked for on the board), unless a sign-in link brings a credential.
+  if (fromLink === null && await showKept()) {
+    try { S.pinned = pinFromLink !== null && booth.pinMatches(booth.parsePin(pinFromLink), S.setup.fingerprint); } catch { S.pinned = false; }
+    if (S.pinned) prepareElection();
+  } else if (pinFromLink !== null) {
     if (linkPinHolds(pinFromLink)) pinned(booth.parsePin(pinFromLink));
   } else {
     S.step = 'pin';
@@ -726,7 +896,13 @@ async function start() {
     const seed = fragmentParam(location.hash, 'credential');
     const pin = fragmentParam(location.hash, 'fingerprint');
     history.replaceState(null, '', location.pathname + location.search);
-    if (S.step === 'pin') {
+    // Not pinned yet (also a kept receipt shown on reopening): the pin comes first.
+    if (S.step === 'pin' || (!S.pinned && S.step === 'done')) {
+      if (S.step !== 'pin') {
+        S.step = 'pin';
+        S.receipt = null;
+        render();
+      }
       S.pendingSeed = seed ?? S.pendingSeed;
       if (pin !== null) pinTyped(pin);
       return;
@@ -739,6 +915,27 @@ async function start() {
     S.audit = null;
     signInFromLink(seed);
   });
+}
+
+/** The receipt kept on this device (or recovered for a kept tracking code), checked and shown. */
+async function showKept() {
+  const got = await recoverPending(S.store, boardApi, id, S.boardKey);
+  if (got.status === 'refused') {
+    say('error', { key: 'booth.receipt_refused', code: 'receipt-refused', failure: got.failure.code });
+    return false;
+  }
+  let receipt = got.status === 'found' ? got.receipt : null;
+  S.doneKind = 'recovered';
+  if (!receipt) {
+    receipt = (await kept(S.store, id)).receipt;
+    S.doneKind = 'kept';
+    if (!receipt || checkServedReceipt(receipt, { electionId: id, code: receipt.tracking_code, boardKey: S.boardKey })) return false;
+  }
+  S.receipt = receipt;
+  S.receiptCheck = null;
+  S.step = 'done';
+  render();
+  return true;
 }
 
 // The election's fixed-base tables (for G and K, ≈ 0.05–0.1 s here) are built while the deputy
@@ -761,9 +958,9 @@ function newElection() {
   return new booth.Election({ manifest: S.status.manifest, fingerprint: S.setup.fingerprint, jointKey: S.setup.jointKey });
 }
 
-function signInFromLink(seed) {
-  signIn(seed);
-  if (S.step === 'ballot') say('ok', { key: 'booth.signin.from_link', code: 'from-link' });
+async function signInFromLink(seed) {
+  await signIn(seed);
+  if (S.step === 'ballot' && !S.message) say('ok', { key: 'booth.signin.from_link', code: 'from-link' });
 }
 
 start();
