@@ -133,6 +133,27 @@ try {
   assert.equal(preview.contests[0].options.length, 13);
   assert.equal(preview.contests[0].options[0].project.investment_yuan, 38_000_000);
   assert.deepEqual(preview.decision, { kind: 'top_k', seats: 10, majority: 'all_deputies', quorum: { num: 2, den: 3 } });
+  // The quorum in words (issue 16 item 14): no num/den, no spec references on the form.
+  assert.doesNotMatch(await page.locator('#create-form').innerText(), /\bnum\b|\bden\b|spec\/|门限/);
+  const quorumOf = async () => {
+    await page.click('#check-manifest');
+    await page.waitForSelector('#form-message .notice.ok');
+    return JSON.parse(await page.locator('#manifest-preview').textContent()).decision.quorum;
+  };
+  assert.equal(await page.inputValue('#f-quorum'), 'two_thirds');
+  await page.selectOption('#f-quorum', 'half');
+  assert.deepEqual(await quorumOf(), { num: 1, den: 2 });
+  await page.selectOption('#f-quorum', 'none');
+  assert.deepEqual(await quorumOf(), { num: 0, den: 1 });
+  await page.selectOption('#f-quorum', 'custom');
+  assert.equal(await page.locator('#quorum-custom').isVisible(), true);
+  assert.match(await page.locator('#quorum-custom').innerText(), /投票人数超过应到代表人数的\s*分之/);
+  await page.fill('#f-quorum-den', '5');
+  await page.fill('#f-quorum-num', '3');
+  assert.deepEqual(await quorumOf(), { num: 3, den: 5 });
+  await page.selectOption('#f-quorum', 'two_thirds');
+  assert.equal(await page.locator('#quorum-custom').isHidden(), true);
+  assert.deepEqual(await quorumOf(), { num: 2, den: 3 });
   await shot('create', { fullPage: true });
   await page.click('#create-election');
   await waitState('draft');

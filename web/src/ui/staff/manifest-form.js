@@ -7,8 +7,11 @@
 // "quoted" fields may hold commas, quotes doubled; UTF-8):
 //   name, department, investment (万元), completion (YYYY-MM), description
 import { validateManifest, ManifestError } from '../../piaojue.js';
-import { addTexts, h, replace, t } from '../common.js';
+import { addTexts, currentLang, h, replace, t } from '../common.js';
 import { notice, submit } from './ui.js';
+
+/** The quorum choices in words and their fractions `[num, den]` (`custom`: the two fields). */
+const QUORUMS = { two_thirds: [2, 3], half: [1, 2], none: [0, 1] };
 
 export const CSV_COLUMNS = ['name', 'department', 'investment_wan', 'completion', 'description'];
 
@@ -186,10 +189,13 @@ addTexts({
     'form.ballot': '选票与规则', 'form.form': '票式',
     'form.form.top_k': '差额票决：从 N 个候选项目中选择不超过 K 个', 'form.form.approve_each': '逐项表决：每个项目赞成 / 反对 / 弃权',
     'form.seats': '项目数 K（最多可选 / 拟通过的项目数）',
-    'form.n': '监票人数 n', 'form.t': '解密门限 t（任意 t 名监票人即可解密总数）',
+    'form.n': '监票人数', 'form.t': '解密所需监票人数（其中任意这么多名监票人共同操作即可解密总票数）',
     'form.decide': '决定规则', 'form.decide.rule': '按规则决定是否通过', 'form.decide.counts': '只公布票数，不作决定',
     'form.majority': '过半数的基数', 'form.majority.all_deputies': '全体代表（名册人数）过半数', 'form.majority.voting': '参加投票的代表过半数',
-    'form.quorum': '有效票数门槛（投票人数须超过名册人数的 num/den；0/1 表示不设门槛）',
+    'form.quorum': '表决有效的投票人数要求',
+    'form.quorum.half': '投票人数超过应到代表人数的一半', 'form.quorum.two_thirds': '投票人数超过应到代表人数的三分之二',
+    'form.quorum.none': '不设要求', 'form.quorum.custom': '其他比例',
+    'form.quorum.custom.before': '投票人数超过应到代表人数的', 'form.quorum.custom.den': '分之', 'form.quorum.custom.after': '',
     'form.revote': '同一凭证再次投票', 'form.revote.first_final': '第一次投票为准，之后拒收', 'form.revote.last_counts': '以最后一次投票为准',
     'form.parent': '重新表决的原选举编号（可选，平票后重投时填写）',
     'form.candidates': '候选项目', 'form.col.name': '项目名称', 'form.col.department': '责任单位',
@@ -202,7 +208,7 @@ addTexts({
     'form.invalid': '清单无效', 'form.preview': '清单 JSON 预览',
     'form.noCandidates': '请至少输入一个候选项目。', 'form.badNumber': '“{field}”须为整数',
     'form.created': '选举已创建。',
-    'form.upload': '上传清单 JSON', 'form.upload.help': '已有按 spec/record.md §3 编写的清单（manifest）时，可直接上传，原样提交。',
+    'form.upload': '上传选举清单文件', 'form.upload.help': '已有按本系统格式编写的选举清单文件（JSON）时，可直接上传，原样提交。',
     'form.upload.file': '清单文件（.json）', 'form.upload.create': '检查并创建', 'form.upload.notJson': '不是有效的 JSON：{error}',
     'form.upload.none': '请先选择清单文件。',
   },
@@ -219,10 +225,13 @@ addTexts({
     'form.ballot': 'Ballot and rules', 'form.form': 'Ballot form',
     'form.form.top_k': 'Choose up to K of N candidate projects', 'form.form.approve_each': 'Yes / no / abstain on each project',
     'form.seats': 'K (most projects chosen / to be adopted)',
-    'form.n': 'Tellers n', 'form.t': 'Threshold t (any t tellers decrypt the totals)',
+    'form.n': 'Number of tellers', 'form.t': 'Tellers needed to decrypt (any this many of them together decrypt the totals)',
     'form.decide': 'Decision', 'form.decide.rule': 'Decide by the rule which projects pass', 'form.decide.counts': 'Publish the counts only',
     'form.majority': 'Majority of', 'form.majority.all_deputies': 'all deputies on the roll', 'form.majority.voting': 'the deputies who voted',
-    'form.quorum': 'Quorum (ballots must exceed num/den of the roll; 0/1 for none)',
+    'form.quorum': 'For the vote to be valid',
+    'form.quorum.half': 'more than half of the deputies vote', 'form.quorum.two_thirds': 'more than two thirds of the deputies vote',
+    'form.quorum.none': 'no requirement', 'form.quorum.custom': 'another fraction',
+    'form.quorum.custom.before': 'more than', 'form.quorum.custom.den': 'in', 'form.quorum.custom.after': 'of the deputies vote',
     'form.revote': 'A second ballot of a credential', 'form.revote.first_final': 'the first ballot is final; later ones are refused', 'form.revote.last_counts': 'the last ballot counts',
     'form.parent': 'Re-vote of election (optional, after a tie)',
     'form.candidates': 'Candidate projects', 'form.col.name': 'Project', 'form.col.department': 'Department',
@@ -235,7 +244,7 @@ addTexts({
     'form.invalid': 'Invalid manifest', 'form.preview': 'Manifest JSON preview',
     'form.noCandidates': 'Enter at least one candidate project.', 'form.badNumber': '“{field}” must be a whole number',
     'form.created': 'The election was created.',
-    'form.upload': 'Upload a manifest JSON', 'form.upload.help': 'A manifest written to spec/record.md §3 can be uploaded and is sent as is.',
+    'form.upload': 'Upload an election manifest file', 'form.upload.help': 'A manifest file (JSON) already written in this system’s format can be uploaded and is sent as is.',
     'form.upload.file': 'Manifest file (.json)', 'form.upload.create': 'Check and create', 'form.upload.notJson': 'Not valid JSON: {error}',
     'form.upload.none': 'Choose a manifest file first.',
   },
@@ -273,16 +282,32 @@ export function renderCreateForm(box, ctx) {
     t: input('f-t', { type: 'number', min: 1, max: 32, value: 2, inputmode: 'numeric' }),
     decide: select('f-decide', [['rule', 'form.decide.rule'], ['counts', 'form.decide.counts']], 'rule'),
     majority: select('f-majority', [['all_deputies', 'form.majority.all_deputies'], ['voting', 'form.majority.voting']], 'all_deputies'),
-    quorumNum: input('f-quorum-num', { type: 'number', min: 0, value: 2, inputmode: 'numeric', 'aria-label': 'num' }),
-    quorumDen: input('f-quorum-den', { type: 'number', min: 1, value: 3, inputmode: 'numeric', 'aria-label': 'den' }),
+    quorum: select('f-quorum', [['two_thirds', 'form.quorum.two_thirds'], ['half', 'form.quorum.half'], ['none', 'form.quorum.none'], ['custom', 'form.quorum.custom']], 'two_thirds'),
+    quorumNum: input('f-quorum-num', { type: 'number', min: 0, value: 2, inputmode: 'numeric' }),
+    quorumDen: input('f-quorum-den', { type: 'number', min: 1, value: 3, inputmode: 'numeric' }),
     revote: select('f-revote', [['first_final', 'form.revote.first_final'], ['last_counts', 'form.revote.last_counts']], 'first_final'),
     parent: input('f-parent', { spellcheck: 'false' }),
   };
+  // In Chinese "more than den 分之 num of the deputies"; in English "more than num in den".
+  const quorumCustom = h('div', { class: 'row nowrap', id: 'quorum-custom', hidden: true },
+    h('span', {}, t('form.quorum.custom.before')),
+    ...(currentLang() === 'zh'
+      ? [f.quorumDen, h('span', {}, t('form.quorum.custom.den')), f.quorumNum]
+      : [f.quorumNum, h('span', {}, t('form.quorum.custom.den')), f.quorumDen]),
+    h('span', {}, t('form.quorum.custom.after')));
+  f.quorumNum.setAttribute('aria-label', t('form.quorum.custom'));
+  f.quorumDen.setAttribute('aria-label', t('form.quorum.custom'));
   const ruleFields = h('div', { class: 'grid2' },
     field('form.majority', f.majority),
-    h('div', { class: 'field' }, h('label', { for: 'f-quorum-num' }, t('form.quorum')),
-      h('div', { class: 'row nowrap' }, f.quorumNum, h('span', {}, '/'), f.quorumDen)));
+    h('div', { class: 'field' }, h('label', { for: 'f-quorum' }, t('form.quorum')), f.quorum,
+      quorumCustom));
   f.decide.addEventListener('change', () => { ruleFields.hidden = f.decide.value !== 'rule'; });
+  f.quorum.addEventListener('change', () => {
+    const [num, den] = QUORUMS[f.quorum.value] ?? [f.quorumNum.value, f.quorumDen.value];
+    f.quorumNum.value = num;
+    f.quorumDen.value = den;
+    quorumCustom.hidden = f.quorum.value !== 'custom';
+  });
 
   const tbody = h('tbody', { id: 'candidate-rows' });
   const count = h('p', { class: 'muted', id: 'candidate-count' });
