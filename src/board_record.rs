@@ -126,6 +126,8 @@ pub fn write(
     // Every deputy has a credential and casts one ballot.
     let mut manifest = spec.manifest.clone();
     manifest.deputies = u32::try_from(spec.ballots)?;
+    // The board is the one whose key signs the log (the manifest names it, record.md §3.7).
+    manifest.board.key = BoardKey::from_seed(&spec.seed).public();
     let m = &manifest;
     m.validate()?;
     std::fs::create_dir_all(dir)?;
@@ -162,6 +164,8 @@ pub fn write(
         dir.join("board.json"),
         serde_json::to_string_pretty(&info)? + "\n",
     )?;
+    // No witnesses cosigned this generated log.
+    std::fs::write(dir.join("cosignatures.jsonl"), "")?;
     let mut log = LogFiles {
         key,
         log_id: info.log_id,

@@ -181,7 +181,7 @@ pub fn generate() -> anyhow::Result<BTreeMap<&'static str, Value>> {
 
     // Canonical bytes of a small manifest and its hash.
     let tiny = Manifest {
-        version: 1,
+        version: piaojue_crypto::PROTOCOL_VERSION,
         election_id: "tiny".into(),
         title: Text::new("小", "Tiny"),
         congress: Text::new("", ""),
@@ -207,6 +207,15 @@ pub fn generate() -> anyhow::Result<BTreeMap<&'static str, Value>> {
         }],
         decision: DecisionRule::Counts {},
         revote: Default::default(),
+        board: piaojue_crypto::samples::sample_board("tiny"),
+        witnesses: piaojue_crypto::manifest::Witnesses {
+            quorum: 1,
+            list: vec![piaojue_crypto::manifest::Witness {
+                name: "witness.example/w1".into(),
+                key: piaojue_crypto::board::BoardKey::from_seed(&[0xa1; 32]).public(),
+                url: "https://witness.example/w1".into(),
+            }],
+        },
     };
     files.insert(
         "canonical.json",

@@ -149,7 +149,11 @@ fn election(db: &TestDb) {
     let mut manifest = samples::up_to_k_of_n(ID, 4, 2, TellerParams { n: 3, t: 2 });
     manifest.deputies = 6;
     let manifest_file = dir.join("manifest.json");
-    std::fs::write(&manifest_file, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    std::fs::write(
+        &manifest_file,
+        serde_json::to_vec(&piaojue::cli::client::manifest_draft(&manifest)).unwrap(),
+    )
+    .unwrap();
     assert!(admin(&["create", s(&manifest_file)]).contains("draft"));
 
     // Tellers: keys, encrypted under passphrases from files.

@@ -28,7 +28,8 @@ fn the_proxy_forwards_and_rewrites_what_the_test_chooses() {
     );
     // A POST with its body and token reaches the server.
     let manifest = samples::up_to_k_of_n("proxied", 3, 1, TellerParams { n: 3, t: 2 });
-    expect(staff.post("/api/elections", &manifest), 201);
+    let draft = piaojue::cli::client::manifest_draft(&manifest);
+    expect(staff.post("/api/elections", &draft), 201);
     expect(server.public().get("/api/elections/proxied"), 200);
 
     // A hook rewrites one answer and leaves the others alone.

@@ -146,8 +146,10 @@ fn a_whole_ceremony_of_the_servers_own_is_refused_by_the_pin() {
     let real = open_election(15);
     // The operator runs the same election on a server of its own, with tellers it controls and
     // the deputies' credential keys, and serves that ceremony: valid, consistent, its own key.
+    // It holds the board's key (the operator runs both): so its manifest is the real one.
     let fake_db = TestDb::sqlite();
-    let fake = Server::start(&fake_db);
+    let key_file = real._db.data_dir().join("board-key");
+    let fake = Server::start_with(&fake_db, &["--board-key-file", key_file.to_str().unwrap()]);
     let staff = fake.staff();
     let mut rng = test_rng(16, 0);
     let mut other = Election::create(&staff, real.election.manifest.clone());

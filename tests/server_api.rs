@@ -286,7 +286,9 @@ fn bad_input(db: TestDb) {
     let null = json!(null);
 
     // --- POST /api/elections ---
-    let m = to_json(&manifest);
+    // Staff send the manifest without `board` and `witnesses`: the server writes its own.
+    let full = to_json(&manifest);
+    let m = piaojue::cli::client::manifest_draft(&manifest);
     let path = "/api/elections";
     chk.malformed(&staff, "POST", path, &m);
     chk.bad(&staff, path, &without(&m, "/tellers"));
@@ -299,17 +301,40 @@ fn bad_input(db: TestDb) {
         ("/election_id", json!("")),
         ("/contests/0/max", json!(4)),
         ("/contests", json!([])),
-        ("/version", json!(2)),
+        ("/version", json!(1)),
+        ("/version", json!(3)),
         ("/decision/kind", json!("dictator")),
     ] {
         chk.bad(&staff, path, &with(&m, pointer, bad));
     }
+    for (pointer, bad) in [
+        ("/board/origin", json!("piaojue.localhost/board/other")),
+        ("/witnesses/quorum", json!(1)),
+    ] {
+        chk.bad(&staff, path, &with(&full, pointer, bad));
+    }
+    // Another board's key (the samples'), or witnesses this server does not have: 422
+    // board_mismatch, and nothing is created.
+    let mut witnessed = m.clone();
+    witnessed["witnesses"] = json!({"quorum": 1, "list": [{"name": "w.example/1", "key": full["board"]["key"], "url": "https://w.example"}]});
+    for wrong in [&full, &witnessed] {
+        let (status, body) = staff.post(path, wrong);
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (422, Some("board_mismatch")),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        staff.get(&format!("{path}/{}", manifest.election_id)).0,
+        404
+    );
     chk.missing(&staff, "/api/elections?parent=nope", &m);
     let mut e = Election::create(&staff, manifest.clone());
     chk.conflict(&staff, path, &m);
 
     // --- draft: only the tellers and the roll ---
-    let params = ceremony_params(&manifest);
+    let params = ceremony_params(&e.manifest);
     let signing: Vec<SigningKey> = (0..3).map(|_| SigningKey::generate(&mut rng)).collect();
     let (mut t0, mut anns) = (Vec::new(), Vec::new());
     for (i, k) in signing.iter().enumerate() {
@@ -1221,7 +1246,7 @@ fn a_cheating_teller_fails_the_ceremony() {
     let manifest = small_manifest("cheat");
     let mut e = Election::create(&staff, manifest.clone());
     e.start_ceremony(&staff, &mut rng);
-    let params = ceremony_params(&manifest);
+    let params = ceremony_params(&e.manifest);
     let mut s0 = Vec::new();
     for (i, k) in e.signing.iter().enumerate() {
         let (s, a) = Teller::new(params, i as u32 + 1, k.clone(), &mut rng).expect("round 0");

@@ -32,7 +32,18 @@ const PASS: &str = "correct horse battery staple";
 /// A server with the election open, `votes[d]` cast by deputy `d` (options chosen), closed.
 /// The same `seed` gives the same ceremony, credentials and fingerprint on any server.
 fn closed_election(db: &TestDb, seed: u64, votes: &[&[usize]]) -> (Server, Election) {
-    let server = Server::start(db);
+    closed_election_with(db, &[], seed, votes)
+}
+
+/// [`closed_election`] on a server started with `args` (another server's board key file, so
+/// that its manifest, which names the board, is that server's).
+fn closed_election_with(
+    db: &TestDb,
+    args: &[&str],
+    seed: u64,
+    votes: &[&[usize]],
+) -> (Server, Election) {
+    let server = Server::start_with(db, args);
     let staff = server.staff();
     let manifest = samples::up_to_k_of_n(ID, 4, 2, TellerParams { n: 3, t: 2 });
     let e = Election::prepare_open(&staff, manifest, 4, &mut test_rng(seed, 0));
@@ -303,7 +314,13 @@ fn after_decrypting_one_tally_a_teller_never_decrypts_another() {
     let db_a = TestDb::sqlite();
     let db_b = TestDb::sqlite();
     let (a, e) = closed_election(&db_a, 3, &[&[0, 1], &[0]]);
-    let (b, e_b) = closed_election(&db_b, 3, &[&[0, 1], &[2]]);
+    let board_key = db_a.data_dir().join("board-key");
+    let (b, e_b) = closed_election_with(
+        &db_b,
+        &["--board-key-file", board_key.to_str().unwrap()],
+        3,
+        &[&[0, 1], &[2]],
+    );
     assert_eq!(
         e.fingerprint(&a.public()),
         e_b.fingerprint(&b.public()),

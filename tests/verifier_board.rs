@@ -45,7 +45,7 @@ fn derive(events: Vec<Event>) -> Result<ElectionRecord, BoardError> {
     }
     w.sign_head();
     let log = w.log();
-    ElectionRecord::from_board(log.info, log.entries, log.tree_heads)
+    ElectionRecord::from_board(log)
 }
 
 fn with(f: impl FnOnce(&mut Vec<Event>)) -> Result<ElectionRecord, BoardError> {
@@ -348,7 +348,7 @@ fn the_log_must_be_for_the_manifests_election() {
         w.post(e);
     }
     let log = w.log();
-    let err = ElectionRecord::from_board(log.info, log.entries, log.tree_heads).unwrap_err();
+    let err = ElectionRecord::from_board(log).unwrap_err();
     assert!(
         matches!(
             err,

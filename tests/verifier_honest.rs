@@ -33,12 +33,7 @@ fn check_honest(name: &str, record: &ElectionRecord) {
     assert_eq!(report.step("V7").unwrap().status, Status::Passed);
 
     let board = boarded.board.clone().unwrap();
-    let derived = ElectionRecord::from_board(
-        board.info.clone(),
-        board.entries.clone(),
-        board.tree_heads.clone(),
-    )
-    .unwrap();
+    let derived = ElectionRecord::from_board(board.clone()).unwrap();
     assert_eq!(derived, boarded, "the board's record is the record");
 
     let dir = std::env::temp_dir().join(format!("piaojue-honest-{name}-{}", std::process::id()));

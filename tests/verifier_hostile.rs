@@ -296,6 +296,7 @@ fn a_huge_entry_is_not_echoed_whole() {
     let report = verify_log(
         &board.info,
         &board.tree_heads,
+        &board.cosignatures,
         entries.into_iter().map(Ok),
         &NoProgress,
     );
@@ -366,6 +367,7 @@ fn an_integer_beyond_u64_in_an_entry_is_named_exactly() {
     let report = verify_log(
         &board.info,
         &board.tree_heads,
+        &board.cosignatures,
         entries.into_iter().map(Ok),
         &NoProgress,
     );

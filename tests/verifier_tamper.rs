@@ -85,6 +85,7 @@ fn stream_agrees(record: &ElectionRecord, in_memory: &Report) {
         let s = verify_log_chunked(
             &log.info,
             &log.tree_heads,
+            &log.cosignatures,
             log.entries.iter().cloned().map(Ok),
             chunk,
             &NoProgress,
@@ -128,6 +129,7 @@ fn stream(b: &BoardLog, chunk: usize) -> Report {
     verify_log_chunked(
         &b.info,
         &b.tree_heads,
+        &b.cosignatures,
         b.entries.iter().cloned().map(Ok),
         chunk,
         &NoProgress,
@@ -647,6 +649,7 @@ fn a_teller_counted_twice_is_caught() {
     let s = verify_log_chunked(
         &log.info,
         &log.tree_heads,
+        &log.cosignatures,
         log.entries.iter().cloned().map(Ok),
         2,
         &NoProgress,
@@ -1007,7 +1010,13 @@ fn snapshot(ballots: usize) -> ElectionRecord {
         .filter(|h| h.head.size <= k as u64)
         .copied()
         .collect();
-    ElectionRecord::from_board(full.info.clone(), full.entries[..k].to_vec(), heads).unwrap()
+    ElectionRecord::from_board(BoardLog {
+        info: full.info.clone(),
+        entries: full.entries[..k].to_vec(),
+        tree_heads: heads,
+        cosignatures: Vec::new(),
+    })
+    .unwrap()
 }
 
 fn expect_diff(old: &ElectionRecord, new: &ElectionRecord, failed: &[&str]) -> Report {

@@ -115,7 +115,9 @@ pub async fn setup_with(
         .ok_or_else(|| {
             ApiError::BadRequest(format!("the demo has 1 to 100000 deputies, not {deputies}"))
         })?;
-    let manifest = manifest(count);
+    let mut manifest = manifest(count);
+    manifest.board = board.params(DEMO_ID);
+    manifest.witnesses = board.config().witnesses.clone();
     if el.state(db, DEMO_ID).await.is_err() {
         el.create(board, manifest.clone(), None).await?;
     }

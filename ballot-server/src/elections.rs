@@ -324,6 +324,7 @@ impl Elections {
         manifest
             .validate()
             .map_err(|e| ApiError::BadRequest(format!("invalid manifest: {e}")))?;
+        board.check_manifest(&manifest)?;
         if let Some(a) = &approval {
             let failures = piaojue_crypto::board::check_approval(&manifest, &[(1, a)]);
             if !failures.is_empty() {

@@ -46,6 +46,10 @@ pub enum ApiError {
     /// A ballot or message that decodes but does not verify.
     #[error("{0}")]
     Invalid(String),
+    /// A manifest that names another board or other witnesses than this server's
+    /// (`spec/api.md` §3).
+    #[error("{0}")]
+    BoardMismatch(String),
     /// Too many requests.
     #[error("{0}")]
     TooManyRequests(String),
@@ -78,6 +82,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::AuditedCiphertexts(_) => "audited_ciphertexts",
             ApiError::Invalid(_) => "invalid",
+            ApiError::BoardMismatch(_) => "board_mismatch",
             ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::StorageFull(_) => "storage_full",
@@ -96,7 +101,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Conflict(_) | ApiError::AuditedCiphertexts(_) => StatusCode::CONFLICT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Invalid(_) | ApiError::BoardMismatch(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) | ApiError::StorageFull(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,

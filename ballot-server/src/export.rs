@@ -3,7 +3,7 @@
 //! derivation the verifier checks), with the board's entries and signed tree heads.
 
 use piaojue_crypto::board::log_id;
-use piaojue_crypto::record::{BoardError, BoardInfo, ElectionRecord};
+use piaojue_crypto::record::{BoardError, BoardInfo, BoardLog, ElectionRecord};
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -40,7 +40,14 @@ pub async fn record(state: &AppState, election_id: &str) -> ApiResult<ElectionRe
         log_id: log_id(election_id),
         board_key: state.board.public_key(),
     };
-    ElectionRecord::from_board(info, entries, heads).map_err(|e| match e {
+    let cosignatures = crate::witnessing::cosignatures(&state.db, election_id).await?;
+    let board = BoardLog {
+        info,
+        entries,
+        tree_heads: heads,
+        cosignatures,
+    };
+    ElectionRecord::from_board(board).map_err(|e| match e {
         // Not a fault: the election has no record yet (before voting opens) or will never
         // have one (its key ceremony failed).
         BoardError::Incomplete { .. } | BoardError::CeremonyFailed { .. } => {

@@ -29,6 +29,7 @@ pub mod limits;
 pub mod pages;
 pub mod routes;
 pub mod state;
+pub mod witnessing;
 pub mod write_guard;
 
 use std::sync::Arc;
@@ -50,14 +51,25 @@ impl AppState {
         database_url: &str,
         board_key_file: &std::path::Path,
     ) -> Result<Self, board::key_file::BoardKeyError> {
+        Self::connect_with(database_url, board_key_file, board::BoardConfig::default()).await
+    }
+
+    /// [`AppState::connect`] with the board's name and witnesses.
+    pub async fn connect_with(
+        database_url: &str,
+        board_key_file: &std::path::Path,
+        config: board::BoardConfig,
+    ) -> Result<Self, board::key_file::BoardKeyError> {
         let db = db::Db::connect(database_url).await?;
-        let board = Arc::new(board::Board::open(db.clone(), board_key_file).await?);
+        let board = Arc::new(board::Board::open(db.clone(), board_key_file, config).await?);
         let elections = Arc::new(elections::Elections::default());
         // Finish what a previous run left between two appends (a ceremony's verdict, a tally,
         // a result).
         if let Err(e) = elections.resume_all(&db, &board).await {
             tracing::error!(error = %e, "could not look for elections to resume");
         }
+        // Submit checkpoints to the elections' witnesses, off the casting path.
+        witnessing::Witnessing::spawn(db.clone(), board.clone(), elections.clone());
         Ok(AppState {
             db,
             board,

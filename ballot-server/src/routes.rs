@@ -148,6 +148,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/elections/{id}/board/entries/{index}", get(entry))
         .route("/api/elections/{id}/board/inclusion", get(inclusion))
         .route("/api/elections/{id}/board/consistency", get(consistency))
+        .route("/api/elections/{id}/board/checkpoint", get(checkpoint))
+        .route("/api/elections/{id}/board/cosignatures", get(cosignatures))
         .merge(crate::cycle::routes::router())
         .merge(crate::pages::router())
         .fallback(no_route)
@@ -240,15 +242,59 @@ struct CreateQuery {
     parent: Option<String>,
 }
 
+/// A manifest as staff send it (`spec/api.md` §3): `board` and `witnesses` may be left out, and
+/// the server writes its own; if given they must be the server's (else 422 `board_mismatch`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManifestDraft {
+    version: u32,
+    election_id: String,
+    title: piaojue_crypto::manifest::Text,
+    congress: piaojue_crypto::manifest::Text,
+    deputies: u32,
+    tellers: piaojue_crypto::manifest::TellerParams,
+    contests: Vec<piaojue_crypto::manifest::Contest>,
+    decision: piaojue_crypto::manifest::DecisionRule,
+    #[serde(default)]
+    revote: piaojue_crypto::manifest::Revote,
+    #[serde(default)]
+    board: Option<piaojue_crypto::manifest::BoardParams>,
+    #[serde(default)]
+    witnesses: Option<piaojue_crypto::manifest::Witnesses>,
+}
+
+impl ManifestDraft {
+    fn complete(self, board: &crate::board::Board) -> Manifest {
+        Manifest {
+            board: self
+                .board
+                .unwrap_or_else(|| board.params(&self.election_id)),
+            witnesses: self
+                .witnesses
+                .unwrap_or_else(|| board.config().witnesses.clone()),
+            version: self.version,
+            election_id: self.election_id,
+            title: self.title,
+            congress: self.congress,
+            deputies: self.deputies,
+            tellers: self.tellers,
+            contests: self.contests,
+            decision: self.decision,
+            revote: self.revote,
+        }
+    }
+}
+
 async fn create_election(
     State(s): State<AppState>,
     _: Staff,
     Query(q): Query<CreateQuery>,
-    JsonBody(manifest): JsonBody<Manifest>,
+    JsonBody(draft): JsonBody<ManifestDraft>,
 ) -> ApiResult<Response> {
     if let Some(p) = &q.parent {
         s.elections.state(&s.db, p).await?;
     }
+    let manifest = draft.complete(&s.board);
     let a = s.elections.create(&s.board, manifest, q.parent).await?;
     Ok(created(AppendResponse::from(a)))
 }
@@ -534,6 +580,62 @@ async fn consistency(
 ) -> ApiResult<Json<Value>> {
     let proof = s.board.consistency(&id, q.old, q.new).await?;
     Ok(Json(json!({ "old": q.old, "new": q.new, "proof": proof })))
+}
+
+#[derive(Deserialize)]
+struct CheckpointQuery {
+    size: Option<u64>,
+}
+
+/// The board's checkpoint as a signed note (c2sp.org/signed-note, `text/plain`): the board's
+/// signature and every stored cosignature of that size (`spec/api.md` §10). Without `size`, the
+/// largest size that has the manifest's quorum of cosignatures (the latest size when the
+/// manifest names no witnesses; 404 `not_found` while no size has the quorum).
+async fn checkpoint(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<CheckpointQuery>,
+) -> ApiResult<Response> {
+    let manifest = s.elections.manifest(&s.db, &id).await?;
+    let all = crate::witnessing::cosignatures(&s.db, &id).await?;
+    let size = match q.size {
+        Some(n) => n,
+        None if manifest.witnesses.list.is_empty() => s.board.size(&id).await?,
+        None => crate::witnessing::quorum_sizes(&manifest, &all)
+            .last()
+            .copied()
+            .ok_or_else(|| {
+                ApiError::NotFound(format!(
+                    "no checkpoint of {id:?} has the quorum of {} cosignatures yet",
+                    manifest.witnesses.quorum
+                ))
+            })?,
+    };
+    let (checkpoint, signature) = s
+        .board
+        .checkpoint(&id, &manifest.board.origin, size)
+        .await?;
+    let mut note = piaojue_crypto::board::Note::new(checkpoint.text(), vec![signature])
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    for c in all.iter().filter(|c| c.size == size) {
+        if let Some(w) = manifest.witnesses.list.iter().find(|w| w.name == c.witness) {
+            note.push(crate::witnessing::note_signature(w, c));
+        }
+    }
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        note.to_bytes(),
+    )
+        .into_response())
+}
+
+/// Every stored cosignature of an election, by size then witness (`spec/api.md` §10).
+async fn cosignatures(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<crate::witnessing::StoredCosignature>>> {
+    s.board.size(&id).await?;
+    Ok(Json(crate::witnessing::cosignatures(&s.db, &id).await?))
 }
 
 /// Decodes `data` as every JSON request body of the API, the way the handlers do (and checks

@@ -239,7 +239,8 @@ async fn a_ceremony_verdict_is_finished_after_a_crash() {
         .await
         .expect("connect");
     let (db, board, el) = (&s.db, &*s.board, &*s.elections);
-    let manifest = samples::up_to_k_of_n("resume", 4, 2, TellerParams { n: 3, t: 2 });
+    let mut manifest = samples::up_to_k_of_n("resume", 4, 2, TellerParams { n: 3, t: 2 });
+    manifest.board = board.params("resume");
     el.create(board, manifest.clone(), None)
         .await
         .expect("created");

@@ -47,4 +47,4 @@ pub mod transcript;
 pub use curve25519_dalek::{RistrettoPoint, Scalar};
 
 /// The protocol version written into every record and every transcript.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;

@@ -33,7 +33,7 @@ use crate::rules::Outcome;
 use crate::tally::{Counts, EncryptedTally};
 
 /// Record format version written by this library.
-pub const RECORD_VERSION: u32 = 3;
+pub const RECORD_VERSION: u32 = 4;
 
 /// The election's set-up: `election.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,6 +157,79 @@ pub struct BoardLog {
     pub entries: Vec<String>,
     /// Signed tree heads the board published, by increasing size.
     pub tree_heads: Vec<SignedTreeHead>,
+    /// The witnesses' cosignatures of the board's checkpoints, by increasing size then witness
+    /// name (`spec/record.md` §9.5).
+    pub cosignatures: Vec<RecordedCosignature>,
+}
+
+/// A witness's cosignature of one of the board's checkpoints (`spec/record.md` §9.5): the
+/// manifest's witness `witness` cosigned (c2sp.org/tlog-cosignature, cosignature/v1) the
+/// checkpoint of the log's first `size` entries at `timestamp`. The checkpoint's text is not
+/// stored: it is the manifest's `board.origin`, `size` and the Merkle root of those entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedCosignature {
+    /// The checkpoint's tree size.
+    pub size: u64,
+    /// The witness's name, as in the manifest.
+    pub witness: String,
+    /// The cosignature's time, POSIX seconds.
+    pub timestamp: u64,
+    /// The ed25519 signature over the cosigned message.
+    pub signature: Bytes<64>,
+}
+
+impl RecordedCosignature {
+    /// The cosignature as a signed-note signature line of `witness` (signature type `0x04`:
+    /// key id ‖ `u64(timestamp)` ‖ signature).
+    pub fn note_signature(
+        &self,
+        witness: &crate::manifest::Witness,
+    ) -> crate::board::NoteSignature {
+        let mut bytes = self.timestamp.to_be_bytes().to_vec();
+        bytes.extend_from_slice(&self.signature.0);
+        crate::board::NoteSignature {
+            name: witness.name.clone(),
+            key_id: cosigner_key(witness).map_or(0, |k| k.key_id()),
+            bytes,
+        }
+    }
+
+    /// Whether the cosignature is `witness`'s on the checkpoint whose note text is
+    /// `checkpoint_text` (c2sp.org/tlog-cosignature, cosignature/v1).
+    pub fn verify(&self, witness: &crate::manifest::Witness, checkpoint_text: &str) -> bool {
+        witness.name == self.witness
+            && cosigner_key(witness)
+                .is_some_and(|k| k.verify(checkpoint_text, &self.note_signature(witness)))
+    }
+
+    /// The recorded form of a note signature of `witness`, if it is a 72-byte cosignature
+    /// (`u64(timestamp)` ‖ signature) with its key id.
+    pub fn from_note_signature(
+        size: u64,
+        witness: &crate::manifest::Witness,
+        sig: &crate::board::NoteSignature,
+    ) -> Option<Self> {
+        let key = cosigner_key(witness)?;
+        let (time, signature) = sig.bytes.split_first_chunk::<8>()?;
+        (sig.name == witness.name && sig.key_id == key.key_id()).then_some(())?;
+        Some(RecordedCosignature {
+            size,
+            witness: witness.name.clone(),
+            timestamp: u64::from_be_bytes(*time),
+            signature: Bytes(signature.try_into().ok()?),
+        })
+    }
+}
+
+/// A manifest witness's cosigner key (cosignature/v1, signature type `0x04`).
+pub fn cosigner_key(witness: &crate::manifest::Witness) -> Option<crate::board::VerifierKey> {
+    crate::board::VerifierKey::new(
+        &witness.name,
+        crate::board::SignatureType::CosignatureV1,
+        witness.key,
+    )
+    .ok()
 }
 
 /// `guilty tellers 1, 3`, `guilty teller 2` or `no teller found guilty`.
@@ -796,22 +869,15 @@ pub fn derive_record(info: &BoardInfo, entries: Vec<Entry>) -> Result<BoardDeriv
 impl ElectionRecord {
     /// The record a board log holds (`spec/record.md` §9.1): every part derived from the
     /// entries alone, the lifecycle order checked, and the log kept as the record's `board`.
-    pub fn from_board(
-        info: BoardInfo,
-        entries: Vec<String>,
-        tree_heads: Vec<SignedTreeHead>,
-    ) -> Result<ElectionRecord, BoardError> {
-        let parsed = entries
+    pub fn from_board(board: BoardLog) -> Result<ElectionRecord, BoardError> {
+        let parsed = board
+            .entries
             .iter()
             .enumerate()
             .map(|(i, e)| parse_entry(i as u64, e))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut record = derive_record(&info, parsed)?.record;
-        record.board = Some(BoardLog {
-            info,
-            entries,
-            tree_heads,
-        });
+        let mut record = derive_record(&board.info, parsed)?.record;
+        record.board = Some(board);
         Ok(record)
     }
 }

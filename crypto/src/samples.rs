@@ -1,7 +1,9 @@
 //! Sample manifests for the three ballot forms, used by the demo, the tests, the benchmarks
 //! and the spec's test vectors. Projects are invented; their shape is that of real lists.
 
-use crate::manifest::{BallotOption, Contest, Manifest, Project, TellerParams, Text};
+use crate::manifest::{
+    BallotOption, BoardParams, Contest, Manifest, Project, TellerParams, Text, Witnesses,
+};
 use crate::rules::{DecisionRule, MajorityBase, Quorum};
 
 const PROJECTS: [(&str, &str, &str, u64); 20] = [
@@ -139,6 +141,21 @@ fn project_option(i: usize) -> BallotOption {
 /// number of credentials sets the field to it.
 pub const SAMPLE_DEPUTIES: u32 = 200;
 
+/// The board name of the samples' boards: their log origins are `{SAMPLE_BOARD_NAME}/{id}`.
+pub const SAMPLE_BOARD_NAME: &str = "piaojue.example/board";
+
+/// The seed of the samples' board key (a test that runs a real server replaces the manifest's
+/// `board` with that server's, as the server's API does).
+pub const SAMPLE_BOARD_SEED: [u8; 32] = [0xb0; 32];
+
+/// The samples' board: origin `{SAMPLE_BOARD_NAME}/{id}`, the key of [`SAMPLE_BOARD_SEED`].
+pub fn sample_board(id: &str) -> BoardParams {
+    BoardParams {
+        origin: format!("{SAMPLE_BOARD_NAME}/{id}"),
+        key: crate::board::BoardKey::from_seed(&SAMPLE_BOARD_SEED).public(),
+    }
+}
+
 fn manifest(
     id: &str,
     title: Text,
@@ -159,6 +176,8 @@ fn manifest(
         contests,
         decision,
         revote: Default::default(),
+        board: sample_board(id),
+        witnesses: Witnesses::default(),
     }
 }
 

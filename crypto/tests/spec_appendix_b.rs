@@ -38,24 +38,24 @@ fn b1_points() {
 #[test]
 fn b2_manifest_hash_and_ceremony_id() {
     let m: Manifest = serde_json::from_str(
-        r#"{"version":1,"election_id":"demo","title":{"zh":"测试","en":"Test"},"congress":{"zh":"","en":""},"deputies":3,
+        r#"{"version":2,"election_id":"demo","title":{"zh":"测试","en":"Test"},"congress":{"zh":"","en":""},"deputies":3,
         "tellers":{"n":1,"t":1},
         "contests":[{"id":"c","title":{"zh":"选择","en":""},"min":0,"max":1,"options":[
           {"id":"a","title":{"zh":"甲","en":""}},
           {"id":"b","title":{"zh":"乙","en":""},"project":{"department":{"zh":"县水利局","en":""},
            "investment_yuan":1000,"completion":"2027-12","description":{"zh":"","en":""}}}]}],
-        "decision":{"kind":"counts"}}"#,
+        "decision":{"kind":"counts"},"board":{"origin":"piaojue.example/board/demo","key":"cF-6wB9VGYmfQ3vELkAlWumrVL_wDeNDOvfWh9nnGtU"},"witnesses":{"quorum":0,"list":[]}}"#,
     )
     .unwrap();
-    assert_eq!(m.canonical_bytes().len(), 168);
+    assert_eq!(m.canonical_bytes().len(), 238);
     let h = manifest_hash(&m);
     assert_eq!(
         hex::encode(h.0),
-        "6293635fd932b3c14af5d7666be417fc943564de857d39862d26ffa26a2ca3f7"
+        "371e4d59027a423f6d3d83fe4aab73fb3d2aeed682946abdfed5e2e78c05fc7a"
     );
     assert_eq!(
         hex::encode(ceremony_id(&h).0),
-        "0da0122d0410043f71c944a074223cb8f301d500d70ea6785e8ba2c8be218668"
+        "f13ce5368f6e764fa0fc29cd44b78681880862682ae0d33a7ad39185c24b372f"
     );
     assert_eq!(
         hex::encode(CredentialList::default().hash().0),

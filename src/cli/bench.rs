@@ -411,7 +411,10 @@ fn cast(a: &CastArgs) -> anyhow::Result<Value> {
     let started = Instant::now();
     let mut manifest = samples::up_to_k_of_n(&id, 13, 10, TellerParams { n: 5, t: 3 });
     manifest.deputies = u32::try_from(n)?;
-    staff.post::<_, Value>("/api/elections", &manifest)?;
+    staff.post::<_, Value>("/api/elections", &super::client::manifest_draft(&manifest))?;
+    let status: Value = staff.get(&e(""))?;
+    let manifest: piaojue_crypto::manifest::Manifest =
+        piaojue_crypto::json::from_value(status["manifest"].clone())?;
     let mut rng = ChaCha20Rng::from_seed(rand::random());
     let (transcript, _output, signing, teller_keys) =
         crate::simulate::key_ceremony(&manifest, &mut rng)?;

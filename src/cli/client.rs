@@ -125,6 +125,17 @@ impl Client {
 /// The election context fetched from the server and believed as served: manifest,
 /// fingerprint and joint key. For the simulations that play every role themselves (`bench`,
 /// `year`); a deputy's tool uses [`pinned_election`], which believes nothing it serves.
+/// A manifest as staff send it to `POST /api/elections` (`spec/api.md` §3): without `board` and
+/// `witnesses`, which the server writes (its own board and witnesses).
+pub fn manifest_draft(manifest: &piaojue_crypto::manifest::Manifest) -> serde_json::Value {
+    let mut v = serde_json::to_value(manifest).expect("manifests serialize");
+    if let Some(o) = v.as_object_mut() {
+        o.remove("board");
+        o.remove("witnesses");
+    }
+    v
+}
+
 pub fn election_context(
     client: &Client,
     election: &str,

@@ -55,8 +55,16 @@ pub fn expect(reply: (u16, Value), status: u16) -> Value {
 
 impl Election {
     /// Creates the election (staff): state `draft`.
+    /// The server writes its own board and witnesses into the manifest: the election keeps the
+    /// manifest as the server made it.
     pub fn create(staff: &Client, manifest: Manifest) -> Self {
-        expect(staff.post("/api/elections", &manifest), 201);
+        let draft = piaojue::cli::client::manifest_draft(&manifest);
+        expect(staff.post("/api/elections", &draft), 201);
+        let status = expect(
+            staff.get(&format!("/api/elections/{}", manifest.election_id)),
+            200,
+        );
+        let manifest: Manifest = serde_json::from_value(status["manifest"].clone()).unwrap();
         Election {
             id: manifest.election_id.clone(),
             manifest,

@@ -132,9 +132,9 @@ pub fn rng(seed: u8) -> ChaCha20Rng {
     ChaCha20Rng::from_seed([seed; 32])
 }
 
-/// The board's key of the tests.
+/// The board's key of the tests: the samples' board key, which their manifests name.
 pub fn board_key() -> BoardKey {
-    BoardKey::from_seed(&[42; 32])
+    BoardKey::from_seed(&piaojue_crypto::samples::SAMPLE_BOARD_SEED)
 }
 
 /// Signs the ballot again with this credential (after a change).
@@ -228,6 +228,7 @@ impl BoardWriter {
             info: self.info.clone(),
             entries: self.entries.clone(),
             tree_heads: self.heads.clone(),
+            cosignatures: Vec::new(),
         }
     }
 

@@ -77,6 +77,23 @@ pub fn verify_board(
     let tree = merkle_tree(&board.entries);
     let heads = every_entry_parses.then(|| ShareHeads::of_log(&entries, |m| tree.root_at(m)));
 
+    // V7.9 The manifest's board, V7.10 witnessed (milestones from the parsed entries).
+    let manifest = &record.election.manifest;
+    failures.extend(crate::witnessed::check_board_key(manifest, info));
+    let milestones: Vec<(u64, String)> = entries
+        .iter()
+        .filter(|e| crate::witnessed::MILESTONES.contains(&e.event.kind()))
+        .map(|e| (e.index, e.event.kind().to_string()))
+        .collect();
+    let (witnessed, witness_summary) = crate::witnessed::check_cosignatures(
+        manifest,
+        board.entries.len() as u64,
+        |m| tree.root_at(m),
+        &milestones,
+        &board.cosignatures,
+    );
+    failures.extend(witnessed);
+
     // V7.3 Lifecycle, V7.4 the record is the log's, V7.7 the approval of the candidates.
     let mut on_log = String::new();
     if every_entry_parses {
@@ -109,7 +126,7 @@ pub fn verify_board(
     report.push(
         steps::BOARD,
         format!(
-            "{} entries, {} signed tree heads{on_log}",
+            "{} entries, {} signed tree heads{on_log}; {witness_summary}",
             board.entries.len(),
             board.tree_heads.len()
         ),

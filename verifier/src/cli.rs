@@ -261,7 +261,13 @@ fn verify_path(path: &Path, progress: &Bar) -> anyhow::Result<(Report, Option<Cr
             Some(board) => {
                 let key = board.info.board_key;
                 let entries = board.entries.into_iter().map(Ok);
-                let report = verify_log(&board.info, &board.tree_heads, entries, progress);
+                let report = verify_log(
+                    &board.info,
+                    &board.tree_heads,
+                    &board.cosignatures,
+                    entries,
+                    progress,
+                );
                 (report, Some(key))
             }
             None => {

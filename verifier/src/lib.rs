@@ -20,6 +20,7 @@ pub mod report;
 pub mod share_heads;
 pub mod stream;
 pub mod verify;
+pub mod witnessed;
 
 pub use progress::{NoProgress, Progress};
 pub use report::{Lang, Report, ReportKind, Status};

@@ -1,6 +1,7 @@
 //! Reading and writing election records in the two forms of `spec/record.md` §8: one JSON
 //! file, or a folder of `election.json`, `ballots.jsonl`, `audited.jsonl`, `result.json` and,
-//! when the record has a board log, `board.json`, `board.jsonl` and `tree_heads.jsonl` (§9.5).
+//! when the record has a board log, `board.json`, `board.jsonl`, `tree_heads.jsonl` and
+//! `cosignatures.jsonl` (§9.5).
 //!
 //! Every file is read within the limits of `spec/record.md` §8.5 ([`crate::limits`]): only
 //! regular files are opened ([`open_file`]), a whole file is read only up to its limit
@@ -40,6 +41,8 @@ pub mod files {
     pub const BOARD_ENTRIES: &str = "board.jsonl";
     /// The board's signed tree heads, one per line.
     pub const TREE_HEADS: &str = "tree_heads.jsonl";
+    /// The witnesses' cosignatures (`spec/record.md` §9.5).
+    pub const COSIGNATURES: &str = "cosignatures.jsonl";
 }
 
 /// Why a record could not be read or written.
@@ -471,7 +474,7 @@ pub fn read_board_entries(path: &Path) -> Result<Vec<String>, RecordError> {
 /// The forms a record comes in (`spec/record.md` §8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordForm {
-    /// `board.json`, `board.jsonl`, `tree_heads.jsonl` and nothing else: the log is the
+    /// `board.json`, `board.jsonl`, `tree_heads.jsonl`, `cosignatures.jsonl` and nothing else: the log is the
     /// record (what a server exports; verified as a stream, `crate::stream`).
     BoardFolder,
     /// A folder with `election.json` (the board's files beside it or not).
@@ -517,6 +520,7 @@ pub fn read_board_folder(path: &Path) -> Result<BoardLog, RecordError> {
         info: read_board_info(&path.join(files::BOARD))?,
         entries: read_board_entries(&path.join(files::BOARD_ENTRIES))?,
         tree_heads: read_jsonl(&path.join(files::TREE_HEADS))?,
+        cosignatures: read_jsonl(&path.join(files::COSIGNATURES))?,
     })
 }
 
@@ -565,6 +569,7 @@ pub fn read_record(path: &Path) -> Result<ElectionRecord, RecordError> {
                 info: read_board_info(&board_path)?,
                 entries: read_board_entries(&path.join(files::BOARD_ENTRIES))?,
                 tree_heads: read_jsonl(&path.join(files::TREE_HEADS))?,
+                cosignatures: read_jsonl(&path.join(files::COSIGNATURES))?,
             })
         } else {
             None
@@ -625,9 +630,15 @@ pub fn write_record_folder(path: &Path, record: &ElectionRecord) -> Result<(), R
             write_json(&path.join(files::BOARD), &b.info)?;
             write_board_entries(&path.join(files::BOARD_ENTRIES), &b.entries)?;
             write_jsonl(&path.join(files::TREE_HEADS), &b.tree_heads)?;
+            write_jsonl(&path.join(files::COSIGNATURES), &b.cosignatures)?;
         }
         None => {
-            for f in [files::BOARD, files::BOARD_ENTRIES, files::TREE_HEADS] {
+            for f in [
+                files::BOARD,
+                files::BOARD_ENTRIES,
+                files::TREE_HEADS,
+                files::COSIGNATURES,
+            ] {
                 remove_if_exists(&path.join(f))?;
             }
         }
@@ -635,8 +646,8 @@ pub fn write_record_folder(path: &Path, record: &ElectionRecord) -> Result<(), R
     Ok(())
 }
 
-/// Writes a record's board log in board form: the folder holds `board.json`, `board.jsonl`
-/// and `tree_heads.jsonl`, and the files of the other form are removed.
+/// Writes a record's board log in board form: the folder holds `board.json`, `board.jsonl`,
+/// `tree_heads.jsonl` and `cosignatures.jsonl`, and the files of the other form are removed.
 pub fn write_board_folder(path: &Path, board: &BoardLog) -> Result<(), RecordError> {
     fs::create_dir_all(path).map_err(io(path))?;
     for f in [
@@ -649,7 +660,8 @@ pub fn write_board_folder(path: &Path, board: &BoardLog) -> Result<(), RecordErr
     }
     write_json(&path.join(files::BOARD), &board.info)?;
     write_board_entries(&path.join(files::BOARD_ENTRIES), &board.entries)?;
-    write_jsonl(&path.join(files::TREE_HEADS), &board.tree_heads)
+    write_jsonl(&path.join(files::TREE_HEADS), &board.tree_heads)?;
+    write_jsonl(&path.join(files::COSIGNATURES), &board.cosignatures)
 }
 
 /// Writes a record as one JSON file.

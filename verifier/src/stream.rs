@@ -1,5 +1,6 @@
 //! Verifying a bulletin-board log as it streams past (`spec/verification.md` §3.2): a record in
-//! board form — `board.json`, `board.jsonl`, `tree_heads.jsonl`, and nothing else — is its
+//! board form — `board.json`, `board.jsonl`, `tree_heads.jsonl`, `cosignatures.jsonl`, and
+//! nothing else — is its
 //! log, and every step V1–V11 is computed from the log in one pass, in memory bounded by the
 //! set-up, one chunk of entries and a few bytes per ballot (its tracking code and credential),
 //! whatever the number of ballots.
@@ -12,13 +13,16 @@
 //! and added to a running tally. Nothing is read twice and nothing is kept that a later step
 //! does not need.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use piaojue_crypto::ballot::{AuditedBallot, Ballot};
 use piaojue_crypto::board::merkle::{Hash, MerkleFrontier, leaf_hash};
-use piaojue_crypto::board::{SignedTreeHead, log_id};
-use piaojue_crypto::record::{BoardError, BoardInfo, ElectionData, LogEnd, LogItem, LogReader};
+use piaojue_crypto::board::{Event, SignedTreeHead, log_id};
+use piaojue_crypto::manifest::Manifest;
+use piaojue_crypto::record::{
+    BoardError, BoardInfo, ElectionData, LogEnd, LogItem, LogReader, RecordedCosignature,
+};
 use piaojue_crypto::signature::SignatureBatch;
 use rayon::prelude::*;
 
@@ -29,6 +33,7 @@ use crate::record_io::{self, RecordError, files, parse_entry};
 use crate::report::{Report, quote, steps};
 use crate::share_heads::ShareHeads;
 use crate::verify::{CastBallots, verify_audited, verify_election, verify_result};
+use crate::witnessed::{self, MILESTONES};
 
 /// Entries read, hashed and parsed at a time.
 pub const CHUNK: usize = 4096;
@@ -46,9 +51,11 @@ pub fn verify_board_folder_info(
 ) -> Result<(Report, BoardInfo), RecordError> {
     let info: BoardInfo = record_io::read_board_info(&path.join(files::BOARD))?;
     let heads: Vec<SignedTreeHead> = record_io::read_jsonl(&path.join(files::TREE_HEADS))?;
+    let cosignatures: Vec<RecordedCosignature> =
+        record_io::read_jsonl(&path.join(files::COSIGNATURES))?;
     let lines = record_io::Lines::open(&path.join(files::BOARD_ENTRIES))?;
     let entries = lines.map(|l| l.map(|(_, text)| text).map_err(|e| e.to_string()));
-    let report = verify_log(&info, &heads, entries, progress);
+    let report = verify_log(&info, &heads, &cosignatures, entries, progress);
     Ok((report, info))
 }
 
@@ -59,10 +66,11 @@ pub fn verify_board_folder_info(
 pub fn verify_log(
     info: &BoardInfo,
     heads: &[SignedTreeHead],
+    cosignatures: &[RecordedCosignature],
     entries: impl Iterator<Item = Result<String, String>>,
     progress: &dyn Progress,
 ) -> Report {
-    verify_log_chunked(info, heads, entries, CHUNK, progress)
+    verify_log_chunked(info, heads, cosignatures, entries, CHUNK, progress)
 }
 
 /// [`verify_log`] reading `chunk` entries at a time (the verdict does not depend on it; tests
@@ -70,6 +78,7 @@ pub fn verify_log(
 pub fn verify_log_chunked(
     info: &BoardInfo,
     heads: &[SignedTreeHead],
+    cosignatures: &[RecordedCosignature],
     mut entries: impl Iterator<Item = Result<String, String>>,
     chunk: usize,
     progress: &dyn Progress,
@@ -80,7 +89,7 @@ pub fn verify_log_chunked(
     };
     let total = heads.last().map_or(0, |h| h.head.size);
     progress.begin("board entries", total);
-    let mut log = LogState::new(info, heads, chunk.max(1));
+    let mut log = LogState::new(info, heads, cosignatures, chunk.max(1));
 
     // Until the vote opens, entries are the set-up: nothing to verify yet. The set-up is the
     // log's as of its `open` entry, even when a later entry of the same chunk breaks the log.
@@ -194,10 +203,22 @@ struct LogState<'a> {
     failures: Vec<String>,
     /// The tally and the shares on the log, with the roots after the tally (V9.7).
     share_heads: ShareHeads,
+    /// The witnesses' cosignatures (V7.10), the sizes they need a root of, and those roots.
+    cosignatures: &'a [RecordedCosignature],
+    cosigned_sizes: HashSet<u64>,
+    cosigned_roots: HashMap<u64, Hash>,
+    /// The milestone entries met (V7.10) and the manifest (entry 0), once read.
+    milestones: Vec<(u64, String)>,
+    manifest: Option<Manifest>,
 }
 
 impl<'a> LogState<'a> {
-    fn new(info: &'a BoardInfo, heads: &'a [SignedTreeHead], chunk: usize) -> Self {
+    fn new(
+        info: &'a BoardInfo,
+        heads: &'a [SignedTreeHead],
+        cosignatures: &'a [RecordedCosignature],
+        chunk: usize,
+    ) -> Self {
         let mut waiting: HashMap<u64, Vec<usize>> = HashMap::new();
         for (k, h) in heads.iter().enumerate() {
             waiting.entry(h.head.size).or_default().push(k);
@@ -217,6 +238,11 @@ impl<'a> LogState<'a> {
             audited: 0,
             failures: Vec::new(),
             share_heads: ShareHeads::new(),
+            cosignatures,
+            cosigned_sizes: cosignatures.iter().map(|c| c.size).collect(),
+            cosigned_roots: HashMap::new(),
+            milestones: Vec::new(),
+            manifest: None,
         };
         state.check_heads_at_size();
         state
@@ -265,8 +291,19 @@ impl<'a> LogState<'a> {
         for (leaf, entry) in parsed {
             self.frontier.push(leaf);
             self.check_heads_at_size();
+            if self.cosigned_sizes.contains(&self.frontier.len()) {
+                self.cosigned_roots
+                    .insert(self.frontier.len(), self.frontier.root());
+            }
             if let Some(Ok(e)) = &entry {
                 self.share_heads.note(e);
+                let kind = e.event.kind();
+                if MILESTONES.contains(&kind) {
+                    self.milestones.push((e.index, kind.to_string()));
+                }
+                if let (0, Event::Manifest(m)) = (e.index, &e.event) {
+                    self.manifest = Some(m.clone());
+                }
             }
             if self.share_heads.wants_roots() {
                 self.share_heads.root(self.frontier.root());
@@ -372,6 +409,20 @@ impl<'a> LogState<'a> {
         failures.extend(check_head_signatures(info, self.heads));
         failures.extend(check_head_sequence(self.heads, n));
         failures.append(&mut self.failures);
+        // V7.9 The manifest's board, V7.10 witnessed.
+        if let Some(manifest) = &self.manifest {
+            failures.extend(witnessed::check_board_key(manifest, info));
+            let roots = &self.cosigned_roots;
+            let (more, said) = witnessed::check_cosignatures(
+                manifest,
+                n,
+                |m| roots.get(&m).copied(),
+                &self.milestones,
+                self.cosignatures,
+            );
+            failures.extend(more);
+            on_log.push_str(&format!("; {said}"));
+        }
         report.push(
             steps::BOARD,
             format!(

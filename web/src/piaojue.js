@@ -22,7 +22,7 @@ export const L = Fn.ORDER;
 export const G = Point.BASE;
 
 /** Protocol version (`Manifest.version`). */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** The label of every transcript and the prefix of every domain tag. */
 export const PROTOCOL_LABEL = 'piaojue-v1';
 export const TAG_MANIFEST = 'piaojue-v1/manifest';
@@ -414,6 +414,9 @@ function writeManifest(w, m) {
   });
   writeDecision(w, m.decision);
   w.u8({ first_final: 0, last_counts: 1 }[m.revote ?? 'first_final']);
+  w.str(m.board.origin).fixed(decodeCredentialKey(m.board.key));
+  w.u32(m.witnesses.quorum);
+  w.list(m.witnesses.list, (w, x) => w.str(x.name).fixed(decodeCredentialKey(x.key)).str(x.url));
 }
 
 /** The canonical bytes of a manifest (§3.3), without a tag. Validates it first. */
@@ -509,8 +512,12 @@ const U32 = 0xffffffff;
  * Checks a manifest (JSON object) as `Manifest::validate` does: shape, version, identifiers,
  * tellers, contests, ranges and the decision rule. Throws a ManifestError.
  */
-export function validateManifest(m) {
-  checkFields(m, 'manifest', ['version', 'election_id', 'title', 'congress', 'deputies', 'tellers', 'contests', 'decision'], ['revote']);
+export function validateManifest(m, { draft = false } = {}) {
+  // A draft is what staff send the server (spec/api.md §3): `board` and `witnesses` may be left
+  // out, and the server writes its own.
+  const base = ['version', 'election_id', 'title', 'congress', 'deputies', 'tellers', 'contests', 'decision'];
+  if (draft) checkFields(m, 'manifest', base, ['revote', 'board', 'witnesses']);
+  else checkFields(m, 'manifest', [...base, 'board', 'witnesses'], ['revote']);
   checkInt(m.version, U32, 'version');
   if (m.version !== PROTOCOL_VERSION) throw new ManifestError(`unsupported manifest version ${m.version}`);
   checkId(m.election_id);
@@ -561,6 +568,47 @@ export function validateManifest(m) {
     }
   }
   validateDecision(m.decision, m.contests);
+  if (m.board !== undefined || !draft) validateBoard(m);
+}
+
+/** Most witnesses, longest key name and witness URL (record.md §3.7). */
+export const MAX_WITNESSES = 16;
+const MAX_KEY_NAME = 255;
+const MAX_WITNESS_URL = 256;
+// Unicode White_Space, control characters (Cc) and '+': not in a key name (c2sp.org/signed-note).
+const NOT_IN_KEY_NAME = /[\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000+]/u;
+
+/** Whether `name` is a key name (record.md §3.7): not empty, at most 255 UTF-8 bytes, no white space, control character or '+'. */
+export function isKeyName(name) {
+  return typeof name === 'string' && name.length > 0 && utf8.encode(name).length <= MAX_KEY_NAME && !NOT_IN_KEY_NAME.test(name);
+}
+
+function validateBoard(m) {
+  checkFields(m.board, 'board', ['origin', 'key']);
+  const suffix = `/${m.election_id}`;
+  if (!isKeyName(m.board.origin) || !m.board.origin.endsWith(suffix) || m.board.origin.length === suffix.length)
+    throw new ManifestError(`board: the origin must be a key name ending in "${suffix}"`);
+  const boardKey = toBase64(decodeCredentialKey(m.board.key));
+  if (m.witnesses === undefined) throw new ManifestError('manifest: missing field witnesses');
+  checkFields(m.witnesses, 'witnesses', ['quorum', 'list']);
+  const { quorum, list } = m.witnesses;
+  checkInt(quorum, U32, 'witnesses.quorum');
+  if (!Array.isArray(list) || list.length > MAX_WITNESSES)
+    throw new ManifestError(`witnesses: at most ${MAX_WITNESSES}`);
+  if (quorum > list.length || (quorum === 0 && list.length > 0))
+    throw new ManifestError(`witnesses: the quorum must be 1 to ${list.length} of the ${list.length} witnesses (0 only without witnesses), got ${quorum}`);
+  const names = new Set();
+  const keys = new Set([boardKey]);
+  list.forEach((x, i) => {
+    checkFields(x, `witness ${i + 1}`, ['name', 'key', 'url']);
+    if (!isKeyName(x.name) || names.has(x.name)) throw new ManifestError(`witness ${i + 1}: the name is not a key name or is repeated`);
+    names.add(x.name);
+    const key = toBase64(decodeCredentialKey(x.key));
+    if (keys.has(key)) throw new ManifestError(`witness ${i + 1}: the key is repeated or is the board's`);
+    keys.add(key);
+    if (typeof x.url !== 'string' || !/^https?:\/\/[\x21-\x7e]*$/.test(x.url) || x.url.length > MAX_WITNESS_URL)
+      throw new ManifestError(`witness ${i + 1}: the URL must be http:// or https://, printable ASCII, at most ${MAX_WITNESS_URL} bytes`);
+  });
 }
 
 function validateDecision(d, contests) {

@@ -66,25 +66,26 @@ test('§3.5: the worked example of the canonical writer', () => {
 });
 
 test('B.2: the manifest of the appendix, its canonical bytes and hashes', () => {
-  const manifest = JSON.parse(`{"version":1,"election_id":"demo","title":{"zh":"测试","en":"Test"},"congress":{"zh":"","en":""},"deputies":3,
+  const manifest = JSON.parse(`{"version":2,"election_id":"demo","title":{"zh":"测试","en":"Test"},"congress":{"zh":"","en":""},"deputies":3,
     "tellers":{"n":1,"t":1},
     "contests":[{"id":"c","title":{"zh":"选择","en":""},"min":0,"max":1,"options":[
       {"id":"a","title":{"zh":"甲","en":""}},
       {"id":"b","title":{"zh":"乙","en":""},"project":{"department":{"zh":"县水利局","en":""},
        "investment_yuan":1000,"completion":"2027-12","description":{"zh":"","en":""}}}]}],
-    "decision":{"kind":"counts"}}`);
+    "decision":{"kind":"counts"},"board":{"origin":"piaojue.example/board/demo","key":"cF-6wB9VGYmfQ3vELkAlWumrVL_wDeNDOvfWh9nnGtU"},"witnesses":{"quorum":0,"list":[]}}`);
   const appendix =
-    '00000001' + '0000000464656d6f' + '00000006e6b58be8af95' + '0000000454657374' + '00000000' + '00000000' + '00000003' +
+    '00000002' + '0000000464656d6f' + '00000006e6b58be8af95' + '0000000454657374' + '00000000' + '00000000' + '00000003' +
     '00000001' + '00000001' +
     '00000001' + '0000000163' + '00000006e98089e68ba9' + '00000000' + '00000000' + '00000001' + '00000002' +
     '0000000161' + '00000003e794b2' + '00000000' + '00' +
     '0000000162' + '00000003e4b999' + '00000000' + '01' + '0000000ce58ebfe6b0b4e588a9e5b180' + '00000000' + '00000000000003e8' +
-    '00000007323032372d3132' + '00000000' + '00000000' + '00' + '00';
-  assert.equal(appendix.length / 2, 168);
+    '00000007323032372d3132' + '00000000' + '00000000' + '00' + '00' +
+    '0000001a7069616f6a75652e6578616d706c652f626f6172642f64656d6f' + '705fbac01f5519899f437bc42e40255ae9ab54bff00de3433af7d687d9e71ad5' + '00000000' + '00000000';
+  assert.equal(appendix.length / 2, 238);
   assert.equal(hex(P.manifestBytes(manifest)), appendix);
   const h = P.manifestHash(manifest);
-  assert.equal(hex(h), '6293635fd932b3c14af5d7666be417fc943564de857d39862d26ffa26a2ca3f7');
-  assert.equal(hex(P.ceremonyId(h)), '0da0122d0410043f71c944a074223cb8f301d500d70ea6785e8ba2c8be218668');
+  assert.equal(hex(h), '371e4d59027a423f6d3d83fe4aab73fb3d2aeed682946abdfed5e2e78c05fc7a');
+  assert.equal(hex(P.ceremonyId(h)), 'f13ce5368f6e764fa0fc29cd44b78681880862682ae0d33a7ad39185c24b372f');
   assert.equal(hex(P.credentialsHash([])), '18012ab10ec09cca2242f99c696c937a34335fdba2cab17f67b1d587e7c855f0');
 });
 
@@ -124,7 +125,8 @@ test('§6.1: manifests that Manifest::validate refuses are refused', () => {
     return m;
   };
   for (const m of [
-    bad((m) => (m.version = 2)),
+    bad((m) => (m.version = 1)),
+    bad((m) => (m.version = 3)),
     bad((m) => (m.election_id = 'Upper')),
     bad((m) => (m.tellers = { n: 2, t: 3 })),
     bad((m) => (m.contests[0].max = 5)),
@@ -134,8 +136,17 @@ test('§6.1: manifests that Manifest::validate refuses are refused', () => {
     bad((m) => (m.extra = true)),
     bad((m) => (m.decision = { kind: 'top_k', seats: 1, majority: 'all_deputies', quorum: { num: 2, den: 3 } })),
     bad((m) => (m.revote = 'sometimes')),
+    bad((m) => delete m.board),
+    bad((m) => delete m.witnesses),
+    bad((m) => (m.board.origin = 'piaojue.example/board/other')),
+    bad((m) => (m.board.origin = `a b/${m.election_id}`)),
+    bad((m) => (m.board.origin = `a+b/${m.election_id}`)),
+    bad((m) => (m.board.origin = `a\u0085b/${m.election_id}`)),
+    bad((m) => (m.witnesses = { quorum: 1, list: [] })),
+    bad((m) => (m.witnesses = { quorum: 0, list: [{ name: 'w.example/1', key: m.board.key.replace(/^./, 'A'), url: 'https://w.example' }] })),
+    bad((m) => (m.witnesses = { quorum: 1, list: [{ name: 'w.example/1', key: m.board.key, url: 'https://w.example' }] })),
   ])
-    assert.throws(() => P.validateManifest(m), P.ManifestError);
+    assert.throws(() => P.validateManifest(m), (e) => e instanceof P.ManifestError || e instanceof P.DecodeError);
 });
 
 test('B.3: transcript challenges of the three proof types', () => {

@@ -48,7 +48,7 @@ test('candidatesFromCsv: header skipped, 3 to 5 columns, errors with line number
 test('buildManifest: up to K of N is a valid top_k manifest with the projects', () => {
   const { candidates } = candidatesFromCsv(Array.from({ length: 13 }, (_, i) => `项目${i + 1},部门${i},${100 + i},2027-12,内容${i}`).join('\n'));
   const m = buildManifest({ ...settings, seats: 10 }, candidates);
-  validateManifest(m);
+  validateManifest(m, { draft: true });
   assert.equal(checkManifest(m), null);
   assert.equal(m.contests.length, 1);
   const c = m.contests[0];
@@ -65,20 +65,20 @@ test('buildManifest: up to K of N is a valid top_k manifest with the projects', 
 test('buildManifest: yes/no/abstain on each, counts only, and the errors validation reports', () => {
   const { candidates } = candidatesFromCsv('a,d,1\nb,d,2\nc,d,3');
   const each = buildManifest({ ...settings, form: 'approve_each', seats: 2, majority: 'voting', revote: 'last_counts' }, candidates);
-  validateManifest(each);
+  validateManifest(each, { draft: true });
   assert.deepEqual(each.contests.map((c) => [c.id, c.min, c.max, c.options.map((o) => o.id).join('/')]),
     [['p01', 1, 1, 'yes/no/abstain'], ['p02', 1, 1, 'yes/no/abstain'], ['p03', 1, 1, 'yes/no/abstain']]);
   assert.equal(each.revote, 'last_counts');
   const counts = buildManifest({ ...settings, decide: false }, candidates);
   assert.deepEqual(counts.decision, { kind: 'counts' });
-  validateManifest(counts);
+  validateManifest(counts, { draft: true });
 
   assert.match(checkManifest(buildManifest({ ...settings, seats: 4 }, candidates)), /range \[0, 4\] impossible/);
   assert.match(checkManifest(buildManifest({ ...settings, form: 'approve_each', seats: 4 }, candidates)), /seats/);
   assert.match(checkManifest(buildManifest({ ...settings, t: 4 }, candidates)), /tellers/);
   assert.match(checkManifest(buildManifest({ ...settings, electionId: 'Bad Id' }, candidates)), /identifier/);
   assert.match(checkManifest(buildManifest({ ...settings, quorumNum: 4, quorumDen: 3 }, candidates)), /quorum/);
-  assert.throws(() => validateManifest(buildManifest({ ...settings, seats: 0 }, candidates)), ManifestError);
+  assert.throws(() => validateManifest(buildManifest({ ...settings, seats: 0 }, candidates), { draft: true }), ManifestError);
 });
 
 test('parseTellerKeys: n keys in order, prefixes and spaces allowed, wrong ones refused', () => {

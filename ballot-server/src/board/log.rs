@@ -231,19 +231,9 @@ pub enum Effect {
         /// Re-vote of this election, if any.
         parent: Option<String>,
     },
-    /// Records the election's place in the yearly cycle (server-side columns, not on the
-    /// board): its congress, year and purpose (`selection`, `revote`, `evaluation`,
-    /// `department_rating`).
-    SetCycle {
-        /// Congress id.
-        congress: String,
-        /// Year.
-        year: i64,
-        /// Purpose.
-        purpose: &'static str,
-        /// Its options' candidates and its approval, written in the same transaction.
-        links: Box<crate::cycle::ballots::CycleLinks>,
-    },
+    /// Writes rows of a layer above the log in the append's transaction (the yearly cycle's
+    /// place of an election and its options' candidates): they commit or fail with the entries.
+    Write(Arc<dyn TxWrite>),
     /// Moves the election to a state.
     SetState(ElectionState),
     /// Records the fingerprint (at opening).
@@ -277,6 +267,17 @@ pub enum Effect {
     },
     /// Registers credentials.
     AddCredentials(Vec<[u8; 32]>),
+}
+
+/// Rows that a layer above the log (the yearly cycle) writes in an append's transaction, so that
+/// they commit or fail with the entries; the log does not know what they are.
+pub trait TxWrite: std::fmt::Debug + Send + Sync {
+    /// Writes the rows for election `election_id` in the writer's transaction `tx`.
+    fn write<'a, 'c: 'a>(
+        &'a self,
+        tx: &'a mut Transaction<'c, Any>,
+        election_id: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'a>>;
 }
 
 /// A request to append entries.
@@ -1299,23 +1300,7 @@ impl LogWriter {
         let id = &self.election_id;
         match effect {
             Effect::CreateElection { .. } => {}
-            Effect::SetCycle {
-                congress,
-                year,
-                purpose,
-                links,
-            } => {
-                sqlx::query(
-                    "UPDATE elections SET congress_id = $1, year = $2, purpose = $3 WHERE id = $4",
-                )
-                .bind(congress)
-                .bind(*year)
-                .bind(*purpose)
-                .bind(id)
-                .execute(&mut **tx)
-                .await?;
-                crate::cycle::ballots::record_links(tx, id, links).await?;
-            }
+            Effect::Write(w) => w.write(tx, id).await?,
             Effect::SetState(s) => {
                 sqlx::query("UPDATE elections SET state = $1 WHERE id = $2")
                     .bind(s.as_str())

@@ -9,9 +9,10 @@ pub mod log;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use piaojue_crypto::board::{BoardKey, SignedTreeHead};
+use piaojue_crypto::board::{BoardKey, Checkpoint, NoteSignature, SignedTreeHead};
 use piaojue_crypto::credential::CredentialKey;
 use piaojue_crypto::encoding::{Bytes, Digest32};
+use piaojue_crypto::manifest::{BoardParams, Manifest, Witnesses};
 use sqlx::Row;
 use tokio::sync::Mutex;
 
@@ -20,10 +21,34 @@ use crate::error::{ApiError, ApiResult};
 pub use ciphertexts::BallotKind;
 pub use log::{AppendJob, Appended, Effect, LogHandle, LogWriter, Precondition};
 
-/// The board: the signing key and one writer per election.
+/// The board's name: each election's log origin is `{name}/{election id}`
+/// (`spec/protocol.md` §7.5), when the operator names none.
+pub const DEFAULT_BOARD_NAME: &str = "piaojue.localhost/board";
+
+/// Who the board is and who witnesses it: what the server writes into every manifest it makes
+/// (`board`, `witnesses`), so into every fingerprint.
+#[derive(Debug, Clone)]
+pub struct BoardConfig {
+    /// The board's name, a key name (c2sp.org/signed-note): origins are `{name}/{election id}`.
+    pub name: String,
+    /// The witnesses every new election names, and their quorum.
+    pub witnesses: Witnesses,
+}
+
+impl Default for BoardConfig {
+    fn default() -> Self {
+        BoardConfig {
+            name: DEFAULT_BOARD_NAME.to_string(),
+            witnesses: Witnesses::default(),
+        }
+    }
+}
+
+/// The board: the signing key, its identity and one writer per election.
 pub struct Board {
     db: Db,
     key: Arc<BoardKey>,
+    config: BoardConfig,
     writers: Mutex<HashMap<String, LogHandle>>,
 }
 
@@ -39,11 +64,16 @@ impl Board {
     /// Opens the board with the signing key in `key_file`, created on first start
     /// ([`key_file`]: a file of its own, never the database; every server process on one
     /// database must be given the same key).
-    pub async fn open(db: Db, key_file: &std::path::Path) -> Result<Self, key_file::BoardKeyError> {
+    pub async fn open(
+        db: Db,
+        key_file: &std::path::Path,
+        config: BoardConfig,
+    ) -> Result<Self, key_file::BoardKeyError> {
         let key = key_file::load(&db, key_file).await?;
         Ok(Board {
             db,
             key: Arc::new(key),
+            config,
             writers: Mutex::new(HashMap::new()),
         })
     }
@@ -51,6 +81,38 @@ impl Board {
     /// The board's public key.
     pub fn public_key(&self) -> CredentialKey {
         self.key.public()
+    }
+
+    /// The board's name and witnesses.
+    pub fn config(&self) -> &BoardConfig {
+        &self.config
+    }
+
+    /// The manifest's `board` for an election of this board.
+    pub fn params(&self, election_id: &str) -> BoardParams {
+        BoardParams {
+            origin: format!("{}/{election_id}", self.config.name),
+            key: self.key.public(),
+        }
+    }
+
+    /// Checks that a manifest names this board and its witnesses (what the server writes into
+    /// every manifest it makes).
+    pub fn check_manifest(&self, manifest: &Manifest) -> ApiResult<()> {
+        if manifest.board != self.params(&manifest.election_id) {
+            return Err(ApiError::BoardMismatch(format!(
+                "the manifest's board must be this board's: origin {:?}, key {}",
+                self.params(&manifest.election_id).origin,
+                self.key.public().to_base64()
+            )));
+        }
+        if manifest.witnesses != self.config.witnesses {
+            return Err(ApiError::BoardMismatch(
+                "the manifest's witnesses must be this board's (GET /api/board-key lists them)"
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 
     /// The writer of an election's log, started on first use.
@@ -213,6 +275,26 @@ impl Board {
         tree.root_at(size)
             .map(Bytes)
             .ok_or_else(|| ApiError::BadRequest(format!("no tree of {size} entries")))
+    }
+
+    /// The checkpoint (c2sp.org/tlog-checkpoint) of the first `size` entries of an election's
+    /// log, whose origin is `origin` (the manifest's `board.origin`), and the board's note
+    /// signature on it (key name = the origin; `spec/protocol.md` §14). Signed on demand: only committed sizes have a root.
+    pub async fn checkpoint(
+        &self,
+        election_id: &str,
+        origin: &str,
+        size: u64,
+    ) -> ApiResult<(Checkpoint, NoteSignature)> {
+        let root = self.root_at(election_id, size).await?;
+        let checkpoint = Checkpoint {
+            origin: origin.to_string(),
+            size,
+            root,
+            extensions: Vec::new(),
+        };
+        let signature = self.key.sign_note(origin, &checkpoint.text());
+        Ok((checkpoint, signature))
     }
 
     /// Consistency proof between the trees of `old` and `new` entries.

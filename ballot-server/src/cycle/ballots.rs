@@ -18,6 +18,7 @@ use sqlx::{Any, Row, Transaction};
 
 use super::screening::{self, Candidate};
 use super::{check_date, check_year, congresses, now_ms, optional_text, text};
+use crate::board::log::TxWrite;
 use crate::board::{Appended, Effect};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -218,6 +219,56 @@ impl CycleLinks {
     }
 }
 
+/// An election's place in the yearly cycle (server-side columns, not on the board): its
+/// congress, year and purpose (`selection`, `revote`, `evaluation`, `department_rating`), and
+/// its options' candidates and approval, written in the log writer's transaction
+/// ([`Effect::Write`]).
+#[derive(Debug)]
+pub struct CyclePlace {
+    congress: String,
+    year: i64,
+    purpose: &'static str,
+    links: Box<CycleLinks>,
+}
+
+impl CyclePlace {
+    fn effect(
+        congress: String,
+        year: i64,
+        purpose: &'static str,
+        links: Box<CycleLinks>,
+    ) -> Effect {
+        Effect::Write(std::sync::Arc::new(CyclePlace {
+            congress,
+            year,
+            purpose,
+            links,
+        }))
+    }
+}
+
+impl TxWrite for CyclePlace {
+    fn write<'a, 'c: 'a>(
+        &'a self,
+        tx: &'a mut Transaction<'c, Any>,
+        election_id: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'a>>
+    {
+        Box::pin(async move {
+            sqlx::query(
+                "UPDATE elections SET congress_id = $1, year = $2, purpose = $3 WHERE id = $4",
+            )
+            .bind(&self.congress)
+            .bind(self.year)
+            .bind(self.purpose)
+            .bind(election_id)
+            .execute(&mut **tx)
+            .await?;
+            record_links(tx, election_id, &self.links).await
+        })
+    }
+}
+
 /// Writes `links` for `election` in the writer's transaction `tx`.
 pub(crate) async fn record_links(
     tx: &mut Transaction<'_, Any>,
@@ -339,6 +390,8 @@ pub async fn approve(s: &AppState, r: ApproveRequest) -> ApiResult<Created> {
         contests: selection_contests(r.form, year, r.seats, &items),
         decision: rule(r.form, r.seats, r.majority, r.quorum),
         revote: Revote::FirstFinal,
+        board: s.board.params(&id),
+        witnesses: s.board.config().witnesses.clone(),
     };
     let approval = Approval {
         body,
@@ -359,15 +412,15 @@ pub async fn approve(s: &AppState, r: ApproveRequest) -> ApiResult<Created> {
             manifest,
             None,
             Some(approval.clone()),
-            Some(Effect::SetCycle {
-                congress: congress.id.clone(),
+            Some(CyclePlace::effect(
+                congress.id.clone(),
                 year,
-                purpose: "selection",
-                links: CycleLinks::of_candidates(
+                "selection",
+                CycleLinks::of_candidates(
                     &items,
                     Some((approval, congress.id.clone(), year, r.seats)),
                 ),
-            }),
+            )),
         )
         .await?;
     Ok(Created::new(id, a))
@@ -470,6 +523,8 @@ pub async fn revote(s: &AppState, parent: &str, r: RevoteRequest) -> ApiResult<C
         contests: selection_contests(form, year, seats, &items),
         decision: rule(form, seats, majority, quorum),
         revote: m.revote,
+        board: s.board.params(&id),
+        witnesses: s.board.config().witnesses.clone(),
     };
     let approval = match s
         .board
@@ -498,12 +553,12 @@ pub async fn revote(s: &AppState, parent: &str, r: RevoteRequest) -> ApiResult<C
             manifest,
             Some(parent.to_string()),
             approval,
-            Some(Effect::SetCycle {
-                congress: congress.clone(),
+            Some(CyclePlace::effect(
+                congress.clone(),
                 year,
-                purpose: "revote",
-                links: CycleLinks::of_candidates(&items, None),
-            }),
+                "revote",
+                CycleLinks::of_candidates(&items, None),
+            )),
         )
         .await?;
     // The same roll of deputies.
@@ -670,6 +725,8 @@ pub async fn evaluation(s: &AppState, r: EvaluationRequest) -> ApiResult<Created
             quorum: r.quorum,
         },
         revote: Revote::FirstFinal,
+        board: s.board.params(&id),
+        witnesses: s.board.config().witnesses.clone(),
     };
     let a = s
         .elections
@@ -678,15 +735,15 @@ pub async fn evaluation(s: &AppState, r: EvaluationRequest) -> ApiResult<Created
             manifest,
             None,
             None,
-            Some(Effect::SetCycle {
-                congress: congress.id.clone(),
+            Some(CyclePlace::effect(
+                congress.id.clone(),
                 year,
                 purpose,
-                links: Box::new(CycleLinks {
+                Box::new(CycleLinks {
                     options: items.into_iter().map(|(o, _, c)| (o, c)).collect(),
                     approval: None,
                 }),
-            }),
+            )),
         )
         .await?;
     Ok(Created::new(id, a))

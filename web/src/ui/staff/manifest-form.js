@@ -6,7 +6,7 @@
 // CSV columns, in this order (a header row is recognised and skipped; comma or tab separated,
 // "quoted" fields may hold commas, quotes doubled; UTF-8):
 //   name, department, investment (万元), completion (YYYY-MM), description
-import { validateManifest, ManifestError } from '../../piaojue.js';
+import { PROTOCOL_VERSION, validateManifest, ManifestError } from '../../piaojue.js';
 import { addTexts, currentLang, h, replace, t } from '../common.js';
 import { notice, submit } from './ui.js';
 
@@ -144,7 +144,7 @@ export function buildManifest(s, candidates) {
     ? { kind: s.form, seats: K, majority: s.majority, quorum: { num: s.quorumNum, den: s.quorumDen } }
     : { kind: 'counts' };
   return {
-    version: 1,
+    version: PROTOCOL_VERSION,
     election_id: s.electionId,
     title: text(s.titleZh, s.titleEn),
     congress: text(s.congressZh, s.congressEn),
@@ -167,7 +167,7 @@ function optionId(i, count) {
  */
 export function checkManifest(m) {
   try {
-    validateManifest(m);
+    validateManifest(m, { draft: true });
     return null;
   } catch (e) {
     if (e instanceof ManifestError) return `${t('form.invalid')}: ${e.message}`;
