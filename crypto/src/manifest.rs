@@ -232,13 +232,19 @@ pub enum ManifestError {
     Rule(String),
 }
 
-fn check_id(id: &str) -> Result<(), ManifestError> {
-    let ok = !id.is_empty()
+/// Whether `id` may be an identifier of the manifest (election, contest, option): 1 to 64 of
+/// `a-z 0-9 - _`.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
         && id.len() <= 64
         && id
             .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    ok.then_some(())
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+fn check_id(id: &str) -> Result<(), ManifestError> {
+    is_valid_id(id)
+        .then_some(())
         .ok_or_else(|| ManifestError::Identifier(id.to_string()))
 }
 
