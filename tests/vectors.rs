@@ -286,7 +286,7 @@ fn checkpoint_vectors() {
     let std64 = |x: &Value| -> [u8; 32] {
         use base64ct::{Base64, Encoding};
         let mut out = [0u8; 32];
-        assert_eq!(Base64::decode(&s(x), &mut out).unwrap().len(), 32);
+        assert_eq!(Base64::decode(s(x), &mut out).unwrap().len(), 32);
         out
     };
 
