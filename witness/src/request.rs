@@ -181,4 +181,17 @@ mod tests {
         ));
         assert!(parse(b"old 1\n\xff\n\n").is_err());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// No body makes the parser panic.
+        #[test]
+        fn never_panics(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            let _ = parse(&body);
+            let mut prefixed = b"old 1\n".to_vec();
+            prefixed.extend_from_slice(&body);
+            let _ = parse(&prefixed);
+        }
+    }
 }

@@ -923,4 +923,41 @@ mod tests {
         };
         assert_eq!(short.timestamp(), None);
     }
+
+    mod arbitrary_input {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// No input makes the parsers panic; whatever parses re-encodes to the same bytes.
+            #[test]
+            fn parsers_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+                if let Ok(n) = Note::parse(&bytes) {
+                    prop_assert_eq!(n.to_bytes(), bytes.clone());
+                }
+                if let Ok(text) = core::str::from_utf8(&bytes) {
+                    let _ = VerifierKey::parse(text);
+                    let _ = NoteSignature::parse_lines(text);
+                    let _ = crate::board::Checkpoint::parse(text);
+                }
+            }
+
+            /// One byte of a valid note changed: if it still verifies, the byte was set to itself
+            /// (strict base64 leaves no second encoding of the signature).
+            #[test]
+            fn a_changed_byte_never_verifies_another_text(at in 0usize..200, to in any::<u8>()) {
+                let (vk, note) = super::example();
+                let mut bytes = note.to_bytes();
+                let at = at % bytes.len();
+                bytes[at] = to;
+                if let Ok(n) = Note::parse(&bytes)
+                    && n.verify(std::slice::from_ref(&vk)).is_ok()
+                {
+                    prop_assert_eq!(&bytes, &note.to_bytes());
+                }
+            }
+        }
+    }
 }
