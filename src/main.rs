@@ -33,6 +33,8 @@ enum Command {
     Admin(piaojue::cli::admin::AdminArgs),
     /// 监票人 / Teller actions: keygen, the key ceremony, the decryption share.
     Teller(piaojue::cli::teller::TellerArgs),
+    /// 见证人 / Witness: keygen, vkey, serve (cosigns boards' checkpoints, c2sp.org/tlog-witness).
+    Witness(piaojue::cli::witness::WitnessArgs),
     /// 回执 / Checks a ballot's receipt against the board.
     Receipt(piaojue::cli::receipt::ReceiptArgs),
     /// Runs a whole election in this process (key ceremony, voting, tally, decryption),
@@ -90,6 +92,7 @@ fn main() -> anyhow::Result<()> {
         Command::Vote(args) => piaojue::cli::vote::run(args)?,
         Command::Admin(args) => piaojue::cli::admin::run(args)?,
         Command::Teller(args) => piaojue::cli::teller::run(args)?,
+        Command::Witness(args) => piaojue::cli::witness::run(args)?,
         Command::Year(args) => piaojue::cli::year::run_args(args)?,
         Command::Receipt(args) => std::process::exit(piaojue::cli::receipt::run(args)),
         Command::Demo {

@@ -25,6 +25,8 @@ use serde_json::{Value, json};
 
 use crate::simulate::{Simulation, key_ceremony};
 
+pub mod checkpoint;
+
 fn rng(label: u8) -> ChaCha20Rng {
     ChaCha20Rng::from_seed([label; 32])
 }
@@ -366,6 +368,7 @@ pub fn generate() -> anyhow::Result<BTreeMap<&'static str, Value>> {
     );
 
     files.insert("signatures.json", signature_vectors());
+    files.insert("checkpoint.json", checkpoint::vectors());
 
     // The complete small election.
     let sim = Simulation {

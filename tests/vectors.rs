@@ -270,3 +270,116 @@ fn short_fingerprint_vectors() {
         assert!(ShortFingerprint::parse(bad.as_str().unwrap()).is_err());
     }
 }
+
+/// `checkpoint.json` (`spec/protocol.md` §14): the keys give the vkeys, the notes verify, the
+/// cosigned message and the request body are what the text says, and every invalid note is
+/// refused.
+#[test]
+fn checkpoint_vectors() {
+    use piaojue_crypto::board::merkle::{empty_root, leaf_hash};
+    use piaojue_crypto::board::{
+        BoardKey, Checkpoint, Note, VerifierKey, WitnessKey, cosigned_message, verify_consistency,
+    };
+    let v = load("checkpoint.json");
+    let s = |x: &Value| x.as_str().unwrap().to_string();
+    let seed = |x: &Value| -> [u8; 32] { hex::decode(s(x)).unwrap().try_into().unwrap() };
+    let std64 = |x: &Value| -> [u8; 32] {
+        use base64ct::{Base64, Encoding};
+        let mut out = [0u8; 32];
+        assert_eq!(Base64::decode(s(x), &mut out).unwrap().len(), 32);
+        out
+    };
+
+    let board = BoardKey::from_seed(&seed(&v["board"]["seed_hex"]));
+    let origin = s(&v["board"]["origin"]);
+    let board_vk = VerifierKey::parse(&s(&v["board"]["vkey"])).unwrap();
+    assert_eq!(board_vk, board.verifier_key(&origin).unwrap());
+    assert_eq!(board.public().to_base64(), s(&v["board"]["public_key"]));
+    assert_eq!(
+        format!("{:08x}", board_vk.key_id()),
+        s(&v["board"]["key_id"])
+    );
+    let witness = WitnessKey::from_seed(&seed(&v["witness"]["seed_hex"]));
+    let name = s(&v["witness"]["name"]);
+    let witness_vk = VerifierKey::parse(&s(&v["witness"]["vkey"])).unwrap();
+    assert_eq!(witness_vk, witness.verifier_key(&name).unwrap());
+    let trusted = [board_vk.clone(), witness_vk.clone()];
+
+    // The checkpoint's root is the log's.
+    let leaves: Vec<[u8; 32]> = v["log"]["entries_utf8"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| leaf_hash(e.as_str().unwrap().as_bytes()))
+        .collect();
+    let tree = piaojue_crypto::board::MerkleTree::from_leaves(leaves);
+    let cp = Checkpoint::parse(&s(&v["checkpoint"]["text"])).unwrap();
+    assert_eq!((cp.origin.as_str(), cp.size), (origin.as_str(), 5));
+    assert_eq!(cp.root.0, tree.root_at(5).unwrap());
+    assert_eq!(cp.root.0, std64(&v["checkpoint"]["root"]));
+    let note = Note::parse(s(&v["checkpoint"]["note"]).as_bytes()).unwrap();
+    assert_eq!(note.text(), cp.text());
+    assert_eq!(note.verify(&trusted).unwrap(), vec![&board_vk]);
+    assert_eq!(
+        note.signatures()[0].line(),
+        s(&v["checkpoint"]["signature_line"])
+    );
+
+    // The empty tree.
+    let empty = Note::parse(s(&v["empty_checkpoint"]["note"]).as_bytes()).unwrap();
+    assert_eq!(
+        Checkpoint::parse(empty.text()).unwrap().root.0,
+        empty_root()
+    );
+    assert!(empty.verify(&trusted).is_ok());
+
+    // The cosignature.
+    let t = v["witness"]["timestamp"].as_u64().unwrap();
+    assert_eq!(
+        cosigned_message(note.text(), t),
+        s(&v["witness"]["cosigned_message"]).into_bytes()
+    );
+    let line = s(&v["witness"]["cosignature_line"]);
+    assert_eq!(witness.cosign(&name, note.text(), t).line(), line);
+    let cosigned = Note::parse(s(&v["witness"]["cosigned_note"]).as_bytes()).unwrap();
+    assert_eq!(
+        cosigned.verify(&trusted).unwrap(),
+        vec![&board_vk, &witness_vk]
+    );
+    assert_eq!(cosigned.signatures()[1].timestamp(), Some(t));
+
+    // The add-checkpoint request: old size, proof lines, empty line, the note.
+    let old = Checkpoint::parse(&s(&v["log"]["old"]["text"])).unwrap();
+    let proof: Vec<[u8; 32]> = v["log"]["consistency_proof_3_5"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(std64)
+        .collect();
+    assert!(verify_consistency(
+        old.size,
+        cp.size,
+        &old.root.0,
+        &cp.root.0,
+        &proof
+    ));
+    let mut request = format!("old {}\n", old.size);
+    for line in v["log"]["consistency_proof_3_5"].as_array().unwrap() {
+        request += &(s(line) + "\n");
+    }
+    request += "\n";
+    request += &s(&v["checkpoint"]["note"]);
+    assert_eq!(request, s(&v["add_checkpoint_request"]));
+
+    // Every invalid note is refused, by the parser or by verification.
+    let invalid = v["invalid"].as_array().unwrap();
+    assert!(invalid.len() >= 9);
+    for case in invalid {
+        let why = s(&case["why"]);
+        let refused = match Note::parse(s(&case["note"]).as_bytes()) {
+            Err(_) => true,
+            Ok(n) => n.verify(&trusted).is_err(),
+        };
+        assert!(refused, "accepted: {why}");
+    }
+}

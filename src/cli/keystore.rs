@@ -32,8 +32,8 @@ pub enum StoreError {
     /// The file is not an age file, or it was changed or cut.
     #[error("{0} is damaged or was altered / 密钥文件已损坏或被篡改: {1}")]
     Damaged(PathBuf, String),
-    /// The decrypted contents are not a teller key of this format.
-    #[error("{0} is not a piaojue teller key file: {1}")]
+    /// The decrypted contents are not a key file of the expected kind and format.
+    #[error("{0} is not a piaojue key file of this kind: {1}")]
     NotAKeyFile(PathBuf, String),
     /// A file could not be read or written.
     #[error("{0}: {1}")]
@@ -223,12 +223,7 @@ impl TellerStore {
         passphrase: &SecretString,
         log_n: Option<u8>,
     ) -> Result<Vec<u8>, StoreError> {
-        let mut recipient = age::scrypt::Recipient::new(passphrase.clone());
-        if let Some(n) = log_n {
-            recipient.set_work_factor(n);
-        }
-        age::encrypt(&recipient, &self.to_json())
-            .map_err(|e| StoreError::Encrypt(path.into(), e.to_string()))
+        encrypt(path, &self.to_json(), passphrase, log_n)
     }
 
     /// Decrypts a key file's bytes.
@@ -237,20 +232,7 @@ impl TellerStore {
         bytes: &[u8],
         passphrase: &SecretString,
     ) -> Result<Self, StoreError> {
-        if !bytes.starts_with(AGE_MAGIC) {
-            return Err(StoreError::Damaged(
-                path.into(),
-                "not an age-encrypted file".into(),
-            ));
-        }
-        let identity = age::scrypt::Identity::new(passphrase.clone());
-        let plain = Zeroizing::new(age::decrypt(&identity, bytes).map_err(|e| match e {
-            age::DecryptError::DecryptionFailed
-            | age::DecryptError::KeyDecryptionFailed
-            | age::DecryptError::NoMatchingKeys => StoreError::WrongPassphrase(path.into()),
-            other => StoreError::Damaged(path.into(), other.to_string()),
-        })?);
-        Self::from_json(path, &plain)
+        Self::from_json(path, &decrypt(path, bytes, passphrase)?)
     }
 
     /// Reads and decrypts a key file.
@@ -277,11 +259,62 @@ impl TellerStore {
         passphrase: &SecretString,
         log_n: Option<u8>,
     ) -> Result<(), StoreError> {
-        if path.exists() {
-            return Err(StoreError::Exists(path.into()));
-        }
-        self.save(path, passphrase, log_n)
+        create_new(path, &self.to_json(), passphrase, log_n)
     }
+}
+
+/// Encrypts `plain` (the contents of the key file at `path`, named in errors) under
+/// `passphrase` with age's scrypt recipient, work factor `2^log_n` or age's choice of about one
+/// second on this machine when `None`.
+pub fn encrypt(
+    path: &Path,
+    plain: &[u8],
+    passphrase: &SecretString,
+    log_n: Option<u8>,
+) -> Result<Vec<u8>, StoreError> {
+    let mut recipient = age::scrypt::Recipient::new(passphrase.clone());
+    if let Some(n) = log_n {
+        recipient.set_work_factor(n);
+    }
+    age::encrypt(&recipient, plain).map_err(|e| StoreError::Encrypt(path.into(), e.to_string()))
+}
+
+/// Decrypts the bytes of an age key file (read from `path`, named in errors) with `passphrase`:
+/// a wrong passphrase and a damaged or altered file are told apart.
+pub fn decrypt(
+    path: &Path,
+    bytes: &[u8],
+    passphrase: &SecretString,
+) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+    if !bytes.starts_with(AGE_MAGIC) {
+        return Err(StoreError::Damaged(
+            path.into(),
+            "not an age-encrypted file".into(),
+        ));
+    }
+    let identity = age::scrypt::Identity::new(passphrase.clone());
+    Ok(Zeroizing::new(age::decrypt(&identity, bytes).map_err(
+        |e| match e {
+            age::DecryptError::DecryptionFailed
+            | age::DecryptError::KeyDecryptionFailed
+            | age::DecryptError::NoMatchingKeys => StoreError::WrongPassphrase(path.into()),
+            other => StoreError::Damaged(path.into(), other.to_string()),
+        },
+    )?))
+}
+
+/// Encrypts `plain` and writes it to `path` as a new key file (mode 0600), refusing to replace
+/// an existing file.
+pub fn create_new(
+    path: &Path,
+    plain: &[u8],
+    passphrase: &SecretString,
+    log_n: Option<u8>,
+) -> Result<(), StoreError> {
+    if path.exists() {
+        return Err(StoreError::Exists(path.into()));
+    }
+    write_atomic(path, &encrypt(path, plain, passphrase, log_n)?)
 }
 
 /// Writes `bytes` to a temporary file beside `path` (mode 0600), syncs it and renames it over

@@ -11,4 +11,5 @@ pub mod serve;
 pub mod sheets;
 pub mod teller;
 pub mod vote;
+pub mod witness;
 pub mod year;

@@ -1,5 +1,5 @@
-//! Where a teller's passphrase comes from: `--passphrase-file`, the variable
-//! `PIAOJUE_TELLER_PASSPHRASE`, or a prompt on the terminal (no echo; asked twice for a new
+//! Where a key file's passphrase comes from: `--passphrase-file`, the variable
+//! `PIAOJUE_TELLER_PASSPHRASE` (`PIAOJUE_WITNESS_PASSPHRASE` for a witness's), or a prompt on the terminal (no echo; asked twice for a new
 //! file).
 //!
 //! A file (mode 0600, on an encrypted disk or a removable one) is safer than the variable: the
@@ -39,10 +39,16 @@ pub fn from_file(path: &Path) -> anyhow::Result<SecretString> {
 impl PassphraseArgs {
     /// The passphrase; `confirm` asks twice at a prompt (for a new key file).
     pub fn get(&self, confirm: bool) -> anyhow::Result<SecretString> {
+        self.get_from(confirm, PASSPHRASE_VAR)
+    }
+
+    /// The passphrase, with `var` as the environment variable that may hold it (the witness
+    /// has its own, `PIAOJUE_WITNESS_PASSPHRASE`).
+    pub fn get_from(&self, confirm: bool, var: &str) -> anyhow::Result<SecretString> {
         if let Some(path) = &self.passphrase_file {
             return from_file(path);
         }
-        if let Ok(v) = std::env::var(PASSPHRASE_VAR) {
+        if let Ok(v) = std::env::var(var) {
             let v = Zeroizing::new(v);
             if !v.is_empty() {
                 return Ok(SecretString::from(v.to_string()));

@@ -94,13 +94,7 @@ pub struct ServeArgs {
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging();
     // Ballot verification runs on rayon's pool (`casting.rs`); its threads are named so that
     // a profile or `top -H` tells them from the async threads.
     let _ = rayon::ThreadPoolBuilder::new()
@@ -288,7 +282,20 @@ fn demo_sheets(
     Ok(path)
 }
 
-async fn shutdown_signal() {
+/// Logs to standard error, filtered by `RUST_LOG` (default: info, and warnings of sqlx and
+/// tower_http).
+pub(crate) fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -12,6 +12,7 @@ use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use super::note::{self, NoteError, NoteSignature, SignatureType, VerifierKey};
 use crate::canonical::Writer;
 use crate::credential::{Credential, CredentialKey};
 use crate::encoding::{Bytes, DecodeError, Digest32};
@@ -129,6 +130,21 @@ impl BoardKey {
             head,
         }
     }
+    /// Signs a note text (a checkpoint, [`super::checkpoint`]) under `key_name`: an Ed25519
+    /// note signature (type `0x01`, c2sp.org/signed-note) whose key id is
+    /// `SHA-256(key_name ‖ 0x0A ‖ 0x01 ‖ public key)[0..4]`. The board signs each checkpoint
+    /// with key name = the checkpoint's origin; `key_name` must be a valid key name.
+    pub fn sign_note(&self, key_name: &str, text: &str) -> NoteSignature {
+        NoteSignature {
+            name: key_name.to_string(),
+            key_id: note::key_id(key_name, SignatureType::Ed25519, self.public().as_bytes()),
+            bytes: self.0.sign(text.as_bytes()).to_bytes().to_vec(),
+        }
+    }
+    /// The board's verifier key under `key_name` (type `0x01`).
+    pub fn verifier_key(&self, key_name: &str) -> Result<VerifierKey, NoteError> {
+        VerifierKey::new(key_name, SignatureType::Ed25519, self.public())
+    }
     /// Signs arbitrary domain-tagged bytes (receipts).
     pub fn sign_bytes(&self, message: &[u8]) -> Bytes<64> {
         Bytes(self.0.sign(message).to_bytes())
@@ -165,5 +181,40 @@ mod tests {
         let other = BoardKey::generate(&mut rand::rng());
         assert!(!sth.verify(&other.public()));
         assert_ne!(log_id("e"), log_id("f"));
+    }
+
+    #[test]
+    fn signed_checkpoints_verify_under_the_origin() {
+        use crate::board::checkpoint::{Checkpoint, log_origin};
+        use crate::board::note::Note;
+        let key = BoardKey::from_seed(&[3; 32]);
+        let origin = log_origin("board.example", "e1");
+        let cp = Checkpoint {
+            origin: origin.clone(),
+            size: 2,
+            root: Bytes([4; 32]),
+            extensions: vec![],
+        };
+        let text = cp.text();
+        let sig = key.sign_note(&origin, &text);
+        let vk = key.verifier_key(&origin).unwrap();
+        assert_eq!(sig.key_id, vk.key_id());
+        assert!(vk.verify(&text, &sig));
+        let note = Note::parse(
+            &Note::new(text.clone(), vec![sig.clone()])
+                .unwrap()
+                .to_bytes(),
+        )
+        .unwrap();
+        assert_eq!(note.verify(std::slice::from_ref(&vk)).unwrap(), vec![&vk]);
+        // Another size, another key, another name.
+        assert!(!vk.verify(&text.replace("\n2\n", "\n3\n"), &sig));
+        let other = BoardKey::from_seed(&[5; 32]).verifier_key(&origin).unwrap();
+        assert!(!other.verify(&text, &sig));
+        assert!(
+            !key.verifier_key("board.example/e2")
+                .unwrap()
+                .verify(&text, &sig)
+        );
     }
 }
