@@ -1170,14 +1170,22 @@ fn an_approval_without_a_date_or_reference_is_caught() {
     let b = board_mut(&mut r);
     rewrite(b, 1, |e| {
         if let Event::Approval(a) = &mut e.event {
-            a.date = "2027-02-30".into();
+            a.date = "2027-02-30\n".into();
             a.reference = " ".into();
         }
     });
     resign_heads(b, &board_key());
-    let f = failures(&expect(&r, &["V7"]), "V7");
+    let rep = expect(&r, &["V7"]);
+    let f = failures(&rep, "V7");
     assert!(f.contains("is not a date YYYY-MM-DD"), "{f}");
     assert!(f.contains("no decision reference"), "{f}");
+    // The date quoted as §5.1 says (not as a Rust debug string, `"2027-02-30\n"`), its line
+    // break escaped by the report.
+    assert!(
+        rep.render(Lang::En)
+            .contains(r#"the approval's date "2027-02-30\u{a}" is not a date"#),
+        "{f}"
+    );
 }
 
 #[test]
