@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 use piaojue_crypto::board::{BoardKey, Receipt};
 use piaojue_crypto::record::ElectionRecord;
 use piaojue_crypto::samples;
+use piaojue_verifier::message::{KeyOrigin, latin_words};
 use piaojue_verifier::receipt::{LogSource, check_receipt};
 use piaojue_verifier::record_io;
 use verifier_support::*;
@@ -283,14 +284,31 @@ fn a_receipt_checks_offline_against_a_record() {
     let rec = receipt(5);
     let board = f.record.board.as_ref().unwrap();
     let key = board.info.board_key;
-    let rep = check_receipt(&rec, &key, "test", &LogSource(board));
+    let rep = check_receipt(&rec, &key, KeyOrigin::Given, &LogSource(board));
     assert!(rep.passed(), "{}", rep.render(piaojue_verifier::Lang::En));
     assert_eq!(rep.steps.len(), 4);
     // A changed tracking code: the board's signature fails, and the entry is another ballot.
     let mut bad = rec.clone();
     bad.tracking_code.0[0] ^= 1;
-    let rep = check_receipt(&bad, &key, "test", &LogSource(board));
+    let rep = check_receipt(&bad, &key, KeyOrigin::Given, &LogSource(board));
     assert_eq!(rep.failed_steps(), ["R1", "R2"]);
+    // Its Chinese report is wholly Chinese (ids, codes and keys aside); the English one is not.
+    let id = rec.election_id.as_str();
+    let zh = rep.render(piaojue_verifier::Lang::Zh);
+    assert_eq!(latin_words(&zh, &[id]), Vec::<String>::new(), "{zh}");
+    assert!(zh.contains("公告板对回执的签名验证不通过"), "{zh}");
+    assert!(zh.contains("条目中选票的跟踪码为 "), "{zh}");
+    assert!(zh.contains("（以 --board-key 指定）"), "{zh}");
+    let en = rep.render(piaojue_verifier::Lang::En);
+    assert!(latin_words(&en, &[id]).len() > 10, "{en}");
+    assert!(en.contains("the board's signature on the receipt does not verify"));
+    // A receipt naming an entry that is not a ballot.
+    let mut other = rec.clone();
+    other.index = 0;
+    let rep = check_receipt(&other, &key, KeyOrigin::Record, &LogSource(board));
+    let zh = rep.render(piaojue_verifier::Lang::Zh);
+    assert!(zh.contains("该条目是选举清单，不是选票"), "{zh}");
+    assert_eq!(latin_words(&zh, &[id]), Vec::<String>::new(), "{zh}");
     // The same from the command line.
     let p = write_receipt("offline", &rec);
     let o = piaojue(&["receipt", s(&p), "--record", s(&f.dir)]);
@@ -330,12 +348,22 @@ fn a_receipt_reports_a_later_ballot_of_the_same_credential_under_last_counts() {
         w.sign_head();
         let receipt = w.receipt(k, w.entries.len() as u64);
         // The receipt passes while the deputy's ballot is the last of its credential …
-        let rep = check_receipt(&receipt, &w.key.public(), "test", &LogSource(&w.log()));
+        let rep = check_receipt(
+            &receipt,
+            &w.key.public(),
+            KeyOrigin::Given,
+            &LogSource(&w.log()),
+        );
         assert!(rep.passed(), "{}", rep.render(piaojue_verifier::Lang::En));
         let k2 = w.post(Event::Ballot(later.clone()));
         w.sign_head();
         (
-            check_receipt(&receipt, &w.key.public(), "test", &LogSource(&w.log())),
+            check_receipt(
+                &receipt,
+                &w.key.public(),
+                KeyOrigin::Given,
+                &LogSource(&w.log()),
+            ),
             k2,
             later,
         )

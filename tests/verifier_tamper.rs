@@ -18,6 +18,7 @@ use piaojue_crypto::manifest::Text;
 use piaojue_crypto::record::{BoardLog, ElectionRecord};
 use piaojue_crypto::samples;
 use piaojue_verifier::diff::diff_records;
+use piaojue_verifier::message::latin_words;
 use piaojue_verifier::stream::verify_log_chunked;
 use piaojue_verifier::{Lang, NoProgress, Report, Status, record_io, verify_record};
 use verifier_support::*;
@@ -1178,14 +1179,22 @@ fn an_approval_without_a_date_or_reference_is_caught() {
     let b = board_mut(&mut r);
     rewrite(b, 1, |e| {
         if let Event::Approval(a) = &mut e.event {
-            a.date = "2027-02-30".into();
+            a.date = "2027-02-30\n".into();
             a.reference = " ".into();
         }
     });
     resign_heads(b, &board_key());
-    let f = failures(&expect(&r, &["V7"]), "V7");
+    let rep = expect(&r, &["V7"]);
+    let f = failures(&rep, "V7");
     assert!(f.contains("is not a date YYYY-MM-DD"), "{f}");
     assert!(f.contains("no decision reference"), "{f}");
+    // The date quoted as §5.1 says (not as a Rust debug string, `"2027-02-30\n"`), its line
+    // break escaped by the report.
+    assert!(
+        rep.render(Lang::En)
+            .contains(r#"the approval's date "2027-02-30\u{a}" is not a date"#),
+        "{f}"
+    );
 }
 
 #[test]
@@ -1301,4 +1310,193 @@ fn more_ballots_than_deputies_signed_in_fail_v11() {
             .any(|x| x == "10 ballots counted, more than the 9 deputies signed in"),
         "{failures:?}"
     );
+}
+
+// ---- The report's language (issue 18, issue 16 item 16) ----
+
+/// The English words of a Chinese report (`latin_words`), the election's id passed over.
+fn english_in(report: &Report, id: &str) -> Vec<String> {
+    latin_words(&report.render(Lang::Zh), &[id])
+}
+
+/// A Chinese report is wholly Chinese: no English word outside ids, codes, keys and quoted
+/// texts; and the English report of the same record has the English texts, so the check can
+/// fail.
+fn wholly_chinese(report: &Report, id: &str) {
+    let zh = report.render(Lang::Zh);
+    assert_eq!(english_in(report, id), Vec::<String>::new(), "\n{zh}");
+    let en = report.render(Lang::En);
+    assert!(latin_words(&en, &[id]).len() > 10, "{en}");
+    // Every kept failure and summary is printed in Chinese, none in English.
+    for s in &report.steps {
+        for f in s.failures.iter().chain([&s.summary]) {
+            assert!(
+                f.is_empty() || !zh.contains(f.as_str()) || latin_words(f, &[id]).is_empty(),
+                "{f}\n{zh}"
+            );
+        }
+    }
+}
+
+#[test]
+fn chinese_reports_of_tampered_records_are_wholly_chinese() {
+    let id = "tamper";
+    let mut cases: Vec<(&str, ElectionRecord)> = Vec::new();
+    let mut r = record();
+    r.ballots[6].signature.0[5] ^= 1;
+    let copy = r.ballots[0].clone();
+    r.ballots.push(copy);
+    cases.push(("V5 signature, repeat", r));
+    let mut r = record();
+    let o = &mut r.audited[1].opening.contests[0];
+    o[0].value = 1 - o[0].value;
+    cases.push(("V6 opening", r));
+    let mut r = record();
+    r.result.as_mut().unwrap().tally.contests[0].swap(0, 1);
+    r.result.as_mut().unwrap().counted += 1;
+    cases.push(("V8", r));
+    let mut r = record();
+    let p = &mut r.result.as_mut().unwrap().shares[1].partials[2];
+    p.value = bump(&p.value);
+    cases.push(("V9 proofs", r));
+    let mut r = record();
+    r.result.as_mut().unwrap().shares.truncate(1);
+    cases.push(("V9 threshold", r));
+    let mut r = record();
+    r.result.as_mut().unwrap().counts[0][2] += 1;
+    cases.push(("V10", r));
+    let mut r = record();
+    let o = &mut r.result.as_mut().unwrap().outcome;
+    o.projects[3].adopted = !o.projects[3].adopted;
+    o.projects[1].rank = None;
+    o.roll = u64::MAX;
+    o.quorum_met = !o.quorum_met;
+    o.tie = Some(piaojue_crypto::rules::Tie {
+        seats_left: 1,
+        votes: 3,
+        projects: vec![o.projects[0].id.clone(), o.projects[2].id.clone()],
+    });
+    cases.push(("V11", r));
+    let mut r = record();
+    r.election.version += 1;
+    r.election.manifest.contests[0].id = "Bad Id".into();
+    cases.push(("V1", r));
+    let mut r = boarded().clone();
+    board_mut(&mut r).tree_heads[3].signature.0[0] ^= 1;
+    board_mut(&mut r).tree_heads.swap(1, 2);
+    board_mut(&mut r).info.log_id = Bytes([0; 32]);
+    cases.push(("V7 heads", r));
+    let mut r = boarded().clone();
+    board_mut(&mut r).entries[3].push_str(" garbage");
+    cases.push(("V7 parse", r));
+    let mut r = boarded().clone();
+    let b = board_mut(&mut r);
+    let k = entry_position(b, "tally", 0);
+    b.entries.truncate(k);
+    resign_heads(b, &board_key());
+    r.ballots.pop();
+    cases.push(("V7 record and log", r));
+    for (what, r) in &cases {
+        let report = verify_record(r);
+        assert!(!report.passed(), "{what}");
+        wholly_chinese(&report, id);
+    }
+    // A board whose log breaks its lifecycle, streamed.
+    let mut r = record();
+    let s = &mut r.result.as_mut().unwrap().shares;
+    s[1] = s[0].clone();
+    let log = board_for(&r, board_key()).log();
+    let report = verify_log_chunked(
+        &log.info,
+        &log.tree_heads,
+        &log.cosignatures,
+        log.entries.iter().cloned().map(Ok),
+        2,
+        &NoProgress,
+    );
+    assert_eq!(report.failed_steps(), ["V7"]);
+    wholly_chinese(&report, id);
+    assert!(report.render(Lang::Zh).contains("（解密份额）重复"));
+}
+
+/// Pieces of the Chinese texts, to show they are the ones printed (not only free of English).
+#[test]
+fn chinese_failures_say_what_the_english_ones_say() {
+    let mut r = record();
+    let p = &mut r.result.as_mut().unwrap().outcome.projects[3];
+    p.adopted = !p.adopted;
+    let id = p.id.clone();
+    let rep = expect(&r, &["V11"]);
+    let zh = rep.render(Lang::Zh);
+    assert!(
+        zh.contains(&format!("项目 #3（\"{id}\"）的是否入选：按规则应为 ")),
+        "{zh}"
+    );
+    // The English report is unchanged.
+    let en = rep.render(Lang::En);
+    assert!(en.contains(&format!("project #3 (\"{id}\"), adopted: the rule gives ")));
+    let mut r = boarded().clone();
+    board_mut(&mut r).entries[3].push_str(" garbage");
+    let rep = expect(&r, &["V7"]);
+    assert!(rep.render(Lang::Zh).contains("第 3 条公告板条目无法解析"));
+    assert!(rep.render(Lang::En).contains("entry 3 does not parse: "));
+}
+
+/// The outcome of a verified record, in the report's language: what was adopted, with votes,
+/// and the rule in words; a rating election's ratings with the rating rule.
+#[test]
+fn the_outcome_is_printed_in_the_reports_language() {
+    let r = boarded();
+    let rep = expect(r, &[]);
+    let zh = rep.render(Lang::Zh);
+    assert_eq!(english_in(&rep, "tamper"), Vec::<String>::new(), "{zh}");
+    let o = &r.result.as_ref().unwrap().outcome;
+    let adopted = o.projects.iter().filter(|p| p.adopted).count();
+    assert!(
+        zh.contains(&format!("计票结果：4 个候选项目，{adopted} 个项目入选")),
+        "{zh}"
+    );
+    assert!(zh.contains("表决规则：得票超过"), "{zh}");
+    let first = o.projects.iter().find(|p| p.rank == Some(1)).unwrap();
+    assert!(
+        zh.contains("第 1 名 ") && zh.contains(&format!("{} 票，入选", first.yes)),
+        "{zh}"
+    );
+    // The outcome stands before the verdict, and only when every step passed.
+    assert!(zh.find("计票结果：").unwrap() < zh.find("结论：").unwrap());
+    let en = rep.render(Lang::En);
+    assert!(
+        en.contains(&format!("Result: 4 candidate projects, {adopted} adopted")),
+        "{en}"
+    );
+    assert!(!en.contains("计票结果"), "{en}");
+    let mut bad = r.clone();
+    bad.result.as_mut().unwrap().counts[0][2] += 1;
+    let rep = verify_record(&bad);
+    assert!(!rep.render(Lang::Zh).contains("计票结果："));
+
+    // A rating election: ratings and the rating rule in words.
+    let (rec, _) = simulate(samples::rating("rate", 3, TELLERS), 12, 2);
+    let rep = expect_in_memory(&rec, &[]);
+    let zh = rep.render(Lang::Zh);
+    assert_eq!(english_in(&rep, "rate"), Vec::<String>::new(), "{zh}");
+    assert!(zh.contains("测评规则：满意票超过"), "{zh}");
+    assert!(zh.contains("满意率 "), "{zh}");
+    let en = rep.render(Lang::En);
+    assert!(en.contains("The rating rule: satisfied when"), "{en}");
+}
+
+#[test]
+fn chinese_diff_reports_are_wholly_chinese() {
+    let old = snapshot(6);
+    let rep = expect_diff(boarded(), &old, &["D2", "D3", "D4", "D5"]);
+    wholly_chinese(&rep, "tamper");
+    let mut new = record();
+    new.ballots.remove(3);
+    new.election.manifest.deputies += 1;
+    new.result.as_mut().unwrap().counts[0][0] += 1;
+    let rep = diff_records(&record(), &new);
+    assert_eq!(rep.failed_steps(), ["D1", "D2", "D3"]);
+    wholly_chinese(&rep, "tamper");
+    assert!(rep.render(Lang::Zh).contains("已投选票 #3 被改动"));
 }

@@ -612,8 +612,9 @@ impl LogReader {
                         index,
                         kind,
                         reason: format!(
-                            "the manifest is for election {:?}, the board's log for {:?}",
-                            m.election_id, self.election_id
+                            "the manifest is for election {}, the board's log for {}",
+                            crate::text::quoted(&m.election_id),
+                            crate::text::quoted(&self.election_id)
                         ),
                     });
                 }

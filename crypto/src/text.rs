@@ -107,3 +107,47 @@ mod tests {
         }
     }
 }
+
+/// How many characters of a record's text an error message quotes ([`quoted`]).
+pub const QUOTE_CHARS: usize = 80;
+
+/// A record's text as an error message quotes it (`spec/verification.md` §5.1): in double
+/// quotes, `"` and `\` escaped with `\`, at most [`QUOTE_CHARS`] characters (a longer text is
+/// cut, `…"` and ` ({n} characters)` after the closing quote), control characters written
+/// `\u{hex}` (a line break cannot end the message). Never a Rust debug string. The verifier's
+/// report escapes the format characters too when it prints the message.
+pub fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(4 * QUOTE_CHARS) + 2);
+    out.push('"');
+    for (n, c) in text.chars().enumerate() {
+        if n == QUOTE_CHARS {
+            return format!("{out}…\" ({} characters)", text.chars().count());
+        }
+        if matches!(c, '"' | '\\') {
+            out.push('\\');
+        }
+        if c.is_control() {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod quoted_tests {
+    use super::*;
+
+    #[test]
+    fn quoted_escapes_and_cuts() {
+        assert_eq!(quoted(r#"a"b\c"#), r#""a\"b\\c""#);
+        assert_eq!(quoted("2027-1-5\n"), r#""2027-1-5\u{a}""#);
+        let long = "x".repeat(100);
+        assert_eq!(
+            quoted(&long),
+            format!("\"{}…\" (100 characters)", "x".repeat(QUOTE_CHARS))
+        );
+    }
+}

@@ -9,9 +9,10 @@ use piaojue_crypto::record::{
 };
 use rayon::prelude::*;
 
+use crate::message::{Detail, ItemKind, Message, Quote, SetupPart, Side, Text};
 use crate::progress::Progress;
 use crate::record_io::parse_entry;
-use crate::report::{Failures, Note, Report, quote, steps};
+use crate::report::{Failures, Note, Report, steps};
 use crate::share_heads::ShareHeads;
 use crate::stream::{CHUNK, check_head_sequence, check_head_signatures};
 
@@ -30,18 +31,13 @@ pub fn verify_board(
     // V7.1 Identity.
     let manifest_id = &record.election.manifest.election_id;
     if &info.election_id != manifest_id {
-        failures.push(format!(
-            "the board's log is for election {}, the manifest for {}",
-            quote(&info.election_id),
-            quote(manifest_id)
-        ));
+        failures.push(Text::BoardForOtherElection {
+            log: Quote::of(&info.election_id),
+            manifest: Quote::of(manifest_id),
+        });
     }
     if info.log_id != log_id(&info.election_id) {
-        failures.push(format!(
-            "the board's log id {} is not the log id of election {}",
-            info.log_id,
-            quote(&info.election_id)
-        ));
+        failures.push(log_id_failure(info));
     }
 
     // V7.2 Every entry parses and is at its index.
@@ -67,7 +63,7 @@ pub fn verify_board(
                 Err(err) => {
                     every_entry_parses = false;
                     entries = Vec::new();
-                    failures.push(err.to_string());
+                    failures.push(Message::board(err));
                 }
             }
         }
@@ -95,23 +91,28 @@ pub fn verify_board(
     failures.extend(witnessed);
 
     // V7.3 Lifecycle, V7.4 the record is the log's, V7.7 the approval of the candidates.
-    let mut on_log = String::new();
+    let mut summary = vec![Message::from(Text::BoardSummary {
+        entries: board.entries.len() as u64,
+        heads: board.tree_heads.len(),
+    })];
     if every_entry_parses {
         match derive_record(info, entries) {
             Ok(derived) => {
-                on_log = format!(
-                    ", {} cast and {} audited ballots on the log",
-                    derived.ballot_entries.len(),
-                    derived.audited_entries.len()
+                summary.push(
+                    Text::BoardBallots {
+                        cast: derived.ballot_entries.len() as u64,
+                        audited: derived.audited_entries.len() as u64,
+                    }
+                    .into(),
                 );
                 failures.extend(compare_with_log(record, &derived));
-                on_log.push_str(&approval_step(
+                summary.extend(approval_step(
                     &record.election.manifest,
                     &derived.approvals,
                     &mut failures,
                 ));
             }
-            Err(err) => failures.push(err.to_string()),
+            Err(err) => failures.push(Message::board(err)),
         }
     }
 
@@ -123,16 +124,18 @@ pub fn verify_board(
         &board.tree_heads,
     ));
 
-    report.push(
-        steps::BOARD,
-        format!(
-            "{} entries, {} signed tree heads{on_log}; {witness_summary}",
-            board.entries.len(),
-            board.tree_heads.len()
-        ),
-        failures,
-    );
+    summary.push(witness_summary);
+    report.push(steps::BOARD, Message::Joined(summary), failures);
     heads
+}
+
+/// V7.1: the log id is not the election's.
+pub fn log_id_failure(info: &BoardInfo) -> Message {
+    Text::LogIdNotElections {
+        log_id: info.log_id.to_string(),
+        election: Quote::of(&info.election_id),
+    }
+    .into()
 }
 
 /// V7.8 The board key, when it is pinned (`--board-key`, `verification.md` §7.3): the
@@ -150,36 +153,40 @@ pub fn pin_board_key(
         (Some(p), Some(k)) if p == k => report.notes.push(Note::BoardKeyPinned),
         (Some(p), Some(k)) => report.fail(
             steps::BOARD,
-            format!(
-                "the board's key {} is not the key given with --board-key, {}",
-                k.to_base64(),
-                p.to_base64()
-            ),
+            Text::BoardKeyNotGiven {
+                key: k.to_base64(),
+                given: p.to_base64(),
+            },
         ),
         (Some(p), None) => report.fail(
             steps::BOARD,
-            format!(
-                "the record has no board log, so it is not the log of the board whose key was given with --board-key, {}",
-                p.to_base64()
-            ),
+            Text::NoBoardForGivenKey {
+                given: p.to_base64(),
+            },
         ),
     }
 }
 
 /// V7.7: the log's approval entries against the manifest; failures go to `failures`, and the
-/// summary's words about the approval are returned.
+/// summary's part about the approval is returned.
 pub fn approval_step(
     manifest: &piaojue_crypto::manifest::Manifest,
     approvals: &[(u64, piaojue_crypto::board::Approval)],
-    failures: &mut impl Extend<String>,
-) -> String {
+    failures: &mut impl Extend<Message>,
+) -> Option<Message> {
     let approvals: Vec<_> = approvals.iter().map(|(i, a)| (*i, a)).collect();
-    failures.extend(check_approval(manifest, &approvals));
-    approvals.first().map_or(String::new(), |(_, a)| {
-        format!(
-            ", the candidates approved by {} ({}, {})",
-            a.body.zh, a.reference, a.date
-        )
+    failures.extend(
+        check_approval(manifest, &approvals)
+            .into_iter()
+            .map(|f| Message::Approval(Detail::of(f))),
+    );
+    approvals.first().map(|(_, a)| {
+        Text::BoardApproval {
+            body: a.body.zh.clone(),
+            reference: a.reference.clone(),
+            date: a.date.clone(),
+        }
+        .into()
     })
 }
 
@@ -198,7 +205,7 @@ pub fn check_tree_heads(
     info: &BoardInfo,
     entries: &[String],
     heads: &[SignedTreeHead],
-) -> Vec<String> {
+) -> Vec<Message> {
     check_tree_heads_of(info, &merkle_tree(entries), entries.len() as u64, heads)
 }
 
@@ -208,15 +215,20 @@ fn check_tree_heads_of(
     tree: &MerkleTree,
     n: u64,
     heads: &[SignedTreeHead],
-) -> Vec<String> {
+) -> Vec<Message> {
     let mut failures = check_head_signatures(info, heads);
     for (k, h) in heads.iter().enumerate() {
         let size = h.head.size;
         match tree.root_at(size) {
-            None => failures.push(format!("tree head #{k} covers {size} entries, the log has {n}")),
-            Some(root) if root != h.head.root.0 => failures.push(format!(
-                "tree head #{k} (size {size}): its root is not the Merkle root of the first {size} entries"
-            )),
+            None => failures.push(
+                Text::HeadBeyondLog {
+                    k,
+                    size,
+                    entries: n,
+                }
+                .into(),
+            ),
+            Some(root) if root != h.head.root.0 => failures.push(Text::HeadRoot { k, size }.into()),
             Some(_) => {}
         }
     }
@@ -230,25 +242,25 @@ pub fn check_head(
     tree: &MerkleTree,
     k: usize,
     h: &SignedTreeHead,
-) -> Vec<String> {
-    let mut out = Vec::new();
+) -> Vec<Message> {
+    let mut out: Vec<Message> = Vec::new();
     let size = h.head.size;
     if !h.verify(&info.board_key) {
-        out.push(format!(
-            "tree head #{k} (size {size}): the board's signature does not verify"
-        ));
+        out.push(Text::HeadSignature { k, size }.into());
     }
     if h.head.log_id != info.log_id {
-        out.push(format!("tree head #{k} (size {size}) is for another log"));
+        out.push(Text::HeadOtherLog { k, size }.into());
     }
     match tree.root_at(size) {
-        None => out.push(format!(
-            "tree head #{k} covers {size} entries, the log has {}",
-            tree.len()
-        )),
-        Some(root) if root != h.head.root.0 => out.push(format!(
-            "tree head #{k} (size {size}): its root is not the Merkle root of the first {size} entries"
-        )),
+        None => out.push(
+            Text::HeadBeyondLog {
+                k,
+                size,
+                entries: tree.len(),
+            }
+            .into(),
+        ),
+        Some(root) if root != h.head.root.0 => out.push(Text::HeadRoot { k, size }.into()),
         Some(_) => {}
     }
     out
@@ -265,45 +277,50 @@ pub fn same_by<T: PartialEq + Clone>(a: &[T], b: &[T], key: impl Fn(&T) -> u32) 
 }
 
 /// The differences between two records' set-ups, `a` and `b` naming them in the messages
-/// (e.g. "record" and "log"). Also used by the diff (D1).
+/// (e.g. the record and the log). Also used by the diff (D1).
 pub fn compare_election(
     r: &ElectionData,
     b: &ElectionData,
-    (a_name, b_name): (&str, &str),
-    out: &mut Vec<String>,
+    (a_name, b_name): (Side, Side),
+    out: &mut Vec<Message>,
 ) {
     if r.version != b.version {
-        out.push(format!(
-            "the {a_name}'s record version is {}, the {b_name}'s {}",
-            r.version, b.version
+        out.push(Message::VersionDiffers(
+            a_name, b_name, r.version, b.version,
         ));
     }
     if r.manifest != b.manifest {
-        out.push(format!("the {a_name}'s manifest is not the {b_name}'s"));
+        out.push(Message::SetupDiffers(a_name, b_name, SetupPart::Manifest));
     }
     let (rc, bc) = (&r.ceremony, &b.ceremony);
     let rounds = [
         (
-            "announcements",
+            SetupPart::Announcements,
             same_by(&rc.announcements, &bc.announcements, |m| m.index),
         ),
         (
-            "commitments",
+            SetupPart::Commitments,
             same_by(&rc.commitments, &bc.commitments, |m| m.index),
         ),
-        ("reveals", same_by(&rc.reveals, &bc.reveals, |m| m.index)),
-        ("share checks", same_by(&rc.checks, &bc.checks, |m| m.index)),
+        (
+            SetupPart::Reveals,
+            same_by(&rc.reveals, &bc.reveals, |m| m.index),
+        ),
+        (
+            SetupPart::ShareChecks,
+            same_by(&rc.checks, &bc.checks, |m| m.index),
+        ),
     ];
-    for (name, same) in rounds {
+    for (part, same) in rounds {
         if !same {
-            out.push(format!(
-                "the {a_name}'s key-ceremony {name} are not the {b_name}'s"
-            ));
+            out.push(Message::SetupDiffers(a_name, b_name, part));
         }
     }
     if r.ceremony_output != b.ceremony_output {
-        out.push(format!(
-            "the {a_name}'s ceremony output (joint key, verification keys) is not the {b_name}'s"
+        out.push(Message::SetupDiffers(
+            a_name,
+            b_name,
+            SetupPart::CeremonyOutput,
         ));
     }
     if r.credentials != b.credentials {
@@ -317,97 +334,93 @@ pub fn compare_election(
             .iter()
             .filter(|k| !b.credentials.contains(k))
             .count();
-        out.push(format!(
-            "the {a_name}'s credential list ({} keys) is not the {b_name}'s ({} keys): {extra} only in the {a_name}, {missing} only in the {b_name}",
-            r.credentials.len(),
-            b.credentials.len()
-        ));
+        out.push(Message::CredentialsDiffer {
+            sides: (a_name, b_name),
+            sizes: (r.credentials.len(), b.credentials.len()),
+            only: (extra, missing),
+        });
     }
     if r.fingerprint != b.fingerprint {
-        out.push(format!(
-            "the {a_name}'s fingerprint {} is not the {b_name}'s {}",
-            r.fingerprint, b.fingerprint
+        out.push(Message::FingerprintsDiffer(
+            a_name,
+            b_name,
+            r.fingerprint.to_string(),
+            b.fingerprint.to_string(),
         ));
     }
 }
 
 fn compare_list<T: PartialEq>(
-    what: &str,
+    what: ItemKind,
     record: &[T],
     log: &[T],
     positions: &[u64],
-    out: &mut Vec<String>,
+    out: &mut Vec<Message>,
 ) {
     for (i, (r, l)) in record.iter().zip(log).enumerate() {
         if r != l {
-            out.push(format!(
-                "{what} #{i} is not the log's (entry {})",
-                positions[i]
-            ));
+            out.push(Message::ItemNotLogs(what, i, positions[i]));
         }
     }
     if record.len() != log.len() {
-        out.push(format!(
-            "the record has {} {what}s, the log {}",
-            record.len(),
-            log.len()
-        ));
+        out.push(Message::ItemCount(what, record.len(), log.len()));
     }
 }
 
-fn compare_result(r: Option<&TallyResult>, b: Option<&TallyResult>, out: &mut Vec<String>) {
+fn compare_result(r: Option<&TallyResult>, b: Option<&TallyResult>, out: &mut Vec<Message>) {
     let (r, b) = match (r, b) {
         (None, None) => return,
         (Some(_), None) => {
-            out.push("the record has a result, the log has no result entry".into());
+            out.push(Text::ResultOnlyInRecord.into());
             return;
         }
         (None, Some(_)) => {
-            out.push("the log has a result, the record has none".into());
+            out.push(Text::ResultOnlyOnLog.into());
             return;
         }
         (Some(r), Some(b)) => (r, b),
     };
     if r.counted != b.counted {
-        out.push(format!(
-            "the record counts {} ballots, the log's ballots are from {} credentials",
-            r.counted, b.counted
-        ));
-    }
-    if r.tally != b.tally {
-        out.push("the record's encrypted tally is not the log's tally entry".into());
-    }
-    if !same_by(&r.shares, &b.shares, |s| s.teller) {
         out.push(
-            "the record's decryption shares are not the log's decryption_share entries".into(),
+            Text::CountedNotLogs {
+                counted: r.counted,
+                credentials: b.counted,
+            }
+            .into(),
         );
     }
+    if r.tally != b.tally {
+        out.push(Text::TallyNotLogs.into());
+    }
+    if !same_by(&r.shares, &b.shares, |s| s.teller) {
+        out.push(Text::SharesNotLogs.into());
+    }
     if r.counts != b.counts {
-        out.push("the record's counts are not the log's result entry's".into());
+        out.push(Text::CountsNotLogs.into());
     }
     if r.outcome != b.outcome {
-        out.push("the record's outcome is not the log's result entry's".into());
+        out.push(Text::OutcomeNotLogs.into());
     }
 }
 
 /// V7.4: the record's parts against those derived from the log; every difference named.
-pub fn compare_with_log(record: &ElectionRecord, d: &BoardDerivation) -> Vec<String> {
+pub fn compare_with_log(record: &ElectionRecord, d: &BoardDerivation) -> Vec<Message> {
     let mut out = Vec::new();
     compare_election(
         &record.election,
         &d.record.election,
-        ("record", "log"),
+        (Side::Record, Side::Log),
         &mut out,
     );
     compare_list(
-        "cast ballot",
+        ItemKind::Cast,
         &record.ballots,
         &d.record.ballots,
         &d.ballot_entries,
         &mut out,
     );
     compare_list(
-        "audited ballot",
+        ItemKind::Audited,
         &record.audited,
         &d.record.audited,
         &d.audited_entries,

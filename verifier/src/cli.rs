@@ -29,6 +29,7 @@ use serde::Deserialize;
 use crate::board::pin_board_key;
 use crate::diff::diff_records;
 use crate::limits::MAX_RECEIPT;
+use crate::message::KeyOrigin;
 use crate::progress::Progress;
 use crate::receipt::{BoardSource, ConsistencyProof, LogSource, check_receipt};
 use crate::record_io::RecordForm;
@@ -128,7 +129,7 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
     match s {
         "zh" | "zh-CN" | "zh-Hans" => Ok(Lang::Zh),
         "en" => Ok(Lang::En),
-        other => Err(format!("unknown language {other:?}: use zh or en")),
+        other => Err(format!("unknown language {}: use zh or en", quote(other))),
     }
 }
 
@@ -220,11 +221,8 @@ fn execute(command: VerifyCommand, out: &OutputArgs) -> anyhow::Result<Report> {
                 (Some(url), _) => {
                     let http = Http::new(&url)?;
                     let (key, origin) = match given {
-                        Some(k) => (k, "given with --board-key"),
-                        None => (
-                            http.board_key()?,
-                            "from the server: pin it with --board-key",
-                        ),
+                        Some(k) => (k, KeyOrigin::Given),
+                        None => (http.board_key()?, KeyOrigin::Server),
                     };
                     Ok(check_receipt(&receipt, &key, origin, &http))
                 }
@@ -235,8 +233,8 @@ fn execute(command: VerifyCommand, out: &OutputArgs) -> anyhow::Result<Report> {
                         .as_ref()
                         .with_context(|| format!("{} has no board log", path.display()))?;
                     let (key, origin) = match given {
-                        Some(k) => (k, "given with --board-key"),
-                        None => (board.info.board_key, "from the record's board.json"),
+                        Some(k) => (k, KeyOrigin::Given),
+                        None => (board.info.board_key, KeyOrigin::Record),
                     };
                     Ok(check_receipt(&receipt, &key, origin, &LogSource(board)))
                 }

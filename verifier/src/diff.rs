@@ -4,20 +4,22 @@
 use piaojue_crypto::record::ElectionRecord;
 
 use crate::board::{check_head, compare_election, merkle_tree, same_by};
+use crate::message::{ItemKind, Message, Side, Text};
 use crate::report::{Report, ReportKind, diff_steps};
 
 /// Whether `old` is a prefix of `new`; one message per changed or missing item.
-fn prefix<T: PartialEq>(what: &str, old: &[T], new: &[T], out: &mut Vec<String>) {
+fn prefix<T: PartialEq>(what: ItemKind, old: &[T], new: &[T], out: &mut Vec<Message>) {
     for (i, o) in old.iter().enumerate() {
         match new.get(i) {
             Some(n) if n == o => {}
-            Some(_) => out.push(format!("{what} #{i} was changed")),
+            Some(_) => out.push(Message::ItemChanged(what, i)),
             None => {
-                out.push(format!(
-                    "{what}s #{i} to #{} were removed: the old record has {}, the new {}",
+                out.push(Message::ItemsRemoved(
+                    what,
+                    i,
                     old.len() - 1,
                     old.len(),
-                    new.len()
+                    new.len(),
                 ));
                 break;
             }
@@ -38,42 +40,39 @@ pub fn diff_records(old: &ElectionRecord, new: &ElectionRecord) -> Report {
     compare_election(
         &old.election,
         &new.election,
-        ("old record", "new record"),
+        (Side::OldRecord, Side::NewRecord),
         &mut failures,
     );
     report.push(
         diff_steps::ELECTION,
-        format!("election {}", old.election.manifest.election_id),
+        Text::DiffElection {
+            id: old.election.manifest.election_id.clone(),
+        },
         failures,
     );
 
     // D2
     let mut failures = Vec::new();
-    prefix("cast ballot", &old.ballots, &new.ballots, &mut failures);
-    prefix("audited ballot", &old.audited, &new.audited, &mut failures);
+    prefix(ItemKind::Cast, &old.ballots, &new.ballots, &mut failures);
+    prefix(ItemKind::Audited, &old.audited, &new.audited, &mut failures);
     report.push(
         diff_steps::BALLOTS,
-        format!(
-            "cast ballots {} → {}, audited {} → {}",
-            old.ballots.len(),
-            new.ballots.len(),
-            old.audited.len(),
-            new.audited.len()
-        ),
+        Text::DiffBallots {
+            old_cast: old.ballots.len(),
+            new_cast: new.ballots.len(),
+            old_audited: old.audited.len(),
+            new_audited: new.audited.len(),
+        },
         failures,
     );
 
     // D3
     match (&old.result, &new.result) {
-        (None, _) => report.push(
-            diff_steps::RESULT,
-            "the old record has no result",
-            Vec::new(),
-        ),
+        (None, _) => report.push(diff_steps::RESULT, Text::OldHasNoResult, Vec::new()),
         (Some(_), None) => report.push(
             diff_steps::RESULT,
-            "the old record has a result",
-            vec!["the new record has no result: it was removed".into()],
+            Text::OldHasResult,
+            vec![Text::ResultRemoved.into()],
         ),
         (Some(o), Some(n)) => {
             let same = o.counted == n.counted
@@ -84,69 +83,72 @@ pub fn diff_records(old: &ElectionRecord, new: &ElectionRecord) -> Report {
             let failures = if same {
                 Vec::new()
             } else {
-                vec!["the result was changed".into()]
+                vec![Text::ResultChanged.into()]
             };
-            report.push(diff_steps::RESULT, "both records have a result", failures);
+            report.push(diff_steps::RESULT, Text::BothHaveResults, failures);
         }
     }
 
     // D4, D5
     match (&old.board, &new.board) {
         (None, _) => {
-            report.skip(diff_steps::ENTRIES, "the old record has no board log");
-            report.skip(diff_steps::HEADS, "the old record has no board log");
+            report.skip(diff_steps::ENTRIES, Text::OldHasNoBoard);
+            report.skip(diff_steps::HEADS, Text::OldHasNoBoard);
         }
         (Some(_), None) => {
             report.push(
                 diff_steps::ENTRIES,
-                "the old record has a board log",
-                vec!["the new record has no board log: it was removed".into()],
+                Text::OldHasBoard,
+                vec![Text::BoardRemoved.into()],
             );
-            report.skip(diff_steps::HEADS, "the new record has no board log");
+            report.skip(diff_steps::HEADS, Text::NewHasNoBoard);
         }
         (Some(o), Some(n)) => {
-            let mut failures = Vec::new();
+            let mut failures: Vec<Message> = Vec::new();
             if o.info != n.info {
-                failures.push(
-                    "the board's identity (election id, log id or board key) was changed".into(),
-                );
+                failures.push(Text::BoardIdentityChanged.into());
             }
             for (i, e) in o.entries.iter().enumerate() {
                 match n.entries.get(i) {
                     Some(ne) if ne == e => {}
-                    Some(_) => failures.push(format!("board entry {i} was changed")),
+                    Some(_) => failures.push(Text::EntryChanged { i }.into()),
                     None => {
-                        failures.push(format!(
-                            "board entries {i} to {} were removed: the old log has {}, the new {}",
-                            o.entries.len() - 1,
-                            o.entries.len(),
-                            n.entries.len()
-                        ));
+                        failures.push(
+                            Text::EntriesRemoved {
+                                i,
+                                last: o.entries.len() - 1,
+                                old: o.entries.len(),
+                                new: n.entries.len(),
+                            }
+                            .into(),
+                        );
                         break;
                     }
                 }
             }
             report.push(
                 diff_steps::ENTRIES,
-                format!("entries {} → {}", o.entries.len(), n.entries.len()),
+                Text::DiffEntries {
+                    old: o.entries.len(),
+                    new: n.entries.len(),
+                },
                 failures,
             );
             // Old heads against the new log, under the old board key.
             let tree = merkle_tree(&n.entries);
-            let failures: Vec<String> = o
+            let failures: Vec<Message> = o
                 .tree_heads
                 .iter()
                 .enumerate()
                 .flat_map(|(k, h)| check_head(&o.info, &tree, k, h))
-                .map(|f| format!("old {f}"))
+                .map(|f| Message::OldHead(Box::new(f)))
                 .collect();
             report.push(
                 diff_steps::HEADS,
-                format!(
-                    "{} old tree heads against the new log of {} entries",
-                    o.tree_heads.len(),
-                    n.entries.len()
-                ),
+                Text::DiffHeads {
+                    heads: o.tree_heads.len(),
+                    entries: n.entries.len(),
+                },
                 failures,
             );
         }

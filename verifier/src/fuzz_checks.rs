@@ -26,6 +26,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::limits::{MAX_FAILURES, MAX_MESSAGE, MAX_QUOTE};
+use crate::message::{Detail, Message, Quote, Text};
 use crate::record_io::BoardRecordFile;
 use crate::report::{Failures, Lang, Note, Report, is_unprintable, quote, steps};
 
@@ -382,12 +383,30 @@ pub fn check_report(data: &[u8]) -> Result<(), Refused> {
             "a quote is not escaped"
         );
         match k % 3 {
-            0 => report.push(step, part, vec![part.to_string(); part.len() % 5]),
-            1 => report.skip(step, part),
+            0 => report.push(
+                step,
+                Text::Fingerprint {
+                    fingerprint: part.into(),
+                },
+                vec![Message::Approval(Detail::of(part)); part.len() % 5],
+            ),
+            1 => report.skip(
+                step,
+                Text::BoardApproval {
+                    body: part.into(),
+                    reference: quoted.clone(),
+                    date: part.into(),
+                },
+            ),
             _ => {
                 let mut f = Failures::new();
-                f.extend((0..part.len() % (2 * MAX_FAILURES)).map(|i| format!("{i} {quoted}")));
-                report.push(step, quoted.as_str(), f);
+                f.extend((0..part.len() % (2 * MAX_FAILURES)).map(|i| {
+                    Message::from(Text::BoardForOtherElection {
+                        log: Quote::of(part),
+                        manifest: Quote::of(&i.to_string()),
+                    })
+                }));
+                report.push(step, Text::DiffElection { id: quoted }, f);
             }
         }
     }
@@ -415,6 +434,15 @@ pub fn check_rendered(report: &Report) {
     // Every text is cut to MAX_MESSAGE characters (and its length); an escape is at most
     // 10 characters (`\u{10ffff}`).
     let bound = lines * ((MAX_MESSAGE + 40) * 10 + 100);
+    // The outcome section of a passing report: its own lines, each at most a title and a
+    // few numbers.
+    let outcome = report
+        .outcome
+        .as_ref()
+        .filter(|_| report.passed())
+        .map_or(0, |o| o.line_count());
+    let lines = lines + outcome;
+    let bound = bound + outcome * (MAX_QUOTE * 10 * 2 + 400);
     for lang in [Lang::Zh, Lang::En] {
         let out = report.render(lang);
         assert!(out.ends_with('\n'));

@@ -13,6 +13,8 @@ pub mod cli;
 pub mod diff;
 pub mod fuzz_checks;
 pub mod limits;
+pub mod message;
+pub mod outcome;
 pub mod progress;
 pub mod receipt;
 pub mod record_io;

@@ -10,6 +10,7 @@ use piaojue_crypto::record::BoardLog;
 use serde::{Deserialize, Serialize};
 
 use crate::board::merkle_tree;
+use crate::message::{Detail, KeyOrigin, Message, Text};
 use crate::report::{Report, ReportKind, quote, receipt_steps};
 
 /// A consistency proof as the board serves it:
@@ -101,7 +102,7 @@ impl BoardSource for LogSource<'_> {
 pub fn check_receipt(
     receipt: &Receipt,
     board_key: &CredentialKey,
-    key_origin: &str,
+    key_origin: KeyOrigin,
     source: &dyn BoardSource,
 ) -> Report {
     let mut report = Report {
@@ -115,23 +116,32 @@ pub fn check_receipt(
     // R1
     let failures = match receipt.verify(board_key) {
         Ok(()) => Vec::new(),
-        Err(e) => vec![e.to_string()],
+        Err(e) => vec![Message::Receipt(e)],
     };
     report.push(
         receipt_steps::SIGNED,
-        format!(
-            "entry {}, tracking code {}, in the log of {} entries; board key {} ({key_origin})",
-            receipt.index,
-            receipt.tracking_code,
-            signed.size,
-            board_key.to_base64()
-        ),
+        Message::Joined(vec![
+            Text::ReceiptSummary {
+                index: receipt.index,
+                code: receipt.tracking_code.to_string(),
+                size: signed.size,
+                key: board_key.to_base64(),
+            }
+            .into(),
+            Message::KeyOrigin(key_origin),
+        ]),
         failures,
     );
 
     // R2
     let failures = match source.entry(id, receipt.index) {
-        Err(e) => vec![format!("entry {}: {e}", receipt.index)],
+        Err(e) => vec![
+            Text::EntryUnavailable {
+                index: receipt.index,
+                detail: Detail::of(e),
+            }
+            .into(),
+        ],
         Ok(bytes) => {
             let mut out = check_entry(receipt, &bytes);
             if let Ok(Entry {
@@ -146,7 +156,9 @@ pub fn check_receipt(
     };
     report.push(
         receipt_steps::ENTRY,
-        format!("entry {}", receipt.index),
+        Text::EntrySummary {
+            index: receipt.index,
+        },
         failures,
     );
 
@@ -155,82 +167,91 @@ pub fn check_receipt(
         Err(e) => {
             report.push(
                 receipt_steps::HEAD,
-                "the board's head could not be had",
-                vec![e],
+                Text::HeadUnavailable,
+                vec![
+                    Text::HeadUnavailableBecause {
+                        detail: Detail::of(e),
+                    }
+                    .into(),
+                ],
             );
-            report.skip(receipt_steps::CONSISTENT, "no current tree head");
+            report.skip(receipt_steps::CONSISTENT, Text::NoCurrentHead);
             return report;
         }
         Ok(h) => h,
     };
     let now = head.head;
-    let mut failures = Vec::new();
+    let mut failures: Vec<Message> = Vec::new();
     if !head.verify(board_key) {
-        failures.push("the board's signature on its current tree head does not verify".into());
+        failures.push(Text::CurrentHeadSignature.into());
     }
     if now.log_id != log_id(id) {
-        failures.push("the current tree head is for another log".into());
+        failures.push(Text::CurrentHeadOtherLog.into());
     }
     if now.size < signed.size {
-        failures.push(format!(
-            "the board's log has {} entries now, fewer than the {} of the receipt",
-            now.size, signed.size
-        ));
+        failures.push(
+            Text::LogShrank {
+                now: now.size,
+                then: signed.size,
+            }
+            .into(),
+        );
     }
     if now.timestamp_ms < signed.timestamp_ms {
-        failures.push(format!(
-            "the current tree head's time {} is before the receipt's {}",
-            now.timestamp_ms, signed.timestamp_ms
-        ));
+        failures.push(
+            Text::HeadTimeBeforeReceipt {
+                now: now.timestamp_ms,
+                then: signed.timestamp_ms,
+            }
+            .into(),
+        );
     }
     let head_ok = failures.is_empty();
     report.push(
         receipt_steps::HEAD,
-        format!("{} entries at {} ms", now.size, now.timestamp_ms),
+        Text::HeadSummary {
+            size: now.size,
+            time: now.timestamp_ms,
+        },
         failures,
     );
     if !head_ok {
-        report.skip(
-            receipt_steps::CONSISTENT,
-            "the current tree head did not verify",
-        );
+        report.skip(receipt_steps::CONSISTENT, Text::CurrentHeadDidNotVerify);
         return report;
     }
 
     // R4
-    let failures = if now.size == signed.size {
-        if now.root == signed.root {
-            Vec::new()
-        } else {
-            vec![
-                "the current tree head has the receipt's size but another root: the board forked"
-                    .into(),
-            ]
-        }
+    let (from, to) = (signed.size, now.size);
+    let failure: Option<Message> = if to == from {
+        (now.root != signed.root).then(|| Text::Forked.into())
     } else {
-        match source.consistency(id, signed.size, now.size) {
-            Err(e) => vec![format!("no consistency proof: {e}")],
-            Ok(p) if p.old != signed.size || p.new != now.size => vec![format!(
-                "the board answered with a proof from {} to {}, not from {} to {}",
-                p.old, p.new, signed.size, now.size
-            )],
+        match source.consistency(id, from, to) {
+            Err(e) => Some(
+                Text::NoConsistencyProof {
+                    detail: Detail::of(e),
+                }
+                .into(),
+            ),
+            Ok(p) if p.old != from || p.new != to => Some(
+                Text::WrongProofRange {
+                    old: p.old,
+                    new: p.new,
+                    from,
+                    to,
+                }
+                .into(),
+            ),
             Ok(p) => {
                 let path: Vec<[u8; 32]> = p.proof.iter().map(|h| h.0).collect();
-                if verify_consistency(signed.size, now.size, &signed.root.0, &now.root.0, &path) {
-                    Vec::new()
-                } else {
-                    vec![format!(
-                        "the consistency proof from {} to {} entries does not verify: the board rewrote its history",
-                        signed.size, now.size
-                    )]
-                }
+                (!verify_consistency(from, to, &signed.root.0, &now.root.0, &path))
+                    .then(|| Text::HistoryRewritten { from, to }.into())
             }
         }
     };
     report.push(
         receipt_steps::CONSISTENT,
-        format!("from {} to {} entries", signed.size, now.size),
-        failures,
+        Text::ConsistencySummary { from, to },
+        failure.into_iter().collect::<Vec<_>>(),
     );
     report
 }
@@ -242,16 +263,14 @@ fn replaced_by(
     id: &str,
     index: u64,
     credential: &piaojue_crypto::credential::CredentialKey,
-) -> Vec<String> {
+) -> Vec<Message> {
     let last_counts = match source.entry(id, 0).map(|b| Entry::from_bytes(&b)) {
         Ok(Ok(Entry {
             event: Event::Manifest(m),
             ..
         })) => m.revote == piaojue_crypto::manifest::Revote::LastCounts,
         _ => {
-            return vec![
-                "entry 0 is not the election's manifest: the revote rule is unknown".into(),
-            ];
+            return vec![Text::Entry0NotManifest.into()];
         }
     };
     if !last_counts {
@@ -259,7 +278,14 @@ fn replaced_by(
     }
     let size = match source.head(id) {
         Ok(h) => h.head.size,
-        Err(e) => return vec![format!("the board's head could not be had: {e}")],
+        Err(e) => {
+            return vec![
+                Text::HeadUnavailableBecause {
+                    detail: Detail::of(e),
+                }
+                .into(),
+            ];
+        }
     };
     for i in index + 1..size {
         match source.entry(id, i).map(|b| Entry::from_bytes(&b)) {
@@ -267,49 +293,79 @@ fn replaced_by(
                 event: Event::Ballot(later),
                 ..
             })) if later.credential == *credential => {
-                return vec![format!(
-                    "a later ballot of the same credential (entry {i}, tracking code {}) replaces this one: it does not count",
-                    later.tracking_code()
-                )];
+                return vec![
+                    Text::ReplacedBy {
+                        index: i,
+                        code: later.tracking_code().to_string(),
+                    }
+                    .into(),
+                ];
             }
             Ok(Ok(_)) => {}
-            Ok(Err(e)) => return vec![format!("entry {i} does not parse: {e}")],
-            Err(e) => return vec![format!("entry {i}: {e}")],
+            Ok(Err(e)) => {
+                return vec![
+                    Text::LaterEntryDoesNotParse {
+                        index: i,
+                        detail: Detail::of(e.to_string()),
+                    }
+                    .into(),
+                ];
+            }
+            Err(e) => {
+                return vec![
+                    Text::EntryUnavailable {
+                        index: i,
+                        detail: Detail::of(e),
+                    }
+                    .into(),
+                ];
+            }
         }
     }
     Vec::new()
 }
 
 /// R2: the entry's bytes are the receipt's leaf, and the entry is this ballot.
-fn check_entry(receipt: &Receipt, bytes: &[u8]) -> Vec<String> {
-    let mut out = Vec::new();
+fn check_entry(receipt: &Receipt, bytes: &[u8]) -> Vec<Message> {
+    let mut out: Vec<Message> = Vec::new();
     if leaf_hash(bytes) != receipt.leaf_hash.0 {
-        out.push("the entry's leaf hash is not the receipt's".into());
+        out.push(Text::LeafHashDiffers.into());
     }
     match Entry::from_bytes(bytes) {
-        Err(e) => out.push(format!("the entry does not parse: {e}")),
+        Err(e) => out.push(
+            Text::EntryDoesNotParse {
+                detail: Detail::of(e.to_string()),
+            }
+            .into(),
+        ),
         Ok(entry) => {
             if entry.index != receipt.index {
-                out.push(format!(
-                    "the entry says it is entry {}, the receipt {}",
-                    entry.index, receipt.index
-                ));
+                out.push(
+                    Text::EntrySaysIndex {
+                        entry: entry.index,
+                        receipt: receipt.index,
+                    }
+                    .into(),
+                );
             }
             let code = match &entry.event {
                 Event::Ballot(b) => Some(b.tracking_code()),
                 Event::Audited(a) => Some(a.ballot.tracking_code()),
                 other => {
-                    out.push(format!("the entry is a {}, not a ballot", other.kind()));
+                    out.push(Message::EntryNotBallot(other.kind()));
                     None
                 }
             };
             if let Some(code) = code
                 && code != receipt.tracking_code
             {
-                out.push(format!(
-                    "the entry's ballot has tracking code {code}, the receipt {}",
-                    receipt.tracking_code
-                ));
+                out.push(
+                    Text::EntryCodeDiffers {
+                        code: code.to_string(),
+                        receipt: receipt.tracking_code.to_string(),
+                    }
+                    .into(),
+                );
             }
         }
     }

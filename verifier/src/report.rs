@@ -15,6 +15,8 @@ use std::fmt::{self, Write as _};
 use serde::Serialize;
 
 use crate::limits::{MAX_FAILURES, MAX_MESSAGE, MAX_QUOTE};
+use crate::message::Message;
+use crate::outcome::OutcomeSection;
 
 /// The language of a readable report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -133,24 +135,66 @@ pub struct StepReport {
     pub step: Step,
     /// Passed, failed or skipped.
     pub status: Status,
-    /// What was checked (counts), in English.
+    /// What was checked (counts), in English (the normative text).
     pub summary: String,
-    /// The first [`MAX_FAILURES`] failures, each with its reason.
+    /// The first [`MAX_FAILURES`] failures, each with its reason, in English.
     pub failures: Vec<String>,
     /// How many more failures the step found (not kept).
     #[serde(skip_serializing_if = "is_zero")]
     pub more_failures: u64,
+    /// The summary and the kept failures as messages, which the readable report prints in its
+    /// language.
+    #[serde(skip)]
+    pub messages: StepMessages,
+}
+
+/// A step's summary and kept failures, typed ([`Message`]).
+#[derive(Debug, Clone, Default)]
+pub struct StepMessages {
+    /// The summary.
+    pub summary: Option<Message>,
+    /// The kept failures.
+    pub failures: Vec<Message>,
+}
+
+impl StepReport {
+    fn new(step: Step, status: Status, summary: Message, failures: Failures) -> Self {
+        StepReport {
+            step,
+            status,
+            summary: cut(summary.text(Lang::En)),
+            failures: failures
+                .kept
+                .iter()
+                .map(|f| cut(f.text(Lang::En)))
+                .collect(),
+            more_failures: failures.more,
+            messages: StepMessages {
+                summary: Some(summary),
+                failures: failures.kept,
+            },
+        }
+    }
+
+    fn add_failure(&mut self, failure: Message) {
+        if self.failures.len() < MAX_FAILURES {
+            self.failures.push(cut(failure.text(Lang::En)));
+            self.messages.failures.push(failure);
+        } else {
+            self.more_failures += 1;
+        }
+    }
 }
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-/// A step's failures as they are found: the first [`MAX_FAILURES`] are kept (each cut to
-/// [`MAX_MESSAGE`] characters, [`cut`]), the rest only counted.
+/// A step's failures as they are found: the first [`MAX_FAILURES`] are kept (each printed cut
+/// to [`MAX_MESSAGE`] characters, [`cut`]), the rest only counted.
 #[derive(Debug, Clone, Default)]
 pub struct Failures {
-    kept: Vec<String>,
+    kept: Vec<Message>,
     more: u64,
 }
 
@@ -161,9 +205,9 @@ impl Failures {
     }
 
     /// One more failure.
-    pub fn push(&mut self, failure: String) {
+    pub fn push(&mut self, failure: impl Into<Message>) {
         if self.kept.len() < MAX_FAILURES {
-            self.kept.push(cut(failure));
+            self.kept.push(failure.into());
         } else {
             self.more += 1;
         }
@@ -185,14 +229,14 @@ impl Failures {
     }
 }
 
-impl Extend<String> for Failures {
-    fn extend<I: IntoIterator<Item = String>>(&mut self, iter: I) {
+impl Extend<Message> for Failures {
+    fn extend<I: IntoIterator<Item = Message>>(&mut self, iter: I) {
         iter.into_iter().for_each(|f| self.push(f));
     }
 }
 
-impl From<Vec<String>> for Failures {
-    fn from(v: Vec<String>) -> Self {
+impl From<Vec<Message>> for Failures {
+    fn from(v: Vec<Message>) -> Self {
         let mut f = Failures::new();
         f.extend(v);
         f
@@ -240,50 +284,44 @@ pub struct Report {
     pub notes: Vec<Note>,
     /// The steps, in order.
     pub steps: Vec<StepReport>,
+    /// What the record decides, once V11 passed: printed after the steps in the report's
+    /// language (not in the JSON report, which has the record's `result`).
+    #[serde(skip)]
+    pub outcome: Option<OutcomeSection>,
 }
 
 impl Report {
     /// Records a step: failed if it has a failure, else passed.
-    pub fn push(&mut self, step: Step, summary: impl Into<String>, failures: impl Into<Failures>) {
+    pub fn push(&mut self, step: Step, summary: impl Into<Message>, failures: impl Into<Failures>) {
         let failures = failures.into();
         let status = if failures.is_empty() {
             Status::Passed
         } else {
             Status::Failed
         };
-        self.steps.push(StepReport {
-            step,
-            status,
-            summary: cut(summary),
-            failures: failures.kept,
-            more_failures: failures.more,
-        });
+        self.steps
+            .push(StepReport::new(step, status, summary.into(), failures));
     }
 
     /// Records a skipped step.
-    pub fn skip(&mut self, step: Step, why: impl Into<String>) {
-        self.steps.push(StepReport {
+    pub fn skip(&mut self, step: Step, why: impl Into<Message>) {
+        self.steps.push(StepReport::new(
             step,
-            status: Status::Skipped,
-            summary: cut(why),
-            failures: Vec::new(),
-            more_failures: 0,
-        });
+            Status::Skipped,
+            why.into(),
+            Failures::new(),
+        ));
     }
 
     /// Adds a failure to a step already in the report (a skipped step becomes failed), or
     /// records the step with this one failure.
-    pub fn fail(&mut self, step: Step, failure: String) {
+    pub fn fail(&mut self, step: Step, failure: impl Into<Message>) {
         match self.steps.iter_mut().find(|s| s.step.id == step.id) {
             Some(s) => {
-                if s.failures.len() < MAX_FAILURES {
-                    s.failures.push(cut(failure));
-                } else {
-                    s.more_failures += 1;
-                }
+                s.add_failure(failure.into());
                 s.status = Status::Failed;
             }
-            None => self.push(step, "", vec![failure]),
+            None => self.push(step, Message::Joined(Vec::new()), vec![failure.into()]),
         }
     }
 
@@ -324,7 +362,7 @@ impl Report {
         out.push_str(title);
         if let Some(id) = &self.election_id {
             out.push_str(" — ");
-            escape_into(&mut out, &cut(id.as_str()));
+            escape_into(&mut out, &cut_in(id.as_str(), lang));
         }
         out.push('\n');
         for n in &self.notes {
@@ -342,11 +380,17 @@ impl Report {
                 Status::Skipped => skip,
             };
             let _ = write!(out, "[{status}] {} {name}: ", s.step.id);
-            escape_into(&mut out, &s.summary);
+            match &s.messages.summary {
+                Some(m) => escape_into(&mut out, &cut_in(m.text(lang), lang)),
+                None => escape_into(&mut out, &s.summary),
+            }
             out.push('\n');
-            for f in &s.failures {
+            for (k, f) in s.failures.iter().enumerate() {
                 out.push_str("    - ");
-                escape_into(&mut out, f);
+                match s.messages.failures.get(k) {
+                    Some(m) => escape_into(&mut out, &cut_in(m.text(lang), lang)),
+                    None => escape_into(&mut out, f),
+                }
                 out.push('\n');
             }
             if s.more_failures > 0 {
@@ -356,6 +400,9 @@ impl Report {
                     Lang::En => writeln!(out, "    … and {n} more failures"),
                 };
             }
+        }
+        if let Some(o) = self.outcome.as_ref().filter(|_| self.passed()) {
+            o.render_into(&mut out, lang);
         }
         let verdict = match (lang, self.passed()) {
             (Lang::Zh, true) => "结论：全部验证通过。",
@@ -441,18 +488,61 @@ pub fn escape(s: &str) -> String {
 /// how long it was. A decoder's message quotes the input it refused, which a hostile record
 /// can make as long as a file.
 pub fn cut(message: impl Into<String>) -> String {
-    let message = message.into();
+    cut_with(message.into(), |n| format!("… ({n} characters in all)"))
+}
+
+/// `message` cut to [`MAX_MESSAGE`] characters, `tail` of its length (grouped) appended.
+fn cut_with(message: String, tail: impl Fn(String) -> String) -> String {
     if message.len() <= MAX_MESSAGE {
         return message;
     }
     match message.char_indices().nth(MAX_MESSAGE) {
         None => message,
-        Some((end, _)) => format!(
-            "{}… ({} characters in all)",
-            &message[..end],
-            grouped(message.chars().count() as u64)
-        ),
+        Some((end, _)) => {
+            let all = grouped(message.chars().count() as u64);
+            format!("{}{}", &message[..end], tail(all))
+        }
     }
+}
+
+/// [`cut`] in a report's language: in Chinese the words a cut adds (to the message, and to a
+/// quoted text, [`quote`]) are Chinese: `…（共 1,000 个字符）`, `…"（共 1,000 个字符）`.
+pub fn cut_in(message: impl Into<String>, lang: Lang) -> String {
+    let message = message.into();
+    match lang {
+        Lang::En => cut(message),
+        Lang::Zh if message.contains(" characters)") => {
+            cut_with(chinese_lengths(&message), |n| format!("…（共 {n} 个字符）"))
+        }
+        Lang::Zh => cut_with(message, |n| format!("…（共 {n} 个字符）")),
+    }
+}
+
+/// `…" (1,000 characters)`, which [`quote`] writes after a cut text, as `…"（共 1,000 个字符）`.
+/// (A quoted text escapes its own `"`, so the pattern can only be [`quote`]'s.)
+fn chinese_lengths(text: &str) -> String {
+    const OPEN: &str = "…\" (";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(OPEN) {
+        let after = &rest[at + OPEN.len()..];
+        let digits = after
+            .find(|c: char| !(c.is_ascii_digit() || c == ','))
+            .unwrap_or(after.len());
+        match after[digits..].strip_prefix(" characters)") {
+            Some(tail) if digits > 0 => {
+                out.push_str(&rest[..at]);
+                let _ = write!(out, "…\"（共 {} 个字符）", &after[..digits]);
+                rest = tail;
+            }
+            _ => {
+                out.push_str(&rest[..at + OPEN.len()]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A record's text quoted in a message: in double quotes, at most [`MAX_QUOTE`] characters
@@ -487,6 +577,7 @@ impl fmt::Display for Quoted<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::message::Text;
 
     /// A record's text cannot add a line to the readable report, nor turn it with a bidi
     /// control: the title's election id and every failure are escaped visibly.
@@ -497,7 +588,17 @@ mod tests {
             election_id: Some(forged.into()),
             ..Report::default()
         };
-        report.push(steps::MANIFEST, forged, vec![format!("title {forged}")]);
+        report.push(
+            steps::MANIFEST,
+            Text::Fingerprint {
+                fingerprint: forged.into(),
+            },
+            vec![Message::from(Text::BoardApproval {
+                body: "title".into(),
+                reference: forged.into(),
+                date: String::new(),
+            })],
+        );
         for lang in [Lang::Zh, Lang::En] {
             let text = report.render(lang);
             let lines: Vec<&str> = text.lines().collect();
@@ -505,6 +606,7 @@ mod tests {
             assert!(lines.iter().all(|l| !l.starts_with("[通过] V11")));
             assert!(!lines.iter().any(|l| l.starts_with("结论：全部")), "{text}");
             assert!(text.contains(r"x\u{a}[通过] V11"), "{text}");
+            assert_eq!(text.matches(r"x\u{a}[通过] V11").count(), 3, "{text}");
             assert!(text.contains(r"\u{d}\u{a}"), "{text}");
             assert!(text.contains(r"\u{202e}\u{2066}\u{200b}\u{85}"), "{text}");
             assert!(!text.chars().any(|c| is_unprintable(c) && c != '\n'));
@@ -551,16 +653,18 @@ mod tests {
     #[test]
     fn a_step_keeps_the_first_failures_and_counts_the_rest() {
         let mut report = Report::default();
-        let failures: Vec<String> = (0..10_000).map(|i| format!("entry {i} is bad")).collect();
-        report.push(steps::BOARD, "10000 entries", failures);
+        let failures: Vec<Message> = (0..10_000)
+            .map(|i| Text::EntryChanged { i }.into())
+            .collect();
+        report.push(steps::BOARD, Text::DiffEntries { old: 1, new: 2 }, failures);
         let mut f = Failures::new();
-        f.extend((0..150).map(|i| i.to_string()));
+        f.extend((0..150).map(|i| Text::EntryChanged { i }.into()));
         f.add_uncounted(7);
         assert_eq!(f.total(), 157);
         let s = report.step("V7").unwrap();
         assert_eq!(s.status, Status::Failed);
         assert_eq!(s.failures.len(), MAX_FAILURES);
-        assert_eq!(s.failures[0], "entry 0 is bad");
+        assert_eq!(s.failures[0], "board entry 0 was changed");
         assert_eq!(s.more_failures, 9_900);
         let text = report.render(Lang::En);
         assert_eq!(text.lines().count(), 1 + 1 + MAX_FAILURES + 1 + 1, "{text}");
@@ -572,7 +676,7 @@ mod tests {
         );
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["steps"][0]["more_failures"], 9_900);
-        report.fail(steps::BOARD, "one more".into());
+        report.fail(steps::BOARD, Text::NoTreeHead);
         assert_eq!(report.step("V7").unwrap().more_failures, 9_901);
     }
 }

@@ -74,22 +74,27 @@ impl ShareHeads {
     /// V9.7 for one share: `None` if its head is a head of this log between the tally and the
     /// share's entry, else the failure. A share that is not on the log is not checked here
     /// (V7.4 reports it).
-    pub fn check(&self, share: &DecryptionShare) -> Option<String> {
+    pub fn check(&self, share: &DecryptionShare) -> Option<crate::message::Message> {
+        use crate::message::Text;
         let j = share.teller;
         let (Some(t), Some(&at)) = (self.tally, self.entries.get(&j)) else {
             return None;
         };
         let size = share.board_head.size;
         if size <= t || size > at {
-            return Some(format!(
-                "teller {j}'s share names a board head of size {size}, not between the tally (entry {t}) and its own entry {at}"
-            ));
+            return Some(
+                Text::ShareHeadOutside {
+                    j,
+                    size,
+                    tally: t,
+                    own: at,
+                }
+                .into(),
+            );
         }
         match self.roots.get((size - t - 1) as usize) {
             Some(root) if *root == share.board_head.root.0 => None,
-            _ => Some(format!(
-                "teller {j}'s share names a board head (size {size}) whose root is not the Merkle root of the first {size} entries"
-            )),
+            _ => Some(Text::ShareHeadRoot { j, size }.into()),
         }
     }
 }

@@ -26,11 +26,12 @@ use piaojue_crypto::record::{
 use piaojue_crypto::signature::SignatureBatch;
 use rayon::prelude::*;
 
-use crate::board::approval_step;
+use crate::board::{approval_step, log_id_failure};
 use crate::limits::MAX_CHUNK_BYTES;
+use crate::message::{Detail, Message, Text};
 use crate::progress::{NoProgress, Progress};
 use crate::record_io::{self, RecordError, files, parse_entry};
-use crate::report::{Report, quote, steps};
+use crate::report::{Report, steps};
 use crate::share_heads::ShareHeads;
 use crate::verify::{CastBallots, verify_audited, verify_election, verify_result};
 use crate::witnessed::{self, MILESTONES};
@@ -143,7 +144,7 @@ pub fn verify_log_chunked(
                         &mut report,
                     )
                 }
-                None => skip_result(&mut report, "the board's log breaks off before its result"),
+                None => skip_result(&mut report, Text::LogBreaksBeforeResult),
             }
         }
         _ => {
@@ -152,9 +153,9 @@ pub fn verify_log_chunked(
             while log.read_chunk(&mut entries, progress).is_some() {}
             progress.end();
             let why = if setup.is_none() {
-                "the board's log does not reach the opening of the vote"
+                Text::LogNotOpened
             } else {
-                "the election's set-up did not verify"
+                Text::SetupDidNotVerify
             };
             if setup.is_none() {
                 for s in [
@@ -163,11 +164,11 @@ pub fn verify_log_chunked(
                     steps::CREDENTIALS,
                     steps::FINGERPRINT,
                 ] {
-                    report.skip(s, why);
+                    report.skip(s, why.clone());
                 }
             }
-            report.skip(steps::BALLOTS, why);
-            report.skip(steps::AUDITED, why);
+            report.skip(steps::BALLOTS, why.clone());
+            report.skip(steps::AUDITED, why.clone());
             log.finish(&mut report);
             skip_result(&mut report, why);
         }
@@ -175,9 +176,9 @@ pub fn verify_log_chunked(
     report
 }
 
-fn skip_result(report: &mut Report, why: &str) {
+fn skip_result(report: &mut Report, why: Text) {
     for s in [steps::TALLY, steps::SHARES, steps::COUNTS, steps::OUTCOME] {
-        report.skip(s, why);
+        report.skip(s, why.clone());
     }
 }
 
@@ -200,7 +201,7 @@ struct LogState<'a> {
     opened: bool,
     ballots: u64,
     audited: u64,
-    failures: Vec<String>,
+    failures: Vec<Message>,
     /// The tally and the shares on the log, with the roots after the tally (V9.7).
     share_heads: ShareHeads,
     /// The witnesses' cosignatures (V7.10), the sizes they need a root of, and those roots.
@@ -265,9 +266,13 @@ impl<'a> LogState<'a> {
                 }
                 Some(Err(e)) => {
                     let at = self.frontier.len() + lines.len() as u64;
-                    self.failures.push(format!(
-                        "the log ends at entry {at}, which cannot be read: {e}"
-                    ));
+                    self.failures.push(
+                        Text::LogUnreadable {
+                            at,
+                            detail: Detail::of(e),
+                        }
+                        .into(),
+                    );
                     self.ended = true;
                 }
                 None => self.ended = true,
@@ -344,9 +349,7 @@ impl<'a> LogState<'a> {
             let root = self.frontier.root();
             for k in ks {
                 if self.heads[k].head.root.0 != root {
-                    self.failures.push(format!(
-                        "tree head #{k} (size {size}): its root is not the Merkle root of the first {size} entries"
-                    ));
+                    self.failures.push(Text::HeadRoot { k, size }.into());
                 }
             }
         }
@@ -357,21 +360,17 @@ impl<'a> LogState<'a> {
     fn finish(mut self, report: &mut Report) -> Option<LogEnd> {
         let n = self.frontier.len();
         let info = self.info;
-        let mut failures = Vec::new();
+        let mut failures: Vec<Message> = Vec::new();
         // V7.1 Identity.
         if info.log_id != log_id(&info.election_id) {
-            failures.push(format!(
-                "the board's log id {} is not the log id of election {}",
-                info.log_id,
-                quote(&info.election_id)
-            ));
+            failures.push(log_id_failure(info));
         }
         // V7.2–V7.3 Parsing and lifecycle. A log broken after its result entry still gives
         // the result (every input of V8–V11 came before the bad entry).
         let unbroken = self.broken.is_none();
         let end = match (self.broken.take(), self.reader.take()) {
             (Some(e), reader) => {
-                failures.push(e.to_string());
+                failures.push(Message::board(e));
                 reader
                     .filter(LogReader::has_result)
                     .and_then(|r| r.finish().ok())
@@ -379,19 +378,27 @@ impl<'a> LogState<'a> {
             (None, Some(reader)) => match reader.finish() {
                 Ok(end) => Some(end),
                 Err(e) => {
-                    failures.push(e.to_string());
+                    failures.push(Message::board(e));
                     None
                 }
             },
             (None, None) => None,
         };
         // V7.7 The approval of the candidates.
-        let mut on_log = format!(
-            ", {} cast and {} audited ballots on the log",
-            self.ballots, self.audited
-        );
+        let mut summary: Vec<Message> = vec![
+            Text::BoardSummary {
+                entries: n,
+                heads: self.heads.len(),
+            }
+            .into(),
+            Text::BoardBallots {
+                cast: self.ballots,
+                audited: self.audited,
+            }
+            .into(),
+        ];
         if let Some(end) = end.as_ref().filter(|_| unbroken) {
-            on_log.push_str(&approval_step(
+            summary.extend(approval_step(
                 &end.election.manifest,
                 &end.approvals,
                 &mut failures,
@@ -401,10 +408,14 @@ impl<'a> LogState<'a> {
         let mut beyond: Vec<usize> = self.waiting.into_values().flatten().collect();
         beyond.sort_unstable();
         for k in beyond {
-            failures.push(format!(
-                "tree head #{k} covers {} entries, the log has {n}",
-                self.heads[k].head.size
-            ));
+            failures.push(
+                Text::HeadBeyondLog {
+                    k,
+                    size: self.heads[k].head.size,
+                    entries: n,
+                }
+                .into(),
+            );
         }
         failures.extend(check_head_signatures(info, self.heads));
         failures.extend(check_head_sequence(self.heads, n));
@@ -421,24 +432,17 @@ impl<'a> LogState<'a> {
                 self.cosignatures,
             );
             failures.extend(more);
-            on_log.push_str(&format!("; {said}"));
+            summary.push(said);
         }
-        report.push(
-            steps::BOARD,
-            format!(
-                "{n} entries, {} signed tree heads{on_log}",
-                self.heads.len()
-            ),
-            failures,
-        );
+        report.push(steps::BOARD, Message::Joined(summary), failures);
         end
     }
 }
 
 /// V7.5: every head's signature (one batch; alone only when the batch fails, to name the bad
 /// ones) and log id.
-pub fn check_head_signatures(info: &BoardInfo, heads: &[SignedTreeHead]) -> Vec<String> {
-    let mut out = Vec::new();
+pub fn check_head_signatures(info: &BoardInfo, heads: &[SignedTreeHead]) -> Vec<Message> {
+    let mut out: Vec<Message> = Vec::new();
     let prepared: Vec<_> = heads
         .par_iter()
         .map(|h| {
@@ -452,45 +456,50 @@ pub fn check_head_signatures(info: &BoardInfo, heads: &[SignedTreeHead]) -> Vec<
     for (k, (h, p)) in heads.iter().zip(&prepared).enumerate() {
         let size = h.head.size;
         if !all_good && !p.is_some_and(|p| p.verify()) {
-            out.push(format!(
-                "tree head #{k} (size {size}): the board's signature does not verify"
-            ));
+            out.push(Text::HeadSignature { k, size }.into());
         }
         if h.head.log_id != info.log_id {
-            out.push(format!("tree head #{k} (size {size}) is for another log"));
+            out.push(Text::HeadOtherLog { k, size }.into());
         }
     }
     out
 }
 
 /// V7.5–V7.6: heads grow in size, do not go back in time, and the last covers the `n` entries.
-pub fn check_head_sequence(heads: &[SignedTreeHead], n: u64) -> Vec<String> {
-    let mut failures = Vec::new();
+pub fn check_head_sequence(heads: &[SignedTreeHead], n: u64) -> Vec<Message> {
+    let mut failures: Vec<Message> = Vec::new();
     for (k, w) in heads.windows(2).enumerate() {
         let (p, h) = (&w[0].head, &w[1].head);
         if h.size <= p.size {
-            failures.push(format!(
-                "tree head #{}: size {} does not grow past the previous head's {}",
-                k + 1,
-                h.size,
-                p.size
-            ));
+            failures.push(
+                Text::HeadNotGrowing {
+                    k: k + 1,
+                    size: h.size,
+                    previous: p.size,
+                }
+                .into(),
+            );
         }
         if h.timestamp_ms < p.timestamp_ms {
-            failures.push(format!(
-                "tree head #{}: its time {} is before the previous head's {}",
-                k + 1,
-                h.timestamp_ms,
-                p.timestamp_ms
-            ));
+            failures.push(
+                Text::HeadTimeBack {
+                    k: k + 1,
+                    time: h.timestamp_ms,
+                    previous: p.timestamp_ms,
+                }
+                .into(),
+            );
         }
     }
     match heads.last() {
-        None => failures.push("the board has no signed tree head".into()),
-        Some(last) if last.head.size != n => failures.push(format!(
-            "the last tree head covers {} entries, the log has {n}",
-            last.head.size
-        )),
+        None => failures.push(Text::NoTreeHead.into()),
+        Some(last) if last.head.size != n => failures.push(
+            Text::LastHeadShort {
+                size: last.head.size,
+                entries: n,
+            }
+            .into(),
+        ),
         Some(_) => {}
     }
     failures

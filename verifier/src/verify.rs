@@ -10,14 +10,16 @@ use piaojue_crypto::elgamal::encode_message;
 use piaojue_crypto::encoding::Digest32;
 use piaojue_crypto::manifest::Revote;
 use piaojue_crypto::record::{ElectionData, ElectionRecord, RECORD_VERSION, TallyResult};
-use piaojue_crypto::rules::{Outcome, Rating, Tie};
+use piaojue_crypto::rules::{Outcome, Tie};
 use piaojue_crypto::tally::{EncryptedTally, RunningTally};
 use rayon::prelude::*;
 
 use crate::board::verify_board;
 use crate::limits::MAX_FAILURES;
+use crate::message::{AuditProblem, Message, OutcomeField, ProjectField, Quote, Text, Value};
+use crate::outcome::OutcomeSection;
 use crate::progress::{NoProgress, Progress};
-use crate::report::{Failures, Report, quote, steps};
+use crate::report::{Failures, Report, steps};
 use crate::share_heads::ShareHeads;
 
 /// How many ballots one batch verifies (one multiscalar multiplication per batch).
@@ -63,7 +65,7 @@ pub fn verify_record_summary(
     let heads = match &record.board {
         Some(board) => verify_board(record, board, progress, &mut report),
         None => {
-            report.skip(steps::BOARD, "the record has no board log");
+            report.skip(steps::BOARD, Text::NoBoardLog);
             None
         }
     };
@@ -81,109 +83,121 @@ pub fn verify_record_summary(
 /// when the set-up is sound enough to go on.
 pub fn verify_election(e: &ElectionData, report: &mut Report) -> Option<ElectionContext> {
     // V1
-    let mut failures = Vec::new();
+    let mut failures: Vec<Message> = Vec::new();
     if e.version != RECORD_VERSION {
-        failures.push(format!(
-            "record version {} is not supported (expected {RECORD_VERSION})",
-            e.version
-        ));
+        failures.push(
+            Text::RecordVersion {
+                got: e.version,
+                expected: RECORD_VERSION,
+            }
+            .into(),
+        );
     }
     if let Err(err) = e.manifest.validate() {
-        failures.push(err.to_string());
+        failures.push(Message::Manifest(err));
     }
     let m = &e.manifest;
     report.push(
         steps::MANIFEST,
-        format!(
-            "{} contests, {} options, tellers {} of {}",
-            m.contests.len(),
-            m.option_count(),
-            m.tellers.t,
-            m.tellers.n
-        ),
+        Text::ManifestSummary {
+            contests: m.contests.len(),
+            options: m.option_count(),
+            t: m.tellers.t,
+            n: m.tellers.n,
+        },
         failures.clone(),
     );
     let manifest_ok = failures.is_empty();
 
     // V2
-    let mut failures = Vec::new();
+    let mut failures: Vec<Message> = Vec::new();
     let params = e.ceremony_params();
     match e.ceremony.verify(&params) {
         Ok(output) => {
             if output != e.ceremony_output {
-                failures.push("the recorded joint key or verification keys differ from those the ceremony gives".into());
+                failures.push(Text::CeremonyOutputDiffers.into());
             }
         }
-        Err(err) => failures.push(err.to_string()),
+        Err(err) => failures.push(Message::Ceremony(err)),
     }
     let keys = e.teller_keys();
     let mut distinct = keys.clone();
     distinct.sort();
     distinct.dedup();
     if distinct.len() != keys.len() {
-        failures.push("two tellers share a signing key".into());
+        failures.push(Text::SharedSigningKey.into());
     }
     report.push(
         steps::CEREMONY,
-        format!(
-            "{} announcements, {} commitments, {} reveals, {} share checks",
-            e.ceremony.announcements.len(),
-            e.ceremony.commitments.len(),
-            e.ceremony.reveals.len(),
-            e.ceremony.checks.len()
-        ),
+        Text::CeremonySummary {
+            announcements: e.ceremony.announcements.len(),
+            commitments: e.ceremony.commitments.len(),
+            reveals: e.ceremony.reveals.len(),
+            checks: e.ceremony.checks.len(),
+        },
         failures.clone(),
     );
     let ceremony_ok = failures.is_empty();
 
     // V3: sortedness, uniqueness and validity are enforced when the list is decoded
     // (`CredentialList::from_published`, `CredentialKey::decode`); a record that decoded has them.
-    let mut failures = Vec::new();
+    let mut failures: Vec<Message> = Vec::new();
+    let credentials = e.credentials.len();
     if e.credentials.is_empty() {
-        failures.push("the credential list is empty".into());
+        failures.push(Text::NoCredentials.into());
     }
     // V3.4: no more credentials than the roll the law fixes.
     let deputies = e.manifest.deputies;
-    if e.credentials.len() as u64 > u64::from(deputies) {
-        failures.push(format!(
-            "{} credentials, more than the {deputies} deputies of the congress",
-            e.credentials.len()
-        ));
+    if credentials as u64 > u64::from(deputies) {
+        failures.push(
+            Text::TooManyCredentials {
+                credentials,
+                deputies,
+            }
+            .into(),
+        );
     }
     // V3.5: the chief scrutineer's signed attendance, against the recorded fingerprint.
     match &e.attendance {
         Some(a) => {
             if let Err(err) = a.check(&e.manifest, e.fingerprint.0, &e.teller_keys()) {
-                failures.push(err.to_string());
+                failures.push(Message::Attendance(err));
             }
         }
-        None => {
-            failures.push("the record has no attendance (the number of deputies signed in)".into())
-        }
+        None => failures.push(Text::NoAttendance.into()),
     }
-    let signed_in = e.attendance.as_ref().map_or_else(
-        || "no attendance".to_string(),
-        |a| format!("{} signed in", a.signed_in),
-    );
-    report.push(
-        steps::CREDENTIALS,
-        format!(
-            "{} credentials of {deputies} deputies, {signed_in}",
-            e.credentials.len()
-        ),
-        failures,
-    );
+    let summary = match &e.attendance {
+        Some(a) => Text::CredentialsSummary {
+            credentials,
+            deputies,
+            signed_in: a.signed_in,
+        },
+        None => Text::CredentialsSummaryNoAttendance {
+            credentials,
+            deputies,
+        },
+    };
+    report.push(steps::CREDENTIALS, summary, failures);
 
     // V4
     let computed = e.compute_fingerprint();
-    let mut failures = Vec::new();
+    let mut failures: Vec<Message> = Vec::new();
     if computed != e.fingerprint {
-        failures.push(format!(
-            "recorded {} but the data give {}",
-            e.fingerprint, computed
-        ));
+        failures.push(
+            Text::FingerprintDiffers {
+                recorded: e.fingerprint.to_string(),
+                computed: computed.to_string(),
+            }
+            .into(),
+        );
     }
-    report.push(steps::FINGERPRINT, computed.to_base64(), failures.clone());
+    report.push(
+        steps::FINGERPRINT,
+        Text::Fingerprint {
+            fingerprint: computed.to_base64(),
+        },
+        failures.clone(),
+    );
 
     if !(manifest_ok && ceremony_ok && failures.is_empty()) {
         return None;
@@ -193,8 +207,8 @@ pub fn verify_election(e: &ElectionData, report: &mut Report) -> Option<Election
         Err(err) => {
             report.push(
                 steps::MANIFEST,
-                "the election context cannot be built",
-                vec![err.to_string()],
+                Text::NoContext,
+                vec![Message::Manifest(err)],
             );
             None
         }
@@ -219,7 +233,7 @@ pub struct CastBallots<'a> {
     tally: RunningTally,
     /// The failures found so far, by ballot; at most `2 × MAX_FAILURES` are kept between
     /// pushes (the first by ballot), the others counted in `dropped`.
-    failures: Vec<(usize, String)>,
+    failures: Vec<(usize, Message)>,
     dropped: u64,
 }
 
@@ -276,8 +290,14 @@ impl<'a> CastBallots<'a> {
             let base = offset + chunk * BATCH_SIZE;
             for (i, err, code) in out.rejected {
                 let i = base + i;
-                self.failures
-                    .push((i, format!("ballot #{i} ({code}): {err}")));
+                self.failures.push((
+                    i,
+                    Message::Ballot {
+                        i,
+                        code: code.to_string(),
+                        error: err,
+                    },
+                ));
             }
             for (i, b) in out.verified {
                 let i = base + i;
@@ -285,16 +305,22 @@ impl<'a> CastBallots<'a> {
                 let code = *b.tracking_code();
                 self.ciphertexts.insert(b.ballot().ciphertexts_hash());
                 if let Some(first) = self.by_code.insert(code, i) {
-                    self.failures
-                        .push((i, format!("ballot #{i} repeats ballot #{first} ({code})")));
+                    self.failures.push((
+                        i,
+                        Text::BallotRepeats {
+                            i,
+                            first,
+                            code: code.to_string(),
+                        }
+                        .into(),
+                    ));
                 }
                 let key = *b.ballot().credential.as_bytes();
                 match ctx.manifest.revote {
                     Revote::FirstFinal => match self.first.get(&key) {
-                        Some(first) => self.failures.push((
-                            i,
-                            format!("ballot #{i}: its credential already cast ballot #{first}, and the first ballot is final"),
-                        )),
+                        Some(&first) => self
+                            .failures
+                            .push((i, Text::CredentialAlreadyCast { i, first }.into())),
                         None => {
                             self.first.insert(key, i);
                             counted.push(b.into_inner());
@@ -351,10 +377,20 @@ impl<'a> CastBallots<'a> {
             Revote::LastCounts => self.last.len(),
         };
         self.failures.sort_by_key(|(i, _)| *i);
-        let superseded = if self.superseded == 0 {
-            String::new()
+        let (ballots, verified, replaced) = (self.seen, self.verified, self.superseded);
+        let summary = if replaced == 0 {
+            Text::BallotsSummary {
+                ballots,
+                verified,
+                counted,
+            }
         } else {
-            format!(", {} replaced by a later ballot", self.superseded)
+            Text::BallotsSummaryReplaced {
+                ballots,
+                verified,
+                counted,
+                replaced,
+            }
         };
         let mut failures: Failures = self
             .failures
@@ -363,14 +399,7 @@ impl<'a> CastBallots<'a> {
             .collect::<Vec<_>>()
             .into();
         failures.add_uncounted(self.dropped);
-        report.push(
-            steps::BALLOTS,
-            format!(
-                "{} ballots, {} verified, {counted} counted{superseded}",
-                self.seen, self.verified
-            ),
-            failures,
-        );
+        report.push(steps::BALLOTS, summary, failures);
         CastSummary {
             counted: counted as u64,
             tally: self.tally.finish(),
@@ -405,31 +434,37 @@ pub fn verify_audited(
     report: &mut Report,
 ) {
     if audited.is_empty() {
-        report.push(steps::AUDITED, "no audited ballots", Vec::new());
+        report.push(steps::AUDITED, Text::NoAudited, Failures::new());
         return;
     }
-    let failures: Vec<String> = audited
+    let failures: Vec<Message> = audited
         .par_iter()
         .enumerate()
         .filter_map(|(i, a)| {
             let code = a.ballot.tracking_code();
             let problem = if let Err(e) = a.ballot.clone().verify(ctx, credentials) {
-                Some(e.to_string())
+                Some(AuditProblem::Ballot(e))
             } else if let Err(e) = a.check_opening(ctx) {
-                Some(e.to_string())
+                Some(AuditProblem::Ballot(e))
             } else if cast.codes.contains(&code) {
-                Some("it was also cast and counted".to_string())
+                Some(AuditProblem::AlsoCast)
             } else if cast.ciphertexts.contains(&a.ballot.ciphertexts_hash()) {
-                Some("its ciphertexts were also cast (under another tracking code)".to_string())
+                Some(AuditProblem::CiphertextsCast)
             } else {
                 None
             };
-            problem.map(|p| format!("audited ballot #{i} ({code}): {p}"))
+            problem.map(|problem| Message::Audited {
+                i,
+                code: code.to_string(),
+                problem,
+            })
         })
         .collect();
     report.push(
         steps::AUDITED,
-        format!("{} audited ballots", audited.len()),
+        Text::AuditedSummary {
+            audited: audited.len(),
+        },
         failures,
     );
 }
@@ -445,48 +480,50 @@ pub fn verify_result(
 ) {
     let Some(r) = result else {
         for s in [steps::TALLY, steps::SHARES, steps::COUNTS, steps::OUTCOME] {
-            report.skip(s, "the record has no result yet");
+            report.skip(s, Text::NoResultYet);
         }
         return;
     };
     let m = &e.manifest;
 
     // V8
-    let mut failures = Vec::new();
+    let mut failures: Vec<Message> = Vec::new();
     if r.counted != cast.counted {
-        failures.push(format!(
-            "the result counts {} ballots, {} valid ballots were cast",
-            r.counted, cast.counted
-        ));
+        failures.push(
+            Text::CountedNotCast {
+                counted: r.counted,
+                cast: cast.counted,
+            }
+            .into(),
+        );
     }
     if cast.tally != r.tally {
-        failures.push("the recorded encrypted tally is not the sum of the cast ballots".into());
+        failures.push(Text::TallyNotSum.into());
     }
     report.push(
         steps::TALLY,
-        format!(
-            "{} ciphertexts over {} ballots",
-            m.option_count(),
-            cast.counted
-        ),
+        Text::TallySummary {
+            ciphertexts: m.option_count(),
+            counted: cast.counted,
+        },
         failures.clone(),
     );
     if !failures.is_empty() {
         for s in [steps::SHARES, steps::COUNTS, steps::OUTCOME] {
-            report.skip(s, "the tally did not verify");
+            report.skip(s, Text::TallyDidNotVerify);
         }
         return;
     }
 
     // V9
     let flat = r.tally.flatten();
-    let mut failures = Vec::new();
+    let mut failures: Vec<Message> = Vec::new();
     let teller_keys = e.teller_keys();
     let mut seen = Vec::new();
     for share in &r.shares {
         let j = share.teller;
         if seen.contains(&j) {
-            failures.push(format!("teller {j} gave two decryption shares"));
+            failures.push(Text::TellerTwice { j }.into());
             continue;
         }
         seen.push(j);
@@ -494,14 +531,12 @@ pub fn verify_result(
             e.ceremony_output.verification_key(j),
             teller_keys.get((j as usize).wrapping_sub(1)),
         ) else {
-            failures.push(format!("decryption share from unknown teller {j}"));
+            failures.push(Text::UnknownTeller { j }.into());
             continue;
         };
         // V9.6 Signature, V9.7 Board head.
         if !share.check_signature(e.fingerprint.0, party.0) {
-            failures.push(format!(
-                "teller {j}'s signature on its decryption share does not verify"
-            ));
+            failures.push(Text::ShareSignature { j }.into());
         }
         if let Some(failure) = heads.and_then(|h| h.check(share)) {
             failures.push(failure);
@@ -509,43 +544,44 @@ pub fn verify_result(
         let mut batch = BatchVerifier::new();
         match share.queue(e.fingerprint.0, party.0, vk, &flat, &mut batch) {
             Ok(()) if batch.verify() => {}
-            Ok(()) => failures.push(format!("teller {j}'s decryption proofs do not verify")),
-            Err(err) => failures.push(err.to_string()),
+            Ok(()) => failures.push(Text::ShareProofs { j }.into()),
+            Err(err) => failures.push(Message::Decryption(err)),
         }
     }
     if (seen.len() as u32) < m.tellers.t {
-        failures.push(format!(
-            "{} decryption shares, the threshold is {}",
-            seen.len(),
-            m.tellers.t
-        ));
+        failures.push(
+            Text::BelowThreshold {
+                shares: seen.len(),
+                t: m.tellers.t,
+            }
+            .into(),
+        );
     }
     report.push(
         steps::SHARES,
-        format!(
-            "{} shares of {} ciphertexts, threshold {}",
-            r.shares.len(),
-            flat.len(),
-            m.tellers.t
-        ),
+        Text::SharesSummary {
+            shares: r.shares.len(),
+            ciphertexts: flat.len(),
+            t: m.tellers.t,
+        },
         failures.clone(),
     );
     if !failures.is_empty() {
         for s in [steps::COUNTS, steps::OUTCOME] {
-            report.skip(s, "the decryption shares did not verify");
+            report.skip(s, Text::SharesDidNotVerify);
         }
         return;
     }
 
     // V10: each recorded count c must satisfy c·G = β − Σ λⱼ·Dⱼ (no discrete log needed).
-    let mut failures = Vec::new();
+    let mut failures: Vec<Message> = Vec::new();
     let shape_ok = r.counts.len() == m.contests.len()
         && r.counts
             .iter()
             .zip(&m.contests)
             .all(|(c, mc)| c.len() == mc.options.len());
     if !shape_ok {
-        failures.push("the counts do not have the manifest's shape".into());
+        failures.push(Text::CountsShape.into());
     } else {
         match combine(m.tellers.t, &r.shares, &flat) {
             Ok(points) => {
@@ -557,22 +593,29 @@ pub fn verify_result(
                     .collect();
                 for ((c, o, v), p) in flat_counts.into_iter().zip(points) {
                     if v > r.counted || encode_message(v) != p {
-                        failures.push(format!(
-                            "contest {c}, option {o}: the recorded count {v} is not the decryption"
-                        ));
+                        failures.push(
+                            Text::CountNotDecryption {
+                                contest: c,
+                                option: o,
+                                count: v,
+                            }
+                            .into(),
+                        );
                     }
                 }
             }
-            Err(err) => failures.push(err.to_string()),
+            Err(err) => failures.push(Message::Decryption(err)),
         }
     }
     report.push(
         steps::COUNTS,
-        format!("{} counts", m.option_count()),
+        Text::CountsSummary {
+            counts: m.option_count(),
+        },
         failures.clone(),
     );
     if !failures.is_empty() {
-        report.skip(steps::OUTCOME, "the counts did not verify");
+        report.skip(steps::OUTCOME, Text::CountsDidNotVerify);
         return;
     }
 
@@ -580,7 +623,7 @@ pub fn verify_result(
     let expected = m
         .decision
         .apply(&m.contests, &r.counts, r.counted, u64::from(m.deputies));
-    let mut failures = Vec::new();
+    let mut failures: Vec<Message> = Vec::new();
     if expected != r.outcome {
         failures.extend(describe_outcome_difference(&expected, &r.outcome));
     }
@@ -588,127 +631,113 @@ pub fn verify_result(
     if let Some(a) = &e.attendance
         && r.counted > u64::from(a.signed_in)
     {
-        failures.push(format!(
-            "{} ballots counted, more than the {} deputies signed in",
-            r.counted, a.signed_in
-        ));
+        failures.push(
+            Text::MoreThanSignedIn {
+                counted: r.counted,
+                signed_in: a.signed_in,
+            }
+            .into(),
+        );
     }
     let adopted = expected.projects.iter().filter(|p| p.adopted).count();
+    if failures.is_empty() {
+        report.outcome = Some(OutcomeSection::new(m, &expected, &r.counts));
+    }
     report.push(
         steps::OUTCOME,
-        format!(
-            "quorum {}, {} adopted{}",
-            if expected.quorum_met {
-                "met"
-            } else {
-                "NOT met"
-            },
+        Message::OutcomeSummary {
+            quorum_met: expected.quorum_met,
             adopted,
-            if expected.tie.is_some() {
-                ", tie at the boundary"
-            } else {
-                ""
-            }
-        ),
+            tie: expected.tie.is_some(),
+        },
         failures,
     );
 }
 
 /// Every field in which the recorded outcome differs from the rule's, named with both values
 /// (one failure each).
-fn describe_outcome_difference(expected: &Outcome, got: &Outcome) -> Vec<String> {
+fn describe_outcome_difference(expected: &Outcome, got: &Outcome) -> Vec<Message> {
     let mut out = Vec::new();
-    let mut field = |what: String, rule: String, record: String| {
+    let mut field = |what: OutcomeField, rule: Value, record: Value| {
         if rule != record {
-            out.push(format!(
-                "{what}: the rule gives {rule}, the record says {record}"
-            ));
+            out.push(Message::OutcomeField(what, rule, record));
         }
     };
     let (e, g) = (expected, got);
-    for (what, rule, record) in [
-        ("the roll", e.roll.to_string(), g.roll.to_string()),
-        (
-            "the ballots counted",
-            e.ballots.to_string(),
-            g.ballots.to_string(),
-        ),
-        (
-            "the quorum",
-            met(e.quorum_met).into(),
-            met(g.quorum_met).into(),
-        ),
-        (
-            "the majority threshold",
-            e.majority_threshold.to_string(),
-            g.majority_threshold.to_string(),
-        ),
-        (
-            "the number of projects",
-            e.projects.len().to_string(),
-            g.projects.len().to_string(),
-        ),
-    ] {
-        field(what.into(), rule, record);
-    }
+    let n = |v: u64| Value::Number(v);
+    field(OutcomeField::Roll, n(e.roll), n(g.roll));
+    field(OutcomeField::Ballots, n(e.ballots), n(g.ballots));
+    field(
+        OutcomeField::Quorum,
+        Value::Met(e.quorum_met),
+        Value::Met(g.quorum_met),
+    );
+    field(
+        OutcomeField::MajorityThreshold,
+        n(e.majority_threshold),
+        n(g.majority_threshold),
+    );
+    field(
+        OutcomeField::Projects,
+        n(e.projects.len() as u64),
+        n(g.projects.len() as u64),
+    );
     for (k, (e, g)) in expected.projects.iter().zip(&got.projects).enumerate() {
-        let name = format!("project #{k} ({})", quote(&e.id));
-        let opt = |v: Option<u32>| v.map_or_else(|| "none".to_string(), |v| v.to_string());
-        let rating = |r: Option<Rating>| {
-            match r {
-                None => "none",
-                Some(Rating::Satisfied) => "satisfied",
-                Some(Rating::BasicallySatisfied) => "basically satisfied",
-                Some(Rating::NotSatisfied) => "not satisfied",
-            }
-            .to_string()
-        };
+        let opt = |v: Option<u32>| Value::Maybe(v.map(u64::from));
         for (what, rule, record) in [
-            ("its id", quote(&e.id).to_string(), quote(&g.id).to_string()),
-            ("its contest", e.contest.to_string(), g.contest.to_string()),
-            ("its option", e.option.to_string(), g.option.to_string()),
-            ("its votes", e.yes.to_string(), g.yes.to_string()),
-            ("passes", yes_no(e.passes).into(), yes_no(g.passes).into()),
-            ("its rank", opt(e.rank), opt(g.rank)),
             (
-                "adopted",
-                yes_no(e.adopted).into(),
-                yes_no(g.adopted).into(),
+                ProjectField::Id,
+                Value::Id(Quote::of(&e.id)),
+                Value::Id(Quote::of(&g.id)),
             ),
-            ("its rating", rating(e.rating), rating(g.rating)),
             (
-                "its satisfaction (basis points)",
+                ProjectField::Contest,
+                n(e.contest.into()),
+                n(g.contest.into()),
+            ),
+            (ProjectField::Option, n(e.option.into()), n(g.option.into())),
+            (ProjectField::Votes, n(e.yes), n(g.yes)),
+            (
+                ProjectField::Passes,
+                Value::YesNo(e.passes),
+                Value::YesNo(g.passes),
+            ),
+            (ProjectField::Rank, opt(e.rank), opt(g.rank)),
+            (
+                ProjectField::Adopted,
+                Value::YesNo(e.adopted),
+                Value::YesNo(g.adopted),
+            ),
+            (
+                ProjectField::Rating,
+                Value::Rating(e.rating),
+                Value::Rating(g.rating),
+            ),
+            (
+                ProjectField::Satisfaction,
                 opt(e.satisfaction_bp),
                 opt(g.satisfaction_bp),
             ),
         ] {
-            field(format!("{name}, {what}"), rule, record);
+            field(
+                OutcomeField::Project(k, Quote::of(&e.id), what),
+                rule,
+                record,
+            );
         }
     }
-    let tie = |t: &Option<Tie>| match t {
-        None => "no tie".to_string(),
-        Some(t) => format!(
-            "a tie of {} at {} votes for {} seats",
-            t.projects
-                .iter()
-                .map(|p| quote(p).to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-            t.votes,
-            t.seats_left
-        ),
+    let tie = |t: &Option<Tie>| {
+        Value::Tie(t.as_ref().map(|t| {
+            (
+                t.projects.iter().map(|p| Quote::of(p)).collect(),
+                t.votes,
+                t.seats_left,
+            )
+        }))
     };
-    field("the tie".into(), tie(&expected.tie), tie(&got.tie));
+    field(OutcomeField::Tie, tie(&expected.tie), tie(&got.tie));
     if out.is_empty() {
-        out.push("the recorded outcome differs from the rule applied to the counts".into());
+        out.push(Text::OutcomeDiffers.into());
     }
     out
-}
-
-fn met(b: bool) -> &'static str {
-    if b { "met" } else { "not met" }
-}
-
-fn yes_no(b: bool) -> &'static str {
-    if b { "yes" } else { "no" }
 }

@@ -16,7 +16,7 @@ use piaojue_crypto::encoding::Bytes;
 use piaojue_crypto::manifest::Manifest;
 use piaojue_crypto::record::{BoardInfo, RecordedCosignature};
 
-use crate::report::quote;
+use crate::message::{Message, Quote, Text, kind_zh};
 
 /// The entry kinds after which V7.10 requires a cosigned checkpoint.
 pub const MILESTONES: [&str; 5] = ["open", "close", "tally", "result", "published"];
@@ -33,13 +33,13 @@ pub fn checkpoint_text(manifest: &Manifest, size: u64, root: Hash) -> String {
 }
 
 /// V7.9: the board's key is the manifest's (`board.key`).
-pub fn check_board_key(manifest: &Manifest, info: &BoardInfo) -> Option<String> {
+pub fn check_board_key(manifest: &Manifest, info: &BoardInfo) -> Option<Message> {
     (info.board_key != manifest.board.key).then(|| {
-        format!(
-            "the board's key {} is not the manifest's board key {}",
-            info.board_key.to_base64(),
-            manifest.board.key.to_base64()
-        )
+        Text::BoardKeyNotManifests {
+            key: info.board_key.to_base64(),
+            manifest: manifest.board.key.to_base64(),
+        }
+        .into()
     })
 }
 
@@ -53,7 +53,7 @@ pub fn check_cosignatures(
     root_at: impl Fn(u64) -> Option<Hash>,
     milestones: &[(u64, String)],
     cosignatures: &[RecordedCosignature],
-) -> (Vec<String>, String) {
+) -> (Vec<Message>, Message) {
     let mut failures = Vec::new();
     let witnesses: HashMap<&str, _> = manifest
         .witnesses
@@ -70,27 +70,37 @@ pub fn check_cosignatures(
         if let Some(p) = previous
             && (c.size, name) <= p
         {
-            failures.push(format!(
-                "cosignature #{k} (size {}, {}) is not after the one before it (by size, then witness name)",
-                c.size,
-                quote(name)
-            ));
+            failures.push(
+                Text::CosignatureOutOfOrder {
+                    j: k,
+                    size: c.size,
+                    witness: Quote::of(name),
+                }
+                .into(),
+            );
         }
         previous = Some((c.size, name));
         let Some(witness) = witnesses.get(name) else {
-            failures.push(format!(
-                "cosignature #{k} (size {}): {} is not a witness of the manifest",
-                c.size,
-                quote(name)
-            ));
+            failures.push(
+                Text::CosignatureUnknownWitness {
+                    j: k,
+                    size: c.size,
+                    witness: Quote::of(name),
+                }
+                .into(),
+            );
             continue;
         };
         if c.size == 0 || c.size > n {
-            failures.push(format!(
-                "cosignature #{k} ({}) covers {} entries, the log has {n}",
-                quote(name),
-                c.size
-            ));
+            failures.push(
+                Text::CosignatureBeyondLog {
+                    j: k,
+                    witness: Quote::of(name),
+                    size: c.size,
+                    n,
+                }
+                .into(),
+            );
             continue;
         }
         let Some(root) = root_at(c.size) else {
@@ -99,23 +109,29 @@ pub fn check_cosignatures(
         if c.timestamp > i64::MAX as u64
             || !c.verify(witness, &checkpoint_text(manifest, c.size, root))
         {
-            failures.push(format!(
-                "cosignature #{k} ({}, size {}): the witness's signature does not verify on the checkpoint of the first {} entries",
-                quote(name),
-                c.size,
-                c.size
-            ));
+            failures.push(
+                Text::CosignatureBad {
+                    j: k,
+                    witness: Quote::of(name),
+                    size: c.size,
+                }
+                .into(),
+            );
             continue;
         }
         if let Some(&(size, time)) = last_time.get(name)
             && c.timestamp < time
         {
-            failures.push(format!(
-                "witness {}: its cosignature of {} entries is dated {}, before its cosignature of {size} entries ({time})",
-                quote(name),
-                c.size,
-                c.timestamp
-            ));
+            failures.push(
+                Text::CosignatureTimeBack {
+                    witness: Quote::of(name),
+                    size: c.size,
+                    time: c.timestamp,
+                    before: size,
+                    before_time: time,
+                }
+                .into(),
+            );
         }
         last_time.insert(name, (c.size, c.timestamp));
         valid.entry(c.size).or_default().insert(name);
@@ -123,34 +139,70 @@ pub fn check_cosignatures(
 
     let k = manifest.witnesses.quorum as usize;
     if k == 0 {
-        return (failures, "the manifest names no witnesses".into());
+        return (failures, Text::NoWitnesses.into());
     }
     let mut covered = 0;
     for (q, (index, kind)) in milestones.iter().enumerate() {
-        let (upper, until) = match milestones.get(q + 1) {
-            Some((next, next_kind)) => (*next, format!("entry {next} ({next_kind})")),
-            None => (n, format!("the end of the log ({n} entries)")),
-        };
+        let upper = milestones.get(q + 1).map_or(n, |(next, _)| *next);
         let best = valid
             .range(index + 1..=upper)
             .map(|(s, w)| (w.len(), *s))
             .max();
-        match best {
-            Some((count, _)) if count >= k => covered += 1,
-            best => failures.push(format!(
-                "no checkpoint between entry {index} ({kind}) and {until} has {k} valid cosignatures of the manifest's witnesses{}",
-                match best {
-                    Some((count, size)) => format!(" (the most: {count}, at size {size})"),
-                    None => " (none has any)".into(),
-                }
-            )),
-        }
+        let (index, kind, kind_zh, quorum) = (*index, kind.clone(), kind_zh(kind), k);
+        let failure = match (best, milestones.get(q + 1)) {
+            (Some((count, _)), _) if count >= k => {
+                covered += 1;
+                continue;
+            }
+            (Some((most, at)), Some((next, next_kind))) => Text::MilestoneNotWitnessed {
+                index,
+                kind,
+                kind_zh,
+                next: *next,
+                next_kind: next_kind.clone(),
+                next_kind_zh: kind_zh_of(next_kind),
+                quorum,
+                most,
+                at,
+            },
+            (None, Some((next, next_kind))) => Text::MilestoneNotWitnessedNone {
+                index,
+                kind,
+                kind_zh,
+                next: *next,
+                next_kind: next_kind.clone(),
+                next_kind_zh: kind_zh_of(next_kind),
+                quorum,
+            },
+            (Some((most, at)), None) => Text::LastMilestoneNotWitnessed {
+                index,
+                kind,
+                kind_zh,
+                n,
+                quorum,
+                most,
+                at,
+            },
+            (None, None) => Text::LastMilestoneNotWitnessedNone {
+                index,
+                kind,
+                kind_zh,
+                n,
+                quorum,
+            },
+        };
+        failures.push(failure.into());
     }
-    let summary = format!(
-        "{} cosignatures, {covered} of {} milestones cosigned by a quorum of {k} of {} witnesses",
-        cosignatures.len(),
-        milestones.len(),
-        manifest.witnesses.list.len()
-    );
-    (failures, summary)
+    let summary = Text::WitnessSummary {
+        cosignatures: cosignatures.len(),
+        covered,
+        milestones: milestones.len(),
+        quorum: k,
+        witnesses: manifest.witnesses.list.len(),
+    };
+    (failures, summary.into())
+}
+
+fn kind_zh_of(kind: &str) -> &'static str {
+    kind_zh(kind)
 }

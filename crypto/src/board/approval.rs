@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::manifest::{Manifest, Text};
 use crate::rules::DecisionRule;
+use crate::text::quoted;
 
 /// The approval of the candidate list (an `approval` entry).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,9 +96,13 @@ pub fn check_approval(manifest: &Manifest, approvals: &[(u64, &Approval)]) -> Ve
     let mut out = Vec::new();
     if approvals.len() > 1 {
         out.push(format!(
-            "the log has {} approval entries (entries {:?}); at most one is allowed",
+            "the log has {} approval entries (entries {}); at most one is allowed",
             approvals.len(),
-            approvals.iter().map(|(i, _)| *i).collect::<Vec<_>>()
+            approvals
+                .iter()
+                .map(|(i, _)| i.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     for (index, a) in approvals {
@@ -118,8 +123,8 @@ pub fn check_approval(manifest: &Manifest, approvals: &[(u64, &Approval)]) -> Ve
         }
         if !is_date(&a.date) {
             out.push(format!(
-                "entry {index}: the approval's date {:?} is not a date YYYY-MM-DD",
-                a.date
+                "entry {index}: the approval's date {} is not a date YYYY-MM-DD",
+                quoted(&a.date)
             ));
         }
         let ids = candidate_ids(manifest);
@@ -128,20 +133,21 @@ pub fn check_approval(manifest: &Manifest, approvals: &[(u64, &Approval)]) -> Ve
         for c in &a.candidates {
             if !wanted.contains(c.option.as_str()) {
                 out.push(format!(
-                    "entry {index}: the approval lists {:?}, which is not a candidate of the manifest",
-                    c.option
+                    "entry {index}: the approval lists {}, which is not a candidate of the manifest",
+                    quoted(&c.option)
                 ));
             } else if !seen.insert(c.option.as_str()) {
                 out.push(format!(
-                    "entry {index}: the approval lists candidate {:?} twice",
-                    c.option
+                    "entry {index}: the approval lists candidate {} twice",
+                    quoted(&c.option)
                 ));
             }
         }
         for id in ids {
             if !seen.contains(id) {
                 out.push(format!(
-                    "entry {index}: the manifest's candidate {id:?} is not in the approval"
+                    "entry {index}: the manifest's candidate {} is not in the approval",
+                    quoted(id)
                 ));
             }
         }

@@ -54,7 +54,7 @@ impl Entry {
 const ENTRY_FIELDS: &[&str] = &["index", "time_ms", "kind", "data"];
 
 /// The kinds of events, as in JSON ([`Event::kind`]).
-const EVENT_KINDS: &[&str] = &[
+pub const EVENT_KINDS: &[&str] = &[
     "manifest",
     "approval",
     "tellers",
