@@ -15,6 +15,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
+import { formatPercent } from '../src/ui/common.js';
 
 const env = process.env;
 const base = env.PIAOJUE_BASE;
@@ -110,10 +111,20 @@ try {
   await phone.waitForSelector('section.evaluation table.ratings tbody tr');
   assert.ok(/Satisf/.test(await phone.textContent('#evaluations')));
   assert.ok(/\d+\.\d\d%/.test(await phone.textContent('table.ratings')));
+  // The rating rule in words, and each rate rounded half up from its counts (issue 16 item 9).
+  assert.match(await phone.textContent('.rating-rule'), /^Rating rule: a project with at least \d+ “satisfied” votes/);
+  const first = phone.locator('section.evaluation').first();
+  const rows = await first.locator('table.ratings tbody tr').evaluateAll((rs) => rs.map((r) => [...r.querySelectorAll('td')].map((d) => d.textContent)));
+  const ballots = Number((await first.locator('p.muted').first().textContent()).match(/^(\d+) ballots/)[1]);
+  for (const [, , rate, counts] of rows) {
+    const [s, b] = counts.split(' / ').map(Number);
+    assert.equal(rate, `${formatPercent(s + b, ballots)}%`, `${counts} of ${ballots}`);
+  }
   await shot(phone, 'evaluation-en');
   await phone.click('#lang-switch');
   await phone.waitForFunction(() => document.querySelector('table.ratings th').textContent === '项目');
   assert.ok(/满意/.test(await phone.textContent('#evaluations')));
+  assert.match(await phone.textContent('.rating-rule'), /^评价规则：“满意”票达到 \d+ 票（全体代表过半数）的，评为满意/);
   await shot(phone, 'evaluation-zh');
 
   // A vote that tied: its approval, its validity, the tie and its re-vote, linked both ways.
