@@ -87,6 +87,8 @@ try {
   await phone.click('#lang-switch');
   await phone.waitForFunction(() => document.getElementById('heading').textContent === '年度民生实事项目计划');
   assert.ok((await phone.textContent('#congresses')).includes('有效'));
+  // Projects named as people name them: no bare number after a name (issue 16 item 8).
+  assert.doesNotMatch(await phone.textContent('#congresses'), /（\d+）/);
   await shot(phone, 'plan-zh');
 
   // A project: plan, progress with its photo, notes; a deputy adds one.
@@ -133,9 +135,19 @@ try {
   await phone.waitForSelector('#tie');
   await phone.waitForSelector(`#children a[href="/elections/${env.PIAOJUE_REVOTE}"]`);
   assert.ok((await phone.textContent('#result')).includes('表决是否有效'), 'the validity is shown');
+  // The tie and the re-vote by names, never by ids (issue 16 item 8).
+  const tiedIds = await phone.evaluate(async (id) => {
+    const s = await (await fetch(`/api/elections/${id}`)).json();
+    return s.manifest.contests.flatMap((c) => [c.id, ...c.options.map((o) => o.id)]);
+  }, env.PIAOJUE_TIED);
+  const tieText = await phone.textContent('#tie');
+  for (const x of tiedIds) assert.ok(!tieText.includes(x), `no id ${x} in: ${tieText}`);
+  assert.ok(!(await phone.textContent('#children')).includes(env.PIAOJUE_REVOTE), 'the re-vote by its title');
+  assert.ok(await phone.locator('#result-headline').count() === 1, 'a one-line summary');
   await shot(phone, 'tie-zh');
   await phone.click(`#children a[href="/elections/${env.PIAOJUE_REVOTE}"]`);
   await phone.waitForSelector(`#parent a[href="/elections/${env.PIAOJUE_TIED}"]`);
+  assert.ok(!(await phone.textContent('#parent')).includes(env.PIAOJUE_TIED), 'the tied vote by its title');
   await phone.waitForSelector('#approval');
   await toEnglish(phone);
   await phone.waitForFunction(() => document.getElementById('approval').textContent.startsWith('Candidate list approved'));
