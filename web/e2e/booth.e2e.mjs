@@ -606,7 +606,10 @@ async function results() {
     assert.equal(await text(page, '#result-headline'), 'Projects adopted: 1; seats to be re-voted: 1; seats left empty: 0.');
     assert.match(await text(page, '#tie'), /Rural drinking-water safety, School canteen upgrades each have 3 votes/);
     assert.ok(!HAN.test(await text(page, '#result-card')), 'the result wholly in English');
+    // Money as English writes it (issue 16 item 12): p01 costs 38,000,000 yuan.
+    assert.match(await text(page, '#contests-card'), /investment ¥38 million/);
     await page.click('#lang-switch');
+    assert.match(await text(page, '#contests-card'), /总投资 3,800 万元/);
   }
   // An evaluation vote (issue 16 item 9): a heading and legend of its own, the rating rule in
   // words, the satisfaction rate rounded from the counts (2/3 → 66.67 %, not the floored 66.66).

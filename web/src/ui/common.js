@@ -193,6 +193,16 @@ export function formatPercent(part, whole) {
   return `${Math.floor(hundredths / 100)}.${String(hundredths % 100).padStart(2, '0')}`;
 }
 
+/**
+ * An amount in yuan as each language writes money: 3,800 万元 in Chinese, ¥38 million in English
+ * (¥ and the exact number below a million).
+ */
+export function formatMoney(yuan) {
+  if (lang === 'zh') return `${formatNumber(Math.round(yuan / 100) / 100)} 万元`;
+  if (yuan >= 1_000_000) return `¥${formatNumber(Math.round(yuan / 10_000) / 100)} million`;
+  return `¥${formatNumber(yuan)}`;
+}
+
 /** Investment in 万元 (10,000 yuan) as the manifest gives it, formatted for the language. */
 export function formatNumber(n) {
   return new Intl.NumberFormat(lang === 'zh' ? 'zh-CN' : 'en').format(n);

@@ -8,7 +8,7 @@
 // tracking code checked.
 import * as P from '../../piaojue.js';
 import {
-  ApiError, addTexts, api, currentLang, electionIdFromPath, errorText, formatNumber, formatPercent, formatTime, groupChars, h, initPage,
+  ApiError, addTexts, api, currentLang, electionIdFromPath, errorText, formatMoney, formatNumber, formatPercent, formatTime, groupChars, h, initPage,
   onLangChange, pick, replace, t,
 } from '../common.js';
 import { apiPath, fetchEntries, fetchEntryBytes, loadSetup } from '../board.js';
@@ -92,7 +92,7 @@ addTexts({
     'el.fail.R2.later-parse': '公告板第 {index} 条无法解析。',
     'el.contests': '表决事项与候选项目',
     'el.contest.range': '可选 {min}–{max} 项', 'el.contest.max': '最多选 {max} 项', 'el.contest.exact': '须选 {max} 项',
-    'el.dept': '责任单位', 'el.invest': '总投资 {n} 万元', 'el.completion': '完成时限 {d}',
+    'el.dept': '责任单位', 'el.invest': '总投资 {n}', 'el.completion': '完成时限 {d}',
     'el.tellers': '监票人与密钥生成', 'el.tellers.params': '共 {n} 名监票人，任意 {t} 名即可解密计票结果；任何人都不能单独解密选票。',
     'el.ceremony': '密钥生成进度', 'el.round.announcement': '公告', 'el.round.commitment': '承诺',
     'el.round.reveal': '公开', 'el.round.share_check': '份额核对',
@@ -161,7 +161,7 @@ addTexts({
     'el.step.passed': 'passed', 'el.step.failed': 'FAILED', 'el.step.skipped': 'skipped',
     'el.contests': 'Contests and candidate projects',
     'el.contest.range': 'choose {min}–{max}', 'el.contest.max': 'choose at most {max}', 'el.contest.exact': 'choose {max}',
-    'el.dept': 'Department', 'el.invest': 'investment {n} × 10,000 yuan', 'el.completion': 'completion {d}',
+    'el.dept': 'Department', 'el.invest': 'investment {n}', 'el.completion': 'completion {d}',
     'el.tellers': 'Tellers and key ceremony', 'el.tellers.params': '{n} tellers; any {t} of them can decrypt the totals, and nobody can decrypt a ballot.',
     'el.ceremony': 'Key ceremony', 'el.round.announcement': 'announcements', 'el.round.commitment': 'commitments',
     'el.round.reveal': 'reveals', 'el.round.share_check': 'share checks',
@@ -503,7 +503,7 @@ function renderContests() {
     h('ol', { class: 'project-list' }, c.options.map((o) => h('li', {},
       h('b', {}, pick(o.title)),
       o.project ? [
-        h('div', { class: 'meta' }, [pick(o.project.department), t('el.invest', { n: formatNumber(o.project.investment_yuan / 10000) }), t('el.completion', { d: o.project.completion })].join(' · ')),
+        h('div', { class: 'meta' }, [pick(o.project.department), t('el.invest', { n: formatMoney(o.project.investment_yuan) }), t('el.completion', { d: o.project.completion })].join(' · ')),
         pick(o.project.description) ? h('div', {}, pick(o.project.description)) : null,
       ] : null)))))));
 }

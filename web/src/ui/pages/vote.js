@@ -16,7 +16,7 @@
 import qrcode from 'qrcode-generator';
 import * as booth from '../../booth.js';
 import {
-  ApiError, addTexts, api, currentLang, electionIdFromPath, errorText, formatNumber, formatTime, h,
+  ApiError, addTexts, api, currentLang, electionIdFromPath, errorText, formatMoney, formatTime, h,
   initPage, onLangChange, pick, replace, t,
 } from '../common.js';
 import { apiPath, fetchEntryBytes } from '../board.js';
@@ -70,7 +70,6 @@ addTexts({
     'booth.counter.range': '已选 {n} / {min}–{max} 项',
     'booth.department': '责任单位', 'booth.investment': '总投资', 'booth.completion': '完成时限',
     'booth.description': '项目内容',
-    'booth.wan': '{n} 万元',
     'booth.build': '生成加密选票',
     'booth.refused': '选票无效，尚未加密：',
     'booth.busy': '正在本机加密选票并生成证明…',
@@ -162,7 +161,6 @@ addTexts({
     'booth.counter.range': '{n} chosen / {min}–{max}',
     'booth.department': 'Department', 'booth.investment': 'Investment', 'booth.completion': 'Completion',
     'booth.description': 'Description',
-    'booth.wan': '{n} × 10,000 yuan',
     'booth.build': 'Encrypt my ballot',
     'booth.refused': 'The ballot is not valid and was not encrypted:',
     'booth.busy': 'Encrypting the ballot and making its proofs on this device…',
@@ -435,7 +433,7 @@ function projectDetails(p) {
   return [
     h('dl', {},
       h('dt', {}, t('booth.department')), h('dd', {}, pick(p.department)),
-      h('dt', {}, t('booth.investment')), h('dd', {}, t('booth.wan', { n: formatNumber(p.investment_yuan / 10000) })),
+      h('dt', {}, t('booth.investment')), h('dd', {}, formatMoney(p.investment_yuan)),
       h('dt', {}, t('booth.completion')), h('dd', {}, p.completion)),
     pick(p.description) ? h('details', {}, h('summary', {}, t('booth.description')), h('p', {}, pick(p.description))) : null,
   ];
