@@ -70,7 +70,8 @@ async function load(year) {
     for (const c of plan.congresses) {
       for (const v of c.votes.filter((x) => x.purpose === 'evaluation' || x.purpose === 'department_rating')) {
         const status = await api(`/api/elections/${encodeURIComponent(v.election_id)}`);
-        const done = v.state === 'tallied' || v.state === 'published';
+        // Counts only once published (issue 16 item 13): a tallied vote is still 测评尚未公布.
+        const done = v.state === 'published';
         out.push({ congress: c.congress, vote: v, status, result: done ? await api(`/api/elections/${encodeURIComponent(v.election_id)}/result`) : null });
       }
     }
