@@ -4,7 +4,7 @@
 // (issue 16 item 12).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatMoney, formatPercent, setLang } from '../src/ui/common.js';
+import { colon, formatMoney, formatPercent, listSep, setLang } from '../src/ui/common.js';
 
 // setLang re-applies the page's texts: a page with no element to translate.
 globalThis.document ??= { documentElement: {}, querySelectorAll: () => [] };
@@ -32,5 +32,15 @@ test('money: 万元 in Chinese, ¥… million in English', () => {
   assert.equal(formatMoney(38_000_000), '¥38 million');
   assert.equal(formatMoney(2_150_000), '¥2.15 million');
   assert.equal(formatMoney(800_000), '¥800,000');
+  setLang('zh');
+});
+
+test('lists and labels in running text: 、 and ： in Chinese, ", " and ": " in English', () => {
+  setLang('zh');
+  assert.equal(['甲', '乙'].join(listSep()), '甲、乙');
+  assert.equal(colon(), '：');
+  setLang('en');
+  assert.equal(['a', 'b'].join(listSep()), 'a, b');
+  assert.equal(colon(), ': ');
   setLang('zh');
 });

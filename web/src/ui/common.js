@@ -193,6 +193,16 @@ export function formatPercent(part, whole) {
   return `${Math.floor(hundredths / 100)}.${String(hundredths % 100).padStart(2, '0')}`;
 }
 
+/** The separator of a list in running text: 、 in Chinese, a comma and a space in English. */
+export function listSep() {
+  return lang === 'zh' ? '、' : ', ';
+}
+
+/** The colon after a label in running text: full width in Chinese. */
+export function colon() {
+  return lang === 'zh' ? '：' : ': ';
+}
+
 /**
  * An amount in yuan as each language writes money: 3,800 万元 in Chinese, ¥38 million in English
  * (¥ and the exact number below a million).

@@ -8,8 +8,8 @@
 // tracking code checked.
 import * as P from '../../piaojue.js';
 import {
-  ApiError, addTexts, api, currentLang, electionIdFromPath, errorText, formatMoney, formatNumber, formatPercent, formatTime, groupChars, h, initPage,
-  onLangChange, pick, replace, t,
+  ApiError, addTexts, api, colon, currentLang, electionIdFromPath, errorText, formatMoney, formatNumber, formatPercent, formatTime, groupChars, h, initPage,
+  listSep, onLangChange, pick, replace, t,
 } from '../common.js';
 import { apiPath, fetchEntries, fetchEntryBytes, loadSetup } from '../board.js';
 import { checkReceipt, fragmentParam, parseReceipt, treeHeadSignedBytes } from '../receipt.js';
@@ -226,7 +226,7 @@ function renderOverview() {
       h('span', { class: 'muted mono' }, s.election_id),
       s.state === 'open' ? h('a', { class: 'button primary', href: `/elections/${encodeURIComponent(id)}/vote`, id: 'vote-link' }, t('el.vote')) : null),
     s.parent ? h('p', { id: 'parent' }, h('a', { href: `/elections/${encodeURIComponent(s.parent)}` }, t('el.parent', { parent: electionName(s.parent) }))) : null,
-    S.children?.length ? h('p', { id: 'children' }, t('el.children'), S.children.flatMap((c, i) => [i ? '、' : '', h('a', { href: `/elections/${encodeURIComponent(c)}` }, electionName(c))])) : null,
+    S.children?.length ? h('p', { id: 'children' }, t('el.children'), S.children.flatMap((c, i) => [i ? listSep() : '', h('a', { href: `/elections/${encodeURIComponent(c)}` }, electionName(c))])) : null,
     S.approval ? h('p', { id: 'approval' }, t('el.approval', { body: pick(S.approval.body), reference: S.approval.reference, date: S.approval.date }), ' ',
       h('a', { href: `/plan${/-(\d{4})-/.test(id) ? `?year=${id.match(/-(\d{4})-/)[1]}` : ''}` }, t('el.plan'))) : null,
     h('div', { class: 'stats' },
@@ -369,7 +369,7 @@ function renderResult() {
     rating ? h('p', { id: 'rating-rule', class: 'muted' }, t('el.rating.rule', { n: outcome.majority_threshold, base: t(`el.rating.base.${base}`) })) : null,
     h('dl', { class: 'kv' }, ruleRows(rule, outcome).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
     outcome.tie ? h('div', { class: 'notice warn', id: 'tie' }, t('el.tie', {
-      projects: outcome.tie.projects.map((x) => projectName(m, x)).join(currentLang() === 'zh' ? '、' : ', '), votes: outcome.tie.votes, seats: outcome.tie.seats_left,
+      projects: outcome.tie.projects.map((x) => projectName(m, x)).join(listSep()), votes: outcome.tie.votes, seats: outcome.tie.seats_left,
     })) : null,
     rule.kind === 'counts' ? null : rating ? ratingLegend() : h('div', { class: 'legend', id: 'result-legend' },
       h('span', {}, h('i', { class: 'k-adopted' }), t('el.adopted')), h('span', {}, h('i', { class: 'k-passed' }), t('el.passed')),
@@ -448,8 +448,8 @@ function openedChoices(entry) {
   try {
     const election = new P.Election({ manifest: S.status.manifest, fingerprint: S.status.fingerprint, jointKey: S.setup.output.joint_key });
     const sel = P.checkOpening(election, entry.data);
-    return S.status.manifest.contests.map((c, ci) => h('li', {}, h('b', {}, pick(c.title)), '：',
-      c.options.filter((_, oi) => sel[ci][oi] === 1).map((o) => pick(o.title)).join('、') || '—'));
+    return S.status.manifest.contests.map((c, ci) => h('li', {}, h('b', {}, pick(c.title)), colon(),
+      c.options.filter((_, oi) => sel[ci][oi] === 1).map((o) => pick(o.title)).join(listSep()) || '—'));
   } catch (e) {
     return [h('li', { class: 'notice error' }, e.message)];
   }

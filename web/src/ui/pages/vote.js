@@ -16,8 +16,8 @@
 import qrcode from 'qrcode-generator';
 import * as booth from '../../booth.js';
 import {
-  ApiError, addTexts, api, currentLang, electionIdFromPath, errorText, formatMoney, formatTime, h,
-  initPage, onLangChange, pick, replace, t,
+  ApiError, addTexts, api, colon, currentLang, electionIdFromPath, errorText, formatMoney, formatTime, h,
+  initPage, listSep, onLangChange, pick, replace, t,
 } from '../common.js';
 import { apiPath, fetchEntryBytes } from '../board.js';
 import { fragmentParam, normaliseCredential, receiptLink } from '../receipt.js';
@@ -605,7 +605,7 @@ function chosenSummary(selection) {
   const m = S.status.manifest;
   return h('ul', { class: 'summary' }, m.contests.map((c, ci) => {
     const names = c.options.filter((_, oi) => selection[ci][oi] === 1).map((o) => pick(o.title));
-    return h('li', {}, h('strong', {}, pick(c.title)), '：', names.length ? names.join('、') : t('booth.none'));
+    return h('li', {}, h('strong', {}, pick(c.title)), colon(), names.length ? names.join(listSep()) : t('booth.none'));
   }));
 }
 

@@ -1,7 +1,7 @@
 // While voting is open: turnout from the public status (voted / credentials, voted / roll,
 // ballots, audited; never anything about who chose what). After the close: the tellers'
 // decryption shares arriving, then the result.
-import { addTexts, currentLang, formatNumber, h, pick, replace, t } from '../common.js';
+import { addTexts, formatNumber, h, listSep, pick, replace, t } from '../common.js';
 
 /** A share `part / whole` as a percentage with one decimal, or '—' when `whole` is 0. */
 export function percent(part, whole) {
@@ -90,7 +90,7 @@ export function decryptionCard(status, origin = globalThis.location?.origin ?? '
     replace(body,
       h('progress', { max: tt, value: Math.min(tellers.length, tt) }),
       h('p', { id: 'decryption-count' }, t('decrypt.progress', { got: tellers.length, t: tt })),
-      tellers.length ? h('p', { class: 'muted' }, t('decrypt.from', { list: tellers.join(currentLang() === 'zh' ? '、' : ', ') })) : null);
+      tellers.length ? h('p', { class: 'muted' }, t('decrypt.from', { list: tellers.join(listSep()) })) : null);
   };
   return { card, update };
 }
