@@ -19,6 +19,7 @@ use piaojue_crypto::proofs::range::{RangeStatement, RangeWitness};
 use piaojue_crypto::proofs::{DleqProof, RangeProof, SchnorrProof};
 use piaojue_crypto::rules::{DecisionRule, MajorityBase, Quorum};
 use piaojue_crypto::samples;
+use piaojue_crypto::tracking::ShortTrackingCode;
 use piaojue_crypto::transcript::ProofContext;
 use rand::SeedableRng;
 use serde_json::{Value, json};
@@ -384,6 +385,11 @@ pub fn generate() -> anyhow::Result<BTreeMap<&'static str, Value>> {
         "short-fingerprint.json",
         short_fingerprint_vectors(&record.election.fingerprint),
     );
+    let codes: Vec<Digest32> = record.ballots.iter().map(|b| b.tracking_code()).collect();
+    files.insert(
+        "short-tracking-code.json",
+        short_tracking_code_vectors(&codes),
+    );
     files.insert("election-record.json", serde_json::to_value(&record)?);
     Ok(files)
 }
@@ -407,6 +413,58 @@ fn short_fingerprint_vectors(election: &Digest32) -> Value {
         "description": "short(F): the first 8 bytes of F as a big-endian u64, 20 decimal digits zero-padded, in groups of 4 separated by one space. The last case is the fingerprint of election-record.json.",
         "cases": cases,
         "invalid_short_forms": ["1844 6744 0737 0955 1616", "1844 6744 0737 0955 161", "1844 6744 0737 0955 161a"],
+    })
+}
+
+/// The short form of tracking codes (protocol §8.4): edge values, each bit of the first symbol
+/// and the last, the small election's cast ballots; texts as people type them; refused texts.
+fn short_tracking_code_vectors(election_codes: &[Digest32]) -> Value {
+    let mut counting = [0u8; 32];
+    for (i, b) in counting.iter_mut().enumerate() {
+        *b = i as u8 + 1;
+    }
+    let mut first = [0u8; 32];
+    first[..2].copy_from_slice(&[0x84, 0x20]);
+    let mut last = [0xeeu8; 32];
+    last[..10].copy_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    let cases: Vec<Value> = [
+        Bytes([0; 32]),
+        Bytes([0xff; 32]),
+        Bytes(counting),
+        Bytes(first),
+        Bytes(last),
+    ]
+    .iter()
+    .chain(election_codes)
+    .map(|c| json!({"tracking_code": c, "short": ShortTrackingCode::of(c).to_string()}))
+    .collect();
+    let counting_short = ShortTrackingCode::of(&Bytes(counting)).to_string();
+    let typed: Vec<Value> = [
+        counting_short.to_lowercase(),
+        counting_short.replace('-', ""),
+        counting_short.replace('-', " "),
+        format!(" {} \n", counting_short.replace('-', "").to_lowercase()),
+        counting_short.chars().flat_map(|c| [c, '-']).collect(),
+    ]
+    .into_iter()
+    .map(|t| json!({"typed": t, "short": counting_short}))
+    .chain([
+        json!({"typed": "IlL1-oOO0-iLl1-O0o0", "short": "1111-0000-1111-0000"}),
+        json!({"typed": "ilio ilio ilio ilio", "short": "1110-1110-1110-1110"}),
+    ])
+    .collect();
+    json!({
+        "description": "short(code): the first 10 bytes of the tracking code as an 80-bit big-endian number, 16 Crockford base32 symbols (0123456789ABCDEFGHJKMNPQRSTVWXYZ) most significant first, in 4 groups of 4 joined by '-'. Reading: ASCII whitespace and '-' ignored anywhere, lower case as upper case, I and L as 1, O as 0, exactly 16 symbols. The cases after the fifth are the cast ballots of election-record.json.",
+        "cases": cases,
+        "typed": typed,
+        "invalid_short_forms": [
+            "0000-0000-0000-000",
+            "0000-0000-0000-00000",
+            "0000-0000-0000-000U",
+            "0000_0000_0000_0000",
+            "0000-0000-0000-000Ｚ",
+            "",
+        ],
     })
 }
 

@@ -32,6 +32,7 @@ use common::election::{Election, expect, test_rng};
 use common::{Client, Server, TestDb, decode};
 use hostile::{Proxy, edit_json};
 use hyper::Method;
+use piaojue_crypto::ballot::{Ballot, Selection};
 use piaojue_crypto::board::Receipt;
 use piaojue_crypto::manifest::{Manifest, Revote, TellerParams};
 use piaojue_crypto::record::ElectionRecord;
@@ -94,6 +95,22 @@ fn tally(c: &Client, staff: &Client, e: &Election, rng: &mut chacha20::ChaCha20R
     assert_eq!(e.state(c), "tallied");
     let record = record(c, e);
     json!(record.result.expect("a result").counts)
+}
+
+/// Casts from here, no browser: deputy `d` chooses `chosen[d]` (option indices, per contest).
+fn cast_from_rust(
+    c: &Client,
+    e: &Election,
+    chosen: &[Vec<Vec<usize>>],
+    rng: &mut chacha20::ChaCha20Rng,
+) {
+    let ctx = e.context(c);
+    for (d, choice) in chosen.iter().enumerate() {
+        let selection = Selection::from_chosen(&e.manifest, choice).expect("a valid choice");
+        let (ballot, _) =
+            Ballot::build(&ctx, &e.credentials[d], &selection, rng).expect("a ballot");
+        expect(c.post(&e.path("/ballots"), &ballot), 201);
+    }
 }
 
 fn record(c: &Client, e: &Election) -> ElectionRecord {
@@ -250,11 +267,67 @@ fn booth_and_board_in_a_browser() {
     assert_eq!(item_counts, json!([[1, 0, 0], [0, 1, 0]]));
     expect(staff.post_empty(&topk.path("/publish")), 201);
 
+    // Results people can read (issue 16 items 8, 9), the ballots cast from here. A top-K vote for
+    // 2 seats among 5 (5 deputies, 3 votes to pass) whose order by votes is not the ballot
+    // order: p05 4 votes adopted, p02 and p04 3 each tied for the last seat.
+    let tie = Election::prepare_open(
+        &staff,
+        samples::up_to_k_of_n("browser-tie", 5, 2, TELLERS),
+        5,
+        &mut rng,
+    );
+    let two = |a: usize, b: usize| vec![vec![a, b]];
+    cast_from_rust(
+        &public,
+        &tie,
+        &[two(4, 1), two(4, 1), two(4, 3), two(4, 3), two(1, 3)],
+        &mut rng,
+    );
+    assert_eq!(
+        tally(&public, &staff, &tie, &mut rng),
+        json!([[0, 3, 0, 3, 4]])
+    );
+    expect(staff.post_empty(&tie.path("/publish")), 201);
+    // An evaluation vote of 2 projects by 3 deputies: the first rated satisfied (2 of 3), the
+    // second basically satisfied (1 + 1), its satisfaction rate 2/3 shown as 66.67 % (the
+    // record's basis points are floored: 6666).
+    let rating = Election::prepare_open(
+        &staff,
+        samples::rating("browser-rating", 2, TELLERS),
+        3,
+        &mut rng,
+    );
+    cast_from_rust(
+        &public,
+        &rating,
+        &[
+            vec![vec![0], vec![0]],
+            vec![vec![0], vec![1]],
+            vec![vec![1], vec![2]],
+        ],
+        &mut rng,
+    );
+    assert_eq!(
+        tally(&public, &staff, &rating, &mut rng),
+        json!([[2, 1, 0, 0], [1, 1, 1, 0]])
+    );
+    expect(staff.post_empty(&rating.path("/publish")), 201);
+    let outcome = &record(&public, &rating).result.expect("a result").outcome;
+    assert_eq!(
+        outcome.projects[1].satisfaction_bp,
+        Some(6666),
+        "floored in the record"
+    );
+
+    config["tie"] = json!({ "id": tie.id });
+    config["rating"] = json!({ "id": rating.id });
     config["expect"] = json!({ "topk": counts, "items": item_counts });
     run_script(root, &artifacts, "result", &config);
 
     verified(&public, &topk);
     verified(&public, &items);
+    verified(&public, &tie);
+    verified(&public, &rating);
     println!(
         "browser end to end: {:.1} s; screenshots in {}",
         started.elapsed().as_secs_f64(),

@@ -241,18 +241,29 @@ fn staff_pages_in_a_browser() {
     assert_eq!(e.status(&public)["fingerprint"], registered["fingerprint"]);
     let ctx = e.context(&public);
     let selection = Selection::from_chosen(&ctx.manifest, &[CHOSEN.to_vec()]).expect("a selection");
+    // The same deputy audits one first (never counted: the staff page explains the "+1").
+    let (audited, secrets) =
+        Ballot::build(&ctx, &credential, &selection, &mut rng).expect("a ballot");
+    let audited = piaojue_crypto::ballot::AuditedBallot {
+        ballot: audited,
+        opening: secrets.open(),
+    };
+    expect(public.post(&e.path("/audited"), &audited), 201);
     let (ballot, _) = Ballot::build(&ctx, &credential, &selection, &mut rng).expect("a ballot");
     expect(public.post(&e.path("/ballots"), &ballot), 201);
     script.go();
 
-    // Closed by the page; tellers 1 and 3 decrypt.
+    // Closed by the page; teller 1 decrypts, the page shows it, then teller 3.
     script.expect_step("closed");
     assert_eq!(e.state(&public), "closed");
     for j in [1, 3] {
+        if j == 3 {
+            script.expect_step("decrypted-1");
+        }
         let share = e.share(&public, j, &mut rng);
         expect(public.post(&e.path("/decryption-shares"), &share), 201);
+        script.go();
     }
-    script.go();
 
     // Published by the page: the record verifies and counts the one ballot.
     script.expect_step("published");

@@ -413,6 +413,54 @@ fn election(db: &TestDb) {
     // The old spelling still works.
     let out = run(&["verify", "receipt", s(&receipt(2)), "--url", &url]);
     check(&out, &["verify", "receipt"]);
+    // A tracking code as written down (the short form, lower case, protocol §8.4): its receipt
+    // fetched, saved and checked; an unknown code and one that is not a code refused.
+    let saved: piaojue_crypto::board::Receipt =
+        serde_json::from_slice(&std::fs::read(receipt(2)).unwrap()).unwrap();
+    let short = piaojue_crypto::tracking::ShortTrackingCode::of(&saved.tracking_code)
+        .to_string()
+        .to_lowercase();
+    let found = dir.join("found.json");
+    let args = [
+        "receipt",
+        "find",
+        &short,
+        "--election",
+        ID,
+        "--url",
+        &url,
+        "--out",
+        s(&found),
+    ];
+    let out = run(&args);
+    check(&out, &args);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&short.to_uppercase()),
+        "the short form is printed"
+    );
+    let got: piaojue_crypto::board::Receipt =
+        serde_json::from_slice(&std::fs::read(&found).unwrap()).unwrap();
+    assert_eq!(got, saved);
+    let err = fails(&[
+        "receipt",
+        "find",
+        "ZZZZ-ZZZZ-ZZZZ-ZZZZ",
+        "--election",
+        ID,
+        "--url",
+        &url,
+    ]);
+    assert!(err.contains("404"), "{err}");
+    let out = run(&[
+        "receipt",
+        "find",
+        "ZZZZ-ZZZZ-ZZZZ-ZZZU",
+        "--election",
+        ID,
+        "--url",
+        &url,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "not a tracking code");
 
     assert!(admin(&["close", ID]).contains("closed"));
 

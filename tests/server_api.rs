@@ -25,6 +25,7 @@ use piaojue_crypto::encoding::{Bytes, Digest32, PublicKey};
 use piaojue_crypto::manifest::{Manifest, TellerParams};
 use piaojue_crypto::record::ceremony_params;
 use piaojue_crypto::samples;
+use piaojue_crypto::tracking::ShortTrackingCode;
 use serde_json::{Value, json};
 
 /// The group order ℓ, little-endian: the smallest non-canonical scalar.
@@ -836,6 +837,23 @@ fn board_reads(chk: &Checker, c: &Client, e: &Election, codes: &[Digest32]) {
         404,
         "not_found",
     );
+    // The short form (protocol §8.4), as typed: the same receipt; another short form 404, one
+    // with a character outside the alphabet or a symbol short 400.
+    let full = expect(c.get(&p(&format!("/receipts/{}", codes[0]))), 200);
+    let short = ShortTrackingCode::of(&codes[0]).to_string();
+    for typed in [short.clone(), short.replace('-', "").to_lowercase()] {
+        let got = expect(c.get(&p(&format!("/receipts/{typed}"))), 200);
+        assert_eq!(got, full, "{typed}");
+    }
+    let other = if short == "ZZZZ-ZZZZ-ZZZZ-ZZZZ" {
+        "0000-0000-0000-0000"
+    } else {
+        "ZZZZ-ZZZZ-ZZZZ-ZZZZ"
+    };
+    chk.get(c, &p(&format!("/receipts/{other}")), 404, "not_found");
+    for bad in ["ZZZZ-ZZZZ-ZZZZ-ZZZU", "ZZZZ-ZZZZ-ZZZZ-ZZZ"] {
+        chk.get(c, &p(&format!("/receipts/{bad}")), 400, "bad_request");
+    }
     // A credential's cast ballots (issue 16 item 2): the credential of codes[0]'s entry names
     // it; a malformed key is 400, a key not on the list or an unknown election 404.
     let receipt = expect(c.get(&p(&format!("/receipts/{}", codes[0]))), 200);

@@ -414,6 +414,15 @@ fn real_traffic_matches_the_document() {
         public.get(&format!("/api/elections/{}/receipts/{}", e.id, codes[0])),
         200,
     );
+    // The same by the short form of the code (protocol §8.4).
+    expect(
+        public.get(&format!(
+            "/api/elections/{}/receipts/{}",
+            e.id,
+            piaojue_crypto::tracking::ShortTrackingCode::of(&codes[0])
+        )),
+        200,
+    );
     // A credential's cast ballots: one that voted, and the 400 and 404 refusals.
     let key = e.credentials[0].public().to_base64();
     expect(

@@ -383,3 +383,42 @@ fn checkpoint_vectors() {
         assert!(refused, "accepted: {why}");
     }
 }
+
+#[test]
+fn short_tracking_code_vectors() {
+    use piaojue_crypto::encoding::Digest32;
+    use piaojue_crypto::tracking::{ShortTrackingCode, TrackingCodeText};
+    let v = load("short-tracking-code.json");
+    let record: ElectionRecord = from(&load("election-record.json"));
+    let cases = v["cases"].as_array().unwrap();
+    let election: Vec<Digest32> = cases[5..]
+        .iter()
+        .map(|c| from(&c["tracking_code"]))
+        .collect();
+    let cast: Vec<Digest32> = record.ballots.iter().map(|b| b.tracking_code()).collect();
+    assert_eq!(election, cast, "the election's cases are its cast ballots");
+    for c in cases {
+        let code: Digest32 = from(&c["tracking_code"]);
+        let short = c["short"].as_str().unwrap();
+        assert_eq!(ShortTrackingCode::of(&code).to_string(), short);
+        assert!(ShortTrackingCode::parse(short).unwrap().matches(&code));
+        assert_eq!(
+            TrackingCodeText::parse(&code.to_string()),
+            Ok(TrackingCodeText::Full(code))
+        );
+        assert!(TrackingCodeText::parse(short).unwrap().matches(&code));
+    }
+    for t in v["typed"].as_array().unwrap() {
+        let typed = t["typed"].as_str().unwrap();
+        assert_eq!(
+            ShortTrackingCode::parse(typed).map(|s| s.to_string()),
+            Ok(t["short"].as_str().unwrap().to_string()),
+            "{typed:?}"
+        );
+    }
+    for bad in v["invalid_short_forms"].as_array().unwrap() {
+        let bad = bad.as_str().unwrap();
+        assert!(ShortTrackingCode::parse(bad).is_err(), "{bad:?}");
+        assert!(TrackingCodeText::parse(bad).is_err(), "{bad:?}");
+    }
+}

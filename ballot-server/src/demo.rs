@@ -51,10 +51,49 @@ pub struct DemoInfo {
     pub created: bool,
 }
 
+/// The English names of the sample projects' departments: an English page is wholly English
+/// (issue 16 item 12). The samples themselves keep them blank, as the spec's vectors were made.
+const DEPARTMENTS_EN: [(&str, &str); 12] = [
+    (
+        "县住建局",
+        "County Housing and Urban-Rural Development Bureau",
+    ),
+    ("县水利局", "County Water Resources Bureau"),
+    ("县交通运输局", "County Transport Bureau"),
+    ("县教育局", "County Education Bureau"),
+    ("县民政局", "County Civil Affairs Bureau"),
+    ("县商务局", "County Commerce Bureau"),
+    ("县城管局", "County Urban Management Bureau"),
+    ("县卫健局", "County Health Commission"),
+    (
+        "县文广旅体局",
+        "County Bureau of Culture, Broadcasting, Tourism and Sports",
+    ),
+    ("县公安局", "County Public Security Bureau"),
+    ("县残联", "County Disabled Persons' Federation"),
+    (
+        "县生态环境分局",
+        "County Ecology and Environment Branch Bureau",
+    ),
+];
+
 /// The demo manifest.
 pub fn manifest(deputies: u32) -> Manifest {
     let mut m = samples::up_to_k_of_n(DEMO_ID, 13, 10, TellerParams { n: 5, t: 3 });
     m.deputies = deputies;
+    for project in m
+        .contests
+        .iter_mut()
+        .flat_map(|c| c.options.iter_mut())
+        .filter_map(|o| o.project.as_mut())
+    {
+        if let Some((_, en)) = DEPARTMENTS_EN
+            .iter()
+            .find(|(zh, _)| *zh == project.department.zh)
+        {
+            project.department.en = (*en).to_string();
+        }
+    }
     m
 }
 
@@ -218,4 +257,26 @@ pub async fn setup_with(
         created: true,
         ..info
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every demo project's department has an English name, so the English pages are wholly
+    /// English; the manifest is still valid.
+    #[test]
+    fn demo_departments_have_english_names() {
+        let m = manifest(250);
+        m.validate().expect("a valid manifest");
+        for o in &m.contests[0].options {
+            let p = o.project.as_ref().expect("a project");
+            assert!(
+                !p.department.en.is_empty() && p.department.en.is_ascii(),
+                "{}: {:?}",
+                o.id,
+                p.department
+            );
+        }
+    }
 }

@@ -12,8 +12,9 @@ use piaojue_crypto::ballot::AuditedBallot;
 use piaojue_crypto::board::{Receipt, SignedTreeHead};
 use piaojue_crypto::credential::CredentialKey;
 use piaojue_crypto::decryption::DecryptionShare;
-use piaojue_crypto::encoding::{Bytes, Digest32};
+use piaojue_crypto::encoding::Bytes;
 use piaojue_crypto::manifest::Manifest;
+use piaojue_crypto::tracking::TrackingCodeText;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -459,7 +460,7 @@ async fn receipt(
     State(s): State<AppState>,
     Path((id, code)): Path<(String, String)>,
 ) -> ApiResult<Json<Receipt>> {
-    let code: Digest32 = Bytes::from_base64(&code)
+    let code = TrackingCodeText::parse(&code)
         .map_err(|e| ApiError::BadRequest(format!("tracking code: {e}")))?;
     Ok(Json(s.board.receipt(&id, &code).await?))
 }

@@ -12,7 +12,8 @@
 //! * the election fingerprint, the credential's public key and an ed25519 signature by the
 //!   credential over the ballot's canonical bytes (`"piaojue-v1/ballot"` ‖ body).
 //!
-//! The tracking code is `SHA-256("piaojue-v1/tracking-code" ‖ body ‖ signature)`.
+//! The tracking code is `SHA-256("piaojue-v1/tracking-code" ‖ body ‖ signature)`; its short
+//! form, for people, is [`crate::tracking::ShortTrackingCode`].
 
 use core::fmt;
 

@@ -42,6 +42,7 @@ pub mod samples;
 pub mod signature;
 pub mod tally;
 pub mod text;
+pub mod tracking;
 pub mod transcript;
 
 pub use curve25519_dalek::{RistrettoPoint, Scalar};

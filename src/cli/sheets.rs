@@ -105,7 +105,7 @@ pub fn render(
 <p>选举指纹 / Election fingerprint: <span class=\"fingerprint\">{short}</span></p>\
 <ol><li>用手机扫描二维码，打开投票页面；或在投票终端输入上面的凭证码。<br>Scan the QR code with your phone to open the voting page, or type the code above at a voting terminal.</li>\
 <li>投票页面在选票旁显示选举指纹：须与上面印的、会场屏幕上显示的完全一致，否则不要投票，请告知监票人。<br>The voting page shows the election fingerprint beside the ballot: it must be exactly the one printed above and shown on the hall screen; if not, do not vote and tell the scrutineers.</li>\
-<li>选择后，页面显示追踪码；可以先“核验”（该票作废、不计入）再重新投票，确认无误后“投出”。<br>After choosing, the page shows a tracking code; you may audit a ballot (it is spoiled, never counted) and start again, then cast.</li>\
+<li>选择后，页面显示 16 位跟踪码，请记下；可以先“核验”（该票作废、不计入）再重新投票，确认无误后“投出”。<br>After choosing, the page shows a 16-character tracking code: write it down; you may audit a ballot (it is spoiled, never counted) and start again, then cast.</li>\
 <li>保存回执，投票结束后可在公告板上核对自己的选票。<br>Keep your receipt: after the vote you can check your ballot on the public board.</li>\
 <li class=\"warn\">凭证只能由本人使用，不要给他人看或拍照。凭证与姓名无关联。<br>This credential is yours alone: do not show or photograph it. It is not linked to your name.</li></ol>\
 </section>",

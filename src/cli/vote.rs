@@ -9,6 +9,7 @@ use piaojue_crypto::board::Receipt;
 use piaojue_crypto::credential::Credential;
 
 use piaojue_crypto::pin::Pin;
+use piaojue_crypto::tracking::ShortTrackingCode;
 
 use super::client::{Client, pinned_election};
 
@@ -89,7 +90,10 @@ pub fn run(args: VoteArgs) -> anyhow::Result<()> {
         .context("this choice is not a valid ballot")?;
     let (ballot, secrets) = Ballot::build(&ctx, &credential, &selection, &mut rand::rng())?;
     let code = ballot.tracking_code();
-    eprintln!("追踪码 / tracking code: {code}");
+    eprintln!(
+        "跟踪码 / tracking code: {} (完整 / full: {code})",
+        ShortTrackingCode::of(&code)
+    );
     let receipt: Receipt = if args.audit {
         let audited = AuditedBallot {
             ballot,

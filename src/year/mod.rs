@@ -646,6 +646,8 @@ pub fn run(api: &Api, cfg: &YearConfig, say: &dyn Fn(&str)) -> anyhow::Result<Ye
         Ok(())
     };
     const CANDIDATES: usize = 13;
+    /// The phase of a project whose theme comes again: 二期, 三期 … (the last repeats).
+    const PHASES_ZH: [&str; 5] = ["一", "二", "三", "四", "五"];
     for (ci, (c, list)) in specs.iter().zip(&submitted).enumerate() {
         let mut shortlisted: Vec<(&Submitted, usize)> = Vec::new();
         let first_theme = list
@@ -683,6 +685,7 @@ pub fn run(api: &Api, cfg: &YearConfig, say: &dyn Fn(&str)) -> anyhow::Result<Ye
         } else {
             c.zh.split('第').next().unwrap_or("").to_string()
         };
+        let mut phases: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
         for j in 0..CANDIDATES {
             let sources: Vec<&(&Submitted, usize)> =
                 shortlisted.iter().skip(j).step_by(CANDIDATES).collect();
@@ -696,7 +699,17 @@ pub fn run(api: &Api, cfg: &YearConfig, say: &dyn Fn(&str)) -> anyhow::Result<Ye
             } else {
                 prefix.clone()
             };
-            let name = format!("{}（{}）", theme.zh.replace("{}", &place), j + 1);
+            // Named as people name projects: a theme that comes again is its next phase
+            // (二期, 三期 …), never a bare number beside the rank (issue 16 item 8).
+            let phase = *phases.entry(th).and_modify(|n| *n += 1).or_insert(1);
+            let (zh_phase, en_phase) = match phase {
+                1 => (String::new(), String::new()),
+                n => (
+                    format!("（{}期）", PHASES_ZH[(n - 1).min(PHASES_ZH.len() - 1)]),
+                    format!(" (phase {n})"),
+                ),
+            };
+            let name = format!("{}{zh_phase}", theme.zh.replace("{}", &place));
             let wan = if c.county {
                 theme.wan
             } else {
@@ -704,7 +717,7 @@ pub fn run(api: &Api, cfg: &YearConfig, say: &dyn Fn(&str)) -> anyhow::Result<Ye
             };
             let body = json!({
                 "congress": c.id, "year": year,
-                "name": t(name, format!("{} ({})", theme.en, j + 1)),
+                "name": t(name, format!("{}{en_phase}", theme.en)),
                 "department": t(format!("{prefix}{}", theme.department), theme.department_en),
                 "investment_yuan": wan * 10_000,
                 "completion": format!("{year}-{:02}", 9 + j % 4),

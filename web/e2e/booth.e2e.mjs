@@ -22,11 +22,12 @@
 // Config: { base, topk: { id, seeds: [s1, s2], fingerprint }, items: { id, seeds: [s], fingerprint },
 //           draft: { id }, hostile?: { base, id, seed, fingerprint },
 //           revote?: { id, seeds: [s], fingerprint } (revote rule last_counts),
-//           expect?: { topk: counts, items: counts } }
+//           expect?: { topk: counts, items: counts }, tie?: { id }, rating?: { id } }
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { shortFingerprint } from '../src/pin.js';
+import { shortTrackingCode } from '../src/tracking.js';
 
 const phase = process.argv[2];
 const cfg = JSON.parse(process.env.PIAOJUE_E2E_CONFIG ?? '{}');
@@ -67,6 +68,14 @@ const boothUrl = (id) => `${cfg.base}/elections/${id}/vote`;
 /** The credential sheet's link: the credential and the election's fingerprint in the fragment. */
 const sheetLink = (base, id, seed, fingerprint) => `${base}/elections/${id}/vote#credential=${seed}&fingerprint=${fingerprint}`;
 const HAN = /[\u3400-\u9fff]/;
+/** The words a deputy should not meet outside a 技术细节 fold-out (issue 16 item 7). */
+const JARGON = /凭证公钥|签名树头|回执签名|包含证明|门限/;
+/** The page's text without its 技术细节 fold-outs. */
+const plainText = (page) => page.evaluate(() => {
+  const b = document.body.cloneNode(true);
+  for (const d of b.querySelectorAll('details.tech')) d.remove();
+  return b.textContent;
+});
 const LATIN = /[A-Za-z]/;
 
 /** A refusal in Chinese with no English, then wholly in English after the language switch. */
@@ -218,11 +227,17 @@ async function voteTopK() {
   assert.equal(await text(page, '#counter-0'), '已选 2 / 最多 2');
   await page.locator('#contest-0').scrollIntoViewIfNeeded();
   await shot(page, 'booth-3-selection');
+  assert.doesNotMatch(await plainText(page), JARGON, 'plain words on the ballot');
   await page.click('#build');
   await page.waitForSelector('#review');
   const audited = await page.getAttribute('#tracking-code', 'data-code');
   assert.match(audited, /^[A-Za-z0-9_-]{43}$/);
-  assert.equal((await text(page, '#tracking-code')).split(/\s+/).length, 6, 'the code is shown in 6 groups of up to 8');
+  // The code to write down (issue 16 item 4): 16 characters in 4 groups, the full code folded away.
+  assert.equal(await text(page, '#tracking-code-short'), shortTrackingCode(audited));
+  assert.match(shortTrackingCode(audited), /^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$/);
+  assert.equal(await page.locator('#tracking-code').isVisible(), false, 'the full code only under 技术细节');
+  await page.click('#review details.tech summary');
+  assert.equal((await text(page, '#tracking-code')).split(/\s+/).length, 6, 'the full code in 6 groups of up to 8');
   assert.match(await text(page, '#review'), /城区老旧小区改造、城乡公交一体化/);
   await shot(page, 'booth-4-tracking-code', true);
   await page.click('#audit');
@@ -255,12 +270,15 @@ async function voteTopK() {
   await page.waitForSelector('#done');
   await page.unroute(`**/api/elections/${id}/ballots`);
   assert.equal(await page.getAttribute('#tracking-code', 'data-code'), cast1);
+  assert.equal(await text(page, '#tracking-code-short'), shortTrackingCode(cast1), 'the receipt shows the short form');
   assert.equal(await page.getAttribute('#receipt-signature', 'data-ok'), 'true', 'the receipt verifies in the booth');
   const qrText = await page.getAttribute('#receipt-qr', 'data-text');
   assert.equal(qrText, `${cfg.base}/elections/${id}#receipt=${cast1}`);
   assert.match(await page.getAttribute('#receipt-qr', 'src'), /^data:image\/gif;base64,/);
   const receiptDownload = await Promise.all([page.waitForEvent('download'), page.click('#receipt-download')]).then(([d]) => d);
   await receiptDownload.saveAs(`${out}/receipt.json`);
+  assert.doesNotMatch(await plainText(page), JARGON, 'plain words on the receipt');
+  assert.match(await text(page, '#receipt'), /第 \d+ 条/);
   await shot(page, 'booth-6-receipt', true);
 
   // Reloaded (or Back and forth) after casting: the receipt this device kept is shown again,
@@ -280,6 +298,7 @@ async function voteTopK() {
   assert.equal(await page.getAttribute('#receipt-result', 'data-passed'), 'true', await text(page, '#receipt-result'));
   for (const step of ['R1', 'R2', 'R3', 'R4'])
     assert.equal(await page.getAttribute(`li[data-step="${step}"]`, 'data-status'), 'passed', step);
+  assert.doesNotMatch(await plainText(page), JARGON, 'plain words on the election page');
   await page.locator('#receipt-check').scrollIntoViewIfNeeded();
   await shot(page, 'election-receipt-check');
 
@@ -294,11 +313,33 @@ async function voteTopK() {
   await page.waitForFunction(() => document.querySelector('#receipt-result[data-passed="true"]') && !document.querySelector('#opened'));
   assert.match(await page.inputValue('#receipt-input'), new RegExp(`"tracking_code": "${cast1}"`));
   assert.match(await text(page, '#receipt-result'), /这是一张投出的选票/);
-  // A code that is not on the board.
-  await page.fill('#receipt-input', 'A'.repeat(43));
+  // The same by its short form as someone writes it down and types it: lower case, spaces, l for
+  // 1 and o for 0 (protocol §8.4); the full code is shown under 技术细节.
+  const shortAudited = shortTrackingCode(audited);
+  await page.fill('#receipt-input', shortAudited.toLowerCase().replaceAll('-', ' ').replaceAll('1', 'l').replaceAll('0', 'o'));
+  await page.click('#receipt-button');
+  await page.waitForSelector('#opened');
+  assert.equal(await page.getAttribute('#receipt-result', 'data-passed'), 'true', await text(page, '#receipt-result'));
+  assert.equal(await text(page, '#tracking-code-short'), shortAudited);
+  assert.equal(await page.getAttribute('#receipt-result #tracking-code', 'data-code'), audited);
+  // A server that answers a short form with another ballot's receipt is caught.
+  const cast1Receipt = JSON.parse(readFileSync(`${out}/receipt.json`, 'utf8'));
+  await page.route(`**/receipts/${shortAudited}`, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(cast1Receipt) }));
+  await page.fill('#receipt-input', shortAudited);
   await page.click('#receipt-button');
   await page.waitForSelector('#receipt-result[data-passed="false"]');
-  assert.match(await text(page, '#receipt-result'), /公告板上没有这个跟踪码的选票/);
+  assert.match(await text(page, '#receipt-result'), /服务器返回的回执属于另一个跟踪码/);
+  await page.unroute(`**/receipts/${shortAudited}`);
+  // A code that is not on the board, in either form; a text that is neither form.
+  const resultSays = (re) => page.waitForFunction((src) => new RegExp(src).test(document.querySelector('#receipt-result[data-passed="false"]')?.textContent ?? ''), re.source);
+  for (const absent of ['A'.repeat(43), 'ZZZZ-ZZZZ-ZZZZ-ZZZZ']) {
+    await page.fill('#receipt-input', absent);
+    await page.click('#receipt-button');
+    await resultSays(/公告板上没有这个跟踪码的选票/);
+    await page.fill('#receipt-input', 'ZZZZ-ZZZZ-ZZZZ-ZZZU');
+    await page.click('#receipt-button');
+    await resultSays(/请输入 16 位跟踪码/);
+  }
   await page.context().close();
 
   // Deputy 2 signs in with the credential sheet's link; the fragment leaves the address bar.
@@ -411,8 +452,9 @@ async function voteTopK() {
   await observer.waitForFunction(() => document.querySelector('#stat-voted b')?.textContent === '2', null, { timeout: 15_000 });
   assert.equal(await text(observer, '#stat-audited b'), '1');
   assert.equal(await observer.locator('#entries tr[data-kind="ballot"]').count(), 2);
-  const listed = await observer.locator('#entries .tracking').evaluateAll((ns) => ns.map((n) => n.dataset.code));
-  for (const code of [cast1, cast2, audited]) assert.ok(listed.includes(code), `the board lists ${code}`);
+  const listed = await observer.locator('#entries .tracking-cell').evaluateAll((ns) => ns.map((n) => [n.dataset.code, n.textContent]));
+  for (const code of [cast1, cast2, audited])
+    assert.ok(listed.some(([full, shown]) => full === code && shown === shortTrackingCode(code)), `the board lists ${code} by its short form`);
   await observer.context().close();
   return { audited, cast: [cast1, cast2] };
 }
@@ -536,6 +578,61 @@ async function results() {
   await page.waitForSelector('#entries tr[data-index="0"]');
   assert.equal(await page.getAttribute('#entries tr[data-index="0"]', 'data-kind'), 'manifest');
 
+  // A server refusal in the page's language only (issue 16 item 12): an election that does not exist.
+  await page.goto(`${cfg.base}/elections/no-such-election`);
+  await page.waitForSelector('#overview .notice.error');
+  const refusal = await text(page, '#overview');
+  assert.match(refusal, /服务器上没有找到所要的内容/);
+  assert.ok(!LATIN.test(refusal), `no English in the Chinese refusal: ${refusal}`);
+  await page.click('#lang-switch');
+  await page.waitForFunction(() => /^The server has no such thing/.test(document.querySelector('#overview')?.textContent ?? ''));
+  assert.ok(!HAN.test(await text(page, '#overview')), 'no Chinese in the English refusal');
+  await page.click('#lang-switch');
+
+  // Results people can read (issue 16 item 8): projects by votes, a one-line summary, the tie by
+  // the projects' names, never their ids; wholly English in English.
+  if (cfg.tie) {
+    await page.goto(`${cfg.base}/elections/${cfg.tie.id}`);
+    await page.waitForSelector('#result-card');
+    const order = await page.locator('#result-card li[data-option]').evaluateAll((ls) => ls.map((l) => l.dataset.option));
+    assert.deepEqual(order, ['p05', 'p02', 'p04', 'p01', 'p03'], 'by votes, then ballot order');
+    assert.equal(await text(page, '#result-headline'), '1 个项目入选，1 个名额待重新表决，0 个名额空缺。');
+    const tie = await text(page, '#tie');
+    assert.match(tie, /农村饮水安全提升、中小学校食堂改造 各得 3 票，剩余名额 1 个/);
+    assert.doesNotMatch(await text(page, '#result-card'), /p0\d/, 'no project ids');
+    assert.equal(await page.getAttribute('.contest-result li[data-option="p05"]', 'data-status'), 'adopted');
+    await shot(page, 'result-tie', true);
+    await page.click('#lang-switch');
+    assert.equal(await text(page, '#result-headline'), 'Projects adopted: 1; seats to be re-voted: 1; seats left empty: 0.');
+    assert.match(await text(page, '#tie'), /Rural drinking-water safety, School canteen upgrades each have 3 votes/);
+    assert.ok(!HAN.test(await text(page, '#result-card')), 'the result wholly in English');
+    // Money as English writes it (issue 16 item 12): p01 costs 38,000,000 yuan.
+    assert.match(await text(page, '#contests-card'), /investment ¥38 million/);
+    await page.click('#lang-switch');
+    assert.match(await text(page, '#contests-card'), /总投资 3,800 万元/);
+  }
+  // An evaluation vote (issue 16 item 9): a heading and legend of its own, the rating rule in
+  // words, the satisfaction rate rounded from the counts (2/3 → 66.67 %, not the floored 66.66).
+  if (cfg.rating) {
+    await page.goto(`${cfg.base}/elections/${cfg.rating.id}`);
+    await page.waitForSelector('#result-card');
+    assert.equal(await text(page, '#result-card h2'), '测评结果');
+    const legend = await text(page, '#result-legend');
+    assert.match(legend, /满意.*基本满意.*不满意/s);
+    assert.doesNotMatch(await text(page, '#result-card'), /(?<!计)入选|票决结果|未通过|通过线/, 'not the words of a selection vote');
+    assert.match(await text(page, '#rating-rule'), /“满意”票达到 2 票（全体代表过半数）的，评为满意；否则“满意”与“基本满意”票合计达到 2 票的，评为基本满意/);
+    assert.match(await text(page, '#rating-rule'), /不受满意率四舍五入的影响/);
+    assert.equal(await text(page, '#result-headline'), '1 个项目评为满意，1 个评为基本满意，0 个评为不满意。');
+    const rated = await page.locator('.contest-result').evaluateAll((cs) => cs.map((c) => [c.dataset.contest, c.querySelector('[data-rating]')?.dataset.rating, c.querySelector('.satisfaction')?.textContent]));
+    assert.deepEqual(rated, [['p01', 'satisfied', '满意率 100.00%'], ['p02', 'basically_satisfied', '满意率 66.67%']]);
+    await shot(page, 'result-rating', true);
+    await page.click('#lang-switch');
+    assert.ok(!HAN.test(await text(page, '#result-card')), 'the result wholly in English');
+    assert.equal(await text(page, '#result-card h2'), 'Evaluation result');
+    assert.match(await text(page, '#rating-rule'), /^Rating rule: a project with at least 2 “satisfied” votes \(a majority of all deputies\)/);
+    await page.click('#lang-switch');
+  }
+
   // The booth reopened after the vote: the receipt this device kept is shown, checked again
   // (issue 16 item 3); a kept receipt whose signature does not verify is not.
   const kept = JSON.parse(readFileSync(`${out}/receipt.json`, 'utf8'));
@@ -568,9 +665,10 @@ async function results() {
   await wide.goto(`${cfg.base}/elections/${cfg.items.id}`);
   await wide.waitForSelector('#result-card');
   assert.equal(await wide.getAttribute('#state', 'data-state'), 'tallied');
-  const itemVotes = await wide.locator('#result-card .contest-result').evaluateAll((cs) => cs.map((c) => [...c.querySelectorAll('li[data-option]')].map((l) => Number(l.dataset.votes))));
-  assert.deepEqual(itemVotes, items);
-  assert.match(await text(wide, '#result-card'), /入选/);
+  // Counted but not published (issue 16 item 13): no counts on the public page until 公布.
+  assert.equal(await text(wide, '#result-pending'), '计票完成，待公布。');
+  assert.equal(await wide.locator('#result-card li[data-option]').count(), 0, 'no counts before publishing');
+  assert.ok(items.length === 2, 'the items election was counted');
   await shot(wide, 'result-items-desktop', true);
   await wide.locator('#result-card').screenshot({ path: `${out}/result-items-chart.png` });
   await wide.locator('#board-card').scrollIntoViewIfNeeded();

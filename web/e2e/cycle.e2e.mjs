@@ -15,6 +15,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
+import { formatPercent } from '../src/ui/common.js';
 
 const env = process.env;
 const base = env.PIAOJUE_BASE;
@@ -86,6 +87,8 @@ try {
   await phone.click('#lang-switch');
   await phone.waitForFunction(() => document.getElementById('heading').textContent === '年度民生实事项目计划');
   assert.ok((await phone.textContent('#congresses')).includes('有效'));
+  // Projects named as people name them: no bare number after a name (issue 16 item 8).
+  assert.doesNotMatch(await phone.textContent('#congresses'), /（\d+）/);
   await shot(phone, 'plan-zh');
 
   // A project: plan, progress with its photo, notes; a deputy adds one.
@@ -110,10 +113,20 @@ try {
   await phone.waitForSelector('section.evaluation table.ratings tbody tr');
   assert.ok(/Satisf/.test(await phone.textContent('#evaluations')));
   assert.ok(/\d+\.\d\d%/.test(await phone.textContent('table.ratings')));
+  // The rating rule in words, and each rate rounded half up from its counts (issue 16 item 9).
+  assert.match(await phone.textContent('.rating-rule'), /^Rating rule: a project with at least \d+ “satisfied” votes/);
+  const first = phone.locator('section.evaluation').first();
+  const rows = await first.locator('table.ratings tbody tr').evaluateAll((rs) => rs.map((r) => [...r.querySelectorAll('td')].map((d) => d.textContent)));
+  const ballots = Number((await first.locator('p.muted').first().textContent()).match(/^(\d+) ballots/)[1]);
+  for (const [, , rate, counts] of rows) {
+    const [s, b] = counts.split(' / ').map(Number);
+    assert.equal(rate, `${formatPercent(s + b, ballots)}%`, `${counts} of ${ballots}`);
+  }
   await shot(phone, 'evaluation-en');
   await phone.click('#lang-switch');
   await phone.waitForFunction(() => document.querySelector('table.ratings th').textContent === '项目');
   assert.ok(/满意/.test(await phone.textContent('#evaluations')));
+  assert.match(await phone.textContent('.rating-rule'), /^评价规则：“满意”票达到 \d+ 票（全体代表过半数）的，评为满意/);
   await shot(phone, 'evaluation-zh');
 
   // A vote that tied: its approval, its validity, the tie and its re-vote, linked both ways.
@@ -122,9 +135,19 @@ try {
   await phone.waitForSelector('#tie');
   await phone.waitForSelector(`#children a[href="/elections/${env.PIAOJUE_REVOTE}"]`);
   assert.ok((await phone.textContent('#result')).includes('表决是否有效'), 'the validity is shown');
+  // The tie and the re-vote by names, never by ids (issue 16 item 8).
+  const tiedIds = await phone.evaluate(async (id) => {
+    const s = await (await fetch(`/api/elections/${id}`)).json();
+    return s.manifest.contests.flatMap((c) => [c.id, ...c.options.map((o) => o.id)]);
+  }, env.PIAOJUE_TIED);
+  const tieText = await phone.textContent('#tie');
+  for (const x of tiedIds) assert.ok(!tieText.includes(x), `no id ${x} in: ${tieText}`);
+  assert.ok(!(await phone.textContent('#children')).includes(env.PIAOJUE_REVOTE), 'the re-vote by its title');
+  assert.ok(await phone.locator('#result-headline').count() === 1, 'a one-line summary');
   await shot(phone, 'tie-zh');
   await phone.click(`#children a[href="/elections/${env.PIAOJUE_REVOTE}"]`);
   await phone.waitForSelector(`#parent a[href="/elections/${env.PIAOJUE_TIED}"]`);
+  assert.ok(!(await phone.textContent('#parent')).includes(env.PIAOJUE_TIED), 'the tied vote by its title');
   await phone.waitForSelector('#approval');
   await toEnglish(phone);
   await phone.waitForFunction(() => document.getElementById('approval').textContent.startsWith('Candidate list approved'));

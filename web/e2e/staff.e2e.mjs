@@ -12,8 +12,10 @@
 //   the hall screen; roll                    STEP registered {seed, short, fingerprint} →
 //                                                        checks 5 credentials, the roll, F
 //   open (confirmed), turnout 0 / 5; the booth
-//   from sheet 2's link shows short(F)       STEP open {seed} → casts a ballot with the seed
-//   turnout 1 / 5; close (confirmed)         STEP closed → 2 tellers post decryption shares
+//   from sheet 2's link shows short(F)       STEP open {seed} → audits a ballot, casts one
+//   turnout 1 / 5; close (confirmed); each
+//   teller's command line, none decrypted   STEP closed → teller 1 posts its share
+//   teller 1 shown as decrypted              STEP decrypted-1 → teller 3 posts its share
 //   result shown; publish (confirmed)        STEP published
 //
 // Input: env PIAOJUE_BASE, PIAOJUE_TOKEN, PIAOJUE_TELLER_KEYS (comma separated, teller 1
@@ -160,7 +162,7 @@ try {
   assert.equal(new URL(page.url()).hash, `#election=${ID}`);
   assert.match(await page.locator('#election-list').innerText(), /2027年度民生实事项目票决/);
   assert.match(await page.locator('#election-summary').innerText(), /从 13 个候选项目中选择不超过 10 个/);
-  // Creating it again is refused with the server's message.
+  // Creating it again is refused, in Chinese only (issue 16 item 12: no server English in a Chinese page).
   await page.click('#new-election');
   await page.fill('#f-id', ID);
   await page.fill('#f-deputies', '5');
@@ -168,7 +170,9 @@ try {
   await page.click('#import-csv');
   await page.click('#create-election');
   await page.waitForSelector('#form-message .notice.error');
-  assert.match(await page.locator('#form-message').innerText(), /409/);
+  const refusal = await page.locator('#form-message').innerText();
+  assert.match(refusal, /这项操作已经完成过/);
+  assert.doesNotMatch(refusal, /[A-Za-z]/, 'no English in the Chinese refusal');
   await page.click(`#election-list a[data-election="${ID}"]`);
   await waitState('draft');
 
@@ -330,7 +334,24 @@ try {
   assert.match(dialogs.at(-1), /确定截止投票/);
   await page.waitForSelector('#decryption-count');
   assert.match(await page.locator('#decryption-count').innerText(), /已收到 0 \/ 2 份/);
+  // What each teller runs, with this election's id and this server's address, and who has
+  // decrypted (issue 16 item 13); the audited ballot explained beside the ballots.
+  const commands = () => page.locator('#teller-commands li').evaluateAll((ls) => ls.map((l) => [l.dataset.done, l.querySelector('pre').textContent]));
+  const listed = await commands();
+  assert.equal(listed.length, 3, 'one line per teller');
+  listed.forEach(([done, cmd], k) => {
+    assert.equal(done, 'false');
+    assert.equal(cmd, `piaojue teller decrypt ${ID} --key-file teller-${k + 1}.age --url ${base}`);
+  });
+  assert.match(await page.locator('#decryption').innerText(), /请每位监票人在自己的电脑上运行下面一行命令/);
+  assert.equal(await page.locator('#summary-ballots').innerText(), '1 张（另有 1 张为代表核验加密是否正确而作废的选票，不计票）');
+  await shot('decryption');
   await step('closed');
+  await page.waitForSelector('#teller-commands li[data-teller="1"][data-done="true"]', { timeout: 15_000 });
+  assert.match(await page.locator('#teller-commands li[data-teller="1"]').innerText(), /已解密/);
+  assert.equal(await page.getAttribute('#teller-commands li[data-teller="3"]', 'data-done'), 'false');
+  assert.match(await page.locator('#decryption-count').innerText(), /已收到 1 \/ 2 份/);
+  await step('decrypted-1');
   await waitState('tallied', 15_000);
   await page.waitForSelector('#result tbody tr');
   assert.equal(await page.locator('#result tbody tr').count(), 13);

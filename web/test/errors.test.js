@@ -2,7 +2,8 @@
 // the server's English message in a Chinese page; other refusals keep the server's message.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { api, ApiError, errorText, setLang } from '../src/ui/common.js';
+import { readFileSync } from 'node:fs';
+import { api, ApiError, ERROR_CODES, errorText, setLang } from '../src/ui/common.js';
 
 // setLang re-applies the page's texts: a page with no element to translate.
 globalThis.document = { documentElement: {}, querySelectorAll: () => [] };
@@ -31,11 +32,42 @@ test('a 409 audited_ciphertexts reads in the page language and says nothing was 
   assert.doesNotMatch(errorText(e), /[\u4e00-\u9fff]/, 'no Chinese in the English text');
 });
 
-test('a busy 503 and a 500 have texts of their own; a 409 keeps the server message', () => {
+test('a busy 503 and a 500 have texts of their own; a 409 reads in Chinese, with the server message in English', () => {
   setLang('zh');
   assert.match(errorText(new ApiError(503, 'unavailable', 'the server is busy')), /服务器繁忙/);
   assert.match(errorText(new ApiError(500, 'internal', 'internal server error')), /内部故障/);
-  assert.match(errorText(new ApiError(409, 'conflict', 'voting is not open')), /voting is not open/);
+  const conflict = new ApiError(409, 'conflict', 'voting is not open');
+  assert.match(errorText(conflict), /当前状态不允许这项操作/);
+  assert.doesNotMatch(errorText(conflict), /[A-Za-z]/, 'no English in the Chinese text');
+  setLang('en');
+  assert.equal(errorText(conflict), 'The current state does not allow this, or it was done already (for example, already voted, or voting closed): nothing was recorded. (voting is not open)');
+  assert.equal(errorText(new ApiError(500, 'internal', 'internal server error')).includes('internal server error'), false, 'a whole text stands alone');
+  // A code the page does not know: a text of its own with the status.
+  setLang('zh');
+  assert.equal(errorText(new ApiError(418, 'teapot', 'I am a teapot')), '服务器拒绝了本次操作（状态 418）。');
+});
+
+// Every code the server can send (the `code()` match of ballot-server/src/error.rs and the table
+// of spec/api.md §6) has a text in both languages: Chinese with no Latin letter, English with no
+// Chinese character (issue 16 item 12).
+test('every server error code has a Chinese and an English text', () => {
+  const rust = readFileSync(new URL('../../ballot-server/src/error.rs', import.meta.url), 'utf8');
+  const fromRust = [...rust.matchAll(/ApiError::\w+\(_\) => "(\w+)"/g)].map((m) => m[1]);
+  const api = readFileSync(new URL('../../spec/api.md', import.meta.url), 'utf8');
+  const section = api.slice(api.indexOf('## 6. Errors'), api.indexOf('### 6.1'));
+  const fromSpec = [...section.matchAll(/^\| \d{3} \| `(\w+)` \|/gm)].map((m) => m[1]);
+  assert.ok(fromRust.length >= 16, `codes read from error.rs: ${fromRust}`);
+  assert.deepEqual([...fromRust].sort(), [...ERROR_CODES].sort(), 'error.rs and the page list the same codes');
+  assert.deepEqual([...new Set(fromSpec)].sort(), [...ERROR_CODES].sort(), 'spec/api.md §6 and the page list the same codes');
+  for (const code of ERROR_CODES) {
+    const e = new ApiError(400, code, 'a message from the server');
+    setLang('zh');
+    const zh = errorText(e);
+    assert.ok(/[\u4e00-\u9fff]/.test(zh) && !/[A-Za-z]/.test(zh), `${code}: ${zh}`);
+    setLang('en');
+    const en = errorText(e);
+    assert.ok(/[A-Za-z]/.test(en) && !/[\u3400-\u9fff]/.test(en) && !en.startsWith('error.'), `${code}: ${en}`);
+  }
 });
 
 test('refusals of how a request was sent (403 cross_origin, 415) read in the page language', () => {

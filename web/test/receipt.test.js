@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { vector } from '../scripts/vectors.js';
 import { trackingCode } from '../src/piaojue.js';
+import { readTrackingCode } from '../src/tracking.js';
 import {
-  ENTRY_CONCURRENCY, EMPTY_ROOT, checkCurrentHead, checkEntry, checkReceipt, fragmentParam, leafHash, logId, normaliseCode, normaliseCredential,
+  ENTRY_CONCURRENCY, EMPTY_ROOT, checkCurrentHead, checkEntry, checkReceipt, fragmentParam, leafHash, logId, normaliseCredential,
   parseReceipt, verifyConsistency, verifyInclusion, verifyReceipt,
 } from '../src/ui/receipt.js';
 
@@ -131,9 +132,9 @@ test('receipt parsing and the links of the booth', () => {
   assert.throws(() => parseReceipt(noSig), /missing field signature/);
   assert.throws(() => parseReceipt({ ...fx.receipt, index: -1 }), /index/);
   const code = fx.receipt.tracking_code;
-  assert.equal(normaliseCode(` ${code.slice(0, 8)} ${code.slice(8, 30)}\n${code.slice(30)} `), code);
-  assert.equal(normaliseCode(code.slice(1)), null);
-  assert.equal(normaliseCode(`${code}=`), null);
+  assert.deepEqual(readTrackingCode(` ${code.slice(0, 8)} ${code.slice(8, 30)}\n${code.slice(30)} `), { full: code });
+  assert.equal(readTrackingCode(code.slice(1)), null);
+  assert.equal(readTrackingCode(`${code}=`), null);
   assert.equal(normaliseCredential(' AB'.repeat(32)), 'ab'.repeat(32));
   assert.equal(normaliseCredential('ab'.repeat(31)), null);
   assert.equal(fragmentParam(`#receipt=${fx.receipt.tracking_code}`, 'receipt'), fx.receipt.tracking_code);

@@ -13,6 +13,7 @@ use piaojue_crypto::board::{BoardKey, Checkpoint, NoteSignature, SignedTreeHead}
 use piaojue_crypto::credential::CredentialKey;
 use piaojue_crypto::encoding::{Bytes, Digest32};
 use piaojue_crypto::manifest::{BoardParams, Manifest, Witnesses};
+use piaojue_crypto::tracking::{SHORT_BYTES, TrackingCodeText};
 use sqlx::Row;
 use tokio::sync::Mutex;
 
@@ -353,23 +354,45 @@ impl Board {
             .collect()
     }
 
-    /// The stored receipt of a ballot.
+    /// The stored receipt of a ballot, by its full tracking code or its short form
+    /// (`spec/protocol.md` §8.4): for a short form, the ballot whose code begins with its
+    /// 80 bits (the smallest such code, should there be two).
     pub async fn receipt(
         &self,
         election_id: &str,
-        tracking_code: &Digest32,
+        code: &TrackingCodeText,
     ) -> ApiResult<piaojue_crypto::board::Receipt> {
-        let row =
-            sqlx::query("SELECT body FROM receipts WHERE election_id = $1 AND tracking_code = $2")
-                .bind(election_id)
-                .bind(tracking_code.0.to_vec())
-                .fetch_optional(&self.db.pool)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::NotFound(format!(
-                        "no ballot with tracking code {tracking_code} on this board"
-                    ))
-                })?;
+        // Every code with a prefix lies between the prefix padded with 0x00 and with 0xff:
+        // a range of the primary key (election_id, tracking_code).
+        let (low, high) = match code {
+            TrackingCodeText::Full(full) => (full.0.to_vec(), full.0.to_vec()),
+            TrackingCodeText::Short(short) => {
+                let mut low = [0x00u8; 32];
+                let mut high = [0xffu8; 32];
+                low[..SHORT_BYTES].copy_from_slice(short.prefix());
+                high[..SHORT_BYTES].copy_from_slice(short.prefix());
+                (low.to_vec(), high.to_vec())
+            }
+        };
+        let row = sqlx::query(
+            "SELECT body FROM receipts WHERE election_id = $1 \
+             AND tracking_code >= $2 AND tracking_code <= $3 ORDER BY tracking_code LIMIT 1",
+        )
+        .bind(election_id)
+        .bind(low)
+        .bind(high)
+        .fetch_optional(&self.db.pool)
+        .await?
+        .ok_or_else(|| {
+            ApiError::NotFound(match code {
+                TrackingCodeText::Full(full) => {
+                    format!("no ballot with tracking code {full} on this board")
+                }
+                TrackingCodeText::Short(short) => {
+                    format!("no ballot with a tracking code of short form {short} on this board")
+                }
+            })
+        })?;
         piaojue_crypto::json::from_str(&row.try_get::<String, _>(0)?)
             .map_err(|e| ApiError::Internal(e.to_string()))
     }

@@ -117,17 +117,30 @@ export async function api(path, { method, body, token } = {}) {
 }
 
 /**
- * Error codes (spec/api.md §6) with a text `error.<code>` of their own: the server's faults,
- * refusals of how a page sent its request rather than of what it asked, and refusals a person
- * must read in the page's language.
+ * Every error code the server sends (spec/api.md §6, `ballot-server/src/error.rs`): each has a
+ * text `error.<code>` in both languages (test/errors.test.js checks both lists).
  */
-const OWN_TEXTS = new Set(['storage_full', 'unavailable', 'internal', 'cross_origin', 'unsupported_media_type', 'audited_ciphertexts']);
+export const ERROR_CODES = [
+  'bad_request', 'unauthorized', 'forbidden', 'cross_origin', 'not_found', 'method_not_allowed', 'payload_too_large',
+  'conflict', 'unsupported_media_type', 'audited_ciphertexts', 'invalid', 'board_mismatch', 'too_many_requests', 'unavailable',
+  'storage_full', 'timeout', 'internal',
+];
 
-/** The text to show for an error: the API's message with its status, or the error's message. */
+/**
+ * Codes whose text says all there is: the server's faults and refusals of how a page sent its
+ * request. For the others, an English page adds the server's message (English, specific);
+ * a Chinese page shows its own text only, never English.
+ */
+const WHOLE_TEXTS = new Set(['storage_full', 'unavailable', 'internal', 'cross_origin', 'unsupported_media_type', 'audited_ciphertexts']);
+
+/** The text to show for an error, in the page's language. */
 export function errorText(e) {
-  // These refusals get a text in the page's language.
-  if (e instanceof ApiError && OWN_TEXTS.has(e.code)) return t(`error.${e.code}`);
-  if (e instanceof ApiError) return `${t('error.server')} (${e.status} ${e.code}): ${e.message}`;
+  if (e instanceof ApiError) {
+    const known = ERROR_CODES.includes(e.code);
+    const own = known ? t(`error.${e.code}`) : t('error.unknown', { status: e.status });
+    if (lang === 'zh' || WHOLE_TEXTS.has(e.code) || !e.message) return own;
+    return `${own} (${e.message})`;
+  }
   if (e instanceof TypeError) return t('error.network');
   return e?.message ?? String(e);
 }
@@ -169,6 +182,37 @@ export function electionIdFromPath() {
   return m ? decodeURIComponent(m[1]) : null;
 }
 
+/**
+ * `part / whole` as a percentage with two decimals, rounded half up from the exact fraction
+ * (227 / 238 = 95.378… → "95.38"), computed on integers; "0.00" when `whole` is 0. For display
+ * only: the protocol's `satisfaction_bp` is floored (protocol §12.5) and decides nothing.
+ */
+export function formatPercent(part, whole) {
+  if (!(whole > 0)) return '0.00';
+  const hundredths = Math.floor((part * 20000 + whole) / (2 * whole));
+  return `${Math.floor(hundredths / 100)}.${String(hundredths % 100).padStart(2, '0')}`;
+}
+
+/** The separator of a list in running text: 、 in Chinese, a comma and a space in English. */
+export function listSep() {
+  return lang === 'zh' ? '、' : ', ';
+}
+
+/** The colon after a label in running text: full width in Chinese. */
+export function colon() {
+  return lang === 'zh' ? '：' : ': ';
+}
+
+/**
+ * An amount in yuan as each language writes money: 3,800 万元 in Chinese, ¥38 million in English
+ * (¥ and the exact number below a million).
+ */
+export function formatMoney(yuan) {
+  if (lang === 'zh') return `${formatNumber(Math.round(yuan / 100) / 100)} 万元`;
+  if (yuan >= 1_000_000) return `¥${formatNumber(Math.round(yuan / 10_000) / 100)} million`;
+  return `¥${formatNumber(yuan)}`;
+}
+
 /** Investment in 万元 (10,000 yuan) as the manifest gives it, formatted for the language. */
 export function formatNumber(n) {
   return new Intl.NumberFormat(lang === 'zh' ? 'zh-CN' : 'en').format(n);
@@ -183,7 +227,6 @@ addTexts({
   zh: {
     'app.name': '票决',
     'lang.switch': 'English',
-    'error.server': '服务器拒绝',
     'error.network': '无法连接服务器，请检查网络后重试。',
     'error.storage_full': '服务器存储空间已满，本次操作未被记录。请稍后重试，并告知工作人员。',
     'error.unavailable': '服务器繁忙，本次操作未被处理，请稍后重试。',
@@ -191,6 +234,18 @@ addTexts({
     'error.cross_origin': '服务器拒绝了来自其他网站页面的提交，本次操作未被处理。请直接打开本系统的网址后重试。',
     'error.unsupported_media_type': '页面提交的数据格式不被服务器接受，本次操作未被处理。请刷新页面后重试。',
     'error.audited_ciphertexts': '服务器拒绝：这张选票的密文已在核验时公开，或已作为选票投出；同一密文不能既投出又核验。本次操作未被记录。请重新生成一张选票，并告知工作人员。',
+    'error.bad_request': '服务器无法读取本次提交的内容，本次操作未被处理。请检查填写的内容，或刷新页面后重试。',
+    'error.unauthorized': '请先以工作人员身份登录，本次操作未被处理。',
+    'error.forbidden': '没有进行这项操作的权限（工作人员登录凭据无效、已撤销或已过期，或签名不属于登记的监票人），本次操作未被处理。',
+    'error.not_found': '服务器上没有找到所要的内容（选举、公告板条目或回执）。',
+    'error.method_not_allowed': '服务器不接受这种请求方式，本次操作未被处理。请刷新页面后重试。',
+    'error.payload_too_large': '提交的内容太大，服务器未予接受，本次操作未被处理。',
+    'error.conflict': '当前状态不允许这项操作，或这项操作已经完成过（例如已经投票、投票已截止），本次操作未被记录。',
+    'error.invalid': '服务器核对未通过（证明、签名或内容与本次选举不符），本次操作未被记录。',
+    'error.board_mismatch': '选举清单中的公告板或见证人与本服务器的设置不一致，选举未创建。请删去这两项后重新提交。',
+    'error.too_many_requests': '请求过于频繁，本次操作未被处理，请稍后重试。',
+    'error.timeout': '请求超时，本次操作未被处理，请稍后重试。',
+    'error.unknown': '服务器拒绝了本次操作（状态 {status}）。',
     'state.draft': '草稿', 'state.key_ceremony': '密钥生成中', 'state.registration': '登记中',
     'state.open': '投票中', 'state.closed': '已截止', 'state.tallied': '已计票',
     'state.published': '已公布', 'state.failed': '失败',
@@ -200,7 +255,6 @@ addTexts({
   en: {
     'app.name': 'Piaojue',
     'lang.switch': '中文',
-    'error.server': 'Refused by the server',
     'error.network': 'Cannot reach the server; check the network and try again.',
     'error.storage_full': 'The server’s storage is full: nothing was recorded. Please try again later and tell the staff.',
     'error.unavailable': 'The server is busy: nothing was done. Please try again shortly.',
@@ -208,6 +262,18 @@ addTexts({
     'error.cross_origin': 'The server refused a submission from a page of another site: nothing was done. Open this system’s own address and try again.',
     'error.unsupported_media_type': 'The server did not accept the format the page sent: nothing was done. Reload the page and try again.',
     'error.audited_ciphertexts': 'Refused by the server: this ballot’s ciphertexts were made public by an audit, or were already cast; the same ciphertexts can never be both cast and audited. Nothing was recorded. Make a fresh ballot and tell the staff.',
+    'error.bad_request': 'The server could not read what was sent: nothing was done. Check what you entered, or reload the page and try again.',
+    'error.unauthorized': 'Sign in as staff first: nothing was done.',
+    'error.forbidden': 'Not allowed: the staff sign-in is not valid, revoked or expired, or the signature is not the registered teller’s. Nothing was done.',
+    'error.not_found': 'The server has no such thing (election, board entry or receipt).',
+    'error.method_not_allowed': 'The server does not take this kind of request: nothing was done. Reload the page and try again.',
+    'error.payload_too_large': 'What was sent is too large for the server: nothing was done.',
+    'error.conflict': 'The current state does not allow this, or it was done already (for example, already voted, or voting closed): nothing was recorded.',
+    'error.invalid': 'The server’s checks failed (a proof, a signature, or content that does not fit this election): nothing was recorded.',
+    'error.board_mismatch': 'The manifest names another board or other witnesses than this server’s: the election was not created. Leave both out and submit it again.',
+    'error.too_many_requests': 'Too many requests: nothing was done. Please try again shortly.',
+    'error.timeout': 'The request timed out: nothing was done. Please try again.',
+    'error.unknown': 'The server refused (status {status}).',
     'state.draft': 'Draft', 'state.key_ceremony': 'Key ceremony', 'state.registration': 'Registration',
     'state.open': 'Voting open', 'state.closed': 'Closed', 'state.tallied': 'Tallied',
     'state.published': 'Published', 'state.failed': 'Failed',

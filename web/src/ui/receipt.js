@@ -124,15 +124,6 @@ const B64 = /^[A-Za-z0-9_-]{85}[AQgw]$/;
 const HEX32 = /^[0-9a-f]{64}$/;
 const isU64 = (x) => Number.isSafeInteger(x) && x >= 0;
 
-/**
- * A tracking code as the deputy may type or paste it (with spaces or line breaks, as the booth
- * shows it in groups) → its 43 base64url characters, or null. Case matters in base64url.
- */
-export function normaliseCode(text) {
-  const s = String(text ?? '').replace(/\s/g, '');
-  return B32.test(s) ? s : null;
-}
-
 /** A credential sign-in code as typed (spaces, dashes, upper case) → 64 lower-case hex, or null. */
 export function normaliseCredential(text) {
   const s = String(text ?? '').replace(/[\s-]/g, '').toLowerCase();

@@ -1,6 +1,6 @@
 // What the cycle's pages share (proposals, year plan, project, evaluation, staff screening):
 // the header texts, the status names of proposals, money and progress bars.
-import { addTexts, formatNumber, h, t } from '../common.js';
+import { addTexts, formatMoney, h, t } from '../common.js';
 
 addTexts({
   zh: {
@@ -14,7 +14,6 @@ addTexts({
     'p.action.adopted': '代表票决通过', 'p.action.not_adopted': '代表票决未通过', 'p.action.tie': '得票相同，再次表决',
     'sub.public': '群众', 'sub.deputy': '人大代表', 'sub.department': '部门', 'sub.organisation': '单位/组织',
     'purpose.selection': '项目票决', 'purpose.revote': '再次表决', 'purpose.evaluation': '成效测评', 'purpose.department_rating': '部门评议',
-    'money.wan': '{n} 万元',
     'level.county': '县人大', 'level.township': '乡镇人大',
   },
   en: {
@@ -28,14 +27,13 @@ addTexts({
     'p.action.adopted': 'Adopted by the deputies’ vote', 'p.action.not_adopted': 'Not adopted by the vote', 'p.action.tie': 'Tied: re-vote',
     'sub.public': 'Resident', 'sub.deputy': 'Deputy', 'sub.department': 'Department', 'sub.organisation': 'Organisation',
     'purpose.selection': 'Selection vote', 'purpose.revote': 'Re-vote', 'purpose.evaluation': 'Evaluation', 'purpose.department_rating': 'Department rating',
-    'money.wan': '{n} × 10,000 yuan',
     'level.county': 'County', 'level.township': 'Township',
   },
 });
 
-/** Yuan as 万元. */
+/** Yuan as each language writes money (`formatMoney`: 万元, or ¥… million). */
 export function wan(yuan) {
-  return t('money.wan', { n: formatNumber(Math.round(yuan / 100) / 100) });
+  return formatMoney(yuan);
 }
 
 /** A progress bar of `percent` (0–100); its width is set through the CSSOM (no inline style). */

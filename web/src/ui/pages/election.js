@@ -8,25 +8,27 @@
 // tracking code checked.
 import * as P from '../../piaojue.js';
 import {
-  ApiError, addTexts, api, currentLang, electionIdFromPath, errorText, formatNumber, formatTime, groupChars, h, initPage,
-  onLangChange, pick, replace, t,
+  ApiError, addTexts, api, colon, currentLang, electionIdFromPath, errorText, formatMoney, formatNumber, formatPercent, formatTime, groupChars, h, initPage,
+  listSep, onLangChange, pick, replace, t,
 } from '../common.js';
 import { apiPath, fetchEntries, fetchEntryBytes, loadSetup } from '../board.js';
-import { checkReceipt, fragmentParam, normaliseCode, parseReceipt, treeHeadSignedBytes } from '../receipt.js';
+import { checkReceipt, fragmentParam, parseReceipt, treeHeadSignedBytes } from '../receipt.js';
+import { readTrackingCode, trackingCodeMatches, trackingCodeQuery } from '../../tracking.js';
+import { trackingCodeCell, trackingCodeView } from '../tracking-view.js';
 
 addTexts({
   zh: {
     'page.title': '票决 · 公告板',
     'el.vote': '去投票',
     'el.stat.credentials': '凭证（代表）', 'el.stat.voted': '已投票', 'el.stat.ballots': '投出选票',
-    'el.stat.audited': '核验选票', 'el.stat.entries': '公告板条目', 'el.stat.tellers': '监票人（门限）',
+    'el.stat.audited': '核验选票', 'el.stat.entries': '公告板条目', 'el.stat.tellers': '监票人', 'el.stat.tellers.value': '{n} 人（{t} 人可解密）',
     'el.fingerprint': '选举指纹', 'el.fingerprint.ok': '已根据公告板数据重新计算，一致。',
     'el.fingerprint.bad': '与公告板数据重新计算的结果不一致！', 'el.fingerprint.none': '投票开始后公布。',
-    'el.parent': '本次为对 {parent} 的重新表决。', 'el.children': '得票相同的项目已重新表决：',
+    'el.parent': '本次为对“{parent}”的重新表决。', 'el.children': '得票相同的项目已重新表决：',
     'el.approval': '候选项目经{body}审定（{reference}，{date}）。', 'el.plan': '年度计划',
     'el.valid': '表决是否有效', 'el.valid.yes': '有效', 'el.valid.no': '无效（未达法定人数，不产生结果）',
     'el.kind.approval': '候选项目审定',
-    'el.result': '票决结果', 'el.result.pending': '计票后公布。',
+    'el.result': '票决结果', 'el.result.pending': '计票后公布。', 'el.result.tallied': '计票完成，待公布。',
     'el.result.summary': '计入选票 {ballots} 张，代表名额 {roll} 人。',
     'el.quorum': '法定人数', 'el.quorum.met': '已达到（须超过 {num}/{den}）', 'el.quorum.not': '未达到（须超过 {num}/{den}）',
     'el.quorum.none': '无要求',
@@ -38,34 +40,41 @@ addTexts({
     'el.adopted': '入选', 'el.passed': '通过（名额已满）', 'el.not_passed': '未通过', 'el.tied': '票数相同',
     'el.rank': '第 {n} 名',
     'el.tie': '名额边界出现票数相同：{projects} 各得 {votes} 票，剩余名额 {seats} 个，须对这些项目重新表决。',
+    'el.headline': '{adopted} 个项目入选，{empty} 个名额空缺。', 'el.headline.tie': '{adopted} 个项目入选，{tie} 个名额待重新表决，{empty} 个名额空缺。',
+    'el.headline.invalid': '未达到法定人数，表决无效，没有项目入选。', 'el.headline.invalid_rating': '未达到法定人数，测评无效。',
+    'el.headline.rating': '{satisfied} 个项目评为满意，{basically} 个评为基本满意，{not} 个评为不满意。',
+    'el.result.rating': '测评结果',
+    'el.rating.rule': '评价规则：“满意”票达到 {n} 票（{base}过半数）的，评为满意；否则“满意”与“基本满意”票合计达到 {n} 票的，评为基本满意；其余评为不满意。评价等级由票数直接比较得出，不受满意率四舍五入的影响。满意率为“满意”与“基本满意”票合计占投票总数的比例，四舍五入保留两位小数。',
+    'el.rating.base.all_deputies': '全体代表', 'el.rating.base.voting': '投票代表',
     'el.rating.satisfied': '满意', 'el.rating.basically_satisfied': '基本满意', 'el.rating.not_satisfied': '不满意',
     'el.satisfaction': '满意率 {p}%',
     'el.votes': '{n} 票',
-    'el.threshold': '通过线', 'el.tracking': '跟踪码',
-    'el.receipt': '核对我的选票', 'el.receipt.help': '粘贴回执（JSON）、选择下载的回执文件或输入跟踪码。浏览器会检查公告板对回执的签名、包含证明、公告板上的条目，当前公告板是否仍包含这张选票，以及（在“以最后一次投票为准”的选举中）这张选票是否已被同一凭证后来投出的选票取代。',
-    'el.receipt.label': '回执或跟踪码', 'el.receipt.button': '核对',
+    'el.threshold': '通过线',
+    'el.receipt': '核对我的选票', 'el.receipt.help': '输入 16 位跟踪码，或选择下载的回执文件，或粘贴回执内容。浏览器会检查这张选票确实在公告板上、公告板为它签了名、公告板此后没有删改（在“以最后一次投票为准”的选举中，还检查它没有被同一凭证后来投出的选票取代）。只凭 16 位跟踪码核对，说明公告板上有一张跟踪码以这 16 位开头的选票；回执文件中的完整跟踪码才能确切证明它就是您的设备生成的那张选票。',
+    'el.receipt.label': '跟踪码或回执', 'el.receipt.button': '核对',
     'el.receipt.file': '或选择下载的回执文件（.json）：', 'el.receipt.file_bad': '无法读取这个文件。',
-    'el.receipt.bad': '请输入 43 位跟踪码或完整的回执 JSON。', 'el.receipt.not_found': '公告板上没有这个跟踪码的选票。',
+    'el.receipt.bad': '请输入 16 位跟踪码（不区分大小写，可带短横线或空格）、完整跟踪码或回执内容。',
+    'el.receipt.wrong_code': '服务器返回的回执属于另一个跟踪码（{code}），不是您输入的跟踪码。请告知监票人。', 'el.receipt.not_found': '公告板上没有这个跟踪码的选票。',
     'el.receipt.other_election': '这份回执属于另一场选举（{id}）。',
     'el.receipt.passed': '核对通过：您的选票在公告板第 {index} 条，公告板至今未删改。',
     'el.receipt.failed': '核对未通过！请保存回执并告知监票人。',
     'el.receipt.key': '公告板公钥取自本服务器（{key}…）；请与组织方另行公布的公钥比对。',
     'el.receipt.audited': '这是一张核验过的选票（作废，不计票），其公开内容为：',
     'el.receipt.cast': '这是一张投出的选票（内容保密）。',
-    'el.R1': 'R1 回执：公告板签名与包含证明', 'el.R2': 'R2 公告板条目', 'el.R3': 'R3 当前签名树头', 'el.R4': 'R4 一致性证明',
+    'el.R1': 'R1 回执由公告板签名，选票在公告板的记录中', 'el.R2': 'R2 公告板上的这条记录就是这张选票', 'el.R3': 'R3 公告板当前的记录已签名', 'el.R4': 'R4 公告板没有删改此前的记录',
     'el.step.passed': '通过', 'el.step.failed': '未通过', 'el.step.skipped': '跳过',
     // A failure's text in Chinese (`el.fail.<step>.<code>`); in English the spec's own text.
     'el.fail.R1.signature': '公告板对回执的签名未通过验证。',
     'el.fail.R1.tree-head': '公告板对回执中树头的签名未通过验证。',
     'el.fail.R1.wrong-log': '回执中的树头属于另一个公告板日志。',
-    'el.fail.R1.inclusion': '包含证明不能导出回执中树头的根哈希。',
+    'el.fail.R1.inclusion': '回执中的证明与公告板签名的记录对不上：这张选票不在该记录中。',
     'el.fail.R2.fetch': '无法取得公告板第 {index} 条。',
     'el.fail.R2.leaf': '公告板条目的叶哈希与回执不一致。',
     'el.fail.R2.parse': '公告板条目无法解析。',
     'el.fail.R2.index': '公告板条目自称第 {entry} 条，回执记载的是第 {receipt} 条。',
     'el.fail.R2.kind': '该条目是“{kind}”，不是选票。',
     'el.fail.R2.tracking-code': '该条目中选票的跟踪码是 {code}，回执记载的是 {receipt}。',
-    'el.fail.R3.fetch': '无法取得公告板当前的签名树头。',
+    'el.fail.R3.fetch': '无法取得公告板当前的签名。',
     'el.fail.R3.signature': '公告板对当前树头的签名未通过验证。',
     'el.fail.R3.wrong-log': '当前树头属于另一个公告板日志。',
     'el.fail.R3.shrunk': '公告板日志现在只有 {size} 条，少于回执中的 {receiptSize} 条。',
@@ -77,19 +86,19 @@ addTexts({
     'el.receipt.malformed': '无法核对：回执或公告板公钥的格式不对。',
     'el.skip.no-head': '没有当前树头。', 'el.skip.head-failed': '当前树头未通过验证。',
     'el.fail.R2.revote-unknown': '公告板第 0 条不是本次选举的清单，无法确定重复投票规则。',
-    'el.fail.R2.head': '无法取得公告板当前的签名树头。',
+    'el.fail.R2.head': '无法取得公告板当前的签名。',
     'el.fail.R2.replaced': '同一凭证后来投出的选票（公告板第 {index} 条，跟踪码 {trackingCode}）取代了这张选票：这张选票不再计票。',
     'el.fail.R2.later-fetch': '无法取得公告板第 {index} 条。',
     'el.fail.R2.later-parse': '公告板第 {index} 条无法解析。',
     'el.contests': '表决事项与候选项目',
     'el.contest.range': '可选 {min}–{max} 项', 'el.contest.max': '最多选 {max} 项', 'el.contest.exact': '须选 {max} 项',
-    'el.dept': '责任单位', 'el.invest': '总投资 {n} 万元', 'el.completion': '完成时限 {d}',
+    'el.dept': '责任单位', 'el.invest': '总投资 {n}', 'el.completion': '完成时限 {d}',
     'el.tellers': '监票人与密钥生成', 'el.tellers.params': '共 {n} 名监票人，任意 {t} 名即可解密计票结果；任何人都不能单独解密选票。',
     'el.ceremony': '密钥生成进度', 'el.round.announcement': '公告', 'el.round.commitment': '承诺',
     'el.round.reveal': '公开', 'el.round.share_check': '份额核对',
     'el.ceremony.done': '已完成，选举公钥：', 'el.ceremony.failed': '密钥生成失败。',
     'el.teller': '监票人 {i}',
-    'el.board': '公告板', 'el.head': '最新签名树头', 'el.head.size': '{n} 条', 'el.head.root': '根哈希',
+    'el.board': '公告板', 'el.head': '公告板最新签名', 'el.head.size': '{n} 条', 'el.head.root': '根哈希',
     'el.head.sig_ok': '签名有效', 'el.head.sig_bad': '签名无效！',
     'el.col.index': '序号', 'el.col.kind': '事件 · 时间', 'el.col.detail': '内容',
     'el.older': '较早', 'el.newer': '较新', 'el.latest': '最新',
@@ -99,7 +108,7 @@ addTexts({
     'el.kind.ceremony_output': '选举公钥', 'el.kind.ceremony_failed': '密钥生成失败', 'el.kind.credentials': '登记凭证',
     'el.kind.open': '开始投票', 'el.kind.ballot': '选票', 'el.kind.audited': '核验选票', 'el.kind.close': '截止投票',
     'el.kind.tally': '加密合计', 'el.kind.decryption_share': '解密份额', 'el.kind.result': '计票结果', 'el.kind.published': '公布',
-    'el.detail.credentials': '{n} 个凭证公钥', 'el.detail.open': '{n} 个凭证', 'el.detail.close': '{n} 张选票',
+    'el.detail.credentials': '{n} 个凭证', 'el.detail.open': '{n} 个凭证', 'el.detail.close': '{n} 张选票',
     'el.detail.teller': '监票人 {i}',
     'el.record': '选举记录', 'el.record.help': '下载完整的选举记录，用独立的验证程序检查每一张选票、密钥生成、计票和结果：',
     'el.record.download': '下载选举记录（JSON）', 'el.record.pending': '投票开始后可以下载。',
@@ -108,14 +117,14 @@ addTexts({
     'page.title': 'Piaojue · Bulletin board',
     'el.vote': 'Vote',
     'el.stat.credentials': 'Credentials (deputies)', 'el.stat.voted': 'Voted', 'el.stat.ballots': 'Ballots cast',
-    'el.stat.audited': 'Audited ballots', 'el.stat.entries': 'Board entries', 'el.stat.tellers': 'Tellers (threshold)',
+    'el.stat.audited': 'Audited ballots', 'el.stat.entries': 'Board entries', 'el.stat.tellers': 'Tellers', 'el.stat.tellers.value': '{n} (any {t} decrypt)',
     'el.fingerprint': 'Election fingerprint', 'el.fingerprint.ok': 'Recomputed from the board’s data: it matches.',
     'el.fingerprint.bad': 'It does NOT match the one recomputed from the board’s data!', 'el.fingerprint.none': 'Published when voting opens.',
-    'el.parent': 'This is a re-vote of {parent}.', 'el.children': 'The tied projects were re-voted in: ',
+    'el.parent': 'This is a re-vote of “{parent}”.', 'el.children': 'The tied projects were re-voted in: ',
     'el.approval': 'Candidate list approved by {body} ({reference}, {date}).', 'el.plan': 'Year plan',
     'el.valid': 'Valid vote', 'el.valid.yes': 'yes', 'el.valid.no': 'NO (no quorum: no result)',
     'el.kind.approval': 'candidates approved',
-    'el.result': 'Result', 'el.result.pending': 'Published after the tally.',
+    'el.result': 'Result', 'el.result.pending': 'Published after the tally.', 'el.result.tallied': 'Counted; to be published.',
     'el.result.summary': '{ballots} ballots counted, {roll} deputies on the roll.',
     'el.quorum': 'Quorum', 'el.quorum.met': 'met (more than {num}/{den} needed)', 'el.quorum.not': 'NOT met (more than {num}/{den} needed)',
     'el.quorum.none': 'none',
@@ -127,25 +136,32 @@ addTexts({
     'el.adopted': 'adopted', 'el.passed': 'passed (no seat left)', 'el.not_passed': 'not passed', 'el.tied': 'tied',
     'el.rank': 'rank {n}',
     'el.tie': 'Tie at the last seat: {projects} each have {votes} votes for {seats} seat(s) left; these projects go to a re-vote.',
+    'el.headline': 'Projects adopted: {adopted}; seats left empty: {empty}.', 'el.headline.tie': 'Projects adopted: {adopted}; seats to be re-voted: {tie}; seats left empty: {empty}.',
+    'el.headline.invalid': 'No quorum: the vote is not valid and no project is adopted.', 'el.headline.invalid_rating': 'No quorum: the evaluation is not valid.',
+    'el.headline.rating': 'Rated satisfied: {satisfied}; basically satisfied: {basically}; not satisfied: {not}.',
+    'el.result.rating': 'Evaluation result',
+    'el.rating.rule': 'Rating rule: a project with at least {n} “satisfied” votes (a majority of {base}) is rated satisfied; otherwise one with at least {n} “satisfied” and “basically satisfied” votes together is rated basically satisfied; the others are rated not satisfied. The rating compares vote counts exactly and does not depend on how the satisfaction rate is rounded. The satisfaction rate is the share of “satisfied” and “basically satisfied” votes among all ballots, rounded to two decimals.',
+    'el.rating.base.all_deputies': 'all deputies', 'el.rating.base.voting': 'those voting',
     'el.rating.satisfied': 'satisfied', 'el.rating.basically_satisfied': 'basically satisfied', 'el.rating.not_satisfied': 'not satisfied',
     'el.satisfaction': 'satisfaction {p}%',
     'el.votes': '{n} votes',
-    'el.threshold': 'pass line', 'el.tracking': 'Tracking code',
-    'el.receipt': 'Check my ballot', 'el.receipt.help': 'Paste your receipt (JSON), choose the downloaded receipt file or type the tracking code. The browser checks the board’s signatures on the receipt, the inclusion proof, the board’s entry, that the board today still holds the ballot, and (where the last ballot counts) that no later ballot of the same credential has replaced it.',
-    'el.receipt.label': 'Receipt or tracking code', 'el.receipt.button': 'Check',
+    'el.threshold': 'pass line',
+    'el.receipt': 'Check my ballot', 'el.receipt.help': 'Type the 16-character tracking code, or choose the downloaded receipt file, or paste the receipt. The browser checks that the ballot is on the bulletin board, that the board signed for it and has removed or rewritten nothing since (and, where the last ballot counts, that no later ballot of the same credential replaced it). Checked by the 16 characters alone, this shows that the board holds a ballot whose tracking code begins with them; the full tracking code in the receipt file proves that it is exactly the ballot your device made.',
+    'el.receipt.label': 'Tracking code or receipt', 'el.receipt.button': 'Check',
     'el.receipt.file': 'Or choose the downloaded receipt file (.json):', 'el.receipt.file_bad': 'This file cannot be read.',
-    'el.receipt.bad': 'Type the 43-character tracking code or paste the whole receipt JSON.', 'el.receipt.not_found': 'The board has no ballot with this tracking code.',
+    'el.receipt.bad': 'Type the 16-character tracking code (upper or lower case, hyphens and spaces allowed), the full tracking code, or paste the receipt.',
+    'el.receipt.wrong_code': 'The server answered with the receipt of another tracking code ({code}), not the one you typed. Please tell the tellers.', 'el.receipt.not_found': 'The board has no ballot with this tracking code.',
     'el.receipt.other_election': 'This receipt is for another election ({id}).',
     'el.receipt.passed': 'Passed: your ballot is entry {index} of the board, and the board has not been rewritten since.',
     'el.receipt.failed': 'The check FAILED! Keep the receipt and tell the tellers.',
     'el.receipt.key': 'The board key comes from this server ({key}…); compare it with the key the organisers published.',
     'el.receipt.audited': 'This is an audited ballot (void, not counted); its revealed content:',
     'el.receipt.cast': 'This is a cast ballot (its content stays secret).',
-    'el.R1': 'R1 Receipt: board signatures and inclusion proof', 'el.R2': 'R2 Board entry', 'el.R3': 'R3 Current signed tree head', 'el.R4': 'R4 Consistency proof',
+    'el.R1': 'R1 The board signed the receipt, and the ballot is in its log', 'el.R2': 'R2 This entry of the board is this ballot', 'el.R3': 'R3 The board’s current log is signed', 'el.R4': 'R4 The board has removed or rewritten nothing since',
     'el.step.passed': 'passed', 'el.step.failed': 'FAILED', 'el.step.skipped': 'skipped',
     'el.contests': 'Contests and candidate projects',
     'el.contest.range': 'choose {min}–{max}', 'el.contest.max': 'choose at most {max}', 'el.contest.exact': 'choose {max}',
-    'el.dept': 'Department', 'el.invest': 'investment {n} × 10,000 yuan', 'el.completion': 'completion {d}',
+    'el.dept': 'Department', 'el.invest': 'investment {n}', 'el.completion': 'completion {d}',
     'el.tellers': 'Tellers and key ceremony', 'el.tellers.params': '{n} tellers; any {t} of them can decrypt the totals, and nobody can decrypt a ballot.',
     'el.ceremony': 'Key ceremony', 'el.round.announcement': 'announcements', 'el.round.commitment': 'commitments',
     'el.round.reveal': 'reveals', 'el.round.share_check': 'share checks',
@@ -186,6 +202,12 @@ const hexLine = (hex, attrs = {}) => h('div', { class: 'hex mono hexline', ...at
 // ------------------------------------------------------------------------------------------
 // Overview
 
+/** An election by its title (from the list of elections), its id only if the list lacks it. */
+function electionName(electionId) {
+  const e = S.elections?.find((x) => x.election_id === electionId);
+  return e?.manifest?.title ? pick(e.manifest.title) : electionId;
+}
+
 function renderOverview() {
   const s = S.status;
   const m = s.manifest;
@@ -203,8 +225,8 @@ function renderOverview() {
     h('div', { class: 'row' }, h('span', { class: `badge state-${s.state}`, id: 'state', dataset: { state: s.state } }, t(`state.${s.state}`)),
       h('span', { class: 'muted mono' }, s.election_id),
       s.state === 'open' ? h('a', { class: 'button primary', href: `/elections/${encodeURIComponent(id)}/vote`, id: 'vote-link' }, t('el.vote')) : null),
-    s.parent ? h('p', { id: 'parent' }, h('a', { href: `/elections/${encodeURIComponent(s.parent)}` }, t('el.parent', { parent: s.parent }))) : null,
-    S.children?.length ? h('p', { id: 'children' }, t('el.children'), S.children.flatMap((c, i) => [i ? '、' : '', h('a', { href: `/elections/${encodeURIComponent(c)}` }, c)])) : null,
+    s.parent ? h('p', { id: 'parent' }, h('a', { href: `/elections/${encodeURIComponent(s.parent)}` }, t('el.parent', { parent: electionName(s.parent) }))) : null,
+    S.children?.length ? h('p', { id: 'children' }, t('el.children'), S.children.flatMap((c, i) => [i ? listSep() : '', h('a', { href: `/elections/${encodeURIComponent(c)}` }, electionName(c))])) : null,
     S.approval ? h('p', { id: 'approval' }, t('el.approval', { body: pick(S.approval.body), reference: S.approval.reference, date: S.approval.date }), ' ',
       h('a', { href: `/plan${/-(\d{4})-/.test(id) ? `?year=${id.match(/-(\d{4})-/)[1]}` : ''}` }, t('el.plan'))) : null,
     h('div', { class: 'stats' },
@@ -213,7 +235,7 @@ function renderOverview() {
       stat('el.stat.ballots', s.ballots, 'stat-ballots'),
       stat('el.stat.audited', s.audited, 'stat-audited'),
       stat('el.stat.entries', s.log_size, 'stat-entries'),
-      stat('el.stat.tellers', `${m.tellers.n} (${m.tellers.t})`, 'stat-tellers')),
+      stat('el.stat.tellers', t('el.stat.tellers.value', m.tellers), 'stat-tellers')),
     h('h2', {}, t('el.fingerprint')), fp);
 }
 
@@ -261,52 +283,98 @@ function tag(status) {
   return h('span', { class: `tag ${status}` }, t(key));
 }
 
+/** A project of the outcome by its name: its option's title (`top_k`) or its contest's title. */
+function projectName(m, projectId) {
+  if (m.decision.kind === 'top_k') {
+    const o = m.contests[0]?.options.find((x) => x.id === projectId);
+    return o ? pick(o.title) : projectId;
+  }
+  const c = m.contests.find((x) => x.id === projectId);
+  return c ? pick(c.title) : projectId;
+}
+
+/** The one-line summary of an outcome (`#result-headline`), or null for `counts`. */
+function headline(rule, outcome) {
+  if (rule.kind === 'counts') return null;
+  if (!outcome.quorum_met) return t(rule.kind === 'rating' ? 'el.headline.invalid_rating' : 'el.headline.invalid');
+  if (rule.kind === 'rating') {
+    const n = (r) => outcome.projects.filter((p) => p.rating === r).length;
+    return t('el.headline.rating', { satisfied: n('satisfied'), basically: n('basically_satisfied'), not: n('not_satisfied') });
+  }
+  const adopted = outcome.projects.filter((p) => p.adopted).length;
+  const tie = outcome.tie?.seats_left ?? 0;
+  const empty = Math.max(0, rule.seats - adopted - tie);
+  return tie ? t('el.headline.tie', { adopted, tie, empty }) : t('el.headline', { adopted, empty });
+}
+
+/** Votes first, then ballot order: how results are listed. */
+const byVotes = (a, b) => b.votes - a.votes || a.order - b.order;
+
+function ratingLegend() {
+  return h('div', { class: 'legend', id: 'result-legend' },
+    ['satisfied', 'basically_satisfied', 'not_satisfied'].map((r) => h('span', {}, h('i', { class: `k-${r}` }), t(`el.rating.${r}`))));
+}
+
 function renderResult() {
   const box = $('result');
   if (!S.result) {
-    if (['closed'].includes(S.status?.state)) return replace(box, card('result', t('el.result'), h('p', { class: 'muted' }, t('el.result.pending'))));
+    // The counts are shown once the staff publish them (the shares stay on the board, as they must).
+    if (S.status?.state === 'closed') return replace(box, card('result', t('el.result'), h('p', { class: 'muted', id: 'result-pending' }, t('el.result.pending'))));
+    if (S.status?.state === 'tallied') return replace(box, card('result', t('el.result'), h('p', { class: 'notice', id: 'result-pending' }, t('el.result.tallied'))));
     return replace(box);
   }
   const m = S.status.manifest;
   const rule = m.decision;
   const { counts, outcome } = S.result;
+  const rating = rule.kind === 'rating';
   const tiedIds = new Set(outcome.tie?.projects ?? []);
   const scale = Math.max(1, rule.majority === 'voting' ? outcome.ballots : outcome.roll, ...counts.flat());
   const threshold = outcome.majority_threshold || null;
-  const contests = m.contests.map((c, ci) => {
+  const rankTag = (p) => (p.rank ? h('span', { class: 'tag rank' }, t('el.rank', { n: p.rank })) : null);
+  let contests = m.contests.map((c, ci) => {
     let items;
     if (rule.kind === 'top_k') {
       items = c.options.map((o, oi) => {
         const p = outcome.projects.find((x) => x.contest === ci && x.option === oi);
         const status = p ? projectStatus(p, tiedIds.has(p.id)) : null;
-        return { id: o.id, label: pick(o.title), votes: counts[ci][oi], status,
-          tags: p ? [tag(status), p.rank ? h('span', { class: 'tag' }, t('el.rank', { n: p.rank })) : null] : null };
-      });
+        return { id: o.id, label: pick(o.title), votes: counts[ci][oi], order: oi, status, tags: p ? [tag(status), rankTag(p)] : null };
+      }).sort(byVotes);
     } else {
-      items = c.options.map((o, oi) => ({ id: o.id, label: pick(o.title), votes: counts[ci][oi], status: null, tags: null }));
+      items = c.options.map((o, oi) => ({ id: o.id, label: pick(o.title), votes: counts[ci][oi], order: oi, status: null, tags: null }));
     }
-    const p = rule.kind === 'approve_each' || rule.kind === 'rating' ? outcome.projects.find((x) => x.contest === ci) : null;
+    const p = rule.kind === 'approve_each' || rating ? outcome.projects.find((x) => x.contest === ci) : null;
     let verdict = null;
     if (p && rule.kind === 'approve_each') {
       const st = projectStatus(p, tiedIds.has(p.id));
       items[0].status = st;
-      verdict = h('div', {}, tag(st), p.rank ? h('span', { class: 'tag' }, t('el.rank', { n: p.rank })) : null);
+      verdict = h('div', {}, tag(st), rankTag(p));
     }
-    if (p && rule.kind === 'rating')
-      verdict = h('div', {}, p.rating ? h('span', { class: 'tag adopted' }, t(`el.rating.${p.rating}`)) : null,
-        p.satisfaction_bp != null ? h('span', { class: 'tag' }, t('el.satisfaction', { p: (p.satisfaction_bp / 100).toFixed(2) })) : null);
-    return h('div', { class: 'contest-result', dataset: { contest: c.id } },
+    if (p && rating) {
+      const [sat, basic] = counts[ci];
+      verdict = h('div', {}, p.rating ? h('span', { class: `tag rating-${p.rating}`, dataset: { rating: p.rating } }, t(`el.rating.${p.rating}`)) : null,
+        h('span', { class: 'tag satisfaction' }, t('el.satisfaction', { p: formatPercent(sat + basic, outcome.ballots) })));
+    }
+    const node = h('div', { class: 'contest-result', dataset: { contest: c.id } },
       h('h3', {}, pick(c.title), ' ', verdict),
       bars(items, scale, rule.kind === 'top_k' || rule.kind === 'approve_each' ? threshold : null));
+    return { node, votes: p && rule.kind === 'approve_each' ? p.yes : 0, order: ci };
   });
-  const node = card('result', t('el.result'),
+  // Yes/no on each project: the projects by yes-votes.
+  if (rule.kind === 'approve_each') contests = contests.sort(byVotes);
+  const base = rule.majority === 'voting' ? 'voting' : 'all_deputies';
+  const line = headline(rule, outcome);
+  const node = card('result', t(rating ? 'el.result.rating' : 'el.result'),
+    line ? h('p', { id: 'result-headline', class: 'headline' }, line) : null,
     h('p', { id: 'result-summary' }, t('el.result.summary', { ballots: outcome.ballots, roll: outcome.roll })),
+    rating ? h('p', { id: 'rating-rule', class: 'muted' }, t('el.rating.rule', { n: outcome.majority_threshold, base: t(`el.rating.base.${base}`) })) : null,
     h('dl', { class: 'kv' }, ruleRows(rule, outcome).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
-    outcome.tie ? h('div', { class: 'notice warn', id: 'tie' }, t('el.tie', { projects: outcome.tie.projects.join('、'), votes: outcome.tie.votes, seats: outcome.tie.seats_left })) : null,
-    rule.kind === 'counts' ? null : h('div', { class: 'legend' },
+    outcome.tie ? h('div', { class: 'notice warn', id: 'tie' }, t('el.tie', {
+      projects: outcome.tie.projects.map((x) => projectName(m, x)).join(listSep()), votes: outcome.tie.votes, seats: outcome.tie.seats_left,
+    })) : null,
+    rule.kind === 'counts' ? null : rating ? ratingLegend() : h('div', { class: 'legend', id: 'result-legend' },
       h('span', {}, h('i', { class: 'k-adopted' }), t('el.adopted')), h('span', {}, h('i', { class: 'k-passed' }), t('el.passed')),
       h('span', {}, h('i', {}), t('el.not_passed')), threshold ? h('span', {}, h('i', { class: 'k-threshold' }), t('el.threshold')) : null),
-    contests);
+    contests.map((c) => c.node));
   replace(box, node);
   sizeBars(node);
 }
@@ -344,8 +412,7 @@ function renderReceiptForm() {
     out = h('div', { id: 'receipt-result', dataset: { passed: String(c.report.passed) } },
       h('div', { class: `notice ${c.report.passed ? 'ok' : 'error'}` },
         t(c.report.passed ? 'el.receipt.passed' : 'el.receipt.failed', { index: c.report.receipt.index })),
-      h('div', { class: 'muted' }, t('el.tracking')),
-      hexLine(c.report.receipt.tracking_code),
+      trackingCodeView(c.report.receipt.tracking_code),
       h('ul', { class: 'steps-list' }, c.report.steps.map((s) => h('li', { class: s.status, dataset: { step: s.id, status: s.status } },
         h('b', {}, t(`el.${s.id}`)), ' — ', t(`el.step.${s.status}`),
         s.failures.map((f) => h('div', { class: 'muted', dataset: { code: f.code } }, failureText(s.id, f))),
@@ -381,8 +448,8 @@ function openedChoices(entry) {
   try {
     const election = new P.Election({ manifest: S.status.manifest, fingerprint: S.status.fingerprint, jointKey: S.setup.output.joint_key });
     const sel = P.checkOpening(election, entry.data);
-    return S.status.manifest.contests.map((c, ci) => h('li', {}, h('b', {}, pick(c.title)), '：',
-      c.options.filter((_, oi) => sel[ci][oi] === 1).map((o) => pick(o.title)).join('、') || '—'));
+    return S.status.manifest.contests.map((c, ci) => h('li', {}, h('b', {}, pick(c.title)), colon(),
+      c.options.filter((_, oi) => sel[ci][oi] === 1).map((o) => pick(o.title)).join(listSep()) || '—'));
   } catch (e) {
     return [h('li', { class: 'notice error' }, e.message)];
   }
@@ -396,9 +463,11 @@ async function runCheck(text) {
   try {
     if (raw.startsWith('{')) receipt = parseReceipt(raw);
     else {
-      const code = normaliseCode(raw);
-      if (!code) throw new Error(t('el.receipt.bad'));
-      receipt = await api(apiPath(id, `/receipts/${code}`));
+      // The full code or its short form (protocol §8.4); the answer must be for what was typed.
+      const typed = readTrackingCode(raw);
+      if (!typed) throw new Error(t('el.receipt.bad'));
+      receipt = parseReceipt(await api(apiPath(id, `/receipts/${encodeURIComponent(trackingCodeQuery(typed))}`)));
+      if (!trackingCodeMatches(typed, receipt.tracking_code)) throw new Error(t('el.receipt.wrong_code', { code: receipt.tracking_code }));
     }
     if (receipt.election_id !== id) throw new Error(t('el.receipt.other_election', { id: receipt.election_id }));
     S.boardKey ??= (await api('/api/board-key')).board_key;
@@ -434,7 +503,7 @@ function renderContests() {
     h('ol', { class: 'project-list' }, c.options.map((o) => h('li', {},
       h('b', {}, pick(o.title)),
       o.project ? [
-        h('div', { class: 'meta' }, [pick(o.project.department), t('el.invest', { n: formatNumber(o.project.investment_yuan / 10000) }), t('el.completion', { d: o.project.completion })].join(' · ')),
+        h('div', { class: 'meta' }, [pick(o.project.department), t('el.invest', { n: formatMoney(o.project.investment_yuan) }), t('el.completion', { d: o.project.completion })].join(' · ')),
         pick(o.project.description) ? h('div', {}, pick(o.project.description)) : null,
       ] : null)))))));
 }
@@ -459,8 +528,8 @@ function renderTellers() {
 function entryDetail(e) {
   try {
     switch (e.kind) {
-      case 'ballot': return h('span', { class: 'hex mono tracking', dataset: { code: P.trackingCode(e.data) } }, groupChars(P.trackingCode(e.data)));
-      case 'audited': return h('span', { class: 'hex mono tracking', dataset: { code: P.trackingCode(e.data.ballot) } }, groupChars(P.trackingCode(e.data.ballot)));
+      case 'ballot': return trackingCodeCell(P.trackingCode(e.data));
+      case 'audited': return trackingCodeCell(P.trackingCode(e.data.ballot));
       case 'credentials': return t('el.detail.credentials', { n: e.data.keys.length });
       case 'open': return [t('el.detail.open', { n: e.data.credentials }), ' ', h('span', { class: 'hex mono' }, `${e.data.fingerprint.slice(0, 16)}…`)];
       case 'close': return t('el.detail.close', { n: e.data.ballots });
@@ -531,11 +600,13 @@ function renderRecord() {
 // Loading and polling
 
 async function loadResult() {
-  if (!['tallied', 'published'].includes(S.status.state) || S.result) return;
+  if (S.status.state !== 'published' || S.result) return;
   S.result = await api(apiPath(id, '/result'));
 }
 
 function renderAll() {
+  // The election could not be loaded: its refusal, in the page's language.
+  if (!S.status) return S.loadError ? replace($('overview'), h('div', { class: 'notice error' }, errorText(S.loadError))) : undefined;
   renderOverview();
   renderResult();
   renderReceiptForm();
@@ -560,7 +631,7 @@ async function poll() {
       renderRecord();
     }
   } catch { /* try again at the next tick */ }
-  if (!['tallied', 'published', 'failed'].includes(S.status.state)) setTimeout(poll, POLL_MS);
+  if (!['published', 'failed'].includes(S.status.state)) setTimeout(poll, POLL_MS);
 }
 
 async function start() {
@@ -570,12 +641,16 @@ async function start() {
   try {
     S.status = await api(apiPath(id));
   } catch (e) {
-    return replace($('overview'), h('div', { class: 'notice error' }, errorText(e)));
+    S.loadError = e;
+    return renderAll();
   }
   try {
     const results = await Promise.allSettled([loadSetup(id, S.status.manifest), loadHead(), loadResult(), api('/api/elections'), fetchEntries(id, 0, 2)]);
     if (results[0].status === 'fulfilled') S.setup = results[0].value;
-    if (results[3].status === 'fulfilled') S.children = results[3].value.filter((e) => e.parent === id).map((e) => e.election_id);
+    if (results[3].status === 'fulfilled') {
+      S.elections = results[3].value;
+      S.children = S.elections.filter((e) => e.parent === id).map((e) => e.election_id);
+    }
     if (results[4].status === 'fulfilled') S.approval = results[4].value.find((e) => e.kind === 'approval')?.data ?? null;
     S.entries = await fetchEntries(id, Math.max(0, S.status.log_size - PAGE), PAGE);
   } catch { /* shown as far as it got */ }

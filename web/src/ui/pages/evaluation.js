@@ -1,7 +1,7 @@
 // Evaluation results (/evaluation?year=YYYY): per congress, the deputies' rating of each adopted
 // project (满意 / 基本满意 / 不满意, by the rule of the election) with its satisfaction rate, and
 // the rating of departments; from each evaluation vote's published result.
-import { addTexts, api, errorText, h, initPage, onLangChange, pick, replace, t } from '../common.js';
+import { addTexts, api, errorText, formatPercent, h, initPage, onLangChange, pick, replace, t } from '../common.js';
 import { progressBar, yearForm } from '../cycle/common.js';
 
 addTexts({
@@ -12,6 +12,8 @@ addTexts({
     'ev.col.item': '项目', 'ev.col.rating': '测评结果', 'ev.col.rate': '满意率', 'ev.col.counts': '满意 / 基本满意 / 不满意 / 弃权',
     'ev.rating.satisfied': '满意', 'ev.rating.basically_satisfied': '基本满意', 'ev.rating.not_satisfied': '不满意',
     'ev.invalid': '未达法定人数，测评无效。', 'ev.ballots': '有效票 {b} / 代表 {r}', 'ev.board': '公告板与验证',
+    'ev.rule': '评价规则：“满意”票达到 {n} 票（{base}过半数）的，评为满意；否则“满意”与“基本满意”票合计达到 {n} 票的，评为基本满意；其余评为不满意。评价等级由票数直接比较得出；满意率为“满意”与“基本满意”票合计占投票总数的比例，四舍五入保留两位小数，不决定评价等级。',
+    'ev.base.all_deputies': '全体代表', 'ev.base.voting': '投票代表',
   },
   en: {
     'page.title': 'Piaojue · Evaluation',
@@ -20,6 +22,8 @@ addTexts({
     'ev.col.item': 'Project', 'ev.col.rating': 'Rating', 'ev.col.rate': 'Satisfaction', 'ev.col.counts': 'Satisfied / basically / not / abstain',
     'ev.rating.satisfied': 'Satisfied', 'ev.rating.basically_satisfied': 'Basically satisfied', 'ev.rating.not_satisfied': 'Not satisfied',
     'ev.invalid': 'No quorum: the evaluation is not valid.', 'ev.ballots': '{b} ballots / {r} deputies', 'ev.board': 'Board and verification',
+    'ev.rule': 'Rating rule: a project with at least {n} “satisfied” votes (a majority of {base}) is rated satisfied; otherwise one with at least {n} “satisfied” and “basically satisfied” votes together is rated basically satisfied; the others are rated not satisfied. The rating compares vote counts exactly; the satisfaction rate, the share of “satisfied” and “basically satisfied” votes among all ballots rounded to two decimals, decides nothing.',
+    'ev.base.all_deputies': 'all deputies', 'ev.base.voting': 'those voting',
   },
 });
 
@@ -32,11 +36,12 @@ function table(manifest, result) {
     h('thead', {}, h('tr', {}, h('th', {}, t('ev.col.item')), h('th', {}, t('ev.col.rating')), h('th', {}, t('ev.col.rate')), h('th', {}, t('ev.col.counts')))),
     h('tbody', {}, manifest.contests.map((c, i) => {
       const p = o.projects.find((x) => x.contest === i);
-      const rate = (p?.satisfaction_bp ?? 0) / 100;
+      // Rounded half up from the counts (227 / 238 → 95.38 %); the record's floored basis points decide nothing.
+      const rate = formatPercent(result.counts[i][0] + result.counts[i][1], o.ballots);
       return h('tr', { dataset: { contest: c.id } },
         h('td', {}, pick(c.title)),
         h('td', {}, p?.rating ? h('span', { class: `badge rating-${p.rating}` }, t(`ev.rating.${p.rating}`)) : '—'),
-        h('td', {}, `${rate.toFixed(2)}%`, progressBar(rate)),
+        h('td', {}, `${rate}%`, progressBar(Number(rate))),
         h('td', { class: 'mono' }, result.counts[i].join(' / ')));
     }))));
 }
@@ -49,6 +54,9 @@ function render() {
       h('a', { href: `/elections/${encodeURIComponent(vote.election_id)}` }, t('ev.board'))),
     result ? [
       h('p', { class: 'muted' }, t('ev.ballots', { b: result.outcome.ballots, r: result.outcome.roll })),
+      h('p', { class: 'muted rating-rule' }, t('ev.rule', {
+        n: result.outcome.majority_threshold, base: t(`ev.base.${status.manifest.decision.majority === 'voting' ? 'voting' : 'all_deputies'}`),
+      })),
       result.outcome.quorum_met ? null : h('div', { class: 'notice warn' }, t('ev.invalid')),
       table(status.manifest, result),
     ] : h('p', { class: 'muted' }, t('ev.pending', { state: t(`state.${vote.state}`) })))));
@@ -62,7 +70,8 @@ async function load(year) {
     for (const c of plan.congresses) {
       for (const v of c.votes.filter((x) => x.purpose === 'evaluation' || x.purpose === 'department_rating')) {
         const status = await api(`/api/elections/${encodeURIComponent(v.election_id)}`);
-        const done = v.state === 'tallied' || v.state === 'published';
+        // Counts only once published (issue 16 item 13): a tallied vote is still 测评尚未公布.
+        const done = v.state === 'published';
         out.push({ congress: c.congress, vote: v, status, result: done ? await api(`/api/elections/${encodeURIComponent(v.election_id)}/result`) : null });
       }
     }

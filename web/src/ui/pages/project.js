@@ -1,7 +1,7 @@
 // A project's page (/projects/{id}): the adopted project, its implementation plan, its
 // progress with photos and files, and deputies' inspection notes (a deputy adds one with their
 // deputy code).
-import { addTexts, api, errorText, formatTime, h, initPage, onLangChange, pick, replace, t } from '../common.js';
+import { addTexts, api, errorText, formatTime, h, initPage, listSep, onLangChange, pick, replace, t } from '../common.js';
 import { progressBar, wan } from '../cycle/common.js';
 
 addTexts({
@@ -43,7 +43,7 @@ function render() {
         h('div', { class: 'stat' }, h('b', {}, p.completion), h('span', {}, t('pj.completion')))),
       p.election ? h('p', {}, `${t('pj.election')}: `, h('a', { href: `/elections/${encodeURIComponent(p.election)}` }, p.election), ' · ',
         p.adopted == null ? t('pj.pending') : p.adopted ? t('pj.adopted') : t('pj.notAdopted')) : null,
-      p.proposals.length ? h('p', {}, `${t('pj.sources')}: `, p.proposals.flatMap((n, i) => [i ? '、' : '', h('a', { href: `/proposals#number=${n}` }, n)])) : null,
+      p.proposals.length ? h('p', {}, `${t('pj.sources')}: `, p.proposals.flatMap((n, i) => [i ? listSep() : '', h('a', { href: `/proposals#number=${n}` }, n)])) : null,
       last ? h('div', {}, progressBar(last.percent), h('div', { class: 'muted' }, `${last.percent}% · ${last.date}`)) : null),
     h('section', { class: 'card', id: 'plan' }, h('h2', {}, t('pj.plan')),
       rec.plan ? [

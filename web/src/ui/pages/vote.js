@@ -16,11 +16,12 @@
 import qrcode from 'qrcode-generator';
 import * as booth from '../../booth.js';
 import {
-  ApiError, addTexts, api, currentLang, electionIdFromPath, errorText, formatNumber, formatTime, groupChars, h,
-  initPage, onLangChange, pick, replace, t,
+  ApiError, addTexts, api, colon, currentLang, electionIdFromPath, errorText, formatMoney, formatTime, h,
+  initPage, listSep, onLangChange, pick, replace, t,
 } from '../common.js';
 import { apiPath, fetchEntryBytes } from '../board.js';
 import { fragmentParam, normaliseCredential, receiptLink } from '../receipt.js';
+import { trackingCodeView } from '../tracking-view.js';
 import {
   checkServedReceipt, dropPending, indexedDbStore, keepPending, keepReceipt, kept, lookUpCredential, recoverPending,
 } from '../kept.js';
@@ -43,7 +44,7 @@ addTexts({
     'booth.signin.bad': '凭证码格式不对：应为 64 位十六进制数字（0–9、a–f）。',
     'booth.signin.unknown': '此凭证不在本次票决的凭证名单上。请核对凭证单是否属于本次票决。',
     'booth.signin.from_link': '已从登录链接读取凭证，并已从地址栏移除。',
-    'booth.signed_in': '已登录：凭证公钥 {key}…',
+    'booth.signed_in': '已登录（凭证编号 {key}…）',
     'booth.sign_out': '退出',
     'booth.fingerprint': '选举指纹',
     'booth.fingerprint.line': '选举指纹：{short}',
@@ -69,14 +70,13 @@ addTexts({
     'booth.counter.range': '已选 {n} / {min}–{max} 项',
     'booth.department': '责任单位', 'booth.investment': '总投资', 'booth.completion': '完成时限',
     'booth.description': '项目内容',
-    'booth.wan': '{n} 万元',
     'booth.build': '生成加密选票',
     'booth.refused': '选票无效，尚未加密：',
     'booth.busy': '正在本机加密选票并生成证明…',
     'booth.loading': '正在取得选举信息（{done} / {total}）…',
     'booth.casting': '正在投出选票，请稍候，不要关闭本页…',
     'booth.review.title': '请核对并记下您的跟踪码',
-    'booth.review.help': '跟踪码唯一标识这张加密选票。投出后，您可以在公告板上查到它，确认您的选票被如实记录。',
+    'booth.review.help': '跟踪码唯一标识这张加密选票，请记下上面的 16 位跟踪码（不区分大小写）。投出后，您可以在公告板上输入它查到这张选票，确认您的选票被如实记录。',
     'booth.review.your_choices': '您的选择',
     'booth.none': '（未选）',
     'booth.cast': '投出选票',
@@ -91,18 +91,19 @@ addTexts({
     'booth.audited.again': '重新生成选票',
     'booth.done.title': '投票成功',
     'booth.done.help': '您的选票已记录在公告板上。请保存回执：它由公告板签名，可以随时核对您的选票仍在公告板上。凭证已从本页面内存中清除。',
-    'booth.receipt.index': '公告板条目', 'booth.receipt.size': '签名树头', 'booth.receipt.time': '时间',
-    'booth.receipt.signature': '回执签名',
-    'booth.receipt.sig_ok': '有效（公告板密钥 {key}…）',
-    'booth.receipt.sig_bad': '无效：{error}',
+    'booth.receipt.index': '公告板位置', 'booth.receipt.index.n': '第 {n} 条', 'booth.receipt.time': '时间',
+    'booth.receipt.signature': '公告板确认',
+    'booth.receipt.sig_ok': '公告板已签名确认收到这张选票，本设备已核对无误',
+    'booth.receipt.sig_bad': '公告板的确认未通过核对：{error}',
+    'booth.tech.size': '签名树头', 'booth.tech.key': '公告板密钥', 'booth.tech.signature': '回执签名',
+    'booth.tech.sig_ok': '有效', 'booth.tech.sig_bad': '无效',
     'booth.receipt.entries': '{n} 条',
-    'booth.receipt.download': '下载回执（JSON）',
+    'booth.receipt.download': '下载回执文件',
     'booth.receipt.check': '在公告板上核对',
     'booth.receipt.qr': '扫描二维码，在另一台设备上核对这张选票',
-    'booth.error.409': '服务器拒绝（已投过票、跟踪码已使用或投票已截止）：',
-    'booth.error.422': '服务器验证选票失败：',
+    'booth.error.409': '服务器拒绝了这张选票（已投过票、跟踪码已使用或投票已截止），本次操作未被记录。',
+    'booth.error.422': '服务器验证这张选票未通过，本次操作未被记录。',
     'booth.error.verify': '本机自检失败，选票未发送：',
-    'booth.tracking': '跟踪码',
     'booth.to_board': '查看公告板与结果',
     'booth.checking': '正在公告板上查询此凭证是否已投票…',
     'booth.recovering': '正在公告板上查找您的选票…',
@@ -134,7 +135,7 @@ addTexts({
     'booth.signin.bad': 'The credential code is malformed: it must be 64 hexadecimal digits (0–9, a–f).',
     'booth.signin.unknown': 'This credential is not on this vote’s list of credentials. Check that the sheet is for this vote.',
     'booth.signin.from_link': 'The credential was read from the sign-in link and removed from the address bar.',
-    'booth.signed_in': 'Signed in: credential key {key}…',
+    'booth.signed_in': 'Signed in (credential {key}…)',
     'booth.sign_out': 'Sign out',
     'booth.fingerprint': 'Election fingerprint',
     'booth.fingerprint.line': 'Election fingerprint: {short}',
@@ -160,14 +161,13 @@ addTexts({
     'booth.counter.range': '{n} chosen / {min}–{max}',
     'booth.department': 'Department', 'booth.investment': 'Investment', 'booth.completion': 'Completion',
     'booth.description': 'Description',
-    'booth.wan': '{n} × 10,000 yuan',
     'booth.build': 'Encrypt my ballot',
     'booth.refused': 'The ballot is not valid and was not encrypted:',
     'booth.busy': 'Encrypting the ballot and making its proofs on this device…',
     'booth.loading': 'Fetching the election ({done} of {total})…',
     'booth.casting': 'Casting your ballot: please wait and keep this page open…',
-    'booth.review.title': 'Check and note your tracking code',
-    'booth.review.help': 'The tracking code names this encrypted ballot. After casting, find it on the bulletin board to confirm that your ballot was recorded as cast.',
+    'booth.review.title': 'Check and write down your tracking code',
+    'booth.review.help': 'The tracking code names this encrypted ballot: write down the 16 characters above (upper or lower case, either will do). After casting, type them on the bulletin board to find your ballot and confirm that it was recorded as cast.',
     'booth.review.your_choices': 'Your choices',
     'booth.none': '(none)',
     'booth.cast': 'Cast my ballot',
@@ -182,18 +182,19 @@ addTexts({
     'booth.audited.again': 'Make a fresh ballot',
     'booth.done.title': 'Your ballot is cast',
     'booth.done.help': 'Your ballot is on the bulletin board. Keep the receipt: the board signed it, and it lets you check at any time that your ballot is still there. The credential was cleared from this page’s memory.',
-    'booth.receipt.index': 'Board entry', 'booth.receipt.size': 'Signed tree head', 'booth.receipt.time': 'Time',
-    'booth.receipt.signature': 'Receipt signature',
-    'booth.receipt.sig_ok': 'valid (board key {key}…)',
-    'booth.receipt.sig_bad': 'invalid: {error}',
+    'booth.receipt.index': 'Place on the board', 'booth.receipt.index.n': 'entry {n}', 'booth.receipt.time': 'Time',
+    'booth.receipt.signature': 'Board’s confirmation',
+    'booth.receipt.sig_ok': 'the board signed for this ballot, and this device checked its signature',
+    'booth.receipt.sig_bad': 'the board’s confirmation does not check: {error}',
+    'booth.tech.size': 'Signed tree head', 'booth.tech.key': 'Board key', 'booth.tech.signature': 'Receipt signature',
+    'booth.tech.sig_ok': 'valid', 'booth.tech.sig_bad': 'invalid',
     'booth.receipt.entries': '{n} entries',
-    'booth.receipt.download': 'Download the receipt (JSON)',
+    'booth.receipt.download': 'Download the receipt file',
     'booth.receipt.check': 'Check it on the board',
     'booth.receipt.qr': 'Scan to check this ballot on another device',
     'booth.error.409': 'Refused by the server (already voted, tracking code used, or voting closed):',
     'booth.error.422': 'The server could not verify the ballot:',
     'booth.error.verify': 'The ballot failed this device’s self-check and was not sent:',
-    'booth.tracking': 'Tracking code',
     'booth.to_board': 'See the board and the result',
     'booth.checking': 'Looking this credential up on the bulletin board…',
     'booth.recovering': 'Looking for your ballot on the bulletin board…',
@@ -432,7 +433,7 @@ function projectDetails(p) {
   return [
     h('dl', {},
       h('dt', {}, t('booth.department')), h('dd', {}, pick(p.department)),
-      h('dt', {}, t('booth.investment')), h('dd', {}, t('booth.wan', { n: formatNumber(p.investment_yuan / 10000) })),
+      h('dt', {}, t('booth.investment')), h('dd', {}, formatMoney(p.investment_yuan)),
       h('dt', {}, t('booth.completion')), h('dd', {}, p.completion)),
     pick(p.description) ? h('details', {}, h('summary', {}, t('booth.description')), h('p', {}, pick(p.description))) : null,
   ];
@@ -604,20 +605,17 @@ function chosenSummary(selection) {
   const m = S.status.manifest;
   return h('ul', { class: 'summary' }, m.contests.map((c, ci) => {
     const names = c.options.filter((_, oi) => selection[ci][oi] === 1).map((o) => pick(o.title));
-    return h('li', {}, h('strong', {}, pick(c.title)), '：', names.length ? names.join('、') : t('booth.none'));
+    return h('li', {}, h('strong', {}, pick(c.title)), colon(), names.length ? names.join(listSep()) : t('booth.none'));
   }));
 }
 
 const currentSelection = () => S.status.manifest.contests.map((c, ci) => c.options.map((_, oi) => (S.chosen[ci].has(oi) ? 1 : 0)));
 
-function trackingBlock(code) {
-  return [h('div', { class: 'muted' }, t('booth.tracking')), h('div', { class: 'tracking mono', id: 'tracking-code', dataset: { code } }, groupChars(code))];
-}
 
 function renderReview() {
   return h('div', { class: 'card', id: 'review' },
     h('h2', {}, t('booth.review.title')),
-    trackingBlock(S.built.trackingCode),
+    trackingCodeView(S.built.trackingCode),
     h('div', { class: 'muted', id: 'review-fingerprint' }, t('booth.fingerprint.line', { short: booth.shortFingerprint(S.setup.fingerprint) })),
     h('p', { class: 'muted' }, t('booth.review.help')),
     h('h3', {}, t('booth.review.your_choices')),
@@ -632,8 +630,9 @@ function renderReview() {
 function serverError(e) {
   // Ciphertexts both cast and audited (V6.3): a text of its own, in the page's language.
   if (e instanceof ApiError && e.code === 'audited_ciphertexts') return { text: errorText(e), code: `http-${e.status}` };
-  if (e instanceof ApiError && e.status === 409) return { prefix: 'booth.error.409', text: e.message, code: `http-${e.status}` };
-  if (e instanceof ApiError && e.status === 422) return { prefix: 'booth.error.422', text: e.message, code: `http-${e.status}` };
+  // A 409 or 422: the booth's own words; the server's (English) message in English only.
+  if (e instanceof ApiError && e.status === 409) return { prefix: 'booth.error.409', zh: '', en: e.message, code: `http-${e.status}` };
+  if (e instanceof ApiError && e.status === 422) return { prefix: 'booth.error.422', zh: '', en: e.message, code: `http-${e.status}` };
   return { text: errorText(e), code: e instanceof ApiError ? `http-${e.status}` : 'network' };
 }
 
@@ -669,7 +668,7 @@ function renderAudited() {
   const a = S.audit;
   return h('div', { class: 'card', id: 'audited' },
     h('h2', {}, t('booth.audited.title')),
-    trackingBlock(a.receipt.tracking_code),
+    trackingCodeView(a.receipt.tracking_code),
     h('div', { class: `notice ${a.match ? 'ok' : 'error'}`, id: 'audit-match', dataset: { match: String(a.match) } },
       t(a.match ? 'booth.audited.match' : 'booth.audited.mismatch')),
     chosenSummary(a.revealed),
@@ -778,15 +777,20 @@ function renderDone() {
   return h('div', { class: 'card', id: 'done', dataset: { kind } },
     h('h2', {}, '✓ ', t(kind === 'voted' ? 'booth.voted.title' : 'booth.done.title')),
     note,
-    trackingBlock(r.tracking_code),
+    trackingCodeView(r.tracking_code),
     kind === 'voted' ? null : h('p', { class: 'muted' }, t('booth.done.help')),
+    // Plain words first (issue 16 item 7); the signed tree head, the key and the signature under 技术细节.
     h('dl', { class: 'kv', id: 'receipt' },
-      h('dt', {}, t('booth.receipt.index')), h('dd', {}, `#${r.index}`),
-      h('dt', {}, t('booth.receipt.size')), h('dd', {}, t('booth.receipt.entries', { n: r.tree_head.size })),
+      h('dt', {}, t('booth.receipt.index')), h('dd', {}, t('booth.receipt.index.n', { n: r.index })),
       h('dt', {}, t('booth.receipt.time')), h('dd', {}, formatTime(r.tree_head.timestamp_ms)),
       h('dt', {}, t('booth.receipt.signature')),
       h('dd', { id: 'receipt-signature', dataset: { ok: String(ok) } },
-        ok ? t('booth.receipt.sig_ok', { key: S.boardKey.slice(0, 8) }) : t('booth.receipt.sig_bad', { error: S.receiptCheck.message }))),
+        ok ? t('booth.receipt.sig_ok') : t('booth.receipt.sig_bad', { error: S.receiptCheck.message }))),
+    h('details', { class: 'tech', id: 'receipt-details' }, h('summary', {}, t('tracking.details')),
+      h('dl', { class: 'kv' },
+        h('dt', {}, t('booth.tech.size')), h('dd', {}, t('booth.receipt.entries', { n: r.tree_head.size })),
+        h('dt', {}, t('booth.tech.key')), h('dd', { class: 'mono' }, `${S.boardKey.slice(0, 16)}…`),
+        h('dt', {}, t('booth.tech.signature')), h('dd', {}, t(ok ? 'booth.tech.sig_ok' : 'booth.tech.sig_bad')))),
     qrImage(link),
     h('p', { class: 'muted center' }, t('booth.receipt.qr')),
     h('div', { class: 'actions' },

@@ -27,7 +27,8 @@ addTexts({
     'view.tellers': '监票人', 'view.tellers.value': '{n} 人，任意 {t} 人可解密',
     'view.credentials': '凭证', 'view.roll': '名册',
     'view.deputies': '应到代表', 'view.credentials.value': '{n} / {d}',
-    'view.signedIn': '实到代表', 'view.signedIn.none': '尚未公布（由总监票人签署公布后方可开始投票）', 'view.ballots': '选票', 'view.board': '公告板',
+    'view.signedIn': '实到代表', 'view.signedIn.none': '尚未公布（由总监票人签署公布后方可开始投票）', 'view.ballots': '选票',
+    'view.ballots.value': '{ballots} 张', 'view.ballots.audited': '{ballots} 张（另有 {audited} 张为代表核验加密是否正确而作废的选票，不计票）', 'view.board': '公告板',
     'view.board.link': '查看公开页面',
     'roll.heading': '出席名册', 'roll.intro': '每行一个代表姓名。名册只用于签到和计算法定人数，与凭证无关联，不上公告板；开始投票前可随时修改（提交即整体替换）。',
     'roll.names': '代表姓名（每行一个）', 'roll.submit': '保存名册', 'roll.saved': '名册已保存：{n} 人。', 'roll.current': '当前名册：{n} 人',
@@ -45,7 +46,8 @@ addTexts({
     'view.tellers': 'Tellers', 'view.tellers.value': '{n}, any {t} decrypt',
     'view.credentials': 'Credentials', 'view.roll': 'Roll',
     'view.deputies': 'Deputies of the congress', 'view.credentials.value': '{n} / {d}',
-    'view.signedIn': 'Deputies signed in', 'view.signedIn.none': 'Not yet posted (voting opens once the chief scrutineer has signed and posted it)', 'view.ballots': 'Ballots', 'view.board': 'Board',
+    'view.signedIn': 'Deputies signed in', 'view.signedIn.none': 'Not yet posted (voting opens once the chief scrutineer has signed and posted it)', 'view.ballots': 'Ballots',
+    'view.ballots.value': '{ballots}', 'view.ballots.audited': '{ballots} (and {audited} audited by deputies to check the encryption: void, never counted)', 'view.board': 'Board',
     'view.board.link': 'public page',
     'roll.heading': 'Attendance roll', 'roll.intro': 'One deputy’s name per line. The roll is for attendance and the quorum only: it is not linked to the credentials and not on the board; it may change until voting opens (saving replaces it).',
     'roll.names': 'Deputies’ names (one per line)', 'roll.submit': 'Save the roll', 'roll.saved': 'Roll saved: {n} names.', 'roll.current': 'Current roll: {n} names',
@@ -87,7 +89,7 @@ function summary(s) {
     item('view.credentials', t('view.credentials.value', { n: formatNumber(s.credentials), d: formatNumber(m.deputies) }), 'summary-credentials'),
     item('view.signedIn', s.signed_in == null ? t('view.signedIn.none') : formatNumber(s.signed_in), 'summary-signed-in'),
     item('view.roll', formatNumber(s.roll), 'summary-roll'),
-    item('view.ballots', `${formatNumber(s.ballots)} (+${formatNumber(s.audited)})`, 'summary-ballots'),
+    item('view.ballots', t(s.audited ? 'view.ballots.audited' : 'view.ballots.value', { ballots: formatNumber(s.ballots), audited: formatNumber(s.audited) }), 'summary-ballots'),
     item('view.board', h('a', { href: `/elections/${encodeURIComponent(s.election_id)}` }, t('view.board.link'))));
 }
 

@@ -134,14 +134,14 @@ const SHEET = {
     kind: '代表投票凭证', serial: '编号', code: '凭证码', fingerprint: '选举指纹',
     step1: '用手机相机扫描二维码，即可打开投票页面并自动登录；也可以在浏览器中打开下面的网址，输入凭证码。',
     stepFp: '投票页面在选票旁显示选举指纹：须与本凭证单上印的、会场屏幕上显示的完全一致，否则不要投票，请告知监票人。',
-    step2: '按选票说明选择后投出。投票页面会显示一个追踪码，请记下，以便日后在公告板上核对您的选票已被记录。',
+    step2: '按选票说明选择后投出。投票页面会显示一个 16 位跟踪码，请记下，以便日后在公告板上核对您的选票已被记录。',
     step3: '此凭证就是您的投票权：请妥善保管，不要给他人看或拍照。凭证不记名，没有人知道哪一张凭证发给了谁。',
   },
   en: {
     kind: 'Deputy’s voting credential', serial: 'No.', code: 'Credential code', fingerprint: 'Election fingerprint',
     step1: 'Scan the QR code with a phone camera to open the voting page signed in; or open the address below in a browser and type the credential code.',
     stepFp: 'The voting page shows the election fingerprint beside the ballot: it must be exactly the one printed on this sheet and shown on the hall screen; if not, do not vote and tell the scrutineers.',
-    step2: 'Make your choice as the ballot says and cast it. The page shows a tracking code: note it, to check later on the bulletin board that your ballot was recorded.',
+    step2: 'Make your choice as the ballot says and cast it. The page shows a 16-character tracking code: write it down, to check later on the bulletin board that your ballot was recorded.',
     step3: 'This sheet is your vote: keep it safe, show it to nobody, do not photograph it. It carries no name: nobody knows which sheet went to whom.',
   },
 };

@@ -1,7 +1,7 @@
 // While voting is open: turnout from the public status (voted / credentials, voted / roll,
 // ballots, audited; never anything about who chose what). After the close: the tellers'
 // decryption shares arriving, then the result.
-import { addTexts, formatNumber, h, pick, replace, t } from '../common.js';
+import { addTexts, formatNumber, h, listSep, pick, replace, t } from '../common.js';
 
 /** A share `part / whole` as a percentage with one decimal, or '—' when `whole` is 0. */
 export function percent(part, whole) {
@@ -15,6 +15,8 @@ addTexts({
     'turnout.ballots': '已投选票', 'turnout.audited': '核验（作废）的选票', 'turnout.quorum': '有效票数门槛：须超过 {need} 人',
     'decrypt.heading': '解密进度', 'decrypt.intro': '监票人各自下载加密的总数并提交解密份额；收到 {t} 份有效份额后服务器算出结果。本页每 3 秒刷新。',
     'decrypt.progress': '已收到 {got} / {t} 份解密份额', 'decrypt.from': '已提交的监票人：{list}',
+    'decrypt.run': '请每位监票人在自己的电脑上运行下面一行命令（密钥文件换成自己保管的那个文件，运行时输入自己的口令）；任意 {t} 位监票人解密后即可算出结果：',
+    'decrypt.teller': '监票人 {i}', 'decrypt.done': '已解密', 'decrypt.waiting': '尚未解密',
     'result.heading': '结果', 'result.ballots': '计入的选票 {ballots} 张，名册 {roll} 人', 'result.quorum.met': '达到有效票数门槛',
     'result.quorum.not': '未达到有效票数门槛，表决无效', 'result.threshold': '通过所需票数：{n}',
     'result.col.project': '项目', 'result.col.yes': '赞成 / 选择', 'result.col.passes': '过半数', 'result.col.adopted': '入选',
@@ -27,6 +29,8 @@ addTexts({
     'turnout.ballots': 'Ballots cast', 'turnout.audited': 'Audited (spoiled) ballots', 'turnout.quorum': 'Quorum: more than {need} ballots',
     'decrypt.heading': 'Decryption', 'decrypt.intro': 'Each teller downloads the encrypted totals and posts a decryption share; with {t} valid shares the server computes the result. This page refreshes every 3 s.',
     'decrypt.progress': '{got} / {t} decryption shares received', 'decrypt.from': 'Shares from tellers: {list}',
+    'decrypt.run': 'Each teller runs this line on their own computer (with the key file they keep, typing their passphrase when asked); once any {t} tellers have decrypted, the result is computed:',
+    'decrypt.teller': 'Teller {i}', 'decrypt.done': 'decrypted', 'decrypt.waiting': 'not yet',
     'result.heading': 'Result', 'result.ballots': '{ballots} ballots counted, {roll} deputies on the roll', 'result.quorum.met': 'Quorum met',
     'result.quorum.not': 'Quorum not met: the vote is not valid', 'result.threshold': 'Votes needed to pass: {n}',
     'result.col.project': 'Project', 'result.col.yes': 'Yes / chosen', 'result.col.passes': 'Majority', 'result.col.adopted': 'Adopted',
@@ -61,16 +65,33 @@ export function turnoutCard() {
   return { card, update };
 }
 
-/** The decryption card; `update(status, shares)` with the tellers whose shares are on the board. */
-export function decryptionCard(status) {
-  const tt = status.manifest.tellers.t;
+/**
+ * The decryption card; `update(status, shares)` with the tellers whose shares are on the board.
+ * It says what each teller runs: `piaojue teller decrypt <id> --key-file … --url <this server>`
+ * (the CLI verifies the served record against the teller's own ceremony before decrypting), and
+ * who has decrypted.
+ */
+export function decryptionCard(status, origin = globalThis.location?.origin ?? '') {
+  const { n, t: tt } = status.manifest.tellers;
   const body = h('div', { id: 'decryption-progress' });
+  const command = (i) => `piaojue teller decrypt ${status.election_id} --key-file teller-${i}.age --url ${origin}`;
+  const list = h('ol', { class: 'teller-commands', id: 'teller-commands' });
   const card = h('section', { class: 'card', id: 'decryption' },
-    h('h2', {}, t('decrypt.heading')), h('p', { class: 'muted' }, t('decrypt.intro', { t: tt })), body);
-  const update = (s, tellers) => replace(body,
-    h('progress', { max: tt, value: Math.min(tellers.length, tt) }),
-    h('p', { id: 'decryption-count' }, t('decrypt.progress', { got: tellers.length, t: tt })),
-    tellers.length ? h('p', { class: 'muted' }, t('decrypt.from', { list: tellers.join(', ') })) : null);
+    h('h2', {}, t('decrypt.heading')), h('p', { class: 'muted' }, t('decrypt.intro', { t: tt })),
+    h('p', {}, t('decrypt.run', { t: tt })), list, body);
+  const update = (s, tellers) => {
+    replace(list, Array.from({ length: n }, (_, k) => k + 1).map((i) => {
+      const done = tellers.includes(i);
+      return h('li', { dataset: { teller: String(i), done: String(done) } },
+        h('b', {}, t('decrypt.teller', { i })), ' ',
+        h('span', { class: `tag ${done ? 'adopted' : ''}` }, t(done ? 'decrypt.done' : 'decrypt.waiting')),
+        h('pre', { class: 'cmd' }, command(i)));
+    }));
+    replace(body,
+      h('progress', { max: tt, value: Math.min(tellers.length, tt) }),
+      h('p', { id: 'decryption-count' }, t('decrypt.progress', { got: tellers.length, t: tt })),
+      tellers.length ? h('p', { class: 'muted' }, t('decrypt.from', { list: tellers.join(listSep()) })) : null);
+  };
   return { card, update };
 }
 
