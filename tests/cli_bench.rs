@@ -103,7 +103,7 @@ fn bench_record_writes_a_record_that_verifies() {
         let said = String::from_utf8_lossy(&out.stdout);
         assert!(said.contains(&format!("{n} ballots")), "{said}");
         let verify = Command::new(env!("CARGO_BIN_EXE_piaojue"))
-            .arg("verify")
+            .args(["verify", "--lang", "en"])
             .arg(&out_dir)
             .stdin(Stdio::null())
             .output()
