@@ -215,6 +215,57 @@ pub struct Witness {
     pub url: String,
 }
 
+impl Witnesses {
+    /// The witness checks of [`Manifest::validate`] (`spec/verification.md` V1.2): at most
+    /// [`MAX_WITNESSES`], a quorum of 1 to their number (0 only without witnesses), names that
+    /// are distinct key names, keys distinct and not `board_key`, URLs `http://` or `https://`
+    /// in printable ASCII of at most [`MAX_WITNESS_URL`] bytes.
+    pub fn check(&self, board_key: &CredentialKey) -> Result<(), ManifestError> {
+        let Witnesses { quorum, list } = self;
+        let bad = |s: String| Err(ManifestError::Witnesses(s));
+        if list.len() > MAX_WITNESSES {
+            return bad(format!("at most {MAX_WITNESSES}, got {}", list.len()));
+        }
+        if *quorum as usize > list.len() || (*quorum == 0 && !list.is_empty()) {
+            return bad(format!(
+                "the quorum must be 1 to {} of the {} witnesses (0 only without witnesses), got {quorum}",
+                list.len(),
+                list.len()
+            ));
+        }
+        let mut names = std::collections::HashSet::new();
+        let mut keys = std::collections::HashSet::new();
+        for (i, x) in list.iter().enumerate() {
+            if !is_key_name(&x.name) {
+                return bad(format!(
+                    "witness {}: the name is not a key name (at most {MAX_KEY_NAME} bytes, no white space, no '+')",
+                    i + 1
+                ));
+            }
+            if !names.insert(x.name.as_str()) {
+                return bad(format!("witness {}: the name is repeated", i + 1));
+            }
+            if !keys.insert(*x.key.as_bytes()) || x.key == *board_key {
+                return bad(format!(
+                    "witness {}: the key is repeated or is the board's",
+                    i + 1
+                ));
+            }
+            let scheme = x.url.starts_with("https://") || x.url.starts_with("http://");
+            if !scheme
+                || x.url.len() > MAX_WITNESS_URL
+                || !x.url.bytes().all(|b| b.is_ascii_graphic())
+            {
+                return bad(format!(
+                    "witness {}: the URL must be http:// or https://, printable ASCII, at most {MAX_WITNESS_URL} bytes",
+                    i + 1
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Canonical for BoardParams {
     fn write_canonical(&self, w: &mut Writer) {
         w.str(&self.origin).fixed(self.key.as_bytes());
@@ -401,48 +452,7 @@ impl Manifest {
                 election_id: self.election_id.clone(),
             });
         }
-        let Witnesses { quorum, list } = &self.witnesses;
-        let bad = |s: String| Err(ManifestError::Witnesses(s));
-        if list.len() > MAX_WITNESSES {
-            return bad(format!("at most {MAX_WITNESSES}, got {}", list.len()));
-        }
-        if *quorum as usize > list.len() || (*quorum == 0 && !list.is_empty()) {
-            return bad(format!(
-                "the quorum must be 1 to {} of the {} witnesses (0 only without witnesses), got {quorum}",
-                list.len(),
-                list.len()
-            ));
-        }
-        let mut names = std::collections::HashSet::new();
-        let mut keys = std::collections::HashSet::new();
-        for (i, x) in list.iter().enumerate() {
-            if !is_key_name(&x.name) {
-                return bad(format!(
-                    "witness {}: the name is not a key name (at most {MAX_KEY_NAME} bytes, no white space, no '+')",
-                    i + 1
-                ));
-            }
-            if !names.insert(x.name.as_str()) {
-                return bad(format!("witness {}: the name is repeated", i + 1));
-            }
-            if !keys.insert(*x.key.as_bytes()) || x.key == self.board.key {
-                return bad(format!(
-                    "witness {}: the key is repeated or is the board's",
-                    i + 1
-                ));
-            }
-            let scheme = x.url.starts_with("https://") || x.url.starts_with("http://");
-            if !scheme
-                || x.url.len() > MAX_WITNESS_URL
-                || !x.url.bytes().all(|b| b.is_ascii_graphic())
-            {
-                return bad(format!(
-                    "witness {}: the URL must be http:// or https://, printable ASCII, at most {MAX_WITNESS_URL} bytes",
-                    i + 1
-                ));
-            }
-        }
-        Ok(())
+        self.witnesses.check(&self.board.key)
     }
 
     /// Total number of options over all contests (the number of ciphertexts in a tally).

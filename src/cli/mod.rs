@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod bench;
+pub mod board_witnesses;
 pub mod ceremony;
 pub mod client;
 pub mod keystore;

@@ -41,6 +41,24 @@ pub struct ServeArgs {
     /// Deputies in the demo election.
     #[arg(long, default_value_t = 250)]
     pub demo_deputies: usize,
+    /// Local witnesses `--demo` starts beside the server and names in the demo election
+    /// (0: none; ignored when --witness is given).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(0..=16))]
+    pub demo_witnesses: u8,
+    /// The board's name, a key name (c2sp.org/signed-note) under a domain the congress
+    /// controls, e.g. renda.example.gov.cn/piaojue: each election's log is the origin
+    /// NAME/<election id> (spec/protocol.md §14).
+    #[arg(long, env = "PIAOJUE_BOARD_NAME", default_value = piaojue_server::board::DEFAULT_BOARD_NAME)]
+    pub board_name: String,
+    /// A witness that new elections name (spec/witness.md): VKEY@URL, its vkey as `piaojue
+    /// witness vkey` prints it and where it takes checkpoints, e.g.
+    /// witness.example.org/notary+1a2b3c4d+BASE64@https://witness.example.org/notary. Repeat
+    /// for each witness.
+    #[arg(long = "witness", value_name = "VKEY@URL", value_parser = super::board_witnesses::parse_witness)]
+    pub witnesses: Vec<piaojue_crypto::manifest::Witness>,
+    /// How many of the witnesses must cosign a checkpoint [default: more than half of them].
+    #[arg(long, requires = "witnesses")]
+    pub witness_quorum: Option<u32>,
     /// Public proposals (项目建议) one client address may submit in 10 minutes.
     #[arg(long, default_value_t = 30)]
     pub proposal_limit: usize,
@@ -120,13 +138,57 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             .board_key_file
             .clone()
             .unwrap_or_else(|| args.data_dir.join("board-key"));
-        let state = AppState::connect(&args.database_url, &board_key)
+        anyhow::ensure!(
+            piaojue_crypto::manifest::is_key_name(&args.board_name),
+            "--board-name {:?} is not a key name (no white space, no '+')",
+            args.board_name
+        );
+        // The demo's local witnesses listen before the board opens, so that their addresses
+        // can go into the demo election's manifest.
+        let demo_witnesses = if args.demo && args.witnesses.is_empty() && args.demo_witnesses > 0 {
+            let pass = demo_passphrase(&args.data_dir)?;
+            super::board_witnesses::demo_witnesses(&args.data_dir, args.demo_witnesses, &pass, DEMO_WORK_FACTOR).await?
+        } else {
+            Vec::new()
+        };
+        let (list, quorum) = if demo_witnesses.is_empty() {
+            (args.witnesses.clone(), args.witness_quorum)
+        } else {
+            let list = demo_witnesses.iter().map(|w| w.manifest_entry()).collect::<anyhow::Result<Vec<_>>>()?;
+            (list, None)
+        };
+        let config = piaojue_server::board::BoardConfig {
+            name: args.board_name.clone(),
+            witnesses: super::board_witnesses::witnesses(list, quorum)?,
+        };
+        let state = AppState::connect_with(&args.database_url, &board_key, config)
             .await
             .with_context(|| format!("opening the database {}", args.database_url))?
             .with_proposal_limit(args.proposal_limit.max(1), std::time::Duration::from_secs(600))
             .with_staff_token_ttl(
                 (args.staff_token_ttl > 0).then(|| std::time::Duration::from_secs(args.staff_token_ttl)),
             );
+        // A witness key must not be the board's own (spec/verification.md V1.2).
+        state
+            .board
+            .config()
+            .witnesses
+            .check(&state.board.public_key())
+            .map_err(|e| anyhow::anyhow!("--witness: {e}"))?;
+        for w in demo_witnesses {
+            w.start(&args.board_name, state.board.public_key(), shutdown_signal()).await?;
+        }
+        let witnesses = &state.board.config().witnesses;
+        if !witnesses.list.is_empty() {
+            eprintln!(
+                "见证人 / witnesses of new elections: {} of {} must cosign",
+                witnesses.quorum,
+                witnesses.list.len()
+            );
+            for w in &witnesses.list {
+                eprintln!("  {} {}", w.name, w.url);
+            }
+        }
         if args.rotate_staff_token {
             let revoked = auth::revoke_staff_tokens(&state.db).await?;
             eprintln!("工作人员令牌已全部作废 / {revoked} staff token(s) revoked");
@@ -209,14 +271,7 @@ fn demo_teller_files(
 ) -> anyhow::Result<
     impl Fn(&Path, &TellerKey, &SigningKey) -> Result<(), String> + Send + Sync + use<>,
 > {
-    let dir = data_dir.join("demo");
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let pass_file = dir.join(DEMO_PASSPHRASE_FILE);
-    if !pass_file.exists() {
-        let words: [u8; 12] = rand::random();
-        write_private(&pass_file, &format!("demo-{}", hex::encode(words)))?;
-    }
-    let pass = passphrase::from_file(&pass_file)?;
+    let pass = demo_passphrase(data_dir)?;
     Ok(move |dir: &Path, key: &TellerKey, signing: &SigningKey| {
         let store = TellerStore {
             election_id: demo::DEMO_ID.into(),
@@ -235,6 +290,19 @@ fn demo_teller_files(
             .save(&path, &pass, Some(DEMO_WORK_FACTOR))
             .map_err(|e| e.to_string())
     })
+}
+
+/// The demo's passphrase, `demo/teller-passphrase.txt` (made once, random), for its tellers'
+/// and witnesses' key files.
+fn demo_passphrase(data_dir: &Path) -> anyhow::Result<age::secrecy::SecretString> {
+    let dir = data_dir.join("demo");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let pass_file = dir.join(DEMO_PASSPHRASE_FILE);
+    if !pass_file.exists() {
+        let words: [u8; 12] = rand::random();
+        write_private(&pass_file, &format!("demo-{}", hex::encode(words)))?;
+    }
+    passphrase::from_file(&pass_file)
 }
 
 /// Writes the demo deputies' printable credential sheets (`demo/sheets.html`, one page per

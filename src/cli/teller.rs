@@ -254,6 +254,22 @@ pub enum DecryptRefusal {
     },
 }
 
+/// The longest `teller decrypt` waits for the witnesses to cosign the log after the tally.
+pub const WITNESS_WAIT: Duration = Duration::from_secs(120);
+
+/// The served record of `election` (refused if it is another election's).
+fn fetch_record(client: &Client, election: &str) -> anyhow::Result<ElectionRecord> {
+    let record: ElectionRecord = client
+        .get(&format!("/api/elections/{election}/record"))
+        .context("the election record")?;
+    ensure!(
+        record.election.manifest.election_id == election,
+        "the server served the record of election {:?}",
+        record.election.manifest.election_id
+    );
+    Ok(record)
+}
+
 /// `teller decrypt`: verifies the served record, checks it against the key file, computes,
 /// self-verifies and posts the decryption share.
 fn decrypt(
@@ -268,14 +284,7 @@ fn decrypt(
     let j = key.index;
     let own = key.store.share.clone().expect("read_key checked");
 
-    let record: ElectionRecord = client
-        .get(&format!("/api/elections/{election}/record"))
-        .context("the election record")?;
-    ensure!(
-        record.election.manifest.election_id == election,
-        "the server served the record of election {:?}",
-        record.election.manifest.election_id
-    );
+    let mut record = fetch_record(client, election)?;
     // The election is the one this teller's ceremony made: its joint key, and this teller's
     // own keys at its index (V2 below checks the ceremony gives them).
     let e = &record.election;
@@ -308,9 +317,31 @@ fn decrypt(
     );
 
     // The whole record verifies, and the board's tally is the sum of its counted ballots.
+    // When the manifest names witnesses, V7.10 requires a quorum of their cosignatures after
+    // the tally: the teller decrypts only a tally on a log they cosigned, waiting for them (they
+    // take seconds) at most WITNESS_WAIT.
     let started = Instant::now();
-    let ready = check_before_decrypt(&record, &piaojue_verifier::NoProgress)
-        .map_err(DecryptRefusal::from)?;
+    let ready = loop {
+        match check_before_decrypt(&record, &piaojue_verifier::NoProgress) {
+            Ok(ready) => break ready,
+            Err(Refusal::Unverified(report))
+                if piaojue_verifier::witnessed::awaiting_witnesses(&report)
+                    && started.elapsed() < WITNESS_WAIT =>
+            {
+                println!(
+                    "等待见证人副签计票后的公告板 / waiting for the witnesses to cosign the board after the tally …"
+                );
+                std::thread::sleep(Duration::from_secs(2));
+                record = fetch_record(client, election)?;
+                ensure!(
+                    record.election.fingerprint == fingerprint,
+                    "the server now serves another election's record (fingerprint {})",
+                    record.election.fingerprint.to_base64()
+                );
+            }
+            Err(e) => return Err(DecryptRefusal::from(e).into()),
+        }
+    };
     println!(
         "已验证选举记录（V1–V7：仪式、{} 张选票的签名与证明、公告板与 {} 个签名树头）/ record verified (V1–V7: ceremony, signatures and proofs of its ballots, the board and its signed tree heads) ({:.1?})",
         record.ballots.len(),

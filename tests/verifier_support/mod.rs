@@ -426,6 +426,9 @@ pub fn serve(record: ElectionRecord, board_key_text: String) -> String {
     base
 }
 
+/// An inclusion or consistency proof of a tree, by its two sizes.
+type ProofFn = fn(&MerkleTree, u64, u64) -> Option<Vec<[u8; 32]>>;
+
 fn route(record: &ElectionRecord, key_text: &str, path: &str) -> (&'static str, Vec<u8>) {
     let ok = |b: Vec<u8>| ("200 OK", b);
     let not_found = ("404 Not Found", b"{\"error\":\"not found\"}".to_vec());
@@ -449,29 +452,42 @@ fn route(record: &ElectionRecord, key_text: &str, path: &str) -> (&'static str, 
             None => not_found,
         };
     }
-    if let Some(q) = rest.strip_prefix("board/consistency?") {
-        let mut old = 0;
-        let mut new = 0;
+    // Inclusion and consistency proofs: the query's two sizes, the proof from the entries.
+    let proofs: [(&str, [&str; 2], ProofFn); 2] = [
+        (
+            "board/inclusion?",
+            ["index", "size"],
+            MerkleTree::inclusion_proof,
+        ),
+        (
+            "board/consistency?",
+            ["old", "new"],
+            MerkleTree::consistency_proof,
+        ),
+    ];
+    for (prefix, names, prove) in proofs {
+        let Some(q) = rest.strip_prefix(prefix) else {
+            continue;
+        };
+        let mut values = [0u64; 2];
         for kv in q.split('&') {
-            match kv.split_once('=') {
-                Some(("old", v)) => old = v.parse().unwrap_or(0),
-                Some(("new", v)) => new = v.parse().unwrap_or(0),
-                _ => {}
+            if let Some((k, v)) = kv.split_once('=')
+                && let Some(at) = names.iter().position(|n| *n == k)
+            {
+                values[at] = v.parse().unwrap_or(0);
             }
         }
         let tree = MerkleTree::from_leaves(board.entries.iter().map(|e| leaf_hash(e.as_bytes())));
-        return match tree.consistency_proof(old, new) {
+        return match prove(&tree, values[0], values[1]) {
             Some(p) => {
                 let proof: Vec<String> = p
                     .iter()
                     .map(|h| piaojue_crypto::encoding::encode_base64(h))
                     .collect();
-                ok(
-                    serde_json::to_vec(
-                        &serde_json::json!({"old": old, "new": new, "proof": proof}),
-                    )
-                    .unwrap(),
-                )
+                let body = serde_json::json!({
+                    names[0]: values[0], names[1]: values[1], "proof": proof
+                });
+                ok(serde_json::to_vec(&body).unwrap())
             }
             None => ("400 Bad Request", b"{\"error\":\"bad sizes\"}".to_vec()),
         };

@@ -29,12 +29,13 @@ use serde::Deserialize;
 use crate::board::pin_board_key;
 use crate::diff::diff_records;
 use crate::limits::MAX_RECEIPT;
-use crate::message::KeyOrigin;
+use crate::message::{KeyOrigin, Text};
 use crate::progress::Progress;
-use crate::receipt::{BoardSource, ConsistencyProof, LogSource, check_receipt};
+use crate::receipt::{BoardSource, ConsistencyProof, InclusionProof, LogSource, check_receipt};
 use crate::record_io::RecordForm;
 use crate::report::{Lang, Report, cut, escape, quote};
 use crate::stream::{verify_board_folder_info, verify_log};
+use crate::witnessed::WitnessView;
 use crate::{record_io, verify_record_with};
 
 /// Stages with at least this many items get a progress bar.
@@ -83,6 +84,10 @@ pub enum VerifyCommand {
         /// the key was not pinned.
         #[arg(long, value_name = "BASE64URL", allow_hyphen_values = true)]
         board_key: Option<String>,
+        /// A witness of the election to ask directly (its URL, as the manifest names it):
+        /// what it last cosigned must be a prefix of the record's log (V7.11). Repeat for each.
+        #[arg(long = "witness", value_name = "URL")]
+        witnesses: Vec<String>,
     },
     /// Downloads an election's record from a server, then verifies it offline.
     Url {
@@ -98,6 +103,10 @@ pub enum VerifyCommand {
         /// the key was not pinned.
         #[arg(long, value_name = "BASE64URL", allow_hyphen_values = true)]
         board_key: Option<String>,
+        /// A witness of the election to ask directly (its URL, as the manifest names it):
+        /// what it last cosigned must be a prefix of the record's log (V7.11). Repeat for each.
+        #[arg(long = "witness", value_name = "URL")]
+        witnesses: Vec<String>,
     },
     /// Checks a receipt: is my ballot on the board, and does the board now extend the log my
     /// receipt was signed for? (steps R1–R4)
@@ -141,6 +150,7 @@ pub fn run(args: VerifyArgs) -> i32 {
         (None, Some(path)) => VerifyCommand::Record {
             path,
             board_key: None,
+            witnesses: Vec::new(),
         },
         (None, None) => {
             eprintln!(
@@ -176,10 +186,17 @@ pub fn run(args: VerifyArgs) -> i32 {
 fn execute(command: VerifyCommand, out: &OutputArgs) -> anyhow::Result<Report> {
     let progress = Bar::new(out.quiet);
     match command {
-        VerifyCommand::Record { path, board_key } => {
+        VerifyCommand::Record {
+            path,
+            board_key,
+            witnesses,
+        } => {
             let pinned = board_key.as_deref().map(parse_board_key).transpose()?;
             let (mut report, key) = verify_path(&path, &progress)?;
             pin_board_key(&mut report, key.as_ref(), pinned.as_ref());
+            if !witnesses.is_empty() {
+                ask_witnesses(&mut report, &read(&path)?, &witnesses);
+            }
             Ok(report)
         }
         VerifyCommand::Url {
@@ -187,6 +204,7 @@ fn execute(command: VerifyCommand, out: &OutputArgs) -> anyhow::Result<Report> {
             election_id,
             save,
             board_key,
+            witnesses,
         } => {
             let pinned = board_key.as_deref().map(parse_board_key).transpose()?;
             let http = Http::new(&server)?;
@@ -200,6 +218,9 @@ fn execute(command: VerifyCommand, out: &OutputArgs) -> anyhow::Result<Report> {
             let mut report = verify_record_with(&record, &progress);
             let key = record.board.as_ref().map(|b| b.info.board_key);
             pin_board_key(&mut report, key.as_ref(), pinned.as_ref());
+            if !witnesses.is_empty() {
+                ask_witnesses(&mut report, &record, &witnesses);
+            }
             Ok(report)
         }
         VerifyCommand::Receipt {
@@ -280,6 +301,38 @@ fn verify_path(path: &Path, progress: &Bar) -> anyhow::Result<(Report, Option<Cr
             (verify_record_with(&record, progress), key)
         }
     })
+}
+
+/// V7.11 (`--witness URL`): asks each witness for the latest checkpoint of the record's log it
+/// cosigned, and checks it is a prefix of the record's log; failures go to V7, and its summary
+/// says how many agree. A record without a board part fails V7 (there is no log to compare).
+fn ask_witnesses(report: &mut Report, record: &ElectionRecord, urls: &[String]) {
+    let Some(board) = &record.board else {
+        report.fail(crate::report::steps::BOARD, Text::NoBoardLog);
+        return;
+    };
+    let manifest = &record.election.manifest;
+    let path = crate::witnessed::checkpoint_path(&manifest.board.origin);
+    let views: Vec<WitnessView> = urls
+        .iter()
+        .map(|url| WitnessView {
+            url: url.clone(),
+            answer: Http::new(url)
+                .and_then(|w| w.bytes(&path))
+                .map_err(|e| format!("{e:#}")),
+        })
+        .collect();
+    let tree = crate::board::merkle_tree(&board.entries);
+    let (failures, summary) = crate::witnessed::check_witness_views(
+        manifest,
+        board.entries.len() as u64,
+        |size| tree.root_at(size),
+        &views,
+    );
+    report.add_summary(crate::report::steps::BOARD, summary);
+    for f in failures {
+        report.fail(crate::report::steps::BOARD, f);
+    }
 }
 
 /// A board key given on the command line (`--board-key`): the base64url text of a valid
@@ -460,5 +513,22 @@ impl BoardSource for Http {
             "/api/elections/{election_id}/board/consistency?old={old}&new={new}"
         ))
         .map_err(|e| format!("{e:#}"))
+    }
+    fn inclusion(
+        &self,
+        election_id: &str,
+        index: u64,
+        size: u64,
+    ) -> Result<InclusionProof, String> {
+        check_election_id(election_id).map_err(|e| e.to_string())?;
+        self.json(&format!(
+            "/api/elections/{election_id}/board/inclusion?index={index}&size={size}"
+        ))
+        .map_err(|e| format!("{e:#}"))
+    }
+    fn cosigned_checkpoint(&self, election_id: &str) -> Result<Vec<u8>, String> {
+        check_election_id(election_id).map_err(|e| e.to_string())?;
+        self.bytes(&format!("/api/elections/{election_id}/board/checkpoint"))
+            .map_err(|e| format!("{e:#}"))
     }
 }

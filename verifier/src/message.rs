@@ -219,6 +219,30 @@ catalogue! {
     LastMilestoneNotWitnessedNone { index: u64, kind: String, kind_zh: &'static str, n: u64, quorum: usize } =>
         "no checkpoint between entry {index} ({kind}) and the end of the log ({n} entries) has {quorum} valid cosignatures of the manifest's witnesses (none has any)",
         "第 {index} 条条目（{kind_zh}）至日志末尾（共 {n} 条）之间，没有检查点获得选举清单所列见证人的 {quorum} 个有效副签（一个也没有）";
+    /// V7.11 summary.
+    WitnessesAsked { agree: usize, asked: usize } =>
+        "; {agree} of {asked} witnesses asked directly cosigned a prefix of this log",
+        "；直接询问的 {asked} 名见证人中有 {agree} 名副签的是本日志的前段";
+    /// V7.11, no answer.
+    WitnessUnreachable { url: Quote, detail: Detail } =>
+        "the witness at {url} could not be asked: {detail}",
+        "无法询问位于 {url} 的见证人";
+    /// V7.11, not a checkpoint of this log.
+    WitnessAnswerNotCheckpoint { url: Quote } =>
+        "the witness at {url} answered no signed checkpoint of this election's log",
+        "位于 {url} 的见证人没有给出本选举日志经签名的检查点";
+    /// V7.11, no cosignature of a manifest witness.
+    WitnessAnswerNoCosignature { url: Quote } =>
+        "the witness at {url} answered no valid cosignature of a witness of the manifest",
+        "位于 {url} 的见证人没有给出选举清单所列见证人的有效副签";
+    /// V7.11, a longer log.
+    WitnessSawMore { witness: Quote, url: Quote, size: u64, n: u64 } =>
+        "witness {witness} ({url}) cosigned a checkpoint of {size} entries; the record holds {n}: download the record again, or it leaves out what came after",
+        "见证人 {witness}（{url}）副签的检查点共 {size} 条条目，而记录只有 {n} 条：请重新下载记录，否则记录遗漏了其后的内容";
+    /// V7.11, another log.
+    WitnessSawOtherLog { witness: Quote, url: Quote, size: u64 } =>
+        "witness {witness} ({url}) cosigned a checkpoint of {size} entries whose root is not the record's: the board showed it another log",
+        "见证人 {witness}（{url}）副签的 {size} 条条目检查点的根与记录不符：公告板向其展示的是另一日志";
     /// V7.1.
     BoardForOtherElection { log: Quote, manifest: Quote } =>
         "the board's log is for election {log}, the manifest for {manifest}",
@@ -454,6 +478,54 @@ catalogue! {
     HistoryRewritten { from: u64, to: u64 } =>
         "the consistency proof from {from} to {to} entries does not verify: the board rewrote its history",
         "从 {from} 条到 {to} 条条目的一致性证明验证不通过：公告板改写了历史";
+    /// R3 summary, witnessed.
+    WitnessedSummary { size: u64, count: usize, quorum: u32 } =>
+        "; the checkpoint of {size} entries is cosigned by {count} of the manifest's witnesses (quorum {quorum})",
+        "；共 {size} 条条目的检查点经选举清单所列见证人中的 {count} 名副签（须 {quorum} 名）";
+    /// R3, witnessed: entry 0.
+    ManifestUnavailable { detail: Detail } =>
+        "the election's manifest (entry 0) and its inclusion proof could not be had: {detail}",
+        "无法取得选举清单（第 0 条条目）及其包含证明";
+    /// R3, witnessed: entry 0 is not in the receipt's log.
+    ManifestNotInReceiptLog =>
+        "the board's proof that entry 0 is in the log the receipt was signed for does not verify: the board changed that log or its entry 0",
+        "公告板关于第 0 条条目在回执签署时日志中的证明验证不通过：公告板改动了该日志或其第 0 条条目";
+    /// R3, witnessed: entry 0 is not this election's manifest under this board.
+    ManifestNotThisBoard =>
+        "entry 0 is not the manifest of this election naming this board's key",
+        "第 0 条条目不是本选举指定此公告板公钥的选举清单";
+    /// R3, witnessed: no cosigned checkpoint.
+    CosignedUnavailable { detail: Detail } =>
+        "no checkpoint cosigned by the manifest's witnesses could be had: {detail}",
+        "无法取得经选举清单所列见证人副签的检查点";
+    /// R3, witnessed: not a checkpoint of this log.
+    CosignedNotCheckpoint =>
+        "the board's cosigned checkpoint is not a signed checkpoint of this election's log",
+        "公告板给出的副签检查点不是本选举日志经签名的检查点";
+    /// R3, witnessed: the board's signature.
+    CosignedBoardSignature =>
+        "the board's signature on its cosigned checkpoint does not verify",
+        "公告板对其副签检查点的签名验证不通过";
+    /// R3, witnessed: short of the quorum.
+    CosignedShort { count: usize, quorum: u32 } =>
+        "the board's cosigned checkpoint has {count} valid cosignatures of the manifest's witnesses, fewer than the quorum of {quorum}",
+        "公告板给出的检查点只有选举清单所列见证人的 {count} 个有效副签，不足规定的 {quorum} 个";
+    /// R3, witnessed: the witnesses are behind the receipt.
+    NotYetWitnessed { size: u64, receipt: u64 } =>
+        "the latest checkpoint the witnesses cosigned has {size} entries, fewer than the {receipt} of the receipt: the witnesses have not yet seen this ballot; check again in a minute",
+        "见证人最近副签的检查点共 {size} 条条目，少于回执所见的 {receipt} 条：见证人尚未见到此选票，请稍后再核对";
+    /// R4 summary, witnessed.
+    WitnessedConsistencySummary { from: u64, to: u64 } =>
+        "; to the cosigned checkpoint: from {from} to {to} entries",
+        "；至副签检查点：从 {from} 条到 {to} 条条目";
+    /// R4, witnessed: same size, another root.
+    WitnessedForked =>
+        "the checkpoint the witnesses cosigned has the receipt's size but another root: the board showed the witnesses another log",
+        "见证人副签的检查点与回执所见大小相同而根不同：公告板向见证人展示的是另一日志";
+    /// R4, witnessed: not consistent.
+    WitnessedRewritten { from: u64, to: u64 } =>
+        "the consistency proof from the receipt's {from} entries to the cosigned checkpoint's {to} does not verify: the board showed the witnesses another log",
+        "从回执所见的 {from} 条到副签检查点的 {to} 条条目的一致性证明验证不通过：公告板向见证人展示的是另一日志";
 
     // D1–D5 (§7.5)
     /// D1 summary.

@@ -2,11 +2,15 @@
 //! is my ballot on the board, and does the board I see now extend the log my receipt was
 //! signed for?
 
-use piaojue_crypto::board::merkle::leaf_hash;
-use piaojue_crypto::board::{Entry, Event, Receipt, SignedTreeHead, log_id, verify_consistency};
+use piaojue_crypto::board::merkle::{Hash, leaf_hash, verify_inclusion};
+use piaojue_crypto::board::{
+    Checkpoint, Entry, Event, Note, Receipt, SignatureType, SignedTreeHead, VerifierKey, log_id,
+    verify_consistency,
+};
 use piaojue_crypto::credential::CredentialKey;
 use piaojue_crypto::encoding::Digest32;
-use piaojue_crypto::record::BoardLog;
+use piaojue_crypto::manifest::Manifest;
+use piaojue_crypto::record::{BoardLog, cosigner_key};
 use serde::{Deserialize, Serialize};
 
 use crate::board::merkle_tree;
@@ -25,6 +29,18 @@ pub struct ConsistencyProof {
     pub proof: Vec<Digest32>,
 }
 
+/// An inclusion proof as the board serves it:
+/// `GET /api/elections/{id}/board/inclusion?index=i&size=n`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InclusionProof {
+    /// The entry's index.
+    pub index: u64,
+    /// The tree's size.
+    pub size: u64,
+    /// The proof's hashes (RFC 9162 §2.1.3.1).
+    pub proof: Vec<Digest32>,
+}
+
 /// Where a receipt is checked: the board's server, or a record's board log.
 pub trait BoardSource {
     /// The exact bytes of entry `index` of the election's log.
@@ -38,6 +54,12 @@ pub trait BoardSource {
         old: u64,
         new: u64,
     ) -> Result<ConsistencyProof, String>;
+    /// An inclusion proof of entry `index` in the tree of the log's first `size` entries.
+    fn inclusion(&self, election_id: &str, index: u64, size: u64)
+    -> Result<InclusionProof, String>;
+    /// The board's latest checkpoint cosigned by a quorum of the manifest's witnesses, as a
+    /// signed note (c2sp.org/signed-note): `GET …/board/checkpoint`.
+    fn cosigned_checkpoint(&self, election_id: &str) -> Result<Vec<u8>, String>;
 }
 
 /// A record's board log as a [`BoardSource`] (offline): its entries, its last tree head, and
@@ -95,6 +117,73 @@ impl BoardSource for LogSource<'_> {
                 .map(piaojue_crypto::encoding::Bytes)
                 .collect(),
         })
+    }
+
+    fn inclusion(
+        &self,
+        election_id: &str,
+        index: u64,
+        size: u64,
+    ) -> Result<InclusionProof, String> {
+        self.check_id(election_id)?;
+        let proof = merkle_tree(&self.0.entries)
+            .inclusion_proof(index, size)
+            .ok_or_else(|| format!("no inclusion proof of entry {index} in {size} entries"))?;
+        Ok(InclusionProof {
+            index,
+            size,
+            proof: proof
+                .into_iter()
+                .map(piaojue_crypto::encoding::Bytes)
+                .collect(),
+        })
+    }
+
+    /// The checkpoint of the largest size the record's cosignatures give a quorum of distinct
+    /// manifest witnesses, with those cosignatures (unverified: the check verifies them).
+    fn cosigned_checkpoint(&self, election_id: &str) -> Result<Vec<u8>, String> {
+        self.check_id(election_id)?;
+        let manifest = match self
+            .0
+            .entries
+            .first()
+            .map(|e| Entry::from_bytes(e.as_bytes()))
+        {
+            Some(Ok(Entry {
+                event: Event::Manifest(m),
+                ..
+            })) => m,
+            _ => return Err("entry 0 of the record's board is not a manifest".into()),
+        };
+        let named = |name: &str| manifest.witnesses.list.iter().find(|w| w.name == name);
+        let mut by_size: std::collections::BTreeMap<u64, Vec<_>> = Default::default();
+        for c in &self.0.cosignatures {
+            if let Some(w) = named(&c.witness)
+                && !by_size
+                    .get(&c.size)
+                    .is_some_and(|v: &Vec<(String, _)>| v.iter().any(|(n, _)| *n == c.witness))
+            {
+                by_size
+                    .entry(c.size)
+                    .or_default()
+                    .push((c.witness.clone(), c.note_signature(w)));
+            }
+        }
+        let quorum = manifest.witnesses.quorum as usize;
+        let (size, signatures) = by_size
+            .into_iter()
+            .rev()
+            .find(|(_, v)| quorum > 0 && v.len() >= quorum)
+            .ok_or(
+                "the record has no checkpoint cosigned by a quorum of the manifest's witnesses",
+            )?;
+        let root = merkle_tree(&self.0.entries)
+            .root_at(size)
+            .ok_or_else(|| format!("the record's board has fewer than {size} entries"))?;
+        let text = crate::witnessed::checkpoint_text(&manifest, size, root);
+        let note = Note::new(text, signatures.into_iter().map(|(_, s)| s).collect())
+            .map_err(|e| e.to_string())?;
+        Ok(note.to_bytes())
     }
 }
 
@@ -206,13 +295,35 @@ pub fn check_receipt(
             .into(),
         );
     }
+    // R3, witnessed: a checkpoint cosigned by a quorum of the manifest's witnesses covers the
+    // receipt.
+    let (witnessed, witness_summary) = match check_witnessed(receipt, board_key, source) {
+        Ok(Some(w)) => {
+            let summary = Text::WitnessedSummary {
+                size: w.size,
+                count: w.count,
+                quorum: w.quorum,
+            };
+            (Some(w), Some(summary.into()))
+        }
+        Ok(None) => (None, Some(Text::NoWitnesses.into())),
+        Err(m) => {
+            failures.push(m);
+            (None, None)
+        }
+    };
     let head_ok = failures.is_empty();
+    let head_summary = Text::HeadSummary {
+        size: now.size,
+        time: now.timestamp_ms,
+    };
     report.push(
         receipt_steps::HEAD,
-        Text::HeadSummary {
-            size: now.size,
-            time: now.timestamp_ms,
-        },
+        Message::Joined(
+            std::iter::once(head_summary.into())
+                .chain(witness_summary)
+                .collect(),
+        ),
         failures,
     );
     if !head_ok {
@@ -220,40 +331,186 @@ pub fn check_receipt(
         return report;
     }
 
-    // R4
+    // R4: the board's current head, and the cosigned checkpoint, extend the receipt's log.
     let (from, to) = (signed.size, now.size);
-    let failure: Option<Message> = if to == from {
-        (now.root != signed.root).then(|| Text::Forked.into())
-    } else {
-        match source.consistency(id, from, to) {
-            Err(e) => Some(
-                Text::NoConsistencyProof {
-                    detail: Detail::of(e),
-                }
-                .into(),
-            ),
-            Ok(p) if p.old != from || p.new != to => Some(
-                Text::WrongProofRange {
-                    old: p.old,
-                    new: p.new,
-                    from,
-                    to,
-                }
-                .into(),
-            ),
-            Ok(p) => {
-                let path: Vec<[u8; 32]> = p.proof.iter().map(|h| h.0).collect();
-                (!verify_consistency(from, to, &signed.root.0, &now.root.0, &path))
-                    .then(|| Text::HistoryRewritten { from, to }.into())
-            }
-        }
-    };
+    let mut failures: Vec<Message> = Vec::new();
+    failures.extend(
+        consistent(source, id, (from, &signed.root.0), (to, &now.root.0)).map(|f| match f {
+            Inconsistent::SameSize => Text::Forked.into(),
+            Inconsistent::Rewritten => Text::HistoryRewritten { from, to }.into(),
+            Inconsistent::Other(m) => m,
+        }),
+    );
+    let mut summary = vec![Message::from(Text::ConsistencySummary { from, to })];
+    if let Some(w) = &witnessed {
+        let to = w.size;
+        failures.extend(
+            consistent(source, id, (from, &signed.root.0), (to, &w.root)).map(|f| match f {
+                Inconsistent::SameSize => Text::WitnessedForked.into(),
+                Inconsistent::Rewritten => Text::WitnessedRewritten { from, to }.into(),
+                Inconsistent::Other(m) => m,
+            }),
+        );
+        summary.push(Text::WitnessedConsistencySummary { from, to }.into());
+    }
     report.push(
         receipt_steps::CONSISTENT,
-        Text::ConsistencySummary { from, to },
-        failure.into_iter().collect::<Vec<_>>(),
+        Message::Joined(summary),
+        failures,
     );
     report
+}
+
+/// How a larger tree fails to extend a smaller one.
+enum Inconsistent {
+    /// Same size, another root.
+    SameSize,
+    /// The consistency proof does not verify.
+    Rewritten,
+    /// No proof, or a proof of other sizes.
+    Other(Message),
+}
+
+/// Whether the tree `(to, to_root)` extends `(from, from_root)` (`from ≤ to`), by the board's
+/// consistency proof.
+fn consistent(
+    source: &dyn BoardSource,
+    id: &str,
+    (from, from_root): (u64, &Hash),
+    (to, to_root): (u64, &Hash),
+) -> Option<Inconsistent> {
+    if to == from {
+        return (to_root != from_root).then_some(Inconsistent::SameSize);
+    }
+    match source.consistency(id, from, to) {
+        Err(e) => Some(Inconsistent::Other(
+            Text::NoConsistencyProof {
+                detail: Detail::of(e),
+            }
+            .into(),
+        )),
+        Ok(p) if p.old != from || p.new != to => Some(Inconsistent::Other(
+            Text::WrongProofRange {
+                old: p.old,
+                new: p.new,
+                from,
+                to,
+            }
+            .into(),
+        )),
+        Ok(p) => {
+            let path: Vec<[u8; 32]> = p.proof.iter().map(|h| h.0).collect();
+            (!verify_consistency(from, to, from_root, to_root, &path))
+                .then_some(Inconsistent::Rewritten)
+        }
+    }
+}
+
+/// The cosigned checkpoint R3 found: its size and root, how many of the manifest's witnesses
+/// cosigned it, and their quorum.
+struct Witnessed {
+    size: u64,
+    root: Hash,
+    count: usize,
+    quorum: u32,
+}
+
+/// R3's witness part (`spec/verification.md` §7.4): the election's manifest is entry 0 of the
+/// log the receipt was signed for (its inclusion proof in the receipt's head), names this
+/// board's key, and, if it names witnesses, the board's cosigned checkpoint is of the
+/// manifest's origin, its board signature (if any) verifies, at least the quorum of the
+/// manifest's witnesses cosigned it, and it covers the receipt (its size at least the
+/// receipt head's). `None`: the manifest names no witnesses.
+fn check_witnessed(
+    receipt: &Receipt,
+    board_key: &CredentialKey,
+    source: &dyn BoardSource,
+) -> Result<Option<Witnessed>, Message> {
+    let id = receipt.election_id.as_str();
+    let signed = &receipt.tree_head.head;
+    let manifest = receipt_manifest(receipt, board_key, source)?;
+    let quorum = manifest.witnesses.quorum;
+    if quorum == 0 {
+        return Ok(None);
+    }
+    let bytes = source.cosigned_checkpoint(id).map_err(|e| {
+        Message::from(Text::CosignedUnavailable {
+            detail: Detail::of(e),
+        })
+    })?;
+    let (note, checkpoint) = Note::parse(&bytes)
+        .ok()
+        .and_then(|n| Checkpoint::parse(n.text()).ok().map(|c| (n, c)))
+        .filter(|(_, c)| c.origin == manifest.board.origin)
+        .ok_or_else(|| Message::from(Text::CosignedNotCheckpoint))?;
+    let board = VerifierKey::new(&checkpoint.origin, SignatureType::Ed25519, *board_key)
+        .map_err(|_| Message::from(Text::CosignedNotCheckpoint))?;
+    let text = note.text();
+    if note
+        .signatures()
+        .iter()
+        .any(|s| board.matches(s) && !board.verify(text, s))
+    {
+        return Err(Text::CosignedBoardSignature.into());
+    }
+    let count = manifest
+        .witnesses
+        .list
+        .iter()
+        .filter_map(cosigner_key)
+        .filter(|k| note.signatures().iter().any(|s| k.verify(text, s)))
+        .count();
+    if count < quorum as usize {
+        return Err(Text::CosignedShort { count, quorum }.into());
+    }
+    if checkpoint.size < signed.size {
+        return Err(Text::NotYetWitnessed {
+            size: checkpoint.size,
+            receipt: signed.size,
+        }
+        .into());
+    }
+    Ok(Some(Witnessed {
+        size: checkpoint.size,
+        root: checkpoint.root.0,
+        count,
+        quorum,
+    }))
+}
+
+/// The election's manifest: entry 0 of the log the receipt was signed for, proved by its
+/// inclusion in the receipt's head, for this election and naming this board's key.
+fn receipt_manifest(
+    receipt: &Receipt,
+    board_key: &CredentialKey,
+    source: &dyn BoardSource,
+) -> Result<Manifest, Message> {
+    let id = receipt.election_id.as_str();
+    let signed = &receipt.tree_head.head;
+    let bytes = source.entry(id, 0).map_err(|e| {
+        Message::from(Text::ManifestUnavailable {
+            detail: Detail::of(e),
+        })
+    })?;
+    let proof = source.inclusion(id, 0, signed.size).map_err(|e| {
+        Message::from(Text::ManifestUnavailable {
+            detail: Detail::of(e),
+        })
+    })?;
+    let path: Vec<Hash> = proof.proof.iter().map(|h| h.0).collect();
+    if proof.index != 0
+        || proof.size != signed.size
+        || !verify_inclusion(&leaf_hash(&bytes), 0, signed.size, &path, &signed.root.0)
+    {
+        return Err(Text::ManifestNotInReceiptLog.into());
+    }
+    match Entry::from_bytes(&bytes) {
+        Ok(Entry {
+            event: Event::Manifest(m),
+            ..
+        }) if m.election_id == id && m.board.key == *board_key => Ok(m),
+        _ => Err(Text::ManifestNotThisBoard.into()),
+    }
 }
 
 /// R2, its last check: under `last_counts`, no later `ballot` entry of the log (up to the board's current

@@ -176,6 +176,19 @@ impl StepReport {
         }
     }
 
+    fn add_summary(&mut self, part: Message) {
+        let summary = match self.messages.summary.take() {
+            Some(Message::Joined(mut parts)) => {
+                parts.push(part);
+                Message::Joined(parts)
+            }
+            Some(first) => Message::Joined(vec![first, part]),
+            None => part,
+        };
+        self.summary = cut(summary.text(Lang::En));
+        self.messages.summary = Some(summary);
+    }
+
     fn add_failure(&mut self, failure: Message) {
         if self.failures.len() < MAX_FAILURES {
             self.failures.push(cut(failure.text(Lang::En)));
@@ -322,6 +335,13 @@ impl Report {
                 s.status = Status::Failed;
             }
             None => self.push(step, Message::Joined(Vec::new()), vec![failure.into()]),
+        }
+    }
+
+    /// Adds a part to the summary of a step already in the report (nothing if it is not).
+    pub fn add_summary(&mut self, step: Step, part: impl Into<Message>) {
+        if let Some(s) = self.steps.iter_mut().find(|s| s.step.id == step.id) {
+            s.add_summary(part.into());
         }
     }
 

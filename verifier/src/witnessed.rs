@@ -203,6 +203,130 @@ pub fn check_cosignatures(
     (failures, summary.into())
 }
 
+/// What one witness answered when asked directly (`--witness URL`, `GET <URL>/<origin
+/// hash>/checkpoint`, c2sp.org/tlog-witness): the note's bytes, or why it could not be had.
+#[derive(Debug, Clone)]
+pub struct WitnessView {
+    /// The witness's URL as given.
+    pub url: String,
+    /// Its answer.
+    pub answer: Result<Vec<u8>, String>,
+}
+
+/// The path a witness serves its latest cosigned checkpoint of `origin` at: `/` and the
+/// lowercase hex SHA-256 of the origin, then `/checkpoint` (c2sp.org/tlog-witness).
+pub fn checkpoint_path(origin: &str) -> String {
+    use sha2::{Digest, Sha256};
+    format!(
+        "/{}/checkpoint",
+        hex::encode(Sha256::digest(origin.as_bytes()))
+    )
+}
+
+/// V7.11: each witness asked directly cosigned, as a witness of the manifest, a checkpoint of
+/// the manifest's origin that is a prefix of the record's log (`spec/verification.md` V7.11):
+/// its size at most the log's `n` entries, and its root the Merkle root of the first `size`
+/// entries (`root_at`). Answers the failures and the summary's part.
+pub fn check_witness_views(
+    manifest: &Manifest,
+    n: u64,
+    root_at: impl Fn(u64) -> Option<Hash>,
+    views: &[WitnessView],
+) -> (Vec<Message>, Message) {
+    let mut failures = Vec::new();
+    let mut agree = 0;
+    for view in views {
+        let url = Quote::of(&view.url);
+        let bytes = match &view.answer {
+            Ok(b) => b,
+            Err(e) => {
+                failures.push(
+                    Text::WitnessUnreachable {
+                        url,
+                        detail: crate::message::Detail::of(e.clone()),
+                    }
+                    .into(),
+                );
+                continue;
+            }
+        };
+        let parsed = piaojue_crypto::board::Note::parse(bytes)
+            .ok()
+            .and_then(|note| Checkpoint::parse(note.text()).ok().map(|c| (note, c)))
+            .filter(|(_, c)| c.origin == manifest.board.origin);
+        let Some((note, checkpoint)) = parsed else {
+            failures.push(Text::WitnessAnswerNotCheckpoint { url }.into());
+            continue;
+        };
+        let signer = manifest.witnesses.list.iter().find(|w| {
+            piaojue_crypto::record::cosigner_key(w)
+                .is_some_and(|k| note.signatures().iter().any(|s| k.verify(note.text(), s)))
+        });
+        let Some(witness) = signer else {
+            failures.push(Text::WitnessAnswerNoCosignature { url }.into());
+            continue;
+        };
+        let (size, name) = (checkpoint.size, Quote::of(&witness.name));
+        if size > n {
+            failures.push(
+                Text::WitnessSawMore {
+                    witness: name,
+                    url,
+                    size,
+                    n,
+                }
+                .into(),
+            );
+        } else if root_at(size) != Some(checkpoint.root.0) {
+            failures.push(
+                Text::WitnessSawOtherLog {
+                    witness: name,
+                    url,
+                    size,
+                }
+                .into(),
+            );
+        } else {
+            agree += 1;
+        }
+    }
+    let summary = Text::WitnessesAsked {
+        agree,
+        asked: views.len(),
+    };
+    (failures, summary.into())
+}
+
+/// Whether a record fails only because the witnesses have not yet cosigned the log after some
+/// milestones (V7.10's milestone failures, nothing else): what a moment's wait mends while the
+/// witnesses are up, as the board submits every milestone's checkpoint to them in the
+/// background, in order, also late.
+pub fn awaiting_witnesses(report: &crate::report::Report) -> bool {
+    let mut waiting = false;
+    for step in &report.steps {
+        if step.status != crate::report::Status::Failed {
+            continue;
+        }
+        let only_last = step.more_failures == 0
+            && step.messages.failures.iter().all(|m| {
+                matches!(
+                    m,
+                    Message::Text(
+                        Text::MilestoneNotWitnessed { .. }
+                            | Text::MilestoneNotWitnessedNone { .. }
+                            | Text::LastMilestoneNotWitnessed { .. }
+                            | Text::LastMilestoneNotWitnessedNone { .. }
+                    )
+                )
+            });
+        if !only_last {
+            return false;
+        }
+        waiting = true;
+    }
+    waiting
+}
+
 fn kind_zh_of(kind: &str) -> &'static str {
     kind_zh(kind)
 }
