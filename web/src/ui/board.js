@@ -22,6 +22,20 @@ export async function fetchEntryBytes(id, index) {
 }
 
 /**
+ * The board's latest checkpoint cosigned by a quorum of the manifest's witnesses, the signed
+ * note's exact bytes (`GET …/board/checkpoint`, spec/api.md; 404 while no size has the quorum).
+ */
+export async function fetchCheckpoint(id) {
+  const res = await fetch(apiPath(id, '/board/checkpoint'), { cache: 'no-store' });
+  if (!res.ok) {
+    let message = '';
+    try { message = JSON.parse(await res.text())?.message ?? ''; } catch { /* not JSON */ }
+    throw new Error(res.status === 404 ? 'no checkpoint has the quorum of cosignatures yet' : `HTTP ${res.status}${message ? `: ${message}` : ''}`);
+  }
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/**
  * The set-up of election `id` (with `manifest`, from its status) that an observer or a booth checks: `{ signingKeys, output, credentials, fingerprint }`,
  * `credentials` from the board's `credentials` entries up to `open`, and `fingerprint` the one
  * recomputed from all of it (null before the ceremony's output).

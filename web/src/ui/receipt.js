@@ -9,11 +9,19 @@
 //                     ballot (cast or audited) with the receipt's tracking code; under the
 //                     revote rule last_counts, no later ballot of the same credential replaces
 //                     a cast one;
-//   R3 Current head   the board's latest head: signature, log id, not smaller, not older;
-//   R4 Consistency    the latest head extends the receipt's (RFC 9162 consistency proof).
+//   R3 Current head   the board's latest head: signature, log id, not smaller, not older; and
+//                     the witnesses: the manifest (entry 0, proved in the receipt's tree) names
+//                     this board's key, and if it names witnesses, a checkpoint cosigned by a
+//                     quorum of them covers the receipt (receipt::check_witnessed);
+//   R4 Consistency    the latest head, and the cosigned checkpoint, extend the receipt's
+//                     (RFC 9162 consistency proofs).
+//
+// The witnesses' formats (spec/protocol.md §14): signed notes (c2sp.org/signed-note), checkpoints
+// (c2sp.org/tlog-checkpoint) and cosignature/v1 (c2sp.org/tlog-cosignature), as
+// crypto/src/board/note.rs, checkpoint.rs and cosignature.rs have them.
 
 import { sha256 } from '@noble/hashes/sha2.js';
-import { DecodeError, Writer, decodeCredentialKey, fromBase64, toBase64, trackingCode, verifySignature } from '../piaojue.js';
+import { DecodeError, Writer, decodeCredentialKey, fromBase64, toBase64, toHex, trackingCode, verifySignature } from '../piaojue.js';
 
 export const TAG_LOG = 'piaojue-v1/log';
 export const TAG_TREE_HEAD = 'piaojue-v1/tree-head';
@@ -115,6 +123,163 @@ export function verifyConsistency(oldSize, newSize, oldRoot, newRoot, proof) {
     fn >>= 1n; sn >>= 1n;
   }
   return same(fr, or) && same(sr, nr) && sn === 0n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signed notes, checkpoints and cosignatures (spec/protocol.md §14), strictly as Piaojue reads
+// them (crypto/src/board/note.rs): base64 here is the STANDARD alphabet with padding, canonical.
+
+/** Signature types of a note: Ed25519 (the board's checkpoint signature) and cosignature/v1. */
+export const SIG_ED25519 = 0x01;
+export const SIG_COSIGNATURE_V1 = 0x04;
+/** The largest note read, in bytes (note.rs `MAX_NOTE_BYTES`). */
+export const MAX_NOTE_BYTES = 64 * 1024;
+/** A signature line's prefix: em dash (U+2014) and a space. */
+export const SIGNATURE_PREFIX = '\u2014 ';
+const MAX_TIMESTAMP = (1n << 63n) - 1n;
+// A control character other than newline (below U+0020).
+const CONTROL = /[\u0000-\u0009\u000b-\u001f]/;
+
+/** Whether `name` may be a key name: not empty, no Unicode white space, no '+'. */
+export function isNoteKeyName(name) {
+  return typeof name === 'string' && name.length > 0 && !/[\p{White_Space}+]/u.test(name);
+}
+
+/** Canonical standard base64 with padding (RFC 4648 §4) → bytes; throws DecodeError. */
+export function fromStdBase64(text) {
+  if (typeof text !== 'string' || text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text))
+    throw new DecodeError('not canonical base64 (RFC 4648 §4, with padding)');
+  const body = text.replace(/=+$/, '');
+  if (body.length % 4 === 1) throw new DecodeError('not canonical base64 (RFC 4648 §4, with padding)');
+  try {
+    return fromBase64(body.replace(/\+/g, '-').replace(/\//g, '_'));
+  } catch {
+    throw new DecodeError('not canonical base64 (RFC 4648 §4, with padding)');
+  }
+}
+
+/** Bytes → standard base64 with padding. */
+export function toStdBase64(bytes) {
+  const s = toBase64(bytes).replace(/-/g, '+').replace(/_/g, '/');
+  return s + '='.repeat((4 - (s.length % 4)) % 4);
+}
+
+/** `SHA-256(name ‖ 0x0A ‖ type ‖ key)[0..4]`, the 4 bytes of a key id. */
+export function noteKeyId(name, type, key) {
+  return sha256(concat(utf8.encode(name), Uint8Array.of(0x0a, type), decodeCredentialKey(key))).slice(0, 4);
+}
+
+/** A verifier key's text (`name+hex8(key id)+base64(type ‖ key)`). */
+export function encodeVkey(name, type, key) {
+  return `${name}+${toHex(noteKeyId(name, type, key))}+${toStdBase64(concat(Uint8Array.of(type), decodeCredentialKey(key)))}`;
+}
+
+/** The message a cosignature/v1 signs: `cosignature/v1\ntime <t>\n` and the checkpoint text. */
+export function cosignedMessage(text, timestamp) {
+  return utf8.encode(`cosignature/v1\ntime ${BigInt(timestamp)}\n${text}`);
+}
+
+function parseSignatureLine(line) {
+  if (!line.startsWith(SIGNATURE_PREFIX)) throw new DecodeError('a signature line must start with "— " (U+2014, space)');
+  const rest = line.slice(SIGNATURE_PREFIX.length);
+  const space = rest.indexOf(' ');
+  if (space < 0) throw new DecodeError('a signature line must be "— <key name> <base64 signature>"');
+  const name = rest.slice(0, space);
+  if (!isNoteKeyName(name)) throw new DecodeError(`invalid key name ${JSON.stringify(name)}`);
+  const raw = fromStdBase64(rest.slice(space + 1));
+  if (raw.length < 5) throw new DecodeError('a signature must have a 4-byte key id and at least one byte more');
+  return { name, keyId: raw.slice(0, 4), bytes: raw.slice(4) };
+}
+
+/**
+ * A signed note (c2sp.org/signed-note), bytes or text → `{ text, signatures: [{ name, keyId,
+ * bytes }] }`: at most `MAX_NOTE_BYTES`, UTF-8, no control character but newline, the text
+ * (ending in a newline) separated from the signature lines by the last empty line, one or more
+ * signature lines `— <name> <base64(key id ‖ signature)>`, each ending in a newline. Throws
+ * DecodeError.
+ */
+export function parseNote(input) {
+  const bytes = typeof input === 'string' ? utf8.encode(input) : input;
+  if (!(bytes instanceof Uint8Array)) throw new DecodeError('a note is bytes or text');
+  if (bytes.length > MAX_NOTE_BYTES) throw new DecodeError(`the note has ${bytes.length} bytes, more than the ${MAX_NOTE_BYTES} accepted`);
+  let all;
+  try { all = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes); } catch { throw new DecodeError('the note is not valid UTF-8'); }
+  if (CONTROL.test(all)) throw new DecodeError('the note has a control character other than newline');
+  const split = all.lastIndexOf('\n\n');
+  if (split < 0) throw new DecodeError("no empty line separates the note's text from its signatures");
+  const text = all.slice(0, split + 1);
+  const sigs = all.slice(split + 2);
+  if (!sigs) throw new DecodeError('the note has no signature');
+  if (!sigs.endsWith('\n')) throw new DecodeError('the last signature line does not end in a newline');
+  return { text, signatures: sigs.slice(0, -1).split('\n').map(parseSignatureLine) };
+}
+
+/**
+ * A checkpoint text (c2sp.org/tlog-checkpoint) → `{ origin, size, root (base64url), extensions }`:
+ * three or more non-empty lines, each ending in a newline, the size a decimal without leading
+ * zeros (here at most 2^53 − 1, the sizes a page can count), the root the canonical padded
+ * base64 of 32 bytes. Throws DecodeError.
+ */
+export function parseCheckpoint(text) {
+  if (typeof text !== 'string' || CONTROL.test(text)) throw new DecodeError('a checkpoint is text without control characters but newline');
+  if (!text.endsWith('\n')) throw new DecodeError("the note's text must be non-empty and end in a newline");
+  const lines = text.slice(0, -1).split('\n');
+  if (lines.length < 3) throw new DecodeError('a checkpoint has at least three lines: origin, tree size, root hash');
+  const empty = lines.indexOf('');
+  if (empty >= 0) throw new DecodeError(`line ${empty + 1} of the checkpoint is empty`);
+  const [origin, sizeLine, rootLine] = lines;
+  if (!/^(0|[1-9][0-9]*)$/.test(sizeLine) || !Number.isSafeInteger(Number(sizeLine)))
+    throw new DecodeError(`the tree size ${JSON.stringify(sizeLine)} is not a decimal number without leading zeros`);
+  let root;
+  try { root = fromStdBase64(rootLine); } catch { root = null; }
+  if (root?.length !== 32) throw new DecodeError(`the root hash ${JSON.stringify(rootLine)} is not the base64 of 32 bytes`);
+  return { origin, size: Number(sizeLine), root: toBase64(root), extensions: lines.slice(3) };
+}
+
+/** Whether signature `sig` of a note claims to be by `key` (`{ name, type, key }`): same name and key id. */
+export function signatureMatches(sig, key) {
+  return sig.name === key.name && same(sig.keyId, noteKeyId(key.name, key.type, key.key));
+}
+
+/**
+ * Whether `sig` is `key`'s (`{ name, type: SIG_ED25519 | SIG_COSIGNATURE_V1, key }`) and verifies
+ * over the note's `text` with Piaojue's strict Ed25519: type 0x01 a 64-byte signature of the
+ * text; type 0x04 `u64_be(timestamp) ‖ signature` of `cosignedMessage(text, timestamp)`,
+ * timestamp ≤ 2^63 − 1.
+ */
+export function verifyNoteSignature(text, sig, key) {
+  try {
+    if (!signatureMatches(sig, key)) return false;
+    if (key.type === SIG_ED25519)
+      return sig.bytes.length === 64 && verifySignature(sig.bytes, utf8.encode(text), key.key);
+    if (key.type === SIG_COSIGNATURE_V1) {
+      if (sig.bytes.length !== 72) return false;
+      const timestamp = new DataView(sig.bytes.buffer, sig.bytes.byteOffset, 8).getBigUint64(0);
+      if (timestamp > MAX_TIMESTAMP) return false;
+      return verifySignature(sig.bytes.slice(8), cosignedMessage(text, timestamp), key.key);
+    }
+    return false;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A note verified against trusted keys as c2sp.org/signed-note says (note.rs `Note::verify`):
+ * signatures of no trusted key are ignored; every signature of a trusted key must verify; at
+ * least one must. Returns the trusted keys that signed, each once; throws DecodeError.
+ */
+export function verifyNote(note, keys) {
+  const signed = new Set();
+  for (const sig of note.signatures) {
+    for (const k of keys) {
+      if (!signatureMatches(sig, k)) continue;
+      if (!verifyNoteSignature(note.text, sig, k)) throw new DecodeError(`the signature by ${sig.name} (key id ${toHex(sig.keyId)}) does not verify`);
+      signed.add(k);
+    }
+  }
+  if (!signed.size) throw new DecodeError('the note carries no signature by a trusted key');
+  return keys.filter((k) => signed.has(k));
 }
 
 // The base64url texts of 32 and 64 bytes (protocol §2.6): the unused low bits of the last
@@ -310,11 +475,146 @@ export function checkCurrentHead(r, head, boardKey) {
   return failures;
 }
 
+/** A fetch's failure as an Error. */
+const asError = (e) => (e instanceof Error ? e : new Error(String(e)));
+
+/**
+ * R3's witness part, its first half (`receipt::receipt_manifest`): the election's manifest is
+ * entry 0 of the log the receipt was signed for (its inclusion proof in the receipt head's tree,
+ * `board.inclusion(0, m)`), for this election, naming this board's key. Returns
+ * `{ manifest }` or `{ failure }`.
+ */
+export async function receiptManifest(r, board) {
+  const m = r.tree_head.size;
+  let bytes;
+  let proof;
+  try {
+    bytes = await board.entry(0);
+    proof = await board.inclusion(0, m);
+  } catch (err) {
+    const e = asError(err);
+    return { failure: { code: 'manifest-fetch', message: `the election's manifest (entry 0) and its inclusion proof could not be had: ${e.message}`, params: { error: e.message } } };
+  }
+  let included = false;
+  try {
+    included = proof?.index === 0 && proof?.size === m && Array.isArray(proof.proof)
+      && verifyInclusion(leafHash(bytes), 0, m, proof.proof, r.tree_head.root);
+  } catch { included = false; }
+  if (!included) return { failure: { code: 'manifest-inclusion', message: 'entry 0 is not in the log the receipt was signed for: its inclusion proof does not verify' } };
+  const manifest = manifestOf(bytes);
+  let boardKey = null;
+  try { boardKey = decodeCredentialKey(board.boardKey); } catch { boardKey = null; }
+  let named = null;
+  try { named = manifest && decodeCredentialKey(manifest.board.key); } catch { named = null; }
+  if (!manifest || manifest.election_id !== r.election_id || !boardKey || !named || !same(named, boardKey))
+    return { failure: { code: 'manifest-board', message: "entry 0 is not the manifest of this election naming this board's key" } };
+  return { manifest };
+}
+
+/**
+ * The manifest of an entry's exact bytes, or null: a `manifest` entry whose data has what R3
+ * reads, well formed (`election_id`; `board` with `origin` and a valid `key`; `witnesses` with a
+ * u32 `quorum` and a `list` of `{ name, key, url }`, every key valid).
+ */
+function manifestOf(bytes) {
+  let entry;
+  try { entry = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)); } catch { return null; }
+  const m = entry?.kind === 'manifest' ? entry.data : null;
+  const obj = (x) => x !== null && typeof x === 'object' && !Array.isArray(x);
+  if (!obj(m) || typeof m.election_id !== 'string' || !obj(m.board) || typeof m.board.origin !== 'string' || !obj(m.witnesses)) return null;
+  const { quorum, list } = m.witnesses;
+  if (!Number.isSafeInteger(quorum) || quorum < 0 || quorum > 0xffffffff || !Array.isArray(list)) return null;
+  try {
+    decodeCredentialKey(m.board.key);
+    for (const w of list) {
+      if (!obj(w) || typeof w.name !== 'string' || typeof w.url !== 'string') return null;
+      decodeCredentialKey(w.key);
+    }
+  } catch {
+    return null;
+  }
+  return m;
+}
+
+/**
+ * R3's witness part (`receipt::check_witnessed`, verification.md §7.4), stopping at the first
+ * failure: the manifest (`receiptManifest`); if its quorum `k` is 0, nothing more (`{ witnessed:
+ * null }`); else the board's cosigned checkpoint (`board.checkpoint()`, the signed note's bytes or
+ * text) is a signed note whose text is a checkpoint of origin `board.origin`, every line of the
+ * board's key (type 0x01, name the origin) verifies, at least `k` of the manifest's witnesses
+ * have a line that verifies as their cosignature/v1, and its size is at least the receipt's.
+ * Returns `{ witnessed: { size, root, count, quorum } }`, `{ witnessed: null }` or `{ failure }`.
+ */
+export async function checkWitnessed(r, board) {
+  const { manifest, failure } = await receiptManifest(r, board);
+  if (failure) return { failure };
+  const quorum = manifest.witnesses.quorum;
+  if (quorum === 0) return { witnessed: null };
+  let bytes;
+  try {
+    bytes = await board.checkpoint();
+  } catch (err) {
+    const e = asError(err);
+    return { failure: { code: 'checkpoint-fetch', message: `no checkpoint cosigned by the manifest's witnesses could be had: ${e.message}`, params: { error: e.message } } };
+  }
+  let note;
+  let checkpoint;
+  try {
+    note = parseNote(bytes);
+    checkpoint = parseCheckpoint(note.text);
+  } catch {
+    checkpoint = null;
+  }
+  const origin = manifest.board.origin;
+  if (!checkpoint || checkpoint.origin !== origin || !isNoteKeyName(origin))
+    return { failure: { code: 'checkpoint', message: "the board's cosigned checkpoint is not a signed checkpoint of this election's log" } };
+  const boardKey = { name: origin, type: SIG_ED25519, key: board.boardKey };
+  if (note.signatures.some((s) => signatureMatches(s, boardKey) && !verifyNoteSignature(note.text, s, boardKey)))
+    return { failure: { code: 'checkpoint-signature', message: "the board's signature on its cosigned checkpoint does not verify" } };
+  const count = manifest.witnesses.list
+    .filter((w) => isNoteKeyName(w.name))
+    .map((w) => ({ name: w.name, type: SIG_COSIGNATURE_V1, key: w.key }))
+    .filter((k) => note.signatures.some((s) => verifyNoteSignature(note.text, s, k)))
+    .length;
+  if (count < quorum)
+    return { failure: { code: 'cosignatures', message: `the board's cosigned checkpoint has ${count} valid cosignatures of the manifest's witnesses, fewer than the quorum of ${quorum}`, params: { count, quorum } } };
+  const m = r.tree_head.size;
+  if (checkpoint.size < m)
+    return { failure: { code: 'not-witnessed', message: `the latest checkpoint the witnesses cosigned has ${checkpoint.size} entries, fewer than the ${m} of the receipt: the witnesses have not yet seen this ballot; check again in a minute`, params: { size: checkpoint.size, receiptSize: m } } };
+  return { witnessed: { size: checkpoint.size, root: checkpoint.root, count, quorum } };
+}
+
+/**
+ * Whether the tree `(n, rn)` extends `(m, rm)` (`m ≤ n`), by the board's consistency proof
+ * (`receipt::consistent`): null when it does, else `{ kind: 'same-size' }` (same size, another
+ * root), `{ kind: 'rewritten' }` (the proof does not verify) or `{ failure }` (no proof, or a proof
+ * of other sizes).
+ */
+async function consistent(board, m, rm, n, rn) {
+  if (m === n) return rm === rn ? null : { kind: 'same-size' };
+  let c;
+  try {
+    c = await board.consistency(m, n);
+  } catch (err) {
+    return { failure: { code: 'fetch', message: `no consistency proof: ${asError(err).message}` } };
+  }
+  if (c?.old !== m || c?.new !== n)
+    return { failure: { code: 'sizes', message: `the board answered with a proof from ${c?.old} to ${c?.new}, not from ${m} to ${n}`, params: { old: c?.old, new: c?.new, m, n } } };
+  let ok = false;
+  try { ok = Array.isArray(c.proof) && verifyConsistency(m, n, rm, rn, c.proof); } catch { ok = false; }
+  return ok ? null : { kind: 'rewritten' };
+}
+
 /**
  * R1–R4 against a board: `{ boardKey, entry(i) → Promise<Uint8Array>, head() → Promise<head>,
- * consistency(m, n) → Promise<{ old, new, proof }> }`, and optionally `entries(from, limit) →
- * Promise<[entry]>` (parsed entries, for R2's last check). Resolves to
- * `{ passed, steps: [{ id: 'R1'…'R4', status: 'passed'|'failed'|'skipped', failures, detail }] }`.
+ * consistency(m, n) → Promise<{ old, new, proof }>, inclusion(i, n) → Promise<{ index, size,
+ * proof }>, checkpoint() → Promise<Uint8Array | string> }` (the last two: the board's
+ * `…/board/inclusion?index=&size=` and `…/board/checkpoint`, the cosigned checkpoint as a signed
+ * note), and optionally `entries(from, limit) → Promise<[entry]>` (parsed entries, for R2's last
+ * check). Resolves to `{ passed, steps: [{ id: 'R1'…'R4', status: 'passed'|'failed'|'skipped',
+ * failures, detail }] }`. R3's detail has `witnesses`: `{ size, count, quorum }` (the cosigned
+ * checkpoint that covers the receipt), `{ none: true }` (the manifest names no witnesses), or
+ * null (the witness part failed, or was not reached).
  */
 export async function checkReceipt(receipt, board) {
   const r = parseReceipt(receipt);
@@ -327,7 +627,7 @@ export async function checkReceipt(receipt, board) {
 
   // The board's current head, fetched once: R2's last check reads up to it, R3 checks it.
   let headOnce = null;
-  const currentHead = () => (headOnce ??= board.head().catch((e) => (e instanceof Error ? e : new Error(String(e)))));
+  const currentHead = () => (headOnce ??= board.head().catch(asError));
 
   let entry = null;
   try { entry = await board.entry(r.index); } catch (e) { step('R2', [{ code: 'fetch', message: `entry ${r.index}: ${e.message}`, params: { index: r.index } }]); }
@@ -338,38 +638,44 @@ export async function checkReceipt(receipt, board) {
     step('R2', failures, { index: r.index });
   }
 
-  let head = await currentHead();
+  // R3: the current head, then the witnesses (a failure of either fails R3 and skips R4).
+  const head = await currentHead();
   if (head instanceof Error) {
     step('R3', [{ code: 'fetch', message: head.message }]);
-    head = null;
+    step('R4', [], { reason: 'no current tree head', reasonCode: 'no-head' }, 'skipped');
+    return { passed: false, steps, receipt: r };
   }
-  let headOk = false;
-  if (head) {
-    const f = checkCurrentHead(r, head, board.boardKey);
-    headOk = f.length === 0;
-    step('R3', f, { size: head.size, root: head.root, timestamp_ms: head.timestamp_ms });
+  const failures = checkCurrentHead(r, head, board.boardKey);
+  const w = await checkWitnessed(r, board);
+  if (w.failure) failures.push(w.failure);
+  const witnessed = w.witnessed ?? null;
+  step('R3', failures, {
+    size: head.size, root: head.root, timestamp_ms: head.timestamp_ms,
+    witnesses: w.failure ? null : witnessed ? { size: witnessed.size, count: witnessed.count, quorum: witnessed.quorum } : { none: true },
+  });
+  if (failures.length) {
+    step('R4', [], { reason: 'the current tree head did not verify', reasonCode: 'head-failed' }, 'skipped');
+    return { passed: false, steps, receipt: r };
   }
 
-  if (!head) step('R4', [], { reason: 'no current tree head', reasonCode: 'no-head' }, 'skipped');
-  else if (!headOk) step('R4', [], { reason: 'the current tree head did not verify', reasonCode: 'head-failed' }, 'skipped');
-  else {
-    const m = r.tree_head.size;
-    const n = head.size;
-    if (m === n) {
-      const ok = r.tree_head.root === head.root;
-      step('R4', ok ? [] : [{ code: 'forked', message: `the board's head of ${n} entries has another root: the board forked`, params: { size: n } }], { old: m, new: n });
-    } else {
-      let c = null;
-      try { c = await board.consistency(m, n); } catch (e) { step('R4', [{ code: 'fetch', message: `no consistency proof: ${e.message}` }]); }
-      if (c) {
-        if (c.old !== m || c.new !== n) step('R4', [{ code: 'sizes', message: `the board answered with a proof from ${c.old} to ${c.new}, not from ${m} to ${n}`, params: { old: c.old, new: c.new, m, n } }]);
-        else {
-          const ok = verifyConsistency(m, n, r.tree_head.root, head.root, c.proof);
-          step('R4', ok ? [] : [{ code: 'inconsistent', message: `the consistency proof from ${m} to ${n} entries does not verify: the board rewrote its history`, params: { m, n } }], { old: m, new: n });
-        }
-      }
-    }
+  // R4: the current head, and the cosigned checkpoint, extend the receipt's tree.
+  const m = r.tree_head.size;
+  const n = head.size;
+  const r4 = [];
+  const toHead = await consistent(board, m, r.tree_head.root, n, head.root);
+  if (toHead?.kind === 'same-size') r4.push({ code: 'forked', message: `the board's head of ${n} entries has another root: the board forked`, params: { size: n } });
+  else if (toHead?.kind === 'rewritten') r4.push({ code: 'inconsistent', message: `the consistency proof from ${m} to ${n} entries does not verify: the board rewrote its history`, params: { m, n } });
+  else if (toHead) r4.push(toHead.failure);
+  const detail = { old: m, new: n };
+  if (witnessed) {
+    const cn = witnessed.size;
+    const toCheckpoint = await consistent(board, m, r.tree_head.root, cn, witnessed.root);
+    if (toCheckpoint?.kind === 'same-size') r4.push({ code: 'witnessed-forked', message: "the checkpoint the witnesses cosigned has the receipt's size but another root: the board showed the witnesses another log", params: { size: cn } });
+    else if (toCheckpoint?.kind === 'rewritten') r4.push({ code: 'witnessed-inconsistent', message: `the consistency proof from the receipt's ${m} entries to the cosigned checkpoint's ${cn} does not verify: the board showed the witnesses another log`, params: { m, n: cn } });
+    else if (toCheckpoint) r4.push(toCheckpoint.failure);
+    detail.witnessed = cn;
   }
+  step('R4', r4, detail);
   return { passed: steps.every((s) => s.status === 'passed'), steps, receipt: r };
 }
 

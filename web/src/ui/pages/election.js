@@ -11,7 +11,7 @@ import {
   ApiError, addTexts, api, colon, currentLang, electionIdFromPath, errorText, formatMoney, formatNumber, formatPercent, formatTime, groupChars, h, initPage,
   listSep, onLangChange, pick, replace, t,
 } from '../common.js';
-import { apiPath, fetchEntries, fetchEntryBytes, loadSetup } from '../board.js';
+import { apiPath, fetchCheckpoint, fetchEntries, fetchEntryBytes, loadSetup } from '../board.js';
 import { checkReceipt, fragmentParam, parseReceipt, treeHeadSignedBytes } from '../receipt.js';
 import { readTrackingCode, trackingCodeMatches, trackingCodeQuery } from '../../tracking.js';
 import { trackingCodeCell, trackingCodeView } from '../tracking-view.js';
@@ -83,6 +83,18 @@ addTexts({
     'el.fail.R4.fetch': '无法取得一致性证明。',
     'el.fail.R4.sizes': '公告板给出的是从 {old} 条到 {new} 条的一致性证明，而不是从 {m} 条到 {n} 条。',
     'el.fail.R4.inconsistent': '从 {m} 条到 {n} 条的一致性证明未通过验证：公告板改写了历史。',
+    'el.fail.R3.manifest-fetch': '无法取得本次选举的清单（公告板第 0 条）及其包含证明。',
+    'el.fail.R3.manifest-inclusion': '公告板第 0 条不在回执所签名的记录中：它的包含证明未通过验证。',
+    'el.fail.R3.manifest-board': '公告板第 0 条不是本次选举的清单，或者清单指定的不是这个公告板的公钥。',
+    'el.fail.R3.checkpoint-fetch': '无法取得经清单所列见证人副签的检查点。',
+    'el.fail.R3.checkpoint': '公告板给出的副签检查点不是本次选举记录的签名检查点。',
+    'el.fail.R3.checkpoint-signature': '公告板对副签检查点的签名未通过验证。',
+    'el.fail.R3.cosignatures': '公告板给出的检查点只有 {count} 名清单所列见证人的有效副签，少于规定的 {quorum} 名。',
+    'el.fail.R3.not-witnessed': '见证人最近副签的检查点只有 {size} 条，少于回执中的 {receiptSize} 条：见证人还没有看到这张选票，请过一分钟再核对。',
+    'el.fail.R4.witnessed-forked': '见证人副签的检查点与回执的条数相同，但根哈希不同：公告板给见证人看的是另一份记录。',
+    'el.fail.R4.witnessed-inconsistent': '从回执的 {m} 条到副签检查点的 {n} 条的一致性证明未通过验证：公告板给见证人看的是另一份记录。',
+    'el.R3.witnessed': '含 {size} 条的检查点经 {count} 名见证人副签（须 {quorum} 名）。',
+    'el.R3.no_witnesses': '清单未指定见证人。',
     'el.receipt.malformed': '无法核对：回执或公告板公钥的格式不对。',
     'el.skip.no-head': '没有当前树头。', 'el.skip.head-failed': '当前树头未通过验证。',
     'el.fail.R2.revote-unknown': '公告板第 0 条不是本次选举的清单，无法确定重复投票规则。',
@@ -159,6 +171,8 @@ addTexts({
     'el.receipt.cast': 'This is a cast ballot (its content stays secret).',
     'el.R1': 'R1 The board signed the receipt, and the ballot is in its log', 'el.R2': 'R2 This entry of the board is this ballot', 'el.R3': 'R3 The board’s current log is signed', 'el.R4': 'R4 The board has removed or rewritten nothing since',
     'el.step.passed': 'passed', 'el.step.failed': 'FAILED', 'el.step.skipped': 'skipped',
+    'el.R3.witnessed': "The checkpoint of {size} entries is cosigned by {count} of the manifest's witnesses (quorum {quorum}).",
+    'el.R3.no_witnesses': 'The manifest names no witnesses.',
     'el.contests': 'Contests and candidate projects',
     'el.contest.range': 'choose {min}–{max}', 'el.contest.max': 'choose at most {max}', 'el.contest.exact': 'choose {max}',
     'el.dept': 'Department', 'el.invest': 'investment {n}', 'el.completion': 'completion {d}',
@@ -416,6 +430,8 @@ function renderReceiptForm() {
       h('ul', { class: 'steps-list' }, c.report.steps.map((s) => h('li', { class: s.status, dataset: { step: s.id, status: s.status } },
         h('b', {}, t(`el.${s.id}`)), ' — ', t(`el.step.${s.status}`),
         s.failures.map((f) => h('div', { class: 'muted', dataset: { code: f.code } }, failureText(s.id, f))),
+        s.id === 'R3' && s.detail?.witnesses ? h('div', { class: 'muted', id: 'receipt-witnesses', dataset: { size: String(s.detail.witnesses.size ?? 0), count: String(s.detail.witnesses.count ?? 0), quorum: String(s.detail.witnesses.quorum ?? 0) } },
+          s.detail.witnesses.none ? t('el.R3.no_witnesses') : t('el.R3.witnessed', s.detail.witnesses)) : null,
         s.status === 'skipped' && s.detail?.reason ? h('div', { class: 'muted' }, localText(`el.skip.${s.detail.reasonCode}`, {}, s.detail.reason)) : null))),
       c.opened ? [h('p', {}, t('el.receipt.audited')), h('ul', { id: 'opened' }, c.opened)] : c.kind === 'ballot' ? h('p', { class: 'muted' }, t('el.receipt.cast')) : null,
       h('p', { class: 'muted' }, t('el.receipt.key', { key: S.boardKey?.slice(0, 16) ?? '' })));
@@ -477,6 +493,8 @@ async function runCheck(text) {
       entries: (from, limit) => fetchEntries(id, from, limit),
       head: () => api(apiPath(id, '/board/head')),
       consistency: (m, n) => api(apiPath(id, `/board/consistency?old=${m}&new=${n}`)),
+      inclusion: (index, size) => api(apiPath(id, `/board/inclusion?index=${index}&size=${size}`)),
+      checkpoint: () => fetchCheckpoint(id),
     });
     const entry = (await fetchEntries(id, receipt.index, 1))[0];
     S.check = { report, kind: entry?.kind, opened: entry?.kind === 'audited' && S.setup?.output ? openedChoices(entry) : null };
