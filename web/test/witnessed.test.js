@@ -293,7 +293,7 @@ test('R3: entry 0 not in the receipt head’s tree, not this board’s manifest,
   const changed = utf8(JSON.stringify(manifestEntry({ quorum: 1, list: NAMED.list.slice(0, 1) })));
   const b = fakeBoard(log);
   const entry = b.entry;
-  const inclusionFails = [{ code: 'manifest-inclusion', message: 'entry 0 is not in the log the receipt was signed for: its inclusion proof does not verify' }];
+  const inclusionFails = [{ code: 'manifest-inclusion', message: "the board's proof that entry 0 is in the log the receipt was signed for does not verify: the board changed that log or its entry 0" }];
   assert.deepEqual(await r3Fails(fakeBoard(log, { entry: async (i) => (i === 0 ? changed : entry(i)) })), inclusionFails);
   const proof = log.inclusion(0, 3);
   for (const bad of [{ ...proof, size: 4 }, { ...proof, index: 1 }, { ...proof, proof: proof.proof.slice(1) }, { ...proof, proof: ['x'] }, null])

@@ -500,7 +500,7 @@ export async function receiptManifest(r, board) {
     included = proof?.index === 0 && proof?.size === m && Array.isArray(proof.proof)
       && verifyInclusion(leafHash(bytes), 0, m, proof.proof, r.tree_head.root);
   } catch { included = false; }
-  if (!included) return { failure: { code: 'manifest-inclusion', message: 'entry 0 is not in the log the receipt was signed for: its inclusion proof does not verify' } };
+  if (!included) return { failure: { code: 'manifest-inclusion', message: "the board's proof that entry 0 is in the log the receipt was signed for does not verify: the board changed that log or its entry 0" } };
   const manifest = manifestOf(bytes);
   let boardKey = null;
   try { boardKey = decodeCredentialKey(board.boardKey); } catch { boardKey = null; }

@@ -84,7 +84,7 @@ addTexts({
     'el.fail.R4.sizes': '公告板给出的是从 {old} 条到 {new} 条的一致性证明，而不是从 {m} 条到 {n} 条。',
     'el.fail.R4.inconsistent': '从 {m} 条到 {n} 条的一致性证明未通过验证：公告板改写了历史。',
     'el.fail.R3.manifest-fetch': '无法取得本次选举的清单（公告板第 0 条）及其包含证明。',
-    'el.fail.R3.manifest-inclusion': '公告板第 0 条不在回执所签名的记录中：它的包含证明未通过验证。',
+    'el.fail.R3.manifest-inclusion': '公告板关于第 0 条条目在回执签署时日志中的证明未通过验证：公告板改动了该日志或其第 0 条条目。',
     'el.fail.R3.manifest-board': '公告板第 0 条不是本次选举的清单，或者清单指定的不是这个公告板的公钥。',
     'el.fail.R3.checkpoint-fetch': '无法取得经清单所列见证人副签的检查点。',
     'el.fail.R3.checkpoint': '公告板给出的副签检查点不是本次选举记录的签名检查点。',
