@@ -2,7 +2,7 @@
 // (tellers, ceremony output, credential list) with the fingerprint recomputed from it, so that a
 // page never trusts the fingerprint the status gives without checking it against the board.
 import { electionFingerprint, toBase64 } from '../piaojue.js';
-import { api } from './common.js';
+import { ApiError, api } from './common.js';
 
 /** `/api/elections/{id}` + `rest`. */
 export function apiPath(id, rest = '') {
@@ -24,13 +24,16 @@ export async function fetchEntryBytes(id, index) {
 /**
  * The board's latest checkpoint cosigned by a quorum of the manifest's witnesses, the signed
  * note's exact bytes (`GET …/board/checkpoint`, spec/api.md; 404 while no size has the quorum).
+ * A refusal is an `ApiError` (its `status` 404 while none has the quorum).
  */
 export async function fetchCheckpoint(id) {
   const res = await fetch(apiPath(id, '/board/checkpoint'), { cache: 'no-store' });
   if (!res.ok) {
-    let message = '';
-    try { message = JSON.parse(await res.text())?.message ?? ''; } catch { /* not JSON */ }
-    throw new Error(res.status === 404 ? 'no checkpoint has the quorum of cosignatures yet' : `HTTP ${res.status}${message ? `: ${message}` : ''}`);
+    let body = null;
+    try { body = JSON.parse(await res.text()); } catch { /* not JSON */ }
+    const message = body?.message ?? '';
+    throw new ApiError(res.status, body?.error ?? 'http',
+      res.status === 404 ? 'no checkpoint has the quorum of cosignatures yet' : `HTTP ${res.status}${message ? `: ${message}` : ''}`);
   }
   return new Uint8Array(await res.arrayBuffer());
 }

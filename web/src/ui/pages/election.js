@@ -2,7 +2,8 @@
 // state and live counts, the fingerprint (recomputed from the board), the result as bar charts
 // with the decision rule applied, the receipt check (R1–R4 in the browser, ../receipt.js), the
 // candidate projects, the tellers and their key ceremony, the bulletin board's entries and signed
-// tree head, and the record to download and verify offline.
+// tree head, the witnesses that cosign its checkpoints (../witnesses.js), and the record to
+// download and verify offline.
 //
 // `/elections/{id}#receipt=<tracking code>` (the receipt's QR code) opens the page with that
 // tracking code checked.
@@ -15,6 +16,7 @@ import { apiPath, fetchCheckpoint, fetchEntries, fetchEntryBytes, loadSetup } fr
 import { checkReceipt, fragmentParam, parseReceipt, treeHeadSignedBytes } from '../receipt.js';
 import { readTrackingCode, trackingCodeMatches, trackingCodeQuery } from '../../tracking.js';
 import { trackingCodeCell, trackingCodeView } from '../tracking-view.js';
+import { loadWitnesses, namedWitnesses, witnessesCard, witnessesLagging, witnessesView } from '../witnesses.js';
 
 addTexts({
   zh: {
@@ -208,6 +210,7 @@ const S = {
   result: null, // { counts, outcome }
   pageFrom: null, // first index of the entries page shown; null: the latest page
   entries: [], check: null, checkError: null, checkInput: '',
+  witnesses: null, // { cosignatures, checkpoint } (../witnesses.js `loadWitnesses`); null: not loaded, or none named
 };
 
 const card = (sectionId, title, ...body) => h('div', { class: 'card', id: `${sectionId}-card` }, h('h2', {}, title), ...body);
@@ -600,6 +603,24 @@ async function loadHead() {
 }
 
 // ------------------------------------------------------------------------------------------
+// Witnesses (issue 15)
+
+/** The witnesses card's view model, or null (no witnesses named, or not loaded yet). */
+function witnessView() {
+  return S.witnesses && witnessesView({ manifest: S.status.manifest, ...S.witnesses, boardSize: S.status.log_size });
+}
+
+function renderWitnesses() {
+  const view = witnessView();
+  replace($('witnesses'), view ? witnessesCard(view) : null);
+}
+
+async function refreshWitnesses() {
+  if (!namedWitnesses(S.status.manifest).length) return;
+  S.witnesses = await loadWitnesses(id);
+}
+
+// ------------------------------------------------------------------------------------------
 // Record
 
 function renderRecord() {
@@ -631,6 +652,7 @@ function renderAll() {
   renderContests();
   renderTellers();
   renderBoard();
+  renderWitnesses();
   renderRecord();
 }
 
@@ -638,7 +660,8 @@ async function poll() {
   try {
     const before = S.status;
     S.status = await api(apiPath(id));
-    if (S.status.log_size !== before.log_size || S.status.state !== before.state) {
+    const changed = S.status.log_size !== before.log_size || S.status.state !== before.state;
+    if (changed) {
       if (S.status.state !== before.state && !S.setup?.opened) S.setup = await loadSetup(id, S.status.manifest);
       await Promise.all([loadHead(), loadResult()]);
       if (S.pageFrom === null) S.entries = await fetchEntries(id, Math.max(0, S.status.log_size - PAGE), PAGE);
@@ -648,8 +671,14 @@ async function poll() {
       renderBoard();
       renderRecord();
     }
+    // The witnesses cosign in the background, seconds after the board grows.
+    if (changed || witnessesLagging(witnessView())) {
+      await refreshWitnesses();
+      renderWitnesses();
+    }
   } catch { /* try again at the next tick */ }
-  if (!['published', 'failed'].includes(S.status.state)) setTimeout(poll, POLL_MS);
+  // Once the election is over, only while the witnesses have not caught up with the board.
+  if (!['published', 'failed'].includes(S.status.state) || witnessesLagging(witnessView())) setTimeout(poll, POLL_MS);
 }
 
 async function start() {
@@ -663,7 +692,7 @@ async function start() {
     return renderAll();
   }
   try {
-    const results = await Promise.allSettled([loadSetup(id, S.status.manifest), loadHead(), loadResult(), api('/api/elections'), fetchEntries(id, 0, 2)]);
+    const results = await Promise.allSettled([loadSetup(id, S.status.manifest), loadHead(), loadResult(), api('/api/elections'), fetchEntries(id, 0, 2), refreshWitnesses()]);
     if (results[0].status === 'fulfilled') S.setup = results[0].value;
     if (results[3].status === 'fulfilled') {
       S.elections = results[3].value;
