@@ -25,6 +25,7 @@ pub mod error;
 pub mod export;
 pub mod failure_log;
 pub mod health;
+pub mod lifecycle;
 pub mod limits;
 pub mod pages;
 pub mod routes;
