@@ -73,6 +73,14 @@ enum Command {
     Verify(VerifyArgs),
     /// Benchmarks against a server on this machine: `bench cast` (load generator).
     Bench(piaojue::cli::bench::BenchArgs),
+    /// 公告板密钥 / The board's signing key in escrow: export (age-encrypted), import.
+    BoardKey(piaojue::cli::board_key::BoardKeyArgs),
+    /// 备份 / Backs the database up while the server runs (SQLite: VACUUM INTO; PostgreSQL:
+    /// pg_dump) and checks the copy's boards.
+    Backup(piaojue::cli::backup::BackupArgs),
+    /// 恢复 / Restores a backup into an empty folder (SQLite) or database (PostgreSQL) and checks
+    /// its boards.
+    Restore(piaojue::cli::backup::RestoreArgs),
     /// 年度演示 / The demo year against a running server: a county and its townships,
     /// proposals, screening, approvals, every vote, supervision, evaluation.
     Year(piaojue::cli::year::YearArgs),
@@ -93,6 +101,9 @@ fn main() -> anyhow::Result<()> {
         Command::Admin(args) => piaojue::cli::admin::run(args)?,
         Command::Teller(args) => piaojue::cli::teller::run(args)?,
         Command::Witness(args) => piaojue::cli::witness::run(args)?,
+        Command::BoardKey(args) => piaojue::cli::board_key::run(args)?,
+        Command::Backup(args) => piaojue::cli::backup::run_backup(args)?,
+        Command::Restore(args) => piaojue::cli::backup::run_restore(args)?,
         Command::Year(args) => piaojue::cli::year::run_args(args)?,
         Command::Receipt(args) => std::process::exit(piaojue::cli::receipt::run(args)),
         Command::Demo {

@@ -74,8 +74,69 @@ fn private_sqlite_file(url: &str) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// A database whose schema a newer release wrote: this build does not know its newest
+/// migration, and never migrates backwards.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the database's schema is version {database}, newer than this piaojue's newest schema, \
+     version {build}: a newer release wrote it, and databases are only migrated forward; run that \
+     release (or a newer one) on it, or restore a backup made by this release"
+)]
+pub struct NewerSchema {
+    /// The newest migration applied to the database.
+    pub database: i64,
+    /// The newest migration this build knows.
+    pub build: i64,
+}
+
+/// The newest migration applied to the database (none on a new one).
+pub async fn applied_version(pool: &AnyPool, backend: Backend) -> Result<Option<i64>, sqlx::Error> {
+    let exists: i64 = sqlx::query_scalar(match backend {
+        Backend::Sqlite => {
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+        }
+        Backend::Postgres => {
+            "SELECT COUNT(*) FROM information_schema.tables \
+             WHERE table_name = '_sqlx_migrations' AND table_schema = current_schema()"
+        }
+    })
+    .fetch_one(pool)
+    .await?;
+    if exists == 0 {
+        return Ok(None);
+    }
+    sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+        .fetch_one(pool)
+        .await
+}
+
+/// Refuses, before migrating anything, a database whose newest migration is newer than this
+/// build's newest ([`NewerSchema`]). An older one is migrated forward by the caller.
+async fn refuse_newer_schema(
+    pool: &AnyPool,
+    backend: Backend,
+    migrator: &sqlx::migrate::Migrator,
+) -> Result<(), sqlx::Error> {
+    let build = migrator
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration())
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0);
+    match applied_version(pool, backend).await? {
+        Some(database) if database > build => {
+            Err(sqlx::Error::Configuration(Box::new(NewerSchema {
+                database,
+                build,
+            })))
+        }
+        _ => Ok(()),
+    }
+}
+
 impl Db {
-    /// Connects and runs the migrations. `url` is `sqlite:path` (the file is created) or
+    /// Connects and runs the migrations (refusing a schema newer than this build's,
+    /// [`NewerSchema`]). `url` is `sqlite:path` (the file is created) or
     /// `postgres://…`.
     pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
         install_default_drivers();
@@ -120,10 +181,12 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        match backend {
-            Backend::Sqlite => SQLITE.run(&pool).await?,
-            Backend::Postgres => POSTGRES.run(&pool).await?,
-        }
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE,
+            Backend::Postgres => &POSTGRES,
+        };
+        refuse_newer_schema(&pool, backend, migrator).await?;
+        migrator.run(&pool).await?;
         Ok(Db {
             pool,
             backend,

@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod backup;
 pub mod board;
 pub mod casting;
 pub mod connections;
@@ -46,12 +47,13 @@ pub use state::{AppState, ElectionState};
 pub const MAX_BODY: usize = 2 * 1024 * 1024;
 
 impl AppState {
-    /// Connects to the database (running migrations) and opens the board with the signing key
-    /// in `board_key_file` (created on first start; see [`board::key_file`]).
+    /// Connects to the database (running migrations), opens the board with the signing key
+    /// in `board_key_file` (created on first start; see [`board::key_file`]) and checks every
+    /// election's board against its signed heads ([`board::verify`]).
     pub async fn connect(
         database_url: &str,
         board_key_file: &std::path::Path,
-    ) -> Result<Self, board::key_file::BoardKeyError> {
+    ) -> Result<Self, StartError> {
         Self::connect_with(database_url, board_key_file, board::BoardConfig::default()).await
     }
 
@@ -60,9 +62,18 @@ impl AppState {
         database_url: &str,
         board_key_file: &std::path::Path,
         config: board::BoardConfig,
-    ) -> Result<Self, board::key_file::BoardKeyError> {
+    ) -> Result<Self, StartError> {
         let db = db::Db::connect(database_url).await?;
         let board = Arc::new(board::Board::open(db.clone(), board_key_file, config).await?);
+        let started = std::time::Instant::now();
+        let checked = board::verify::verify_all(&db.pool, &board.public_key()).await?;
+        tracing::info!(
+            elections = checked.elections,
+            entries = checked.entries,
+            heads = checked.heads,
+            ms = started.elapsed().as_millis() as u64,
+            "every election's board matches its signed heads"
+        );
         let elections = Arc::new(elections::Elections::default());
         // Finish what a previous run left between two appends (a ceremony's verdict, a tally,
         // a result).
@@ -79,6 +90,20 @@ impl AppState {
             staff_token_ttl: None,
         })
     }
+}
+
+/// Why the server could not start on a database.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database (connecting, migrating, a schema newer than this build's).
+    #[error("{0}")]
+    Database(#[from] sqlx::Error),
+    /// The board key.
+    #[error(transparent)]
+    Key(#[from] board::key_file::BoardKeyError),
+    /// An election's board does not match its signed heads.
+    #[error(transparent)]
+    Board(#[from] board::verify::BoardCheckError),
 }
 
 impl AppState {

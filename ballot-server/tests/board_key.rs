@@ -7,6 +7,7 @@ mod scratch;
 
 use piaojue_crypto::board::BoardKey;
 use piaojue_server::AppState;
+use piaojue_server::StartError;
 use piaojue_server::board::key_file::BoardKeyError;
 use scratch::Scratch;
 use sqlx::Row;
@@ -57,7 +58,10 @@ async fn the_key_lives_in_its_own_file_and_only_its_public_half_in_the_database(
         .await
         .err()
         .expect("refused");
-    assert!(matches!(e, BoardKeyError::Mismatch { .. }), "{e}");
+    assert!(
+        matches!(e, StartError::Key(BoardKeyError::Mismatch { .. })),
+        "{e}"
+    );
     assert!(e.to_string().contains("--board-key-file"), "{e}");
     let s = AppState::connect(&scratch.url(), &file).await.unwrap();
     assert_eq!(s.board.public_key(), public);
@@ -69,7 +73,10 @@ async fn the_key_lives_in_its_own_file_and_only_its_public_half_in_the_database(
         .await
         .err()
         .expect("refused");
-    assert!(matches!(e, BoardKeyError::Malformed(_)), "{e}");
+    assert!(
+        matches!(e, StartError::Key(BoardKeyError::Malformed(_))),
+        "{e}"
+    );
 }
 
 #[tokio::test]

@@ -1,7 +1,9 @@
 //! The subcommands of `piaojue` that run a service or talk to one.
 
 pub mod admin;
+pub mod backup;
 pub mod bench;
+pub mod board_key;
 pub mod board_witnesses;
 pub mod ceremony;
 pub mod client;

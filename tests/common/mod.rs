@@ -203,11 +203,17 @@ impl Server {
 
     /// Starts a server on `db` with more command-line arguments (e.g. `--demo`).
     pub fn start_with(db: &TestDb, args: &[&str]) -> Self {
-        let data_dir = db.data_dir();
+        Self::start_at(&db.url, &db.data_dir(), args)
+    }
+
+    /// Starts a server on the database of `url` with the data folder `data_dir` (a restored
+    /// copy, say), and more command-line arguments.
+    pub fn start_at(url: &str, data_dir: &Path, args: &[&str]) -> Self {
+        let data_dir = data_dir.to_path_buf();
         let mut child = Command::new(env!("CARGO_BIN_EXE_piaojue"))
             .arg("serve")
             .arg("--database-url")
-            .arg(&db.url)
+            .arg(url)
             .arg("--listen")
             .arg("127.0.0.1:0")
             .arg("--data-dir")

@@ -62,7 +62,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BoardKeyError + '_ {
 }
 
 /// Reads the key in `path`.
-fn read(path: &Path) -> Result<BoardKey, BoardKeyError> {
+pub fn read(path: &Path) -> Result<BoardKey, BoardKeyError> {
     let text = Zeroizing::new(std::fs::read_to_string(path).map_err(io(path))?);
     BoardKey::from_hex(text.trim()).map_err(|_| BoardKeyError::Malformed(path.to_path_buf()))
 }
@@ -100,6 +100,22 @@ fn create(path: &Path, key: &BoardKey) -> Result<bool, BoardKeyError> {
             .map_err(io(dir))?;
     }
     Ok(created)
+}
+
+/// Writes `key` to the new file `path` (mode 0600; see [`load`]), refusing an existing file:
+/// `piaojue board-key import`.
+pub fn create_new(path: &Path, key: &BoardKey) -> Result<(), BoardKeyError> {
+    if create(path, key)? {
+        Ok(())
+    } else {
+        Err(BoardKeyError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "exists already: refusing to replace a board key file",
+            ),
+        })
+    }
 }
 
 /// Loads the board key from `path`, creating it (or moving a key kept in the database by an

@@ -5,6 +5,7 @@
 pub mod ciphertexts;
 pub mod key_file;
 pub mod log;
+pub mod verify;
 
 use std::collections::HashMap;
 use std::sync::Arc;
