@@ -402,7 +402,9 @@ fn a_database_of_the_previous_schema_is_migrated_and_voting_goes_on() {
         let live_file = live.url.strip_prefix("sqlite:").unwrap();
         let mut sql = format!("ATTACH DATABASE '{live_file}' AS live;");
         for t in &tables {
-            sql.push_str(&format!("INSERT INTO main.{t} SELECT * FROM live.{t};"));
+            sql.push_str(&format!(
+                "DELETE FROM main.{t}; INSERT INTO main.{t} SELECT * FROM live.{t};"
+            ));
         }
         sql.push_str("DETACH DATABASE live;");
         let mut conn = pool.acquire().await.unwrap();
