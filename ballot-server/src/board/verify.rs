@@ -235,3 +235,124 @@ pub async fn verify_recorded(pool: &AnyPool) -> Result<Checked, BoardCheckError>
         })?;
     verify_all(pool, &key).await
 }
+
+#[cfg(test)]
+mod tests {
+    use piaojue_crypto::board::{BoardKey, TreeHead};
+    use piaojue_crypto::encoding::Bytes;
+
+    use super::*;
+    use crate::db::Db;
+
+    const ENTRIES: u64 = 10_000;
+    const EVERY: u64 = 50;
+
+    /// A board of `ENTRIES` entries of 2 kB with a signed head every `EVERY` entries.
+    async fn board(key: &BoardKey) -> (Db, std::path::PathBuf) {
+        let dir =
+            std::env::temp_dir().join(format!("piaojue-verify-{:016x}", rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = Db::connect(&format!("sqlite:{}", dir.join("t.db").display()))
+            .await
+            .unwrap();
+        let mut tx = db.pool.begin().await.unwrap();
+        sqlx::query("INSERT INTO elections (id, state, manifest, created_ms, log_size) VALUES ('e', 'open', '{}', 0, $1)")
+            .bind(ENTRIES as i64)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let mut tree = MerkleTree::new();
+        for i in 0..ENTRIES {
+            let body = format!("{{\"i\":{i},\"pad\":\"{}\"}}", "x".repeat(2000)).into_bytes();
+            let leaf = leaf_hash(&body);
+            tree.push_leaf_hash(leaf);
+            sqlx::query("INSERT INTO board_entries (election_id, idx, kind, body, leaf_hash) VALUES ('e', $1, 'ballot', $2, $3)")
+                .bind(i as i64)
+                .bind(body)
+                .bind(leaf.to_vec())
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            let size = i + 1;
+            if size % EVERY == 0 {
+                let head = key.sign(TreeHead {
+                    log_id: log_id("e"),
+                    size,
+                    root: Bytes(tree.root_at(size).unwrap()),
+                    timestamp_ms: size,
+                });
+                sqlx::query(
+                    "INSERT INTO tree_heads (election_id, size, body) VALUES ('e', $1, $2)",
+                )
+                .bind(size as i64)
+                .bind(serde_json::to_string(&head).unwrap())
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            }
+        }
+        tx.commit().await.unwrap();
+        (db, dir)
+    }
+
+    #[tokio::test]
+    async fn ten_thousand_entries_verify_and_a_forged_head_or_key_is_found() {
+        let key = BoardKey::generate(&mut rand::rng());
+        let (db, dir) = board(&key).await;
+        let started = std::time::Instant::now();
+        let checked = verify_all(&db.pool, &key.public()).await.unwrap();
+        // Printed, not asserted (no timed assertions): the README's "well under a second".
+        println!(
+            "{ENTRIES} entries, {} heads verified in {:?}",
+            checked.heads,
+            started.elapsed()
+        );
+        assert_eq!(
+            checked,
+            Checked {
+                elections: 1,
+                entries: ENTRIES,
+                heads: ENTRIES / EVERY
+            }
+        );
+
+        // Another key: the latest head's signature fails.
+        let other = BoardKey::generate(&mut rand::rng());
+        let e = verify_all(&db.pool, &other.public()).await.unwrap_err();
+        assert!(
+            e.to_string().contains("not signed by this board's key"),
+            "{e}"
+        );
+
+        // A head in the middle replaced by one (signed by the board's key) of another root.
+        let forged = key.sign(TreeHead {
+            log_id: log_id("e"),
+            size: 5_000,
+            root: Bytes([7; 32]),
+            timestamp_ms: 1,
+        });
+        sqlx::query("UPDATE tree_heads SET body = $1 WHERE election_id = 'e' AND size = 5000")
+            .bind(serde_json::to_string(&forged).unwrap())
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        let e = verify_all(&db.pool, &key.public()).await.unwrap_err();
+        assert!(
+            matches!(e, BoardCheckError::Mismatch { size: 5_000, .. }),
+            "{e}"
+        );
+
+        // The log said to be longer than its entries.
+        sqlx::query("UPDATE elections SET log_size = log_size + 1")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        let e = verify_all(&db.pool, &key.public()).await.unwrap_err();
+        assert!(
+            matches!(e, BoardCheckError::Mismatch { size: 10_001, .. }),
+            "{e}"
+        );
+        db.pool.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
