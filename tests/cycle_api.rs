@@ -804,7 +804,10 @@ fn years_with_data_and_overdue_projects() {
     let db = TestDb::sqlite();
     let server = Server::start(&db);
     let (staff, public) = (server.staff(), server.public());
-    assert_eq!(public.get("/api/cycle/years"), (200, json!({ "years": [] })));
+    assert_eq!(
+        public.get("/api/cycle/years"),
+        (200, json!({ "years": [] }))
+    );
     let y = small_year(&staff, &public, "yr", 2090);
     assert_eq!(public.get("/api/cycle/years").1, json!({ "years": [2090] }));
     for year in [2088, 2095] {

@@ -72,7 +72,10 @@ pub fn site_photo(id: &str, percent: u32) -> Vec<u8> {
     let horizon = 190 + b(0) % 30;
     let mut c = Canvas::new();
     // Sky: a vertical gradient, its blue from the seed; the sun.
-    let (top, low) = ([70, 130 + (b(1) % 60) as u8, 200 + (b(2) % 50) as u8], [225, 235, 240]);
+    let (top, low) = (
+        [70, 130 + (b(1) % 60) as u8, 200 + (b(2) % 50) as u8],
+        [225, 235, 240],
+    );
     for y in 0..horizon {
         c.rect(0, y, w, y + 1, mix(top, low, y as u32, horizon as u32));
     }
@@ -117,7 +120,12 @@ pub fn site_photo(id: &str, percent: u32) -> Vec<u8> {
     c.line((cx, top_y - 18), (cx + 110, top_y), 2, yellow);
     c.line((cx, top_y - 18), (cx - 60, top_y), 2, yellow);
     let hook = cx + 30 + b(14) % 70;
-    c.line((hook, top_y), (hook, top_y + 60 + b(15) % 60), 1, [40, 40, 40]);
+    c.line(
+        (hook, top_y),
+        (hook, top_y + 60 + b(15) % 60),
+        1,
+        [40, 40, 40],
+    );
     let mut out = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut out, WIDTH, HEIGHT);
@@ -144,6 +152,10 @@ mod tests {
         assert_eq!(p, site_photo("county-2027-c03", 40));
         assert_ne!(p, site_photo("county-2027-c04", 40));
         assert_ne!(p, site_photo("county-2027-c03", 100));
-        assert!(p.len() < 1536 * 1024, "{} bytes: under the server's limit", p.len());
+        assert!(
+            p.len() < 1536 * 1024,
+            "{} bytes: under the server's limit",
+            p.len()
+        );
     }
 }
