@@ -1,9 +1,12 @@
 //! The cycle's pages in a real browser (issue 6): `web/e2e/cycle.e2e.mjs` (playwright-core,
 //! headless Chromium) against a real `piaojue serve` that ran a small demo year
 //! (`piaojue::year`: a county and two townships, every vote published): the proposal page
-//! (submit, tracking number, lookup, a refusal, a merged proposal's history), the year plan,
-//! a project's progress (its photo loads under the CSP; a deputy adds an inspection note), the
-//! evaluation results, each in Chinese and English on a phone; and the staff screening page
+//! (submit, tracking number, lookup, a refusal, a merged proposal's history; on a server with no
+//! congress, the form closed with the reason), the year plan (opened on the newest year with
+//! data, the header keeping the year; overdue projects flagged; township offices named as
+//! townships name them), a project's progress (its drawn 480×320 photo loads under the CSP; the
+//! overdue flag; a deputy adds an inspection note), the evaluation results (the newest year by
+//! default), each in Chinese and English on a phone; and the staff screening page
 //! (sign-in, negative-list hints, the QR code, shortlisting); and the election pages of a vote
 //! that tied (its approval, validity, the tie, the link to its re-vote, and back). The test then checks on the
 //! server what the pages did. Screenshots: `target/browser-artifacts/cycle-*.png`.
@@ -66,6 +69,15 @@ fn the_cycle_pages_in_a_browser() {
         .first()
         .expect("the forced tie's re-vote")
         .clone();
+    let overdue = report
+        .overdue
+        .iter()
+        .find(|p| p.starts_with("county-"))
+        .expect("an overdue county project")
+        .clone();
+    // A server on which no congress is registered: the proposal form says why it is closed.
+    let empty_db = TestDb::sqlite();
+    let empty = Server::start(&empty_db);
     let artifacts = browser::artifacts(root);
     let output = Command::new("node")
         .arg("e2e/cycle.e2e.mjs")
@@ -75,6 +87,8 @@ fn the_cycle_pages_in_a_browser() {
         .env("PIAOJUE_YEAR", cfg.year.to_string())
         .env("PIAOJUE_MERGED", &merged)
         .env("PIAOJUE_PROJECT", &project)
+        .env("PIAOJUE_OVERDUE", &overdue)
+        .env("PIAOJUE_EMPTY_BASE", &empty.base)
         .env("PIAOJUE_DEPUTY_CODE", &code)
         .env("PIAOJUE_TIED", &tied)
         .env("PIAOJUE_REVOTE", &revote)

@@ -794,3 +794,60 @@ fn the_reserve_is_screened_again_the_next_year() {
     assert_eq!(actions, ["received", "reserve", "shortlisted", "candidate"]);
     assert_eq!(h["history"][2]["detail"]["from_year"], 2026);
 }
+
+/// `GET /api/cycle/years` (issue 16 item 10): empty on a new server, then every year that has a
+/// proposal, a candidate or an election, newest first. And the overdue flag (item 11): a report
+/// after the completion month that is not 100 % makes the project overdue in its record and in
+/// the plan; a report of completion clears it.
+#[test]
+fn years_with_data_and_overdue_projects() {
+    let db = TestDb::sqlite();
+    let server = Server::start(&db);
+    let (staff, public) = (server.staff(), server.public());
+    assert_eq!(
+        public.get("/api/cycle/years"),
+        (200, json!({ "years": [] }))
+    );
+    let y = small_year(&staff, &public, "yr", 2090);
+    assert_eq!(public.get("/api/cycle/years").1, json!({ "years": [2090] }));
+    for year in [2088, 2095] {
+        let body = json!({ "congress": "yr", "year": year, "title": "建设体育馆", "description": "某", "location": "某", "category": "文体", "submitter": "public" });
+        assert_eq!(public.post("/api/cycle/proposals", &body).0, 201);
+    }
+    assert_eq!(
+        public.get("/api/cycle/years").1,
+        json!({ "years": [2095, 2090, 2088] })
+    );
+
+    let overdue = |public: &Client| {
+        let rec = public.get(&format!("/api/cycle/projects/{}", y.project)).1;
+        let plan = public.get("/api/cycle/plan/2090").1;
+        let listed = plan["congresses"][0]["adopted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == y.project.as_str())
+            .unwrap()["overdue"]
+            .clone();
+        assert_eq!(rec["overdue"], listed, "{rec}");
+        rec["overdue"].as_bool().unwrap()
+    };
+    // Completion 2090-11 (a year the clock has not reached), its latest report 2090-07 at
+    // 30 %: not overdue.
+    assert_eq!(
+        public.get(&format!("/api/cycle/projects/{}", y.project)).1["project"]["completion"],
+        "2090-11"
+    );
+    assert!(!overdue(&public));
+    let report = |date: &str, percent: u32| {
+        let body = json!({ "date": date, "percent": percent, "text": { "zh": "进展" } });
+        let path = format!("/api/cycle/projects/{}/progress", y.project);
+        assert_eq!(staff.post(&path, &body).0, 201);
+    };
+    report("2090-11-30", 95);
+    assert!(!overdue(&public), "within its month");
+    report("2090-12-05", 97);
+    assert!(overdue(&public), "past its month, not done");
+    report("2090-12-20", 100);
+    assert!(!overdue(&public), "done, if late");
+}

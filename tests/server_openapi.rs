@@ -472,6 +472,7 @@ fn real_traffic_matches_the_document() {
 
     // The yearly cycle: every operation of /api/cycle, with some refusals.
     let y = common::cycle::small_year(&staff, &public, "doc-county", 2027);
+    assert_eq!(public.get("/api/cycle/years").0, 200);
     assert_eq!(public.get("/api/cycle/proposals/2027-0000-0000").0, 404);
     assert_eq!(public.post("/api/cycle/congresses", &json!({})).0, 401);
     assert_eq!(

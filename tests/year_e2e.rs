@@ -146,6 +146,42 @@ fn the_demo_year_runs_and_every_record_verifies() {
         "image/png"
     );
     assert_eq!(project["notes"].as_array().unwrap().len(), 1);
+    // Its photo is a real picture (issue 16 item 11), not a 1×1 dot.
+    let (status, photo) = common::Client::new(&server.base, None).get_bytes(&format!(
+        "/api/cycle/attachments/{}",
+        project["progress"][0]["attachments"][0]["id"]
+    ));
+    assert_eq!(status, 200);
+    assert_eq!(&photo[..8], b"\x89PNG\r\n\x1a\n");
+    let (w, h) = (
+        u32::from_be_bytes(photo[16..20].try_into().unwrap()),
+        u32::from_be_bytes(photo[20..24].try_into().unwrap()),
+    );
+    assert_eq!((w, h), (480, 320));
+
+    // Late projects are flagged overdue in the plan and on their pages, the others not; a
+    // township's projects are done by its offices (办, 站, 所), never a township "bureau" (局).
+    assert!(!report.overdue.is_empty(), "some projects run late");
+    let mut flagged = Vec::new();
+    for c in plan["congresses"].as_array().unwrap() {
+        for p in c["adopted"].as_array().unwrap() {
+            if p["overdue"] == true {
+                flagged.push(p["id"].as_str().unwrap().to_string());
+            }
+            if c["congress"]["level"] == "township" {
+                let dep = p["department"]["zh"].as_str().unwrap();
+                assert!(!dep.contains('局'), "{dep}");
+                assert!(!p["department"]["en"].as_str().unwrap().contains("Bureau"));
+            }
+        }
+    }
+    assert_eq!(flagged, report.overdue);
+    let late: Value = api
+        .public
+        .get(&format!("/api/cycle/projects/{}", report.overdue[0]))
+        .unwrap();
+    assert_eq!(late["overdue"], true, "{late}");
+    assert_eq!(project["overdue"], false);
 
     // The evaluation's result: a rating and a satisfaction rate per project.
     let result: Value = api

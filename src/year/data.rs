@@ -34,8 +34,8 @@ pub const TOWNSHIPS: [(&str, &str, &str); 20] = [
     ("t20", "安平乡", "Anping"),
 ];
 
-/// A theme of proposals: category, title pattern (`{}` is a place), department, investment in
-/// 万元 (10,000 yuan).
+/// A theme of proposals: category, title pattern (`{}` is a place), the county department and
+/// the township office that do it, investment in 万元 (10,000 yuan).
 pub struct Theme {
     /// Category.
     pub category: &'static str,
@@ -47,6 +47,11 @@ pub struct Theme {
     pub department: &'static str,
     /// Department in English.
     pub department_en: &'static str,
+    /// The township office (乡镇的办、站、所) that does it in a township, without the
+    /// township's name: towns have 办, 站 and 所, not the county's 局.
+    pub township: &'static str,
+    /// The township office in English, without the township's name.
+    pub township_en: &'static str,
     /// Investment, 万元.
     pub wan: u64,
 }
@@ -59,6 +64,8 @@ pub const THEMES: [Theme; 24] = [
         en: "Renovation of old residential blocks",
         department: "住建局",
         department_en: "Housing Bureau",
+        township: "村镇建设办",
+        township_en: "Planning and Construction Office",
         wan: 3800,
     },
     Theme {
@@ -67,6 +74,8 @@ pub const THEMES: [Theme; 24] = [
         en: "Rural drinking-water safety",
         department: "水利局",
         department_en: "Water Bureau",
+        township: "水利站",
+        township_en: "Water Station",
         wan: 1250,
     },
     Theme {
@@ -75,6 +84,8 @@ pub const THEMES: [Theme; 24] = [
         en: "Bus lines to the villages",
         department: "交通运输局",
         department_en: "Transport Bureau",
+        township: "村镇建设办",
+        township_en: "Planning and Construction Office",
         wan: 980,
     },
     Theme {
@@ -83,6 +94,8 @@ pub const THEMES: [Theme; 24] = [
         en: "School canteen upgrades",
         department: "教育局",
         department_en: "Education Bureau",
+        township: "社会事务办",
+        township_en: "Social Affairs Office",
         wan: 620,
     },
     Theme {
@@ -91,6 +104,8 @@ pub const THEMES: [Theme; 24] = [
         en: "Home elderly-care centre",
         department: "民政局",
         department_en: "Civil Affairs Bureau",
+        township: "社会事务办",
+        township_en: "Social Affairs Office",
         wan: 740,
     },
     Theme {
@@ -99,6 +114,8 @@ pub const THEMES: [Theme; 24] = [
         en: "Farmers' market upgrade",
         department: "商务局",
         department_en: "Commerce Bureau",
+        township: "经济发展办",
+        township_en: "Economic Development Office",
         wan: 510,
     },
     Theme {
@@ -107,6 +124,8 @@ pub const THEMES: [Theme; 24] = [
         en: "Public parking spaces",
         department: "城管局",
         department_en: "Urban Management Bureau",
+        township: "村镇建设办",
+        township_en: "Planning and Construction Office",
         wan: 830,
     },
     Theme {
@@ -115,6 +134,8 @@ pub const THEMES: [Theme; 24] = [
         en: "Clinic upgrade",
         department: "卫健局",
         department_en: "Health Bureau",
+        township: "卫生院",
+        township_en: "Health Centre",
         wan: 1100,
     },
     Theme {
@@ -123,6 +144,8 @@ pub const THEMES: [Theme; 24] = [
         en: "Street lights in back lanes",
         department: "城管局",
         department_en: "Urban Management Bureau",
+        township: "村镇建设办",
+        township_en: "Planning and Construction Office",
         wan: 260,
     },
     Theme {
@@ -131,6 +154,8 @@ pub const THEMES: [Theme; 24] = [
         en: "Public fitness grounds",
         department: "文广旅体局",
         department_en: "Culture and Sports Bureau",
+        township: "综合文化站",
+        township_en: "Cultural Station",
         wan: 430,
     },
     Theme {
@@ -139,6 +164,8 @@ pub const THEMES: [Theme; 24] = [
         en: "Rural sewage treatment",
         department: "生态环境分局",
         department_en: "Ecology Bureau",
+        township: "村镇建设办",
+        township_en: "Planning and Construction Office",
         wan: 1570,
     },
     Theme {
@@ -147,6 +174,8 @@ pub const THEMES: [Theme; 24] = [
         en: "Infant day care",
         department: "卫健局",
         department_en: "Health Bureau",
+        township: "社会事务办",
+        township_en: "Social Affairs Office",
         wan: 390,
     },
     Theme {
@@ -155,6 +184,8 @@ pub const THEMES: [Theme; 24] = [
         en: "Drainage at flood-prone spots",
         department: "水利局",
         department_en: "Water Bureau",
+        township: "水利站",
+        township_en: "Water Station",
         wan: 680,
     },
     Theme {
@@ -163,6 +194,8 @@ pub const THEMES: [Theme; 24] = [
         en: "Kindergarten extension",
         department: "教育局",
         department_en: "Education Bureau",
+        township: "社会事务办",
+        township_en: "Social Affairs Office",
         wan: 900,
     },
     Theme {
@@ -171,6 +204,8 @@ pub const THEMES: [Theme; 24] = [
         en: "Safety barriers on rural roads",
         department: "交通运输局",
         department_en: "Transport Bureau",
+        township: "村镇建设办",
+        township_en: "Planning and Construction Office",
         wan: 560,
     },
     Theme {
@@ -179,6 +214,8 @@ pub const THEMES: [Theme; 24] = [
         en: "Waste sorting station",
         department: "城管局",
         department_en: "Urban Management Bureau",
+        township: "村镇建设办",
+        township_en: "Planning and Construction Office",
         wan: 340,
     },
     Theme {
@@ -187,6 +224,8 @@ pub const THEMES: [Theme; 24] = [
         en: "Job-skills training",
         department: "人社局",
         department_en: "Human Resources Bureau",
+        township: "劳动保障所",
+        township_en: "Labour and Social Security Office",
         wan: 180,
     },
     Theme {
@@ -195,6 +234,8 @@ pub const THEMES: [Theme; 24] = [
         en: "Rehabilitation services for the disabled",
         department: "残联",
         department_en: "Disabled Persons' Federation",
+        township: "残联",
+        township_en: "Disabled Persons' Federation",
         wan: 210,
     },
     Theme {
@@ -203,6 +244,8 @@ pub const THEMES: [Theme; 24] = [
         en: "Village library upgrade",
         department: "文广旅体局",
         department_en: "Culture and Sports Bureau",
+        township: "综合文化站",
+        township_en: "Cultural Station",
         wan: 120,
     },
     Theme {
@@ -211,6 +254,8 @@ pub const THEMES: [Theme; 24] = [
         en: "Safe e-bike charging points",
         department: "应急管理局",
         department_en: "Emergency Management Bureau",
+        township: "应急管理办",
+        township_en: "Emergency Management Office",
         wan: 300,
     },
     Theme {
@@ -219,6 +264,8 @@ pub const THEMES: [Theme; 24] = [
         en: "Public toilet renovation",
         department: "城管局",
         department_en: "Urban Management Bureau",
+        township: "村镇建设办",
+        township_en: "Planning and Construction Office",
         wan: 250,
     },
     Theme {
@@ -227,6 +274,8 @@ pub const THEMES: [Theme; 24] = [
         en: "Village clinic standards",
         department: "卫健局",
         department_en: "Health Bureau",
+        township: "卫生院",
+        township_en: "Health Centre",
         wan: 450,
     },
     Theme {
@@ -235,6 +284,8 @@ pub const THEMES: [Theme; 24] = [
         en: "Irrigation canal repairs",
         department: "农业农村局",
         department_en: "Agriculture Bureau",
+        township: "农业农村办",
+        township_en: "Agriculture and Rural Affairs Office",
         wan: 820,
     },
     Theme {
@@ -243,6 +294,8 @@ pub const THEMES: [Theme; 24] = [
         en: "Canteens for the elderly",
         department: "民政局",
         department_en: "Civil Affairs Bureau",
+        township: "社会事务办",
+        township_en: "Social Affairs Office",
         wan: 360,
     },
 ];

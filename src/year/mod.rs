@@ -13,6 +13,7 @@
 //! `tests/year_e2e.rs`.
 
 pub mod data;
+pub mod photo;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -99,6 +100,8 @@ pub struct YearReport {
     pub revotes: Vec<(String, String)>,
     /// Adopted projects (candidate ids).
     pub adopted: Vec<String>,
+    /// Adopted projects left unfinished past their completion month (overdue).
+    pub overdue: Vec<String>,
     /// Ballots cast, over all elections.
     pub ballots: usize,
     /// Elections whose record the verifier passed.
@@ -413,15 +416,6 @@ fn run_vote(
     Ok((outcome, cast))
 }
 
-/// A small PNG (1×1), the demo's "photo" of a site visit.
-pub const PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x90, 0x77, 0x53,
-    0xDE, 0x00, 0x00, 0x00, 0x0C, 0x49, 0x44, 0x41, 0x54, 0x08, 0xD7, 0x63, 0x60, 0xA8, 0x60, 0x00,
-    0x00, 0x00, 0x82, 0x00, 0x81, 0x8E, 0x4B, 0x16, 0x87, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E,
-    0x44, 0xAE, 0x42, 0x60, 0x82,
-];
-
 struct CongressSpec {
     id: String,
     zh: String,
@@ -460,6 +454,36 @@ fn congresses(cfg: &YearConfig) -> anyhow::Result<Vec<CongressSpec>> {
         });
     }
     Ok(v)
+}
+
+/// The 10th of the month after `month` (`YYYY-MM`).
+fn month_after(month: &str) -> anyhow::Result<String> {
+    let (y, m) = month.split_once('-').context("a month YYYY-MM")?;
+    let (y, m): (i64, u32) = (y.parse()?, m.parse()?);
+    Ok(if m >= 12 {
+        format!("{}-01-10", y + 1)
+    } else {
+        format!("{y}-{:02}-10", m + 1)
+    })
+}
+
+/// The body that does a project of `theme` (or, without one, proposes in general) for the
+/// congress `c`, named as it names itself: the county's 局 (县住建局), a township's 办, 站 or
+/// 所 (东河镇村镇建设办), never a township "bureau".
+fn office(c: &CongressSpec, theme: Option<&data::Theme>) -> piaojue_crypto::manifest::Text {
+    if c.county {
+        let (zh, en) = theme.map_or(("发改局", "Development and Reform Bureau"), |th| {
+            (th.department, th.department_en)
+        });
+        t(format!("县{zh}"), en)
+    } else {
+        let (zh, en) = theme.map_or(("党政办", "Party and Government Office"), |th| {
+            (th.township, th.township_en)
+        });
+        let town_zh = c.zh.split('第').next().unwrap_or_default();
+        let town_en = c.en.split(" Township").next().unwrap_or_default();
+        t(format!("{town_zh}{zh}"), format!("{town_en} {en}"))
+    }
 }
 
 /// Runs the demo year against the server; `say` hears what is going on.
@@ -608,11 +632,7 @@ pub fn run(api: &Api, cfg: &YearConfig, say: &dyn Fn(&str)) -> anyhow::Result<Ye
                 }
                 2 => {
                     body["submitter"] = json!("department");
-                    body["name"] = json!(
-                        theme
-                            .map(|th| data::THEMES[th].department)
-                            .unwrap_or("发改局")
-                    );
+                    body["name"] = json!(office(c, theme.map(|th| &data::THEMES[th])).zh);
                 }
                 _ => {
                     body["submitter"] = json!("organisation");
@@ -680,11 +700,6 @@ pub fn run(api: &Api, cfg: &YearConfig, say: &dyn Fn(&str)) -> anyhow::Result<Ye
         }
         // Candidate j gathers the shortlisted proposals j, j + 13, …; candidates beyond the
         // shortlist are the government's own (no source proposal).
-        let prefix = if c.county {
-            "县".to_string()
-        } else {
-            c.zh.split('第').next().unwrap_or("").to_string()
-        };
         let mut phases: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
         for j in 0..CANDIDATES {
             let sources: Vec<&(&Submitted, usize)> =
@@ -695,9 +710,9 @@ pub fn run(api: &Api, cfg: &YearConfig, say: &dyn Fn(&str)) -> anyhow::Result<Ye
                 .unwrap_or((ci * 5 + 11 + j) % data::THEMES.len());
             let theme = &data::THEMES[th];
             let place = if c.county {
-                "全县".to_string()
+                "全县"
             } else {
-                prefix.clone()
+                c.zh.split('第').next().unwrap_or_default()
             };
             // Named as people name projects: a theme that comes again is its next phase
             // (二期, 三期 …), never a bare number beside the rank (issue 16 item 8).
@@ -709,7 +724,7 @@ pub fn run(api: &Api, cfg: &YearConfig, say: &dyn Fn(&str)) -> anyhow::Result<Ye
                     format!(" (phase {n})"),
                 ),
             };
-            let name = format!("{}{zh_phase}", theme.zh.replace("{}", &place));
+            let name = format!("{}{zh_phase}", theme.zh.replace("{}", place));
             let wan = if c.county {
                 theme.wan
             } else {
@@ -718,10 +733,10 @@ pub fn run(api: &Api, cfg: &YearConfig, say: &dyn Fn(&str)) -> anyhow::Result<Ye
             let body = json!({
                 "congress": c.id, "year": year,
                 "name": t(name, format!("{}{en_phase}", theme.en)),
-                "department": t(format!("{prefix}{}", theme.department), theme.department_en),
+                "department": office(c, Some(theme)),
                 "investment_yuan": wan * 10_000,
                 "completion": format!("{year}-{:02}", 9 + j % 4),
-                "description": t(format!("实施{}，惠及群众。", theme.zh.replace("{}", &place)), theme.en),
+                "description": t(format!("实施{}，惠及群众。", theme.zh.replace("{}", place)), theme.en),
                 "proposals": sources.iter().map(|s| s.0.number.clone()).collect::<Vec<_>>(),
             });
             let _: Value = api.staff.post("/api/cycle/candidates", &body)?;
@@ -836,6 +851,7 @@ pub fn run(api: &Api, cfg: &YearConfig, say: &dyn Fn(&str)) -> anyhow::Result<Ye
         {
             let id = p["id"].as_str().context("project id")?.to_string();
             let investment = p["investment_yuan"].as_u64().unwrap_or(0);
+            let completion = p["completion"].as_str().context("completion")?;
             let _: Value = api.staff.put(
                 &format!("/api/cycle/projects/{id}/plan"),
                 &json!({
@@ -843,20 +859,21 @@ pub fn run(api: &Api, cfg: &YearConfig, say: &dyn Fn(&str)) -> anyhow::Result<Ye
                     "milestones": [
                         { "date": format!("{year}-03-31"), "text": t("完成立项和设计", "Approval and design") },
                         { "date": format!("{year}-06-30"), "text": t("开工建设", "Works start") },
-                        { "date": format!("{year}-11-30"), "text": t("完工验收", "Completion and inspection") },
+                        { "date": format!("{completion}-28"), "text": t("完工验收", "Completion and inspection") },
                     ],
                 }),
             )?;
+            let percent = 40 + (k * 7 % 30) as u32;
             let u: Value = api.staff.post(
                 &format!("/api/cycle/projects/{id}/progress"),
-                &json!({ "date": format!("{year}-07-15"), "percent": 40 + (k * 7 % 30), "text": t("已完成招标，主体工程施工中。", "Tendering done; main works under way.") }),
+                &json!({ "date": format!("{year}-07-15"), "percent": percent, "text": t("已完成招标，主体工程施工中。", "Tendering done; main works under way.") }),
             )?;
             if k % 4 == 0 {
                 let uid = u["id"].as_i64().context("update id")?;
                 let _: Value = api.staff.post_bytes(
                     &format!("/api/cycle/progress/{uid}/attachments"),
                     "image/png",
-                    PNG.to_vec(),
+                    photo::site_photo(&id, percent),
                 )?;
             }
             if k % 3 == 0 {
@@ -867,10 +884,19 @@ pub fn run(api: &Api, cfg: &YearConfig, say: &dyn Fn(&str)) -> anyhow::Result<Ye
                     &json!({ "deputy_code": code, "date": format!("{year}-08-20"), "text": "现场查看，进度符合计划，群众满意。建议加快附属设施建设。" }),
                 )?;
             }
-            let _: Value = api.staff.post(
-                &format!("/api/cycle/projects/{id}/progress"),
-                &json!({ "date": format!("{year}-11-30"), "percent": 100, "text": t("项目完工并通过验收。", "Completed and inspected.") }),
-            )?;
+            // Most finish within their month; one in five is late: its report after the
+            // month says it is not done, and the project shows as overdue (已逾期).
+            let last = if k % 5 == 2 {
+                json!({ "date": month_after(completion)?, "percent": 85, "text": t("受连续降雨影响，附属工程延期，尚未完工。", "Delayed by weeks of rain: the remaining works are not finished.") })
+            } else {
+                json!({ "date": format!("{completion}-20"), "percent": 100, "text": t("项目完工并通过验收。", "Completed and inspected.") })
+            };
+            let _: Value = api
+                .staff
+                .post(&format!("/api/cycle/projects/{id}/progress"), &last)?;
+            if last["percent"] != 100 {
+                report.overdue.push(id.clone());
+            }
             report.adopted.push(id);
         }
     }

@@ -1,14 +1,19 @@
 // The cycle's pages in a real headless Chromium, driven by tests/browser_cycle.rs against a real
 // `piaojue serve` that ran a small demo year: on a phone, in Chinese then English,
 //   /proposals   submit a proposal (tracking number shown), look it up, look up a merged one;
-//   /plan        the year plan: congresses, votes (valid, tie, re-vote), adopted projects;
-//   /projects/…  plan, progress with a photo, inspection notes; a deputy adds a note;
-//   /evaluation  ratings and satisfaction rates;
+//                on a server with no congress, the form is closed and says why;
+//   /plan        the year plan, opened without ?year on the newest year with data, the header
+//                keeping the year: congresses, votes (valid, tie, re-vote), adopted projects,
+//                the overdue ones flagged, township offices named as townships name them;
+//   /projects/…  plan, progress with a drawn photo, inspection notes, the overdue flag; a deputy
+//                adds a note;
+//   /evaluation  ratings and satisfaction rates, the newest year by default;
 //   /elections/… a vote that tied: approval, validity, tie, re-vote linked both ways;
 // and on a desktop, /staff/cycle: sign in, the proposals with negative-list hints, shortlist the
 // new proposal, the submission QR code.
 // Input: env PIAOJUE_BASE, PIAOJUE_TOKEN, PIAOJUE_YEAR, PIAOJUE_MERGED (a merged proposal),
-// PIAOJUE_PROJECT (an adopted project), PIAOJUE_DEPUTY_CODE (a county deputy's code),
+// PIAOJUE_PROJECT (an adopted project, on time), PIAOJUE_OVERDUE (an overdue county project),
+// PIAOJUE_EMPTY_BASE (a server with no congress), PIAOJUE_DEPUTY_CODE (a county deputy's code),
 // PIAOJUE_TIED and PIAOJUE_REVOTE (a vote that tied and its re-vote),
 // PIAOJUE_ARTIFACTS, PIAOJUE_CHROMIUM. Prints `NUMBER <tracking number>` of the new proposal.
 // Exit status 1 on a failed assertion, with a screenshot cycle-failure.png.
@@ -75,10 +80,40 @@ try {
   assert.ok((await phone.textContent('#proposal')).includes('Merged into'));
   await shot(phone, 'proposal-en');
 
-  // The year plan (English kept from the switch, stored in localStorage), then Chinese.
-  await phone.goto(`${base}/plan?year=${year}`);
+  // A server with no congress: the form is closed and says why (issue 16 item 10).
+  const empty = await newPage({ width: 390, height: 844 });
+  await empty.goto(`${env.PIAOJUE_EMPTY_BASE}/proposals`);
+  await empty.waitForSelector('#form-closed:not([hidden])');
+  assert.match(await empty.textContent('#form-closed'), /^本系统尚未登记任何人大，暂时不能在此提出建议。/);
+  assert.equal(await empty.isDisabled('#submit-button'), true);
+  assert.equal(await empty.isDisabled('#title'), true);
+  await shot(empty, 'closed-zh');
+  await toEnglish(empty);
+  assert.match(await empty.textContent('#form-closed'), /^No congress is registered on this server yet/);
+  await empty.context().close();
+
+  // The year plan (English kept from the switch, stored in localStorage), then Chinese; opened
+  // without a year, on the newest year with data, and the header's links keep it (item 10).
+  await phone.goto(`${base}/plan`);
   await phone.waitForSelector('section.congress[data-congress="county"] li[data-project]');
+  assert.equal(await phone.inputValue('#year'), year);
+  const keepsYear = async (page) => {
+    const hrefs = await page.$$eval('header.top nav a', (as) => as.map((a) => a.getAttribute('href')));
+    assert.equal(hrefs.length, 3);
+    for (const href of hrefs) assert.match(href, new RegExp(`^/\\w+\\?year=${year}$`), href);
+  };
+  await keepsYear(phone);
   assert.equal(await phone.textContent('#heading'), 'Livelihood projects: the year plan');
+  // Overdue projects flagged (item 11), and only they.
+  const overdue = phone.locator(`li[data-project="${env.PIAOJUE_OVERDUE}"] .badge.overdue`);
+  assert.equal(await overdue.textContent(), 'Overdue');
+  assert.equal(await phone.locator(`li[data-project="${env.PIAOJUE_PROJECT}"] .badge.overdue`).count(), 0);
+  // Township projects done by the township's offices: no township "bureau" (item 11).
+  const townshipOffices = () => phone.$$eval('section.congress:not([data-congress="county"]) li[data-project] > div:first-child > .muted',
+    (ds) => ds.map((d) => d.textContent.split(' · ')[0]));
+  const officesEn = await townshipOffices();
+  assert.ok(officesEn.length >= 2, `${officesEn}`);
+  for (const o of officesEn) assert.doesNotMatch(o, /Bureau/, o);
   const congresses = await phone.locator('section.congress').count();
   assert.ok(congresses >= 2, `${congresses} congresses`);
   assert.ok(await phone.locator('a.badge[data-purpose="selection"]').count() >= congresses);
@@ -87,6 +122,11 @@ try {
   await phone.click('#lang-switch');
   await phone.waitForFunction(() => document.getElementById('heading').textContent === '年度民生实事项目计划');
   assert.ok((await phone.textContent('#congresses')).includes('有效'));
+  assert.equal(await overdue.textContent(), '已逾期');
+  for (const o of await townshipOffices()) {
+    assert.match(o, /^\p{Script=Han}+[镇乡]\p{Script=Han}+$/u, o);
+    assert.doesNotMatch(o, /局/, o);
+  }
   // Projects named as people name them: no bare number after a name (issue 16 item 8).
   assert.doesNotMatch(await phone.textContent('#congresses'), /（\d+）/);
   await shot(phone, 'plan-zh');
@@ -94,9 +134,13 @@ try {
   // A project: plan, progress with its photo, notes; a deputy adds one.
   await phone.goto(`${base}/projects/${env.PIAOJUE_PROJECT}`);
   await phone.waitForSelector('#plan .timeline li');
+  await keepsYear(phone);
+  assert.equal(await phone.locator('#project-name .badge.overdue').count(), 0, 'on time: no flag');
   const img = phone.locator('#progress .attachments img').first();
   await img.waitFor();
-  assert.ok(await img.evaluate((i) => i.complete && i.naturalWidth > 0), 'the photo loads under the CSP');
+  await phone.waitForFunction(() => document.querySelector('#progress .attachments img').complete);
+  // A real photo (item 11), not a 1×1 dot; it loads under the CSP.
+  assert.deepEqual(await img.evaluate((i) => [i.naturalWidth, i.naturalHeight]), [480, 320], 'the photo loads under the CSP');
   const notes = await phone.locator('#notes li').count();
   await phone.fill('#deputy-code', env.PIAOJUE_DEPUTY_CODE);
   await phone.fill('#note-date', `${year}-09-01`);
@@ -107,10 +151,20 @@ try {
   await toEnglish(phone);
   await phone.waitForFunction(() => document.querySelector('#plan h2').textContent === 'Implementation plan');
   await shot(phone, 'project-en');
+  // An overdue project says so on its page (item 11).
+  await phone.goto(`${base}/projects/${env.PIAOJUE_OVERDUE}`);
+  await phone.waitForSelector('#project-name .badge.overdue');
+  assert.equal(await phone.textContent('#project-name .badge.overdue'), 'Overdue');
+  await phone.click('#lang-switch');
+  await phone.waitForFunction(() => document.querySelector('#project-name .badge.overdue').textContent === '已逾期');
+  await shot(phone, 'overdue-zh');
+  await toEnglish(phone);
 
   // Evaluation results.
-  await phone.goto(`${base}/evaluation?year=${year}`);
+  await phone.goto(`${base}/evaluation`);
   await phone.waitForSelector('section.evaluation table.ratings tbody tr');
+  assert.equal(await phone.inputValue('#year'), year, 'the newest year with data');
+  await keepsYear(phone);
   assert.ok(/Satisf/.test(await phone.textContent('#evaluations')));
   assert.ok(/\d+\.\d\d%/.test(await phone.textContent('table.ratings')));
   // The rating rule in words, and each rate rounded half up from its counts (issue 16 item 9).

@@ -76,6 +76,26 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// Today's date (UTC) `YYYY-MM-DD`, from the clock.
+pub fn today() -> String {
+    date_of_ms(now_ms())
+}
+
+/// The UTC date `YYYY-MM-DD` of `ms` milliseconds since the Unix epoch (the proleptic
+/// Gregorian calendar; H. Hinnant's `civil_from_days`).
+pub fn date_of_ms(ms: i64) -> String {
+    let z = ms.div_euclid(86_400_000) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
 /// A required text field: trimmed, 1 to `max` bytes, not blank (`spec/record.md` §2.3: some
 /// letter or digit, not only spaces, zero-width or format characters), no control characters
 /// (line breaks are allowed where `multiline`).
@@ -211,5 +231,23 @@ impl Default for CycleState {
         CycleState {
             proposals: RateLimit::new(30, Duration::from_secs(600)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::date_of_ms;
+
+    #[test]
+    fn dates_of_instants() {
+        assert_eq!(date_of_ms(0), "1970-01-01");
+        assert_eq!(date_of_ms(-1), "1969-12-31");
+        // 2000-02-29 (a leap day of a century divisible by 400) and the day after.
+        assert_eq!(date_of_ms(951_782_400_000), "2000-02-29");
+        assert_eq!(date_of_ms(951_868_800_000), "2000-03-01");
+        // 2026-12-06T02:15:36Z, and the last millisecond of 2026.
+        assert_eq!(date_of_ms(1_796_523_336_000), "2026-12-06");
+        assert_eq!(date_of_ms(1_798_761_599_999), "2026-12-31");
+        assert_eq!(date_of_ms(1_798_761_600_000), "2027-01-01");
     }
 }

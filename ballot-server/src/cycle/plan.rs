@@ -58,6 +58,9 @@ pub struct AdoptedProject {
     /// Its latest progress, in percent (absent before the first update).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<u32>,
+    /// Overdue (已逾期): past its completion month and not reported complete
+    /// ([`supervision::overdue`]).
+    pub overdue: bool,
 }
 
 /// One congress in the plan.
@@ -87,6 +90,20 @@ pub struct YearPlan {
     pub congresses: Vec<CongressPlan>,
     /// Totals over all congresses: proposals, candidates, seats, adopted.
     pub totals: serde_json::Value,
+}
+
+/// The years of the cycle that have data (a proposal, a candidate project or an election),
+/// newest first.
+pub async fn years(s: &AppState) -> ApiResult<Vec<i64>> {
+    sqlx::query(
+        "SELECT year FROM proposals UNION SELECT year FROM candidates \
+         UNION SELECT year FROM elections WHERE year IS NOT NULL ORDER BY 1 DESC",
+    )
+    .fetch_all(&s.db.pool)
+    .await?
+    .iter()
+    .map(|r| Ok(r.try_get::<i64, _>(0)?))
+    .collect()
 }
 
 /// The plan of `year`.
@@ -169,8 +186,10 @@ pub async fn year_plan(s: &AppState, year: i64) -> ApiResult<YearPlan> {
         }
         let mut adopted = Vec::new();
         for cand in candidates.iter().filter(|c| c.adopted == Some(true)) {
+            let latest = supervision::latest_progress(&s.db, &cand.id).await?;
             adopted.push(AdoptedProject {
-                progress: supervision::latest_percent(&s.db, &cand.id).await?,
+                progress: latest.as_ref().map(|(_, p)| *p),
+                overdue: supervision::overdue_now(cand, latest.as_ref()),
                 project: cand.clone(),
             });
         }

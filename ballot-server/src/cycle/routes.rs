@@ -50,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/cycle/approvals", post(approve))
         .route("/api/cycle/elections/{id}/revote", post(revote))
         .route("/api/cycle/evaluations", post(evaluation))
+        .route("/api/cycle/years", get(years))
         .route("/api/cycle/plan/{year}", get(year_plan))
         .route("/api/cycle/projects/{id}", get(project))
         .route("/api/cycle/projects/{id}/plan", put(set_plan))
@@ -257,6 +258,10 @@ async fn evaluation(
     JsonBody(r): JsonBody<ballots::EvaluationRequest>,
 ) -> ApiResult<Response> {
     Ok(created(ballots::evaluation(&s, r).await?))
+}
+
+async fn years(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({ "years": plan::years(&s).await? })))
 }
 
 async fn year_plan(

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use super::screening::{self, Candidate};
-use super::{check_date, congresses, now_ms, optional_text, text};
+use super::{check_date, congresses, now_ms, optional_text, text, today};
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 
@@ -122,6 +122,21 @@ pub struct ProjectRecord {
     pub progress: Vec<Progress>,
     /// Inspection notes, oldest first.
     pub notes: Vec<Note>,
+    /// Overdue (已逾期): see [`overdue`].
+    pub overdue: bool,
+}
+
+/// Whether an adopted project is overdue (已逾期): its latest progress update (`(date,
+/// percent)`, if any) does not report it complete, and its completion month (`YYYY-MM`) has
+/// passed — by `today` or by the date of that update. Anyone computes the same from the
+/// public record and a calendar.
+pub fn overdue(completion: &str, latest: Option<(&str, u32)>, today: &str) -> bool {
+    if latest.is_some_and(|(_, percent)| percent >= 100) {
+        return false;
+    }
+    let month = |date: &str| date.get(..7).unwrap_or_default().to_string();
+    let last = latest.map(|(date, _)| month(date)).unwrap_or_default();
+    month(today).as_str() > completion || last.as_str() > completion
 }
 
 async fn adopted(db: &Db, id: &str) -> ApiResult<Candidate> {
@@ -345,17 +360,26 @@ pub async fn add_note(db: &Db, id: &str, n: NewNote) -> ApiResult<Note> {
     })
 }
 
-/// The latest progress percent of a project.
-pub async fn latest_percent(db: &Db, id: &str) -> ApiResult<Option<u32>> {
-    Ok(sqlx::query(
-        "SELECT percent FROM progress_updates WHERE candidate_id = $1 ORDER BY date DESC, id DESC LIMIT 1",
+/// The latest progress update of a project: its date and percent.
+pub async fn latest_progress(db: &Db, id: &str) -> ApiResult<Option<(String, u32)>> {
+    sqlx::query(
+        "SELECT date, percent FROM progress_updates WHERE candidate_id = $1 ORDER BY date DESC, id DESC LIMIT 1",
     )
     .bind(id)
     .fetch_optional(&db.pool)
     .await?
-    .map(|r| r.try_get::<i64, _>(0))
-    .transpose()?
-    .map(|p| p as u32))
+    .map(|r| Ok((r.try_get(0)?, r.try_get::<i64, _>(1)? as u32)))
+    .transpose()
+}
+
+/// Whether the adopted project `c`, whose latest update is `latest`, is overdue today.
+pub fn overdue_now(c: &Candidate, latest: Option<&(String, u32)>) -> bool {
+    c.adopted == Some(true)
+        && overdue(
+            &c.completion,
+            latest.map(|(d, p)| (d.as_str(), *p)),
+            &today(),
+        )
 }
 
 /// A project's whole record.
@@ -428,10 +452,31 @@ pub async fn record(db: &Db, id: &str) -> ApiResult<ProjectRecord> {
         })
     })
     .collect::<ApiResult<_>>()?;
+    let latest = progress.last().map(|p| (p.date.clone(), p.percent));
     Ok(ProjectRecord {
+        overdue: overdue_now(&project, latest.as_ref()),
         project,
         plan,
         progress,
         notes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::overdue;
+
+    #[test]
+    fn overdue_past_the_completion_month_and_not_complete() {
+        // Within its month, by the clock and by the report: not overdue.
+        assert!(!overdue("2027-09", Some(("2027-07-15", 40)), "2027-09-30"));
+        assert!(!overdue("2027-09", None, "2026-12-06"));
+        // The clock is past the month and the project not reported complete.
+        assert!(overdue("2027-09", Some(("2027-07-15", 40)), "2027-10-01"));
+        assert!(overdue("2027-09", None, "2028-01-01"));
+        // A report dated after the month that is not 100 %: overdue whatever the clock says.
+        assert!(overdue("2027-12", Some(("2028-01-10", 85)), "2026-12-06"));
+        // Reported complete: never overdue, even late.
+        assert!(!overdue("2027-09", Some(("2027-11-30", 100)), "2030-01-01"));
+    }
 }

@@ -1,6 +1,8 @@
 // What the cycle's pages share (proposals, year plan, project, evaluation, staff screening):
-// the header texts, the status names of proposals, money and progress bars.
-import { addTexts, formatMoney, h, t } from '../common.js';
+// the header texts, the status names of proposals, money and progress bars, the year of the
+// pages (the newest with data unless the address names one, kept by the header's links) and the
+// overdue flag.
+import { addTexts, api, formatMoney, h, t } from '../common.js';
 
 addTexts({
   zh: {
@@ -15,6 +17,7 @@ addTexts({
     'sub.public': '群众', 'sub.deputy': '人大代表', 'sub.department': '部门', 'sub.organisation': '单位/组织',
     'purpose.selection': '项目票决', 'purpose.revote': '再次表决', 'purpose.evaluation': '成效测评', 'purpose.department_rating': '部门评议',
     'level.county': '县人大', 'level.township': '乡镇人大',
+    'cy.overdue': '已逾期', 'cy.overdue.title': '已过完成时限，尚未报告完工',
   },
   en: {
     'nav.proposals': 'Proposals', 'nav.plan': 'Year plan', 'nav.evaluation': 'Evaluation',
@@ -28,6 +31,7 @@ addTexts({
     'sub.public': 'Resident', 'sub.deputy': 'Deputy', 'sub.department': 'Department', 'sub.organisation': 'Organisation',
     'purpose.selection': 'Selection vote', 'purpose.revote': 'Re-vote', 'purpose.evaluation': 'Evaluation', 'purpose.department_rating': 'Department rating',
     'level.county': 'County', 'level.township': 'Township',
+    'cy.overdue': 'Overdue', 'cy.overdue.title': 'Past its completion date and not reported complete',
   },
 });
 
@@ -43,10 +47,35 @@ export function progressBar(percent) {
   return h('div', { class: 'bar-track', role: 'img', 'aria-label': `${percent ?? 0}%` }, bar);
 }
 
-/** The year from `?year=`, else the current year. */
+/** The year from `?year=`, or null when the address names none (or not a year). */
 export function yearFromQuery() {
   const y = Number(new URLSearchParams(location.search).get('year'));
-  return Number.isInteger(y) && y >= 2000 && y <= 2100 ? y : new Date().getFullYear();
+  return Number.isInteger(y) && y >= 2000 && y <= 2100 ? y : null;
+}
+
+/** The newest year that has data on this server (`GET /api/cycle/years`), else this year. */
+export async function latestYear() {
+  try {
+    const { years } = await api('/api/cycle/years');
+    if (years?.length) return years[0];
+  } catch {
+    // No list: this year, as before.
+  }
+  return new Date().getFullYear();
+}
+
+/** Makes every link of the header keep `?year=year`, so that the year shown stays shown. */
+export function keepYear(year) {
+  for (const a of document.querySelectorAll('header.top nav a[href^="/"]')) {
+    const url = new URL(a.getAttribute('href'), location.origin);
+    url.searchParams.set('year', year);
+    a.setAttribute('href', `${url.pathname}${url.search}`);
+  }
+}
+
+/** The overdue flag (已逾期) of an adopted project that the server marked `overdue`. */
+export function overdueBadge(project) {
+  return project.overdue ? h('span', { class: 'badge overdue', title: t('cy.overdue.title') }, t('cy.overdue')) : null;
 }
 
 /** A status badge of a proposal. */
@@ -54,14 +83,17 @@ export function statusBadge(status) {
   return h('span', { class: `badge p-${status}` }, t(`p.status.${status}`));
 }
 
-/** Wires the page's `#year-form` to `load(year)` (the year kept in the address), and loads the
- * year of the address. */
+/** Wires the page's `#year-form` to `load(year)` (the year kept in the address and the header's
+ * links), and loads the year of the address, else the newest year with data. */
 export async function yearForm(load) {
   document.getElementById('year-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     const y = Number(document.getElementById('year').value);
     history.replaceState(null, '', `?year=${y}`);
+    keepYear(y);
     load(y);
   });
-  await load(yearFromQuery());
+  const year = yearFromQuery() ?? await latestYear();
+  keepYear(year);
+  await load(year);
 }

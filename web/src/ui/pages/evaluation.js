@@ -1,4 +1,4 @@
-// Evaluation results (/evaluation?year=YYYY): per congress, the deputies' rating of each adopted
+// Evaluation results (/evaluation?year=YYYY, by default the newest year with data): per congress, the deputies' rating of each adopted
 // project (满意 / 基本满意 / 不满意, by the rule of the election) with its satisfaction rate, and
 // the rating of departments; from each evaluation vote's published result.
 import { addTexts, api, errorText, formatPercent, h, initPage, onLangChange, pick, replace, t } from '../common.js';

@@ -1,8 +1,8 @@
-// The year plan (/plan?year=YYYY): for every congress, the proposals, candidates and seats, the
-// state of its votes (valid or not, a tie and its re-vote), and the adopted projects with their
-// progress.
+// The year plan (/plan?year=YYYY, by default the newest year with data): for every congress,
+// the proposals, candidates and seats, the state of its votes (valid or not, a tie and its
+// re-vote), and the adopted projects with their progress, flagged when overdue.
 import { addTexts, api, errorText, h, initPage, onLangChange, pick, replace, t } from '../common.js';
-import { progressBar, wan, yearForm } from '../cycle/common.js';
+import { overdueBadge, progressBar, wan, yearForm } from '../cycle/common.js';
 
 addTexts({
   zh: {
@@ -56,7 +56,7 @@ function render() {
       stat(c.seats, t('plan.seats')), stat(c.adopted.length, t('plan.adopted'))),
     c.votes.length ? h('div', { class: 'votes' }, c.votes.map(vote)) : h('p', { class: 'muted' }, t('plan.noVotes')),
     c.adopted.length ? h('ul', { class: 'projects' }, c.adopted.map((p) => h('li', { dataset: { project: p.id } },
-      h('div', {}, h('a', { href: `/projects/${encodeURIComponent(p.id)}` }, pick(p.name)),
+      h('div', {}, h('a', { href: `/projects/${encodeURIComponent(p.id)}` }, pick(p.name)), overdueBadge(p),
         h('div', { class: 'muted' }, `${pick(p.department)} · ${wan(p.investment_yuan)} · ${p.completion}`)),
       h('div', {}, progressBar(p.progress ?? 0), h('div', { class: 'muted' }, `${p.progress ?? 0}%`))))) : null,
   )));

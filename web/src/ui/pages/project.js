@@ -2,7 +2,7 @@
 // progress with photos and files, and deputies' inspection notes (a deputy adds one with their
 // deputy code).
 import { addTexts, api, errorText, formatTime, h, initPage, listSep, onLangChange, pick, replace, t } from '../common.js';
-import { progressBar, wan } from '../cycle/common.js';
+import { keepYear, overdueBadge, progressBar, wan } from '../cycle/common.js';
 
 addTexts({
   zh: {
@@ -34,7 +34,7 @@ function render() {
   const p = rec.project;
   const last = rec.progress.at(-1);
   replace($('project'),
-    h('h1', { id: 'project-name' }, pick(p.name)),
+    h('h1', { id: 'project-name' }, pick(p.name), overdueBadge(rec)),
     h('section', { class: 'card' },
       h('p', {}, pick(p.description)),
       h('div', { class: 'stats' },
@@ -68,6 +68,7 @@ function render() {
 async function load() {
   try {
     rec = await api(`/api/cycle/projects/${encodeURIComponent(id)}`);
+    keepYear(rec.project.year);
     render();
   } catch (e) {
     replace($('project'), h('div', { class: 'notice error' }, errorText(e)));

@@ -2,7 +2,7 @@
 // tracking number, and looks up its status and history (#number=<tracking number>; the
 // submission link of a congress's QR code is /proposals?congress=<id>).
 import { addTexts, api, errorText, formatTime, h, initPage, onLangChange, pick, replace, t } from '../common.js';
-import { statusBadge } from '../cycle/common.js';
+import { keepYear, statusBadge, yearFromQuery } from '../cycle/common.js';
 
 addTexts({
   zh: {
@@ -15,6 +15,7 @@ addTexts({
     'pr.lookup': '查询办理情况', 'pr.find': '查询', 'pr.history': '办理过程', 'pr.by': '提出人：{who}',
     'pr.deputy': '人大代表（{n} 号）', 'pr.mergedInto': '已并入 {n}', 'pr.item': '负面清单：{label}',
     'pr.candidate': '候选项目：{id}', 'pr.election': '表决：{id}', 'pr.votes': '得票 {n}',
+    'pr.closed': '本系统尚未登记任何人大，暂时不能在此提出建议。人大工作人员登记本级人大后，即可提交建议。',
   },
   en: {
     'page.title': 'Piaojue · Proposals',
@@ -26,6 +27,7 @@ addTexts({
     'pr.lookup': 'Look up a proposal', 'pr.find': 'Look up', 'pr.history': 'History', 'pr.by': 'Proposed by: {who}',
     'pr.deputy': 'Deputy (no. {n})', 'pr.mergedInto': 'Merged into {n}', 'pr.item': 'Negative list: {label}',
     'pr.candidate': 'Candidate project: {id}', 'pr.election': 'Vote: {id}', 'pr.votes': '{n} votes',
+    'pr.closed': 'No congress is registered on this server yet, so proposals cannot be made here. Once the congress staff register their congress, this form opens.',
   },
 });
 
@@ -132,9 +134,13 @@ initPage();
 onLangChange(() => { renderCongresses(); renderProposal(); });
 $('year').value = params.get('year') ?? new Date().getFullYear() + 1;
 showFields();
+if (yearFromQuery()) keepYear(yearFromQuery());
 try {
   congresses = await api('/api/cycle/congresses');
   renderCongresses();
+  // With no congress to send it to, the form cannot be used: say why rather than fail on submit.
+  $('form-closed').hidden = congresses.length > 0;
+  for (const el of $('proposal-form').elements) el.disabled = congresses.length === 0;
 } catch (e) {
   replace($('submit-message'), h('div', { class: 'notice error' }, errorText(e)));
 }

@@ -173,7 +173,7 @@ async function start() {
   S.congresses = await api('/api/cycle/congresses');
   const want = new URLSearchParams(location.search).get('congress');
   replace($('congress'), S.congresses.map((c) => h('option', { value: c.id, selected: c.id === want }, pick(c.name))));
-  $('year').value = yearFromQuery();
+  $('year').value = yearFromQuery() ?? new Date().getFullYear();
   if (S.congresses.length) await load();
   const neg = await api('/api/cycle/negative-list');
   S.negative = neg.items;
