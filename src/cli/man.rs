@@ -15,8 +15,11 @@ pub fn write_pages(cmd: clap::Command, out: &Path) -> anyhow::Result<Vec<PathBuf
             .version(env!("CARGO_PKG_VERSION"))
             .about(piaojue_verifier::cli::ABOUT),
     );
+    // `piaojue verify` is `piaojue-verify`: the standalone's pages, written last, are the ones
+    // named piaojue-verify*.1.
     for c in [cmd, verify] {
-        clap_mangen::generate_to(c, out).with_context(|| format!("writing into {}", out.display()))?;
+        clap_mangen::generate_to(c, out)
+            .with_context(|| format!("writing into {}", out.display()))?;
     }
     let mut pages = std::fs::read_dir(out)?
         .map(|e| e.map(|e| e.path()))
