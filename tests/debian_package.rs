@@ -289,6 +289,12 @@ fn the_package_installs_serves_a_vote_and_purges_cleanly() {
             "{page}"
         );
     }
+    for doc in ["copyright", "operations.md", "operations.zh-CN.md"] {
+        assert!(
+            Path::new("/usr/share/doc/piaojue").join(doc).exists(),
+            "{doc}"
+        );
+    }
     let passwd = text(&run("getent", &["passwd", "piaojue"]));
     let fields: Vec<&str> = passwd.split(':').collect();
     assert_eq!(fields[5], STATE, "home: {passwd}");
