@@ -227,6 +227,7 @@ fn start_as_piaojue(cmd: &[String]) -> (Child, String, mpsc::Receiver<String>) {
         }
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("the installed server did not start:\n{}", log.join("\n"));
 }
 
