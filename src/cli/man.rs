@@ -10,11 +10,11 @@ use anyhow::Context;
 /// if missing); answers the files written.
 pub fn write_pages(cmd: clap::Command, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    // The about after the flattened arguments: their doc comment would replace it.
     let verify = <piaojue_verifier::cli::VerifyArgs as clap::Args>::augment_args(
-        clap::Command::new("piaojue-verify")
-            .version(env!("CARGO_PKG_VERSION"))
-            .about(piaojue_verifier::cli::ABOUT),
-    );
+        clap::Command::new("piaojue-verify").version(env!("CARGO_PKG_VERSION")),
+    )
+    .about(piaojue_verifier::cli::ABOUT);
     // `piaojue verify` is `piaojue-verify`: the standalone's pages, written last, are the ones
     // named piaojue-verify*.1.
     for c in [cmd, verify] {
