@@ -84,6 +84,13 @@ enum Command {
     /// 年度演示 / The demo year against a running server: a county and its townships,
     /// proposals, screening, approvals, every vote, supervision, evaluation.
     Year(piaojue::cli::year::YearArgs),
+    /// Writes the manual pages (piaojue.1, piaojue-serve.1, …) into a folder (packaging).
+    #[command(hide = true)]
+    Man {
+        /// The folder (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn lang(s: &str) -> anyhow::Result<Lang> {
@@ -162,6 +169,12 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Verify(args) => std::process::exit(run(args)),
         Command::Bench(args) => piaojue::cli::bench::run(args)?,
+        Command::Man { out } => {
+            use clap::CommandFactory;
+            for page in piaojue::cli::man::write_pages(Cli::command(), &out)? {
+                println!("{}", page.display());
+            }
+        }
     }
     Ok(())
 }

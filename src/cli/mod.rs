@@ -8,6 +8,7 @@ pub mod board_witnesses;
 pub mod ceremony;
 pub mod client;
 pub mod keystore;
+pub mod man;
 pub mod passphrase;
 pub mod receipt;
 pub mod serve;

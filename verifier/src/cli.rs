@@ -41,6 +41,10 @@ use crate::{record_io, verify_record_with};
 /// Stages with at least this many items get a progress bar.
 pub const PROGRESS_MIN_ITEMS: u64 = 3_000;
 
+/// What `piaojue-verify` is, in its help and its manual page.
+pub const ABOUT: &str =
+    "票决 Piaojue — independent verifier of election records, receipts and board logs";
+
 /// Arguments of `piaojue-verify` and `piaojue verify`.
 ///
 /// A first word that names a subcommand is the subcommand; any other is a record's path

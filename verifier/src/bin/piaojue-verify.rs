@@ -8,7 +8,7 @@ use piaojue_verifier::cli::{VerifyArgs, run};
 #[command(
     name = "piaojue-verify",
     version,
-    about = "票决 Piaojue — independent verifier of election records, receipts and board logs"
+    about = piaojue_verifier::cli::ABOUT
 )]
 struct Cli {
     #[command(flatten)]
