@@ -5,6 +5,7 @@ pub mod bench;
 pub mod board_witnesses;
 pub mod ceremony;
 pub mod client;
+pub mod config;
 pub mod keystore;
 pub mod passphrase;
 pub mod receipt;
