@@ -120,6 +120,11 @@ pub struct ServeArgs {
     /// one machine, give each its share of the cores.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub verify_threads: Option<u16>,
+    /// Seconds the requests in progress may take to finish on SIGTERM or Ctrl-C, once no new
+    /// connection is accepted; past it they are cut (a ballot whose answer was cut may or may
+    /// not be on the board: the deputy's device asks again).
+    #[arg(long, default_value_t = 20)]
+    pub shutdown_timeout: u64,
 }
 
 /// `piaojue serve` with its options layered from the command line, the environment and the
@@ -329,8 +334,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             header_timeout: secs(args.header_timeout),
             max_connections: args.max_connections,
             max_connections_per_client: args.max_connections_per_client,
+            shutdown_timeout: std::time::Duration::from_secs(args.shutdown_timeout),
         };
-        piaojue_server::serve_with_limits(listener, state, limits, shutdown_signal()).await?;
+        piaojue_server::serve_with_limits(listener, state.clone(), limits, shutdown_signal()).await?;
+        // No request is in progress any more: the log writers commit and answer what is
+        // queued, the witnessing stops, the database is closed.
+        state.shutdown().await;
+        eprintln!("票决 Piaojue stopped / 已停止");
         Ok(())
     })
 }
