@@ -160,6 +160,12 @@ impl Board {
     /// or that the caller is `creating`: never for an unknown id (which would be 404 anyway, and
     /// would leave a task behind for every id a client makes up).
     async fn writer(&self, election_id: &str, creating: bool) -> ApiResult<LogHandle> {
+        // Shutting down: no writer is started again, and nothing more is appended.
+        if *self.stop.borrow() {
+            return Err(ApiError::Unavailable(
+                "the server is shutting down: nothing was recorded; try again".into(),
+            ));
+        }
         let mut writers = self.writers.lock().await;
         // A writer that stopped (a bug made it panic) is replaced: it reloads the committed
         // log, so the election goes on without a restart of the server.
