@@ -163,9 +163,9 @@ fn sigterm_under_load(db: TestDb) {
     }
     // The others cast now (a cut POST may or may not have been recorded), and the election
     // finishes with every deputy's choices and a record that verifies.
-    for d in 0..DEPUTIES {
-        if !board.contains_key(&e.credentials[d].public()) {
-            expect(public.post(&path, &ballots[d]), 201);
+    for (credential, ballot) in e.credentials.iter().zip(&ballots) {
+        if !board.contains_key(&credential.public()) {
+            expect(public.post(&path, ballot), 201);
         }
     }
     let want = counts_of(
