@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use piaojue::simulate::Simulation;
 use piaojue_crypto::manifest::TellerParams;
 use piaojue_crypto::samples;
@@ -102,7 +102,27 @@ fn lang(s: &str) -> anyhow::Result<Lang> {
 }
 
 fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+    use piaojue::cli::config;
+    // `serve` takes its options from a configuration file and the environment too: the command
+    // line is parsed without the options' requirements first, and checked whole once layered.
+    let cmd = Cli::command();
+    let matches = config::relaxed(cmd.clone(), "serve").get_matches();
+    if let Some(("serve", sub)) = matches.subcommand() {
+        let serve = cmd.find_subcommand("serve").expect("serve").clone();
+        let layered = match config::resolve(&serve, sub, |k| std::env::var_os(k)) {
+            Ok(l) => l,
+            Err(config::ConfigError::Clap(e)) => e.exit(),
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::exit(2);
+            }
+        };
+        std::process::exit(piaojue::cli::serve::main(layered)?);
+    }
+    match Cli::from_arg_matches(&matches)
+        .unwrap_or_else(|e| e.exit())
+        .command
+    {
         Command::Serve(args) => piaojue::cli::serve::run(args)?,
         Command::Vote(args) => piaojue::cli::vote::run(args)?,
         Command::Admin(args) => piaojue::cli::admin::run(args)?,

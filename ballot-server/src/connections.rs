@@ -65,7 +65,7 @@ fn open_file_limit() -> Option<u64> {
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting and waits for the
-/// open connections to finish their requests. Each request carries the client's address as
+/// open connections to finish their requests (at most [`LimitConfig::shutdown_timeout`]). Each request carries the client's address as
 /// `ConnectInfo<SocketAddr>`.
 pub async fn serve(
     listener: TcpListener,
@@ -135,8 +135,24 @@ pub async fn serve(
             drop(permit);
         });
     }
+    // Stop accepting (the listening socket is closed: new connections are refused), close the
+    // idle kept-alive connections, and let the requests in progress finish, for at most the
+    // shutdown timeout.
     drop(listener);
-    graceful.shutdown().await;
+    let open_now = cap - open.available_permits();
+    tracing::info!(
+        connections = open_now,
+        "shutting down: no longer accepting; finishing the requests in progress"
+    );
+    if tokio::time::timeout(config.shutdown_timeout, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            seconds = config.shutdown_timeout.as_secs_f64(),
+            "shutting down: requests still in progress after the shutdown timeout are cut"
+        );
+    }
     Ok(())
 }
 

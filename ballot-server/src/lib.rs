@@ -107,6 +107,14 @@ pub enum StartError {
 }
 
 impl AppState {
+    /// Shuts down what serves no request: the board's log writers commit and answer every
+    /// append already queued, the background tasks (witnessing) stop, and the database's
+    /// connections are closed. Call once the server stopped accepting and its requests ended.
+    pub async fn shutdown(&self) {
+        self.board.shutdown().await;
+        self.db.pool.close().await;
+    }
+
     /// This state with staff tokens valid for `ttl` after they are made (`None`: until
     /// revoked).
     pub fn with_staff_token_ttl(mut self, ttl: Option<Duration>) -> Self {

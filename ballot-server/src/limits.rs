@@ -61,6 +61,9 @@ pub struct LimitConfig {
     pub max_connections: usize,
     /// Connections open at once from one client address; more are closed at once.
     pub max_connections_per_client: usize,
+    /// On shutdown, longest wait for the requests in progress to finish once no new connection
+    /// is accepted; past it the connections still open are closed.
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for LimitConfig {
@@ -78,6 +81,7 @@ impl Default for LimitConfig {
             header_timeout: Duration::from_secs(10),
             max_connections: 8192,
             max_connections_per_client: 256,
+            shutdown_timeout: Duration::from_secs(20),
         }
     }
 }

@@ -77,8 +77,9 @@ enum SubmitError {
 }
 
 impl Witnessing {
-    /// Starts the task.
+    /// Starts the task; it stops on [`Board::stopping`] and [`Board::shutdown`] waits for it.
     pub fn spawn(db: Db, board: Arc<Board>, elections: Arc<Elections>) {
+        let tracker = board.clone();
         let mut w = Witnessing {
             db,
             board,
@@ -86,14 +87,26 @@ impl Witnessing {
             progress: HashMap::new(),
             seen: HashMap::new(),
         };
-        tokio::spawn(async move {
+        let mut stop = w.board.stopping();
+        let task = tokio::spawn(async move {
+            // Stops when the server shuts down, between rounds or in the middle of one (a
+            // checkpoint not submitted yet is submitted by the next start).
+            let stopped = stop.wait_for(|s| *s);
+            tokio::pin!(stopped);
             loop {
-                if let Err(e) = w.round().await {
-                    tracing::warn!(error = %e, "witnessing: a round failed");
+                tokio::select! {
+                    r = w.round() => if let Err(e) = r {
+                        tracing::warn!(error = %e, "witnessing: a round failed");
+                    },
+                    _ = &mut stopped => break,
                 }
-                tokio::time::sleep(POLL).await;
+                tokio::select! {
+                    () = tokio::time::sleep(POLL) => {}
+                    _ = &mut stopped => break,
+                }
             }
         });
+        tracker.track(task);
     }
 
     /// One look at every election.

@@ -7,6 +7,7 @@ pub mod board_key;
 pub mod board_witnesses;
 pub mod ceremony;
 pub mod client;
+pub mod config;
 pub mod keystore;
 pub mod man;
 pub mod passphrase;

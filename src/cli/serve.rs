@@ -15,7 +15,19 @@ use super::passphrase;
 /// Options of `piaojue serve`.
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
-    /// Database: `sqlite:FILE` (created if missing) or `postgres://…`.
+    /// A configuration file (TOML): keys are these options' long names, e.g.
+    /// `database-url = "sqlite:/var/lib/piaojue/piaojue.db"`, `witness = ["…", "…"]`. Every
+    /// option is also read from the environment as PIAOJUE_<OPTION> (`PIAOJUE_LISTEN`).
+    /// Precedence: command line, environment, file, default.
+    #[arg(long, env = "PIAOJUE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print the effective configuration (each option's value and where it came from; secrets
+    /// masked), check it (files readable, values consistent), and exit: 0 if it is valid.
+    /// Starts nothing.
+    #[arg(long)]
+    pub check_config: bool,
+    /// Database: `sqlite:FILE` (created if missing) or `postgres://…` (also from the
+    /// environment as DATABASE_URL, below PIAOJUE_DATABASE_URL).
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite:piaojue.db")]
     pub database_url: String,
     /// Address to listen on.
@@ -108,6 +120,83 @@ pub struct ServeArgs {
     /// one machine, give each its share of the cores.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub verify_threads: Option<u16>,
+    /// Seconds the requests in progress may take to finish on SIGTERM or Ctrl-C, once no new
+    /// connection is accepted; past it they are cut (a ballot whose answer was cut may or may
+    /// not be on the board: the deputy's device asks again).
+    #[arg(long, default_value_t = 20)]
+    pub shutdown_timeout: u64,
+}
+
+/// `piaojue serve` with its options layered from the command line, the environment and the
+/// configuration file ([`super::config`]): checks the configuration (`--check-config`) or runs
+/// the server. Answers the exit status.
+pub fn main(layered: super::config::Layered) -> anyhow::Result<i32> {
+    use clap::FromArgMatches;
+    let args = ServeArgs::from_arg_matches(&layered.matches)?;
+    if !args.check_config {
+        run(args)?;
+        return Ok(0);
+    }
+    print!("{}", layered.render());
+    let problems = check(&args);
+    if problems.is_empty() {
+        eprintln!("配置有效 / the configuration is valid");
+        return Ok(0);
+    }
+    eprintln!("配置有误 / the configuration is not valid:");
+    for p in &problems {
+        eprintln!("  - {p}");
+    }
+    Ok(1)
+}
+
+/// What is wrong with a configuration, found without starting anything (nothing is created,
+/// no database opened): the database URL's kind, the board's name, the witnesses and their
+/// quorum, the data folder, the board key file (read if it exists).
+pub fn check(args: &ServeArgs) -> Vec<String> {
+    let mut problems = Vec::new();
+    let url = &args.database_url;
+    if !(url.starts_with("sqlite:")
+        || url.starts_with("postgres://")
+        || url.starts_with("postgresql://"))
+    {
+        problems.push("database-url: neither sqlite:FILE nor postgres://…".to_string());
+    }
+    if !piaojue_crypto::manifest::is_key_name(&args.board_name) {
+        problems.push(format!(
+            "board-name {:?} is not a key name (no white space, no '+')",
+            args.board_name
+        ));
+    }
+    if let Err(e) = super::board_witnesses::witnesses(args.witnesses.clone(), args.witness_quorum) {
+        problems.push(e.to_string());
+    }
+    if args.data_dir.exists() && !args.data_dir.is_dir() {
+        problems.push(format!(
+            "data-dir {} is not a folder",
+            args.data_dir.display()
+        ));
+    }
+    let key = args
+        .board_key_file
+        .clone()
+        .unwrap_or_else(|| args.data_dir.join("board-key"));
+    if key.exists() {
+        if let Err(e) = piaojue_server::board::key_file::read(&key) {
+            problems.push(format!("board-key-file: {e}"));
+        }
+    } else if args.board_key_file.is_some()
+        && let Some(dir) = key
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty() && !d.is_dir())
+    {
+        problems.push(format!(
+            "board-key-file {}: the folder {} does not exist (the key is created on first start)",
+            key.display(),
+            dir.display()
+        ));
+    }
+    problems
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
@@ -245,8 +334,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             header_timeout: secs(args.header_timeout),
             max_connections: args.max_connections,
             max_connections_per_client: args.max_connections_per_client,
+            shutdown_timeout: std::time::Duration::from_secs(args.shutdown_timeout),
         };
-        piaojue_server::serve_with_limits(listener, state, limits, shutdown_signal()).await?;
+        piaojue_server::serve_with_limits(listener, state.clone(), limits, shutdown_signal()).await?;
+        // No request is in progress any more: the log writers commit and answer what is
+        // queued, the witnessing stops, the database is closed.
+        state.shutdown().await;
+        eprintln!("票决 Piaojue stopped / 已停止");
         Ok(())
     })
 }

@@ -61,7 +61,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BoardKeyError + '_ {
     }
 }
 
-/// Reads the key in `path`.
+/// Reads the key in `path` (`piaojue serve --check-config` checks the file with it).
 pub fn read(path: &Path) -> Result<BoardKey, BoardKeyError> {
     let text = Zeroizing::new(std::fs::read_to_string(path).map_err(io(path))?);
     BoardKey::from_hex(text.trim()).map_err(|_| BoardKeyError::Malformed(path.to_path_buf()))

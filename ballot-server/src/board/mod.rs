@@ -52,6 +52,11 @@ pub struct Board {
     key: Arc<BoardKey>,
     config: BoardConfig,
     writers: Mutex<HashMap<String, LogHandle>>,
+    /// Set when the server shuts down: the writers commit and answer what is queued, refuse
+    /// the rest, and stop; the background tasks stop.
+    stop: tokio::sync::watch::Sender<bool>,
+    /// The writers' and the background tasks' handles, awaited by [`Board::shutdown`].
+    tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Board {
@@ -77,7 +82,37 @@ impl Board {
             key: Arc::new(key),
             config,
             writers: Mutex::new(HashMap::new()),
+            stop: tokio::sync::watch::Sender::new(false),
+            tasks: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// Turns `true` when the server shuts down ([`Board::shutdown`]).
+    pub fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stop.subscribe()
+    }
+
+    /// Keeps a background task's handle, for [`Board::shutdown`] to wait for (the task stops on
+    /// [`Board::stopping`]).
+    pub fn track(&self, task: tokio::task::JoinHandle<()>) {
+        let mut tasks = self.tasks.lock().expect("tasks lock");
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(task);
+    }
+
+    /// Shuts the board down: every log writer commits and answers the appends already queued
+    /// (later ones are refused), then stops; the background tasks stop. Returns when all have.
+    pub async fn shutdown(&self) {
+        self.stop.send_replace(true);
+        let tasks = std::mem::take(&mut *self.tasks.lock().expect("tasks lock"));
+        for t in tasks {
+            if let Err(e) = t.await
+                && e.is_panic()
+            {
+                tracing::error!(error = %e, "a board task panicked while stopping");
+            }
+        }
+        self.writers.lock().await.clear();
     }
 
     /// The board's public key.
@@ -126,6 +161,12 @@ impl Board {
     /// or that the caller is `creating`: never for an unknown id (which would be 404 anyway, and
     /// would leave a task behind for every id a client makes up).
     async fn writer(&self, election_id: &str, creating: bool) -> ApiResult<LogHandle> {
+        // Shutting down: no writer is started again, and nothing more is appended.
+        if *self.stop.borrow() {
+            return Err(ApiError::Unavailable(
+                "the server is shutting down: nothing was recorded; try again".into(),
+            ));
+        }
         let mut writers = self.writers.lock().await;
         // A writer that stopped (a bug made it panic) is replaced: it reloads the committed
         // log, so the election goes on without a restart of the server.
@@ -137,8 +178,14 @@ impl Board {
         if !creating {
             self.size(election_id).await?;
         }
-        let h =
-            LogWriter::spawn(self.db.clone(), self.key.clone(), election_id.to_string()).await?;
+        let (h, task) = LogWriter::spawn(
+            self.db.clone(),
+            self.key.clone(),
+            election_id.to_string(),
+            self.stopping(),
+        )
+        .await?;
+        self.track(task);
         writers.insert(election_id.to_string(), h.clone());
         Ok(h)
     }

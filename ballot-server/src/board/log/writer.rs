@@ -13,12 +13,15 @@ use crate::error::ApiError;
 use crate::health::StorageFault;
 
 impl LogWriter {
-    /// Starts the writer of an election's log (loading its tree) and returns its handle.
+    /// Starts the writer of an election's log (loading its tree) and returns its handle and its
+    /// task. When `stop` turns true, the writer commits and answers the jobs already queued,
+    /// refuses later ones, and ends.
     pub async fn spawn(
         db: Db,
         key: Arc<BoardKey>,
         election_id: String,
-    ) -> Result<LogHandle, sqlx::Error> {
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<(LogHandle, tokio::task::JoinHandle<()>), sqlx::Error> {
         // Before anything is appended, the ciphertexts of the ballots posted before the table
         // of them existed are in it, for the writer's checks (V6.3).
         ciphertexts::backfill(&db, &election_id).await?;
@@ -41,12 +44,33 @@ impl LogWriter {
             view: view.clone(),
             stale: false,
         };
-        tokio::spawn(writer.run(rx));
-        Ok(LogHandle { tx, view })
+        let task = tokio::spawn(writer.run(rx, stop));
+        Ok((LogHandle { tx, view }, task))
     }
 
-    async fn run(mut self, mut rx: mpsc::Receiver<(AppendJob, Reply)>) {
-        while let Some(first) = rx.recv().await {
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<(AppendJob, Reply)>,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let mut stopping = false;
+        loop {
+            let next = if stopping {
+                rx.recv().await
+            } else {
+                tokio::select! {
+                    biased;
+                    // Shutting down (or the board gone): no new job; those queued are still
+                    // committed and answered below, then `recv` ends the loop.
+                    _ = stop.wait_for(|s| *s) => {
+                        rx.close();
+                        stopping = true;
+                        continue;
+                    }
+                    j = rx.recv() => j,
+                }
+            };
+            let Some(first) = next else { break };
             let mut batch = vec![first];
             while batch.len() < MAX_BATCH {
                 match rx.try_recv() {
@@ -56,6 +80,7 @@ impl LogWriter {
             }
             self.commit_batch(batch).await;
         }
+        tracing::debug!(election = %self.election_id, "log writer stopped");
     }
 
     async fn commit_batch(&mut self, batch: Vec<(AppendJob, Reply)>) {
