@@ -111,9 +111,9 @@ addTexts({
     'el.tellers': '监票人与密钥生成', 'el.tellers.params': '共 {n} 名监票人，任意 {t} 名即可解密计票结果；任何人都不能单独解密选票。',
     'el.ceremony': '密钥生成进度', 'el.round.announcement': '公告', 'el.round.commitment': '承诺',
     'el.round.reveal': '公开', 'el.round.share_check': '份额核对',
-    'el.ceremony.done': '已完成，选举公钥：', 'el.ceremony.failed': '密钥生成失败。',
+    'el.ceremony.done': '密钥生成已完成：计票时须有足够的监票人共同解密。', 'el.ceremony.key': '选举公钥：', 'el.ceremony.failed': '密钥生成失败。',
     'el.teller': '监票人 {i}',
-    'el.board': '公告板', 'el.head': '公告板最新签名', 'el.head.size': '{n} 条', 'el.head.root': '根哈希',
+    'el.board': '公告板', 'el.head': '公告板最新签名', 'el.head.size': '{n} 条', 'el.head.root': '根哈希：', 'el.head.tech': '记录摘要',
     'el.head.sig_ok': '签名有效', 'el.head.sig_bad': '签名无效！',
     'el.col.index': '序号', 'el.col.kind': '事件 · 时间', 'el.col.detail': '内容',
     'el.older': '较早', 'el.newer': '较新', 'el.latest': '最新',
@@ -206,9 +206,9 @@ addTexts({
     'el.tellers': 'Tellers and key ceremony', 'el.tellers.params': '{n} tellers; any {t} of them can decrypt the totals, and nobody can decrypt a ballot.',
     'el.ceremony': 'Key ceremony', 'el.round.announcement': 'announcements', 'el.round.commitment': 'commitments',
     'el.round.reveal': 'reveals', 'el.round.share_check': 'share checks',
-    'el.ceremony.done': 'Complete. Election key:', 'el.ceremony.failed': 'The key ceremony failed.',
+    'el.ceremony.done': 'Complete: decrypting the totals needs enough of the tellers together.', 'el.ceremony.key': 'Election public key:', 'el.ceremony.failed': 'The key ceremony failed.',
     'el.teller': 'Teller {i}',
-    'el.board': 'Bulletin board', 'el.head': 'Latest signed tree head', 'el.head.size': '{n} entries', 'el.head.root': 'root',
+    'el.board': 'Bulletin board', 'el.head': 'Latest signed tree head', 'el.head.size': '{n} entries', 'el.head.root': 'Root hash:', 'el.head.tech': 'Log digest',
     'el.head.sig_ok': 'signature valid', 'el.head.sig_bad': 'signature INVALID!',
     'el.col.index': '#', 'el.col.kind': 'Event · time', 'el.col.detail': 'Content',
     'el.older': 'Older', 'el.newer': 'Newer', 'el.latest': 'Latest',
@@ -673,7 +673,7 @@ function renderTellers() {
     c?.signing_keys?.length ? h('ol', { class: 'teller-keys' }, c.signing_keys.map((k, i) => h('li', {}, t('el.teller', { i: i + 1 }), ' ', h('span', { class: 'hex mono' }, groupChars(k))))) : null,
     c ? [h('h3', {}, t('el.ceremony')),
       h('div', { class: 'row', id: 'ceremony-rounds' }, rounds.map((r) => h('span', { class: 'badge' }, `${t(`el.round.${r}`)} ${c.transcript?.[lists[r]]?.length ?? 0}/${m.tellers.n}`))),
-      ...(c.output ? [h('p', {}, t('el.ceremony.done')), hexLine(c.output.joint_key, { id: 'joint-key' })] : []),
+      ...(c.output ? [h('p', {}, t('el.ceremony.done')), techDetails(t('el.ceremony.key'), hexLine(c.output.joint_key, { id: 'joint-key' }))] : []),
       S.status.state === 'failed' ? h('div', { class: 'notice error' }, t('el.ceremony.failed')) : null] : null));
 }
 
@@ -706,7 +706,7 @@ function renderBoard() {
   const headNode = S.head ? h('dl', { class: 'kv', id: 'tree-head', dataset: { size: String(S.head.size) } },
     h('dt', {}, t('el.head')), h('dd', {}, t('el.head.size', { n: S.head.size }), ' · ', formatTime(S.head.timestamp_ms), ' · ',
       h('span', { class: `tag ${S.headOk ? 'adopted' : 'failed'}`, id: 'head-signature', dataset: { ok: String(S.headOk) } }, t(S.headOk ? 'el.head.sig_ok' : 'el.head.sig_bad'))),
-    h('dt', {}, t('el.head.root')), h('dd', { class: 'hex mono' }, groupChars(S.head.root))) : null;
+    h('dt', {}, t('el.head.tech')), h('dd', {}, techDetails(t('el.head.root'), h('div', { class: 'hex mono', id: 'tree-head-root' }, groupChars(S.head.root))))) : null;
   const rows = [...S.entries].reverse().map((e) => h('tr', { dataset: { index: String(e.index), kind: e.kind } },
     h('td', { class: 'mono' }, e.index),
     h('td', { class: 'kind' }, t(`el.kind.${e.kind}`), h('div', { class: 'muted time' }, formatTime(e.time_ms))),
