@@ -165,7 +165,7 @@ async function hostileJointKey() {
   const page = current = await newPage();
   await page.goto(sheetLink(base, id, seed, fingerprint));
   await refusedInBothLanguages(page, 'pin-joint-key',
-    [/已拒绝投票/, /服务器提供的选举公钥与密钥生成仪式得出的公钥不一致/],
+    [/已拒绝投票/, /服务器提供的选举加密密钥与密钥生成仪式得出的不一致/],
     [/the server’s election key is not the one its key ceremony gives/]);
   assert.equal(new URL(page.url()).hash, '', 'the credential and pin leave the address bar');
   await shot(page, 'booth-0-hostile-joint-key');
