@@ -180,6 +180,7 @@ fn booth_and_board_in_a_browser() {
     });
 
     let fingerprint = |e: &Election| e.status(&public)["fingerprint"].clone();
+    let verifier_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(verifier));
     let mut config = json!({
         "base": server.base,
         "topk": { "id": topk.id, "seeds": seeds(&topk), "fingerprint": fingerprint(&topk) },
@@ -192,7 +193,7 @@ fn booth_and_board_in_a_browser() {
         },
         "downloads": {
             "name": "piaojue-verify-linux-x86_64",
-            "sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(verifier)),
+            "sha256": verifier_sha256,
         },
     });
     let voted = run_script(root, &artifacts, "vote", &config);
