@@ -356,7 +356,8 @@ async function voteTopK() {
 
   // A board that rewrote its history: R4 fails in plain words; 一致性证明 and 根哈希 only under
   // 技术细节 (issue 16 item 7).
-  await page.route('**/board/consistency?**', async (route) => {
+  const consistencyUrl = (url) => url.pathname.endsWith('/board/consistency');
+  await page.route(consistencyUrl, async (route) => {
     const res = await route.fetch();
     const proof = await res.json();
     proof.proof = proof.proof.map((x) => (x[0] === 'A' ? 'B' : 'A') + x.slice(1));
@@ -371,7 +372,7 @@ async function voteTopK() {
   assert.doesNotMatch(await plainText(page), /一致性证明|根哈希|公钥/, 'the exact terms only under 技术细节');
   await r4.locator('details.tech summary').first().click();
   assert.match(await r4.innerText(), /一致性证明/);
-  await page.unroute('**/board/consistency?**');
+  await page.unroute(consistencyUrl);
 
   // The audit file the booth downloaded, checked on the board page (A1–A4), then tampered with.
   await page.setInputFiles('#audit-file', file);
