@@ -144,7 +144,10 @@ fn booth_and_board_in_a_browser() {
     std::fs::create_dir_all(&downloads).expect("the downloads folder");
     let verifier = b"a stand-in for the piaojue-verify binary\n";
     std::fs::write(downloads.join("piaojue-verify-linux-x86_64"), verifier).expect("a download");
-    let server = Server::start_with(&db, &["--downloads-dir", downloads.to_str().expect("utf-8")]);
+    let server = Server::start_with(
+        &db,
+        &["--downloads-dir", downloads.to_str().expect("utf-8")],
+    );
     let (staff, public) = (server.staff(), server.public());
     let mut rng = test_rng(SEED, 0);
 
@@ -273,7 +276,14 @@ fn booth_and_board_in_a_browser() {
     let out = Command::new(env!("CARGO_BIN_EXE_piaojue"))
         .args(["verify", "audit"])
         .arg(artifacts.join("audited-ballot.json"))
-        .args(["--url", &server.base, "--election", &topk.id, "--lang", "en"])
+        .args([
+            "--url",
+            &server.base,
+            "--election",
+            &topk.id,
+            "--lang",
+            "en",
+        ])
         .output()
         .expect("run piaojue verify audit");
     let report = String::from_utf8_lossy(&out.stdout);

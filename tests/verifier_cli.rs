@@ -408,7 +408,10 @@ fn an_audit_file_checks_against_a_record_and_a_server() {
     let o = piaojue(&["audit", s(&good), "--record", s(&f.dir), "--lang", "en"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let out = stdout(&o);
-    assert!(out.contains("Audit file verification report — cli"), "{out}");
+    assert!(
+        out.contains("Audit file verification report — cli"),
+        "{out}"
+    );
     assert!(out.contains("[PASSED] A2"), "{out}");
     assert!(out.contains("the opening reveals: "), "{out}");
     // Chinese by default, with no English word in it.

@@ -132,7 +132,8 @@ impl Downloads {
                     header::CONTENT_TYPE,
                     HeaderValue::from_static("application/octet-stream"),
                 );
-                if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", f.name))
+                if let Ok(v) =
+                    HeaderValue::from_str(&format!("attachment; filename=\"{}\"", f.name))
                 {
                     h.insert(header::CONTENT_DISPOSITION, v);
                 }

@@ -40,7 +40,11 @@ pub fn check_audit_file(
                 Text::AuditForm { code },
                 vec![Message::AuditFile(e)],
             );
-            for s in [audit_steps::OPENING, audit_steps::PROOFS, audit_steps::BOARD] {
+            for s in [
+                audit_steps::OPENING,
+                audit_steps::PROOFS,
+                audit_steps::BOARD,
+            ] {
                 report.skip(s, Text::AuditNotThisElection);
             }
             return report;

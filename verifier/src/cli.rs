@@ -134,7 +134,12 @@ pub enum VerifyCommand {
         /// The audit file (JSON `{ ballot, opening }`).
         file: PathBuf,
         /// The board's server (the election's record is downloaded from it).
-        #[arg(long, required_unless_present = "record", conflicts_with = "record", requires = "election")]
+        #[arg(
+            long,
+            required_unless_present = "record",
+            conflicts_with = "record",
+            requires = "election"
+        )]
         url: Option<String>,
         /// The election id (with --url).
         #[arg(long, value_name = "ID")]

@@ -1020,7 +1020,13 @@ impl Message {
                 }
             }
             Message::AuditFile(e) => ballot_text(e, lang),
-            Message::Revealed { zh: z, en } => if zh { z.clone() } else { en.clone() },
+            Message::Revealed { zh: z, en } => {
+                if zh {
+                    z.clone()
+                } else {
+                    en.clone()
+                }
+            }
             Message::Audited { i, code, problem } => {
                 let p = match (problem, zh) {
                     (AuditProblem::Ballot(e), _) => ballot_text(e, lang),
@@ -1225,7 +1231,9 @@ impl Message {
                 code: CODE.into(),
                 problem: AuditProblem::CiphertextsCast,
             },
-            Message::AuditFile(B::Opening("contest 0, option 1: the ciphertext does not encrypt the revealed value".into())),
+            Message::AuditFile(B::Opening(
+                "contest 0, option 1: the ciphertext does not encrypt the revealed value".into(),
+            )),
             Message::Revealed {
                 zh: "公开的选择为：项目：甲".into(),
                 en: "the opening reveals: projects: A".into(),
