@@ -1259,7 +1259,7 @@ fn downloads_are_listed_with_their_digest_and_nothing_else_is_served() {
     let db = TestDb::sqlite();
     let dir = db.data_dir().join("downloads");
     std::fs::create_dir_all(dir.join("sub")).unwrap();
-    let binary: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let binary: Vec<u8> = (0..5000u32).map(|i| b'a' + (i * 7 % 26) as u8).collect();
     std::fs::write(dir.join("piaojue-verify-linux-x86_64"), &binary).unwrap();
     std::fs::write(dir.join(".secret"), b"hidden").unwrap();
     std::fs::write(dir.join("sub").join("inner"), b"inner").unwrap();
