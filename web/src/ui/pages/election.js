@@ -120,7 +120,7 @@ addTexts({
     'el.page': '第 {from}–{to} 条，共 {n} 条',
     'el.kind.manifest': '选举设立', 'el.kind.tellers': '监票人', 'el.kind.announcement': '密钥公告',
     'el.kind.commitment': '密钥承诺', 'el.kind.reveal': '密钥公开', 'el.kind.share_check': '份额核对',
-    'el.kind.ceremony_output': '选举公钥', 'el.kind.ceremony_failed': '密钥生成失败', 'el.kind.credentials': '登记凭证',
+    'el.kind.ceremony_output': '密钥生成完成', 'el.kind.ceremony_failed': '密钥生成失败', 'el.kind.credentials': '登记凭证',
     'el.kind.open': '开始投票', 'el.kind.ballot': '选票', 'el.kind.audited': '核验选票', 'el.kind.close': '截止投票',
     'el.kind.tally': '加密合计', 'el.kind.decryption_share': '解密份额', 'el.kind.result': '计票结果', 'el.kind.published': '公布',
     'el.detail.credentials': '{n} 个凭证', 'el.detail.open': '{n} 个凭证', 'el.detail.close': '{n} 张选票',
