@@ -253,14 +253,7 @@ fn execute(command: VerifyCommand, out: &OutputArgs) -> anyhow::Result<Report> {
             record,
             board_key,
         } => {
-            let text = record_io::read_text(&receipt, MAX_RECEIPT)?;
-            let receipt: Receipt = piaojue_crypto::json::from_str(&text).map_err(|e| {
-                anyhow::anyhow!(
-                    "{} is not a receipt: {}",
-                    receipt.display(),
-                    cut(e.to_string())
-                )
-            })?;
+            let receipt: Receipt = read_json(&receipt, MAX_RECEIPT, "a receipt")?;
             let given = board_key.as_deref().map(parse_board_key).transpose()?;
             match (url, record) {
                 (Some(url), _) => {
@@ -293,14 +286,7 @@ fn execute(command: VerifyCommand, out: &OutputArgs) -> anyhow::Result<Report> {
             election,
             record,
         } => {
-            let text = record_io::read_text(&file, MAX_AUDIT_FILE)?;
-            let audited: AuditedBallot = piaojue_crypto::json::from_str(&text).map_err(|e| {
-                anyhow::anyhow!(
-                    "{} is not an audit file: {}",
-                    file.display(),
-                    cut(e.to_string())
-                )
-            })?;
+            let audited: AuditedBallot = read_json(&file, MAX_AUDIT_FILE, "an audit file")?;
             let record = match (url, election, record) {
                 (Some(url), Some(id), _) => Http::new(&url)?.record(&id, None)?,
                 (None, _, Some(path)) => read(&path)?,
@@ -391,6 +377,18 @@ fn ask_witnesses(report: &mut Report, record: &ElectionRecord, urls: &[String]) 
 fn parse_board_key(text: &str) -> anyhow::Result<CredentialKey> {
     let bytes = decode_base64_array::<32>(text.trim()).context("--board-key")?;
     CredentialKey::decode(&bytes).context("--board-key")
+}
+
+/// A small JSON file (a receipt, an audit file) of at most `limit` bytes, decoded strictly;
+/// `what` names it in the error.
+fn read_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    limit: u64,
+    what: &str,
+) -> anyhow::Result<T> {
+    let text = record_io::read_text(path, limit)?;
+    piaojue_crypto::json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{} is not {what}: {}", path.display(), cut(e.to_string())))
 }
 
 fn read(path: &Path) -> anyhow::Result<ElectionRecord> {
