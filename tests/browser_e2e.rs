@@ -139,7 +139,15 @@ fn booth_and_board_in_a_browser() {
     println!("screenshots: {}", artifacts.display());
 
     let db = TestDb::sqlite();
-    let server = Server::start(&db);
+    // The verifier the 自行核验 box offers (issue 16 item 15): a file of --downloads-dir.
+    let downloads = db.data_dir().join("downloads");
+    std::fs::create_dir_all(&downloads).expect("the downloads folder");
+    let verifier = b"a stand-in for the piaojue-verify binary\n";
+    std::fs::write(downloads.join("piaojue-verify-linux-x86_64"), verifier).expect("a download");
+    let server = Server::start_with(
+        &db,
+        &["--downloads-dir", downloads.to_str().expect("utf-8")],
+    );
     let (staff, public) = (server.staff(), server.public());
     let mut rng = test_rng(SEED, 0);
 
@@ -175,6 +183,7 @@ fn booth_and_board_in_a_browser() {
     });
 
     let fingerprint = |e: &Election| e.status(&public)["fingerprint"].clone();
+    let verifier_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(verifier));
     let mut config = json!({
         "base": server.base,
         "topk": { "id": topk.id, "seeds": seeds(&topk), "fingerprint": fingerprint(&topk) },
@@ -184,6 +193,10 @@ fn booth_and_board_in_a_browser() {
         "hostile": {
             "base": proxy.base, "id": topk.id, "seed": seeds(&topk)[0],
             "fingerprint": fingerprint(&topk),
+        },
+        "downloads": {
+            "name": "piaojue-verify-linux-x86_64",
+            "sha256": verifier_sha256,
         },
     });
     let voted = run_script(root, &artifacts, "vote", &config);
@@ -259,6 +272,23 @@ fn booth_and_board_in_a_browser() {
         vec![vec![1u8, 0, 1, 0, 0]],
         "the audited ballot holds the deputy's marks (p01, p03)"
     );
+    // The same file passes `piaojue verify audit` against the server (A1–A4).
+    let out = Command::new(env!("CARGO_BIN_EXE_piaojue"))
+        .args(["verify", "audit"])
+        .arg(artifacts.join("audited-ballot.json"))
+        .args([
+            "--url",
+            &server.base,
+            "--election",
+            &topk.id,
+            "--lang",
+            "en",
+        ])
+        .output()
+        .expect("run piaojue verify audit");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{report}");
+    assert!(report.contains("[PASSED] A4"), "{report}");
 
     // Close, decrypt (tellers 1 and 3), publish the first; the counts are the browser's marks.
     let counts = tally(&public, &staff, &topk, &mut rng);

@@ -1250,6 +1250,66 @@ fn pages_and_assets() {
     }
 }
 
+/// `--downloads-dir`: the folder's plain files, listed with their size and SHA-256 and served
+/// byte for byte; any other name (a climb out with `..`, a hidden or unknown file, a
+/// sub-folder) is 404; without the option the list is empty.
+#[test]
+fn downloads_are_listed_with_their_digest_and_nothing_else_is_served() {
+    use sha2::{Digest, Sha256};
+    let db = TestDb::sqlite();
+    let dir = db.data_dir().join("downloads");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let binary: Vec<u8> = (0..5000u32).map(|i| b'a' + (i * 7 % 26) as u8).collect();
+    std::fs::write(dir.join("piaojue-verify-linux-x86_64"), &binary).unwrap();
+    std::fs::write(dir.join(".secret"), b"hidden").unwrap();
+    std::fs::write(dir.join("sub").join("inner"), b"inner").unwrap();
+    std::fs::write(db.data_dir().join("outside"), b"outside").unwrap();
+    let server = Server::start_with(&db, &["--downloads-dir", dir.to_str().unwrap()]);
+    let public = server.public();
+    let list = expect(public.get("/api/downloads"), 200);
+    assert_eq!(
+        list["build_command"],
+        "cargo build --release -p piaojue-verifier"
+    );
+    assert_eq!(list["version"], env!("CARGO_PKG_VERSION"));
+    let files = list["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{list}");
+    assert_eq!(files[0]["name"], "piaojue-verify-linux-x86_64");
+    assert_eq!(files[0]["size"], 5000);
+    assert_eq!(files[0]["sha256"], hex::encode(Sha256::digest(&binary)));
+    assert_eq!(files[0]["url"], "/downloads/piaojue-verify-linux-x86_64");
+    let (status, bytes) = public.get_bytes("/downloads/piaojue-verify-linux-x86_64");
+    assert_eq!(status, 200);
+    assert_eq!(bytes, binary);
+    let (head, _) = get_raw(server.addr, "/downloads/piaojue-verify-linux-x86_64");
+    assert!(
+        head.contains("content-type: application/octet-stream"),
+        "{head}"
+    );
+    for path in [
+        "/downloads/..%2Foutside",
+        "/downloads/..",
+        "/downloads/%2E%2E",
+        "/downloads/.secret",
+        "/downloads/sub",
+        "/downloads/sub%2Finner",
+        "/downloads/nope",
+        "/downloads/a%00b",
+    ] {
+        let (head, body) = get_raw(server.addr, path);
+        assert!(head.starts_with("http/1.1 404"), "{path}: {head}");
+        let v: Value = serde_json::from_str(&body).expect("a JSON error");
+        assert_eq!(v["error"], "not_found", "{path}");
+    }
+    drop(server);
+    // Without the option: nothing offered.
+    let db = TestDb::sqlite();
+    let server = Server::start(&db);
+    let list = expect(server.public().get("/api/downloads"), 200);
+    assert_eq!(list["files"], serde_json::json!([]));
+    assert_eq!(server.public().get("/downloads/piaojue").0, 404);
+}
+
 /// A teller that sends another a bad share is named by that teller's complaint; the server's
 /// verdict fails the ceremony, names the cheat, and the election can go no further.
 #[test]

@@ -357,6 +357,7 @@ fn real_traffic_matches_the_document() {
     // A whole election: every operation at least once, with an audit and some refusals.
     expect(public.get("/api/board-key"), 200);
     expect(public.get("/api/openapi.json"), 200);
+    expect(public.get("/api/downloads"), 200);
     assert_eq!(expect(public.get("/healthz"), 200)["status"], "alive");
     assert_eq!(expect(public.get("/readyz"), 200)["status"], "ready");
     expect(staff.get("/api/staff/session"), 200);

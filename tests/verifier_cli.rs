@@ -394,3 +394,85 @@ fn a_receipt_reports_a_later_ballot_of_the_same_credential_under_last_counts() {
     let (rep, _, _) = build(Revote::FirstFinal);
     assert!(rep.passed(), "{}", rep.render(piaojue_verifier::Lang::En));
 }
+
+fn write_audit(name: &str, a: &piaojue_crypto::ballot::AuditedBallot) -> PathBuf {
+    let p = tmp("audit").join(format!("{name}.json"));
+    std::fs::write(&p, serde_json::to_string_pretty(a).unwrap()).unwrap();
+    p
+}
+
+#[test]
+fn an_audit_file_checks_against_a_record_and_a_server() {
+    let f = fixture();
+    let good = write_audit("good", &f.record.audited[0]);
+    let o = piaojue(&["audit", s(&good), "--record", s(&f.dir), "--lang", "en"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("Audit file verification report — cli"),
+        "{out}"
+    );
+    assert!(out.contains("[PASSED] A2"), "{out}");
+    assert!(out.contains("the opening reveals: "), "{out}");
+    // Chinese by default, with no English word in it.
+    let o = piaojue(&["audit", s(&good), "--record", s(&f.dir)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.contains("核验文件验证报告"), "{out}");
+    assert!(out.contains("公开的选择为："), "{out}");
+    assert_eq!(latin_words(&out, &["cli"]), Vec::<String>::new(), "{out}");
+    // The same against the server.
+    let url = serve(f.record.clone(), f.writer.info.board_key.to_base64());
+    let o = piaojue(&["audit", s(&good), "--url", &url, "--election", "cli"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // --url without --election, or neither source: a usage error.
+    assert_eq!(
+        piaojue(&["audit", s(&good), "--url", &url]).status.code(),
+        Some(2)
+    );
+    assert_eq!(piaojue(&["audit", s(&good)]).status.code(), Some(2));
+}
+
+#[test]
+fn a_tampered_audit_file_fails_the_step_it_breaks() {
+    use piaojue_crypto::ballot::AuditedBallot;
+    let f = fixture();
+    let a = &f.record.audited[0];
+    // A revealed value flipped: the randomness no longer re-encrypts to the ciphertext (A2).
+    let mut flipped: AuditedBallot = a.clone();
+    let v = &mut flipped.opening.contests[0][0].value;
+    *v = 1 - *v;
+    let p = write_audit("flipped", &flipped);
+    let o = piaojue(&["audit", s(&p), "--record", s(&f.dir), "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert_eq!(json_failed(&o), ["A2"]);
+    // The opening of another audited ballot: A2 fails, the ballot itself is sound (A3).
+    let mut swapped: AuditedBallot = a.clone();
+    swapped.opening = f.record.audited[1].opening.clone();
+    let p = write_audit("swapped", &swapped);
+    let o = piaojue(&["audit", s(&p), "--record", s(&f.dir), "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json_failed(&o), ["A2"]);
+    // A ballot of this election that was cast, with any opening: not on the board as audited (A4).
+    let mut cast = a.clone();
+    cast.ballot = f.record.ballots[0].clone();
+    let p = write_audit("cast", &cast);
+    let o = piaojue(&["audit", s(&p), "--record", s(&f.dir), "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let failed = json_failed(&o);
+    assert!(failed.contains(&"A4".to_string()), "{failed:?}");
+    // A ballot of another election: A1 fails and the rest is not checked.
+    let (other, _) = simulate(samples::up_to_k_of_n("other", 4, 2, TELLERS), 9, 22);
+    let p = write_audit("other", &other.audited[0]);
+    let o = piaojue(&["audit", s(&p), "--record", s(&f.dir), "--lang", "en"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("[FAILED] A1"), "{out}");
+    assert!(out.contains("[SKIPPED] A2"), "{out}");
+    // Not an audit file: no report, status 1.
+    let p = tmp("audit").join("junk.json");
+    std::fs::write(&p, "{\"ballot\": 1}").unwrap();
+    let o = piaojue(&["audit", s(&p), "--record", s(&f.dir)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+}

@@ -21,6 +21,7 @@ pub mod connections;
 pub mod cycle;
 pub mod db;
 pub mod demo;
+pub mod downloads;
 pub mod elections;
 pub mod error;
 pub mod export;
@@ -88,6 +89,7 @@ impl AppState {
             elections,
             cycle: Arc::default(),
             staff_token_ttl: None,
+            downloads: Arc::default(),
         })
     }
 }
@@ -119,6 +121,12 @@ impl AppState {
     /// revoked).
     pub fn with_staff_token_ttl(mut self, ttl: Option<Duration>) -> Self {
         self.staff_token_ttl = ttl;
+        self
+    }
+
+    /// This state serving these downloads (`GET /downloads/{file}`, `GET /api/downloads`).
+    pub fn with_downloads(mut self, downloads: downloads::Downloads) -> Self {
+        self.downloads = Arc::new(downloads);
         self
     }
 

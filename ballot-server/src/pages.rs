@@ -13,6 +13,7 @@
 //! | `/projects/{id}` | an adopted project's progress (`project.html`) |
 //! | `/evaluation` | the evaluation results (`evaluation.html`) |
 //! | `/assets/{file}` | scripts, styles and images |
+//! | `/downloads/{file}` | the verifier's downloads (`serve --downloads-dir`, [`crate::downloads`]) |
 //!
 //! Every page is sent with a strict Content-Security-Policy (scripts and styles only from this
 //! origin, no inline code, no framing) and `Referrer-Policy: no-referrer`: the booth holds a
@@ -20,7 +21,7 @@
 //! send to a server.
 
 use axum::Router;
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -64,6 +65,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/evaluation", get(|| async { page("evaluation.html") }))
         .route("/assets/{file}", get(asset))
+        .route("/downloads/{file}", get(download))
 }
 
 fn content_type(name: &str) -> &'static str {
@@ -122,6 +124,10 @@ fn respond(name: &str, cache: &'static str) -> Response {
 
 fn page(name: &'static str) -> Response {
     respond(name, "no-cache")
+}
+
+async fn download(State(s): State<AppState>, Path(file): Path<String>) -> Response {
+    s.downloads.respond(&file)
 }
 
 async fn asset(Path(file): Path<String>) -> Response {

@@ -115,6 +115,7 @@ pub fn router() -> Router<AppState> {
         .route("/readyz", get(readyz))
         .route("/api/board-key", get(board_key))
         .route("/api/openapi.json", get(openapi))
+        .route("/api/downloads", get(downloads))
         .route("/api/staff/session", get(staff_session))
         .route("/api/elections", get(list_elections).post(create_election))
         .route("/api/elections/{id}", get(election_status))
@@ -298,6 +299,10 @@ async fn create_election(
     let manifest = draft.complete(&s.board);
     let a = s.elections.create(&s.board, manifest, q.parent).await?;
     Ok(created(AppendResponse::from(a)))
+}
+
+async fn downloads(State(s): State<AppState>) -> Response {
+    Json(s.downloads.list()).into_response()
 }
 
 async fn election_status(

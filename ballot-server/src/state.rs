@@ -21,4 +21,6 @@ pub struct AppState {
     pub cycle: Arc<crate::cycle::CycleState>,
     /// How long a staff token is valid after it was made (`None`: until revoked).
     pub staff_token_ttl: Option<std::time::Duration>,
+    /// The verifier's downloads (`serve --downloads-dir`; none by default).
+    pub downloads: Arc<crate::downloads::Downloads>,
 }

@@ -71,6 +71,11 @@ pub struct ServeArgs {
     /// How many of the witnesses must cosign a checkpoint [default: more than half of them].
     #[arg(long, requires = "witnesses")]
     pub witness_quorum: Option<u32>,
+    /// A folder whose files (the verifier's binaries) the server offers at /downloads/{file},
+    /// listed with their SHA-256 at /api/downloads and on the election pages (spec/api.md
+    /// §8.1). Read once at start.
+    #[arg(long, value_name = "DIR")]
+    pub downloads_dir: Option<PathBuf>,
     /// Public proposals (项目建议) one client address may submit in 10 minutes.
     #[arg(long, default_value_t = 30)]
     pub proposal_limit: usize,
@@ -250,9 +255,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             name: args.board_name.clone(),
             witnesses: super::board_witnesses::witnesses(list, quorum)?,
         };
+        let downloads = match &args.downloads_dir {
+            Some(dir) => piaojue_server::downloads::Downloads::from_dir(dir).context("--downloads-dir")?,
+            None => Default::default(),
+        };
         let state = AppState::connect_with(&args.database_url, &board_key, config)
             .await
             .with_context(|| format!("opening the database {}", args.database_url))?
+            .with_downloads(downloads)
             .with_proposal_limit(args.proposal_limit.max(1), std::time::Duration::from_secs(600))
             .with_staff_token_ttl(
                 (args.staff_token_ttl > 0).then(|| std::time::Duration::from_secs(args.staff_token_ttl)),

@@ -6,6 +6,7 @@
 //! piaojue-verify … url <server-url> <election-id> [--save <file>] [--board-key <base64url>]
 //! piaojue-verify … receipt <receipt.json> (--url <server-url> | --record <record>) [--board-key <base64url>]
 //! piaojue-verify … diff <old-record> <new-record>
+//! piaojue-verify … audit <audit-file.json> (--url <server-url> --election <id> | --record <record>)
 //! piaojue-verify … <folder-or-file>                 (the same as `record`)
 //! ```
 //!
@@ -20,15 +21,17 @@ use std::time::Duration;
 use anyhow::{Context, bail, ensure};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use piaojue_crypto::ballot::AuditedBallot;
 use piaojue_crypto::board::{Receipt, SignedTreeHead};
 use piaojue_crypto::credential::CredentialKey;
 use piaojue_crypto::encoding::decode_base64_array;
 use piaojue_crypto::record::ElectionRecord;
 use serde::Deserialize;
 
+use crate::audit_file::check_audit_file;
 use crate::board::pin_board_key;
 use crate::diff::diff_records;
-use crate::limits::MAX_RECEIPT;
+use crate::limits::{MAX_AUDIT_FILE, MAX_RECEIPT};
 use crate::message::{KeyOrigin, Text};
 use crate::progress::Progress;
 use crate::receipt::{BoardSource, ConsistencyProof, InclusionProof, LogSource, check_receipt};
@@ -128,6 +131,27 @@ pub enum VerifyCommand {
         #[arg(long, value_name = "BASE64URL", allow_hyphen_values = true)]
         board_key: Option<String>,
     },
+    /// Checks an audit file (the booth's "audit this ballot"): the device encrypted exactly the
+    /// revealed choices, for this election, and the board shows the ballot as audited
+    /// (steps A1–A4).
+    Audit {
+        /// The audit file (JSON `{ ballot, opening }`).
+        file: PathBuf,
+        /// The board's server (the election's record is downloaded from it).
+        #[arg(
+            long,
+            required_unless_present = "record",
+            conflicts_with = "record",
+            requires = "election"
+        )]
+        url: Option<String>,
+        /// The election id (with --url).
+        #[arg(long, value_name = "ID")]
+        election: Option<String>,
+        /// Check against a downloaded record instead of a server.
+        #[arg(long, value_name = "RECORD")]
+        record: Option<PathBuf>,
+    },
     /// Compares an older and a newer copy of a record: nothing removed or changed, only
     /// appended (steps D1–D5).
     Diff {
@@ -158,7 +182,7 @@ pub fn run(args: VerifyArgs) -> i32 {
         },
         (None, None) => {
             eprintln!(
-                "error: say what to verify: a record path, or one of record, url, receipt, diff (see --help)"
+                "error: say what to verify: a record path, or one of record, url, receipt, audit, diff (see --help)"
             );
             return 2;
         }
@@ -233,14 +257,7 @@ fn execute(command: VerifyCommand, out: &OutputArgs) -> anyhow::Result<Report> {
             record,
             board_key,
         } => {
-            let text = record_io::read_text(&receipt, MAX_RECEIPT)?;
-            let receipt: Receipt = piaojue_crypto::json::from_str(&text).map_err(|e| {
-                anyhow::anyhow!(
-                    "{} is not a receipt: {}",
-                    receipt.display(),
-                    cut(e.to_string())
-                )
-            })?;
+            let receipt: Receipt = read_json(&receipt, MAX_RECEIPT, "a receipt")?;
             let given = board_key.as_deref().map(parse_board_key).transpose()?;
             match (url, record) {
                 (Some(url), _) => {
@@ -267,6 +284,26 @@ fn execute(command: VerifyCommand, out: &OutputArgs) -> anyhow::Result<Report> {
             }
         }
         VerifyCommand::Diff { old, new } => Ok(diff_records(&read(&old)?, &read(&new)?)),
+        VerifyCommand::Audit {
+            file,
+            url,
+            election,
+            record,
+        } => {
+            let audited: AuditedBallot = read_json(&file, MAX_AUDIT_FILE, "an audit file")?;
+            let record = match (url, election, record) {
+                (Some(url), Some(id), _) => Http::new(&url)?.record(&id, None)?,
+                (None, _, Some(path)) => read(&path)?,
+                _ => bail!("give --url and --election, or --record"),
+            };
+            // The manifest, the key ceremony and the fingerprint (V1, V2, V4) give the key the
+            // ballot was encrypted under; the other set-up steps are the record check's.
+            let ctx = crate::verify::verify_election(&record.election, &mut Report::default())
+                .context(
+                    "the election's set-up (steps V1, V2, V4) does not verify: run the record check",
+                )?;
+            Ok(check_audit_file(&audited, &record, &ctx))
+        }
     }
 }
 
@@ -344,6 +381,18 @@ fn ask_witnesses(report: &mut Report, record: &ElectionRecord, urls: &[String]) 
 fn parse_board_key(text: &str) -> anyhow::Result<CredentialKey> {
     let bytes = decode_base64_array::<32>(text.trim()).context("--board-key")?;
     CredentialKey::decode(&bytes).context("--board-key")
+}
+
+/// A small JSON file (a receipt, an audit file) of at most `limit` bytes, decoded strictly;
+/// `what` names it in the error.
+fn read_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    limit: u64,
+    what: &str,
+) -> anyhow::Result<T> {
+    let text = record_io::read_text(path, limit)?;
+    piaojue_crypto::json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{} is not {what}: {}", path.display(), cut(e.to_string())))
 }
 
 fn read(path: &Path) -> anyhow::Result<ElectionRecord> {

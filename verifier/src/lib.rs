@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod audit_file;
 pub mod before_decrypt;
 pub mod board;
 #[cfg(feature = "cli")]

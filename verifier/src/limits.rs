@@ -28,6 +28,10 @@ pub const MAX_RECORD_FILE: u64 = 64 << 30;
 /// The largest receipt file (a receipt is a few kilobytes): 1 MiB.
 pub const MAX_RECEIPT: u64 = 1 << 20;
 
+/// The largest audit file (a ballot and its opening, about 10 kB for "up to 10 of 13"):
+/// 16 MiB.
+pub const MAX_AUDIT_FILE: u64 = 16 << 20;
+
 /// Failures kept per step of a report: the first 100 (in the order the step finds them); the
 /// rest are only counted ("… and 1,999,900 more failures").
 pub const MAX_FAILURES: usize = 100;

@@ -160,6 +160,30 @@ catalogue! {
     /// V6 summary, none.
     NoAudited => "no audited ballots", "没有已核验（作废）选票";
 
+    // A1–A4 (an audit file)
+    /// A1 summary.
+    AuditForm { code: String } => "ballot {code}", "选票（跟踪码 {code}）";
+    /// A2–A4 skipped after A1 failed.
+    AuditNotThisElection =>
+        "not checked: the file is not a well-formed ballot of this election",
+        "未检查：文件中不是本选举格式正确的选票";
+    /// A2 summary when the opening fails.
+    AuditOpeningChecked => "every revealed value re-encrypted", "逐项重新加密公开值";
+    /// A3 summary.
+    AuditProofs { proofs: usize } =>
+        "the signature and {proofs} proofs", "签名与 {proofs} 个证明";
+    /// A4 summary.
+    AuditOnBoard { audited: usize } =>
+        "{audited} audited ballots on the board", "公告板上已核验选票 {audited} 张";
+    /// A4: not on the board.
+    AuditNotOnBoard =>
+        "this audited ballot is not on the board: the board did not publish the audit",
+        "公告板上没有这张已核验选票：公告板未公布此次核验";
+    /// A4: also cast.
+    AuditAlsoCast =>
+        "this ballot, or its ciphertexts, was also cast: an audited ballot must never count",
+        "这张选票或其密文也被投出：核验过的选票不得计票";
+
     // V7
     /// V7 summary (parts follow).
     BoardSummary { entries: u64, heads: usize } =>
@@ -825,6 +849,15 @@ pub enum Message {
         /// Why.
         problem: AuditProblem,
     },
+    /// A1–A3: the audit file's ballot or opening does not verify.
+    AuditFile(BallotError),
+    /// A2 summary: the choices an opening reveals, in each language.
+    Revealed {
+        /// In Chinese.
+        zh: String,
+        /// In English.
+        en: String,
+    },
     /// V7.2–V7.3: the log's entries.
     Board(BoardError),
     /// V7.7: the approval (the check's own English text).
@@ -984,6 +1017,14 @@ impl Message {
                     format!("选票 #{i}（跟踪码 {code}）：{}", ballot_text(error, lang))
                 } else {
                     format!("ballot #{i} ({code}): {error}")
+                }
+            }
+            Message::AuditFile(e) => ballot_text(e, lang),
+            Message::Revealed { zh: z, en } => {
+                if zh {
+                    z.clone()
+                } else {
+                    en.clone()
                 }
             }
             Message::Audited { i, code, problem } => {
@@ -1189,6 +1230,13 @@ impl Message {
                 i: 1,
                 code: CODE.into(),
                 problem: AuditProblem::CiphertextsCast,
+            },
+            Message::AuditFile(B::Opening(
+                "contest 0, option 1: the ciphertext does not encrypt the revealed value".into(),
+            )),
+            Message::Revealed {
+                zh: "公开的选择为：项目：甲".into(),
+                en: "the opening reveals: projects: A".into(),
             },
             Message::Approval(Detail::of("the approval is entry 2")),
             Message::VersionDiffers(Side::Record, Side::Log, 2, 3),

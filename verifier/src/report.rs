@@ -103,6 +103,17 @@ pub mod diff_steps {
     }
 }
 
+/// The steps of an audit file's check (`spec/verification.md` §7.7).
+pub mod audit_steps {
+    use super::Step;
+    steps! {
+        FORM = "A1", "The audit file holds a ballot of this election, well formed", "核验文件中的选票属于本选举，格式正确";
+        OPENING = "A2", "The revealed choices and randomness re-encrypt to the ballot's ciphertexts", "公开的选择与随机数重新加密后与选票密文一致";
+        PROOFS = "A3", "The ballot's signature and proofs, bound to this election", "选票的签名与证明（限定于本选举）";
+        BOARD = "A4", "On the board as audited, never cast", "公告板上列为已核验选票，未被投出";
+    }
+}
+
 /// What a report is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -114,6 +125,8 @@ pub enum ReportKind {
     Receipt,
     /// Two records, old and new (D1–D5).
     Diff,
+    /// An audit file (A1–A4).
+    Audit,
 }
 
 /// Whether a step passed.
@@ -375,9 +388,11 @@ impl Report {
             (Lang::Zh, ReportKind::Record) => "选举记录验证报告",
             (Lang::Zh, ReportKind::Receipt) => "投票回执验证报告",
             (Lang::Zh, ReportKind::Diff) => "选举记录前后对比报告",
+            (Lang::Zh, ReportKind::Audit) => "核验文件验证报告",
             (Lang::En, ReportKind::Record) => "Election record verification report",
             (Lang::En, ReportKind::Receipt) => "Receipt verification report",
             (Lang::En, ReportKind::Diff) => "Election record comparison report (old → new)",
+            (Lang::En, ReportKind::Audit) => "Audit file verification report",
         };
         out.push_str(title);
         if let Some(id) = &self.election_id {

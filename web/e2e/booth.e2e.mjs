@@ -12,7 +12,9 @@
 //                                       kept receipt shown again on reload; receipts are checked on the
 //                                       election page; a vote that is not open says so; through
 //                                       the malicious proxy (`hostile`), a served joint key that
-//                                       is not the ceremony's is refused and nothing is posted
+//                                       is not the ceremony's is refused and nothing is posted;
+//                                       the audit file is checked on the election page (A1–A4)
+//                                       and the 自行核验 box lists the verifier's downloads
 //   node web/e2e/booth.e2e.mjs result   the result pages (bar charts, outcome) after the tally
 //
 // Input: env PIAOJUE_E2E_CONFIG (JSON, below), PIAOJUE_ARTIFACTS (screenshots folder),
@@ -22,9 +24,10 @@
 // Config: { base, topk: { id, seeds: [s1, s2], fingerprint }, items: { id, seeds: [s], fingerprint },
 //           draft: { id }, hostile?: { base, id, seed, fingerprint },
 //           revote?: { id, seeds: [s], fingerprint } (revote rule last_counts),
-//           expect?: { topk: counts, items: counts }, tie?: { id }, rating?: { id } }
+//           expect?: { topk: counts, items: counts }, tie?: { id }, rating?: { id },
+//           downloads?: { name, sha256 } (a file the server offers at /downloads) }
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { shortFingerprint } from '../src/pin.js';
 import { shortTrackingCode } from '../src/tracking.js';
@@ -162,7 +165,7 @@ async function hostileJointKey() {
   const page = current = await newPage();
   await page.goto(sheetLink(base, id, seed, fingerprint));
   await refusedInBothLanguages(page, 'pin-joint-key',
-    [/已拒绝投票/, /服务器提供的选举公钥与密钥生成仪式得出的公钥不一致/],
+    [/已拒绝投票/, /服务器提供的选举加密密钥与密钥生成仪式得出的不一致/],
     [/the server’s election key is not the one its key ceremony gives/]);
   assert.equal(new URL(page.url()).hash, '', 'the credential and pin leave the address bar');
   await shot(page, 'booth-0-hostile-joint-key');
@@ -340,6 +343,73 @@ async function voteTopK() {
     await page.click('#receipt-button');
     await resultSays(/请输入 16 位跟踪码/);
   }
+
+  // Checked by the tracking code alone, the page says what that proved and what it did not
+  // (issue 16 item 15); a receipt file does not get that caveat.
+  await page.fill('#receipt-input', shortTrackingCode(cast1));
+  await page.click('#receipt-button');
+  await page.waitForSelector('#receipt-proves');
+  assert.match(await text(page, '#receipt-proves'), /已证明：公告板上有这个跟踪码的选票/);
+  assert.match(await text(page, '#receipt-proves-not'), /没有证明：这张选票加密的正是您的选择/);
+  await page.setInputFiles('#receipt-file', `${out}/receipt.json`);
+  await page.waitForFunction(() => document.querySelector('#receipt-result[data-passed="true"]') && !document.querySelector('#receipt-proves'));
+
+  // A board that rewrote its history: R4 fails in plain words; 一致性证明 and 根哈希 only under
+  // 技术细节 (issue 16 item 7).
+  const consistencyUrl = (url) => url.pathname.endsWith('/board/consistency');
+  await page.route(consistencyUrl, async (route) => {
+    const res = await route.fetch();
+    const proof = await res.json();
+    proof.proof = proof.proof.map((x) => (x[0] === 'A' ? 'B' : 'A') + x.slice(1));
+    await route.fulfill({ response: res, body: JSON.stringify(proof) });
+  });
+  // (The audited ballot's receipt is older than the board's head: R4 asks for the proof.)
+  await page.fill('#receipt-input', audited);
+  await page.click('#receipt-button');
+  await page.waitForSelector('#receipt-result[data-passed="false"] li[data-step="R4"][data-status="failed"]');
+  const r4 = page.locator('li[data-step="R4"]');
+  assert.match(await r4.innerText(), /公告板改写了此前的记录/);
+  const plainR4 = await plainText(page);
+  const exact = plainR4.match(/.{0,40}(一致性证明|根哈希|公钥).{0,20}/s);
+  assert.equal(exact, null, `the exact terms only under 技术细节: ${exact?.[0]}`);
+  await r4.locator('details.tech summary').first().click();
+  assert.match(await r4.innerText(), /一致性证明/);
+  await page.unroute(consistencyUrl);
+
+  // The audit file the booth downloaded, checked on the board page (A1–A4), then tampered with.
+  await page.setInputFiles('#audit-file', file);
+  await page.waitForSelector('#audit-result');
+  assert.equal(await page.getAttribute('#audit-result', 'data-passed'), 'true', await text(page, '#audit-result'));
+  for (const step of ['A1', 'A2', 'A3', 'A4'])
+    assert.equal(await page.getAttribute(`#audit-result li[data-step="${step}"]`, 'data-status'), 'passed', step);
+  assert.match(await text(page, '#audit-opened'), /城区老旧小区改造、城乡公交一体化/);
+  assert.equal(await page.getAttribute('#audit-tracking-code', 'data-code'), audited);
+  const tampered = JSON.parse(readFileSync(file, 'utf8'));
+  tampered.opening.contests[0][0].value = 1 - tampered.opening.contests[0][0].value;
+  writeFileSync(`${out}/audited-tampered.json`, JSON.stringify(tampered));
+  await page.setInputFiles('#audit-file', `${out}/audited-tampered.json`);
+  await page.waitForSelector('#audit-result[data-passed="false"]');
+  assert.equal(await page.getAttribute('#audit-result li[data-step="A2"]', 'data-status'), 'failed');
+  assert.match(await text(page, '#audit-result li[data-step="A2"]'), /选票加密的不是文件所公开的选择/);
+  writeFileSync(`${out}/not-audit.json`, '{"ballot": 1}');
+  await page.setInputFiles('#audit-file', `${out}/not-audit.json`);
+  await page.waitForFunction(() => /这不是核验文件/.test(document.querySelector('#audit-result[data-passed="false"]')?.textContent ?? ''));
+  assert.doesNotMatch(await plainText(page), JARGON, 'plain words on the audit check');
+
+  // Check it yourself: the verifier from this server's /downloads with its SHA-256, the commands
+  // one per line (the audit file's among them).
+  if (cfg.downloads) {
+    const item = page.locator(`#downloads li[data-name="${cfg.downloads.name}"]`);
+    assert.equal(await item.getAttribute('data-sha256'), cfg.downloads.sha256);
+    assert.match(await item.innerText(), new RegExp(cfg.downloads.sha256));
+    assert.equal(await item.locator('a').getAttribute('href'), `/downloads/${cfg.downloads.name}`);
+  }
+  const commands = await page.locator('#verify-command pre').allInnerTexts();
+  assert.ok(commands.every((c) => !c.trim().includes('\n')), 'one command per line');
+  assert.ok(commands.includes('cargo build --release -p piaojue-verifier'), JSON.stringify(commands));
+  assert.ok(commands.includes(`piaojue-verify audit audited-*.json --url ${cfg.base} --election ${id}`), JSON.stringify(commands));
+  await page.locator('#record-card').scrollIntoViewIfNeeded();
+  await shot(page, 'election-check-yourself');
   await page.context().close();
 
   // Deputy 2 signs in with the credential sheet's link; the fragment leaves the address bar.

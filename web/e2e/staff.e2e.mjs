@@ -181,7 +181,7 @@ try {
   await page.fill('#teller-keys', tellerKeys.slice(0, 2).join('\n'));
   await page.click('#register-tellers');
   await page.waitForSelector('#tellers-message .notice.error');
-  assert.match(await page.locator('#tellers-message').innerText(), /需要 3 个公钥，粘贴了 2 个/);
+  assert.match(await page.locator('#tellers-message').innerText(), /需要 3 个识别码，粘贴了 2 个/);
   await page.fill('#teller-keys', tellerKeys.map((k, i) => `${i + 1}: ${k}`).join('\n'));
   await page.click('#register-tellers');
   await waitState('key_ceremony');
@@ -194,6 +194,14 @@ try {
   await waitState('registration', 15_000);
   await page.waitForSelector('#ceremony-output');
   assert.equal(await page.locator('#ceremony-progress td.done').count(), 12);
+  // Plain words on the staff page (issue 16 item 7): the exact terms only under 技术细节.
+  const plain = await page.evaluate(() => {
+    const b = document.body.cloneNode(true);
+    for (const d of b.querySelectorAll('details.tech')) d.remove();
+    return b.textContent;
+  });
+  assert.doesNotMatch(plain, /一致性证明|根哈希|公钥/, 'no 公钥 on the staff page outside 技术细节');
+  assert.equal(await page.locator('#ceremony-joint-key').isVisible(), false, 'the election key only under 技术细节');
   await page.waitForSelector('#fingerprint-short');
   const emptyListShort = await page.locator('#fingerprint-short').getAttribute('data-short');
 

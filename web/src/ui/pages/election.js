@@ -16,6 +16,8 @@ import { apiPath, fetchCheckpoint, fetchEntries, fetchEntryBytes, loadSetup } fr
 import { checkReceipt, fragmentParam, parseReceipt, treeHeadSignedBytes } from '../receipt.js';
 import { readTrackingCode, trackingCodeMatches, trackingCodeQuery } from '../../tracking.js';
 import { trackingCodeCell, trackingCodeView } from '../tracking-view.js';
+import { AUDIT_STEPS, checkAuditFile, parseAuditFile } from '../audit-file.js';
+import { checkYourselfCard } from '../check-yourself.js';
 import { loadWitnesses, namedWitnesses, witnessesCard, witnessesLagging, witnessesView } from '../witnesses.js';
 
 addTexts({
@@ -60,7 +62,6 @@ addTexts({
     'el.receipt.other_election': '这份回执属于另一场选举（{id}）。',
     'el.receipt.passed': '核对通过：您的选票在公告板第 {index} 条，公告板至今未删改。',
     'el.receipt.failed': '核对未通过！请保存回执并告知监票人。',
-    'el.receipt.key': '公告板公钥取自本服务器（{key}…）；请与组织方另行公布的公钥比对。',
     'el.receipt.audited': '这是一张核验过的选票（作废，不计票），其公开内容为：',
     'el.receipt.cast': '这是一张投出的选票（内容保密）。',
     'el.R1': 'R1 回执由公告板签名，选票在公告板的记录中', 'el.R2': 'R2 公告板上的这条记录就是这张选票', 'el.R3': 'R3 公告板当前的记录已签名', 'el.R4': 'R4 公告板没有删改此前的记录',
@@ -97,7 +98,7 @@ addTexts({
     'el.fail.R4.witnessed-inconsistent': '从回执的 {m} 条到副签检查点的 {n} 条的一致性证明未通过验证：公告板给见证人看的是另一份记录。',
     'el.R3.witnessed': '含 {size} 条的检查点经 {count} 名见证人副签（须 {quorum} 名）。',
     'el.R3.no_witnesses': '清单未指定见证人。',
-    'el.receipt.malformed': '无法核对：回执或公告板公钥的格式不对。',
+    'el.receipt.malformed': '无法核对：回执或公告板提供的核对数据格式不对。',
     'el.skip.no-head': '没有当前树头。', 'el.skip.head-failed': '当前树头未通过验证。',
     'el.fail.R2.revote-unknown': '公告板第 0 条不是本次选举的清单，无法确定重复投票规则。',
     'el.fail.R2.head': '无法取得公告板当前的签名。',
@@ -110,22 +111,47 @@ addTexts({
     'el.tellers': '监票人与密钥生成', 'el.tellers.params': '共 {n} 名监票人，任意 {t} 名即可解密计票结果；任何人都不能单独解密选票。',
     'el.ceremony': '密钥生成进度', 'el.round.announcement': '公告', 'el.round.commitment': '承诺',
     'el.round.reveal': '公开', 'el.round.share_check': '份额核对',
-    'el.ceremony.done': '已完成，选举公钥：', 'el.ceremony.failed': '密钥生成失败。',
+    'el.ceremony.done': '密钥生成已完成：计票时须有足够的监票人共同解密。', 'el.ceremony.key': '选举公钥：', 'el.ceremony.failed': '密钥生成失败。',
     'el.teller': '监票人 {i}',
-    'el.board': '公告板', 'el.head': '公告板最新签名', 'el.head.size': '{n} 条', 'el.head.root': '根哈希',
+    'el.board': '公告板', 'el.head': '公告板最新签名', 'el.head.size': '{n} 条', 'el.head.root': '根哈希：', 'el.head.tech': '记录摘要',
     'el.head.sig_ok': '签名有效', 'el.head.sig_bad': '签名无效！',
     'el.col.index': '序号', 'el.col.kind': '事件 · 时间', 'el.col.detail': '内容',
     'el.older': '较早', 'el.newer': '较新', 'el.latest': '最新',
     'el.page': '第 {from}–{to} 条，共 {n} 条',
     'el.kind.manifest': '选举设立', 'el.kind.tellers': '监票人', 'el.kind.announcement': '密钥公告',
     'el.kind.commitment': '密钥承诺', 'el.kind.reveal': '密钥公开', 'el.kind.share_check': '份额核对',
-    'el.kind.ceremony_output': '选举公钥', 'el.kind.ceremony_failed': '密钥生成失败', 'el.kind.credentials': '登记凭证',
+    'el.kind.ceremony_output': '密钥生成完成', 'el.kind.ceremony_failed': '密钥生成失败', 'el.kind.credentials': '登记凭证',
     'el.kind.open': '开始投票', 'el.kind.ballot': '选票', 'el.kind.audited': '核验选票', 'el.kind.close': '截止投票',
     'el.kind.tally': '加密合计', 'el.kind.decryption_share': '解密份额', 'el.kind.result': '计票结果', 'el.kind.published': '公布',
     'el.detail.credentials': '{n} 个凭证', 'el.detail.open': '{n} 个凭证', 'el.detail.close': '{n} 张选票',
     'el.detail.teller': '监票人 {i}',
-    'el.record': '选举记录', 'el.record.help': '下载完整的选举记录，用独立的验证程序检查每一张选票、密钥生成、计票和结果：',
-    'el.record.download': '下载选举记录（JSON）', 'el.record.pending': '投票开始后可以下载。',
+    'el.record.pending': '投票开始后才能检查。',
+    // Failures in plain words (issue 16 item 7); the exact terms stay under 技术细节.
+    'el.plain.R4.forked': '公告板对同一段记录给出了两个不同的版本：公告板的记录出现了分叉。',
+    'el.plain.R4.fetch': '无法取得公告板“此后没有删改”的证明。',
+    'el.plain.R4.sizes': '公告板给出的证明不是所要的那一段记录（从第 {m} 条到第 {n} 条）的证明。',
+    'el.plain.R4.inconsistent': '公告板现在的记录不是回执签署时那份记录的延续：公告板改写了此前的记录。',
+    'el.plain.R4.witnessed-forked': '见证人看到的记录与回执所见的不是同一份：公告板给见证人看的是另一份记录。',
+    'el.plain.R4.witnessed-inconsistent': '见证人看到的记录不是回执所见记录的延续：公告板给见证人看的是另一份记录。',
+    'el.plain.R3.manifest-board': '公告板第 0 条不是本次选举的设立记录，或者设立记录指定的不是这个公告板。',
+    'el.receipt.key.plain': '本次核对所依据的公告板签名凭据取自本服务器；请与组织方另行公布的凭据比对（见技术细节）。',
+    'el.receipt.key.tech': '公告板公钥：{key}',
+    'el.receipt.details': '技术细节',
+    'el.receipt.proves': '只凭跟踪码核对，已证明：公告板上有这个跟踪码的选票，公告板为它签了名，此后没有删改。',
+    'el.receipt.proves_not': '没有证明：这张选票加密的正是您的选择。这要靠投票时的“核验这张选票”（核验文件可在下面“自行核验”中检查），或用回执文件核对它就是您的设备生成的那张选票。',
+    // The audit file (A1–A4).
+    'el.audit': '检查核验文件', 'el.audit.help': '投票时选择“核验这张选票”后可以下载核验文件。选择该文件，浏览器会用公开的加密随机数重新加密，检查选票如实加密了文件所公开的选择，并检查公告板已将它列为作废的核验选票。',
+    'el.audit.file': '选择核验文件（.json）：', 'el.audit.bad': '这不是核验文件：无法读取其中的选票和公开值。',
+    'el.audit.passed': '核验文件检查通过：选票如实加密了下列选择，公告板已将它列为核验选票（作废，不计票）。',
+    'el.audit.failed': '核验文件检查未通过！请保存该文件并告知监票人。',
+    'el.audit.revealed': '核验文件公开的选择：',
+    'el.A1': 'A1 文件中的选票属于本选举，格式正确', 'el.A2': 'A2 公开的选择重新加密后与选票一致', 'el.A3': 'A3 选票的签名与证明有效', 'el.A4': 'A4 公告板已将它列为核验选票',
+    'el.afail.decode': '文件中的选票无法解读。', 'el.afail.V5.1': '这张选票属于另一场选举。', 'el.afail.V5.3': '选票的结构与本选举的表决事项不符。',
+    'el.afail.V6.2': '公开的选择与选票不一致：选票加密的不是文件所公开的选择。', 'el.afail.selection': '公开的选择不符合本选举的选择规则。',
+    'el.afail.V5.2': '选票的投票凭证不在本选举登记的凭证中。', 'el.afail.V5.4': '投票凭证对选票的签名无效。',
+    'el.afail.V5.5': '选票中某个选项的证明无效。', 'el.afail.V5.6': '选票中选择数的证明无效。',
+    'el.afail.not-on-board': '公告板上没有这张核验选票：公告板没有公布这次核验。', 'el.afail.cast': '这张选票被投出了：核验过的选票不得计票。',
+    'el.afail.fetch': '无法读取公告板。',
   },
   en: {
     'page.title': 'Piaojue · Bulletin board',
@@ -168,7 +194,6 @@ addTexts({
     'el.receipt.other_election': 'This receipt is for another election ({id}).',
     'el.receipt.passed': 'Passed: your ballot is entry {index} of the board, and the board has not been rewritten since.',
     'el.receipt.failed': 'The check FAILED! Keep the receipt and tell the tellers.',
-    'el.receipt.key': 'The board key comes from this server ({key}…); compare it with the key the organisers published.',
     'el.receipt.audited': 'This is an audited ballot (void, not counted); its revealed content:',
     'el.receipt.cast': 'This is a cast ballot (its content stays secret).',
     'el.R1': 'R1 The board signed the receipt, and the ballot is in its log', 'el.R2': 'R2 This entry of the board is this ballot', 'el.R3': 'R3 The board’s current log is signed', 'el.R4': 'R4 The board has removed or rewritten nothing since',
@@ -181,9 +206,9 @@ addTexts({
     'el.tellers': 'Tellers and key ceremony', 'el.tellers.params': '{n} tellers; any {t} of them can decrypt the totals, and nobody can decrypt a ballot.',
     'el.ceremony': 'Key ceremony', 'el.round.announcement': 'announcements', 'el.round.commitment': 'commitments',
     'el.round.reveal': 'reveals', 'el.round.share_check': 'share checks',
-    'el.ceremony.done': 'Complete. Election key:', 'el.ceremony.failed': 'The key ceremony failed.',
+    'el.ceremony.done': 'Complete: decrypting the totals needs enough of the tellers together.', 'el.ceremony.key': 'Election public key:', 'el.ceremony.failed': 'The key ceremony failed.',
     'el.teller': 'Teller {i}',
-    'el.board': 'Bulletin board', 'el.head': 'Latest signed tree head', 'el.head.size': '{n} entries', 'el.head.root': 'root',
+    'el.board': 'Bulletin board', 'el.head': 'Latest signed tree head', 'el.head.size': '{n} entries', 'el.head.root': 'Root hash:', 'el.head.tech': 'Log digest',
     'el.head.sig_ok': 'signature valid', 'el.head.sig_bad': 'signature INVALID!',
     'el.col.index': '#', 'el.col.kind': 'Event · time', 'el.col.detail': 'Content',
     'el.older': 'Older', 'el.newer': 'Newer', 'el.latest': 'Latest',
@@ -195,8 +220,25 @@ addTexts({
     'el.kind.tally': 'encrypted tally', 'el.kind.decryption_share': 'decryption share', 'el.kind.result': 'result', 'el.kind.published': 'published',
     'el.detail.credentials': '{n} credential keys', 'el.detail.open': '{n} credentials', 'el.detail.close': '{n} ballots',
     'el.detail.teller': 'teller {i}',
-    'el.record': 'Election record', 'el.record.help': 'Download the whole record and check every ballot, the key ceremony, the tally and the result with the independent verifier:',
-    'el.record.download': 'Download the record (JSON)', 'el.record.pending': 'Available once voting opens.',
+    'el.record.pending': 'This can be checked once voting opens.',
+    'el.plain.R4.forked': 'The board gave two different versions of the same stretch of its log: the board forked.',
+    'el.plain.R4.fetch': 'The board’s proof that it has removed or rewritten nothing since could not be had.',
+    'el.plain.R4.sizes': 'The board answered with a proof for another stretch of its log than the one asked for (entries {m} to {n}).',
+    'el.plain.R4.inconsistent': 'The board’s log now does not continue the log the receipt was signed for: the board rewrote its history.',
+    'el.plain.R4.witnessed-forked': 'The witnesses saw another log than the receipt’s: the board showed the witnesses another log.',
+    'el.plain.R4.witnessed-inconsistent': 'The log the witnesses saw does not continue the receipt’s: the board showed the witnesses another log.',
+    'el.plain.R3.manifest-board': 'Entry 0 of the board is not this election’s set-up, or the set-up names another board.',
+    'el.receipt.key.plain': 'The board’s signatures were checked with the board’s identity as this server gives it; compare it with the one the organisers published (see Technical details).',
+    'el.receipt.key.tech': 'Board public key: {key}',
+    'el.receipt.details': 'Technical details',
+    'el.receipt.proves': 'Checked by the tracking code alone, this proves: the board holds a ballot with this tracking code, signed for it, and has removed or rewritten nothing since.',
+    'el.receipt.proves_not': 'It does not prove that this ballot encrypts your choices. That needs the audit of a ballot at the booth (check the audit file under “Check it yourself” below), or the receipt file, to show it is the ballot your device made.',
+    'el.audit': 'Check an audit file', 'el.audit.help': 'After “Audit this ballot” at the booth you can download the audit file. Choose it here: the browser re-encrypts the revealed choices with the revealed randomness, checks that the ballot encrypts exactly them, and that the board lists it as an audited (void) ballot.',
+    'el.audit.file': 'Choose the audit file (.json):', 'el.audit.bad': 'This is not an audit file: its ballot and opening cannot be read.',
+    'el.audit.passed': 'The audit file passed: the ballot encrypts exactly the choices below, and the board lists it as audited (void, not counted).',
+    'el.audit.failed': 'The audit file FAILED! Keep the file and tell the tellers.',
+    'el.audit.revealed': 'The choices the audit file reveals:',
+    'el.A1': 'A1 The file holds a well-formed ballot of this election', 'el.A2': 'A2 The revealed choices re-encrypt to the ballot', 'el.A3': 'A3 The ballot’s signature and proofs are valid', 'el.A4': 'A4 The board lists it as audited',
   },
 });
 
@@ -211,6 +253,8 @@ const S = {
   pageFrom: null, // first index of the entries page shown; null: the latest page
   entries: [], check: null, checkError: null, checkInput: '',
   witnesses: null, // { cosignatures, checkpoint } (../witnesses.js `loadWitnesses`); null: not loaded, or none named
+  audit: null, auditError: null, // the audit file's check (../audit-file.js)
+  downloads: null, // GET /api/downloads: the verifier's files, or null
 };
 
 const card = (sectionId, title, ...body) => h('div', { class: 'card', id: `${sectionId}-card` }, h('h2', {}, title), ...body);
@@ -432,12 +476,16 @@ function renderReceiptForm() {
       trackingCodeView(c.report.receipt.tracking_code),
       h('ul', { class: 'steps-list' }, c.report.steps.map((s) => h('li', { class: s.status, dataset: { step: s.id, status: s.status } },
         h('b', {}, t(`el.${s.id}`)), ' — ', t(`el.step.${s.status}`),
-        s.failures.map((f) => h('div', { class: 'muted', dataset: { code: f.code } }, failureText(s.id, f))),
+        s.failures.map((f) => failureView(s.id, f)),
         s.id === 'R3' && s.detail?.witnesses ? h('div', { class: 'muted', id: 'receipt-witnesses', dataset: { size: String(s.detail.witnesses.size ?? 0), count: String(s.detail.witnesses.count ?? 0), quorum: String(s.detail.witnesses.quorum ?? 0) } },
           s.detail.witnesses.none ? t('el.R3.no_witnesses') : t('el.R3.witnessed', s.detail.witnesses)) : null,
         s.status === 'skipped' && s.detail?.reason ? h('div', { class: 'muted' }, localText(`el.skip.${s.detail.reasonCode}`, {}, s.detail.reason)) : null))),
       c.opened ? [h('p', {}, t('el.receipt.audited')), h('ul', { id: 'opened' }, c.opened)] : c.kind === 'ballot' ? h('p', { class: 'muted' }, t('el.receipt.cast')) : null,
-      h('p', { class: 'muted' }, t('el.receipt.key', { key: S.boardKey?.slice(0, 16) ?? '' })));
+      // Checked by the tracking code alone: what that proved, and what it did not.
+      c.byCode && c.report.passed ? h('div', { class: 'notice', id: 'receipt-proves' },
+        h('p', {}, t('el.receipt.proves')), h('p', { id: 'receipt-proves-not' }, t('el.receipt.proves_not'))) : null,
+      h('p', { class: 'muted' }, t('el.receipt.key.plain')),
+      techDetails(t('el.receipt.key.tech', { key: S.boardKey ?? '' })));
   }
   replace($('receipt-check'), h('form', { class: 'card', id: 'receipt-form', onsubmit: (ev) => { ev.preventDefault(); runCheck(receiptInput.value); } },
     h('h2', {}, t('el.receipt')),
@@ -455,6 +503,22 @@ function localText(key, params, english) {
   return currentLang() === 'zh' && t(key) !== key ? t(key, params) : english;
 }
 
+/** A closed 技术细节 fold-out holding `children`. */
+function techDetails(...children) {
+  return h('details', { class: 'tech' }, h('summary', {}, t('el.receipt.details')), h('div', { class: 'muted' }, ...children));
+}
+
+/**
+ * A check's failure: in plain words where the exact one names a proof, a hash or a key (issue 16
+ * item 7), with the exact text under 技术细节; else the exact text.
+ */
+function failureView(stepId, f) {
+  const plain = `el.plain.${stepId}.${f.code}`;
+  const exact = failureText(stepId, f);
+  if (t(plain) === plain) return h('div', { class: 'muted', dataset: { code: f.code } }, exact);
+  return h('div', { class: 'muted', dataset: { code: f.code } }, t(plain, f.params ?? {}), techDetails(exact));
+}
+
 /** A check's failure in the page's language. */
 function failureText(stepId, f) {
   const params = { ...f.params };
@@ -467,8 +531,7 @@ function openedChoices(entry) {
   try {
     const election = new P.Election({ manifest: S.status.manifest, fingerprint: S.status.fingerprint, jointKey: S.setup.output.joint_key });
     const sel = P.checkOpening(election, entry.data);
-    return S.status.manifest.contests.map((c, ci) => h('li', {}, h('b', {}, pick(c.title)), colon(),
-      c.options.filter((_, oi) => sel[ci][oi] === 1).map((o) => pick(o.title)).join(listSep()) || '—'));
+    return revealedChoices(sel);
   } catch (e) {
     return [h('li', { class: 'notice error' }, e.message)];
   }
@@ -479,8 +542,9 @@ async function runCheck(text) {
   S.checkError = null;
   const raw = String(text ?? '').trim();
   let receipt;
+  const byCode = !raw.startsWith('{');
   try {
-    if (raw.startsWith('{')) receipt = parseReceipt(raw);
+    if (!byCode) receipt = parseReceipt(raw);
     else {
       // The full code or its short form (protocol §8.4); the answer must be for what was typed.
       const typed = readTrackingCode(raw);
@@ -500,12 +564,82 @@ async function runCheck(text) {
       checkpoint: () => fetchCheckpoint(id),
     });
     const entry = (await fetchEntries(id, receipt.index, 1))[0];
-    S.check = { report, kind: entry?.kind, opened: entry?.kind === 'audited' && S.setup?.output ? openedChoices(entry) : null };
+    S.check = { report, byCode, kind: entry?.kind, opened: entry?.kind === 'audited' && S.setup?.output ? openedChoices(entry) : null };
   } catch (e) {
     S.checkError = e instanceof ApiError && e.status === 404 ? t('el.receipt.not_found') : e instanceof ApiError ? errorText(e)
       : e instanceof P.DecodeError ? localText('el.receipt.malformed', {}, e.message) : e.message;
   }
   renderReceiptForm();
+}
+
+// ------------------------------------------------------------------------------------------
+// Audit file (A1–A4 in the browser, ../audit-file.js)
+
+const auditFile = h('input', {
+  type: 'file', id: 'audit-file', accept: '.json,application/json',
+  onchange: async () => {
+    const file = auditFile.files?.[0];
+    if (!file) return;
+    auditFile.value = '';
+    S.audit = null;
+    S.auditError = null;
+    try {
+      S.audit = await runAuditCheck(parseAuditFile(await file.text()));
+    } catch (e) {
+      S.auditError = e.code === 'not-audit-file' ? t('el.audit.bad') : e instanceof ApiError ? errorText(e) : e.message;
+    }
+    renderAuditForm();
+  },
+});
+
+async function runAuditCheck(audited) {
+  if (!S.setup?.output || !S.setup.fingerprint) throw new Error(t('el.record.pending'));
+  // The fingerprint recomputed from the board, never the one the status gives.
+  const election = new P.Election({ manifest: S.status.manifest, fingerprint: S.setup.fingerprint, jointKey: S.setup.output.joint_key });
+  return checkAuditFile(audited, {
+    election,
+    credentials: S.setup.credentials,
+    boardEntry: async (code) => {
+      let receipt;
+      try {
+        receipt = await api(apiPath(id, `/receipts/${encodeURIComponent(code)}`));
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) return null;
+        throw e;
+      }
+      return (await fetchEntries(id, receipt.index, 1))[0] ?? null;
+    },
+  });
+}
+
+function revealedChoices(selection) {
+  return S.status.manifest.contests.map((c, ci) => h('li', {}, h('b', {}, pick(c.title)), colon(),
+    c.options.filter((_, oi) => selection[ci][oi] === 1).map((o) => pick(o.title)).join(listSep()) || '—'));
+}
+
+function renderAuditForm() {
+  const a = S.audit;
+  let out = null;
+  if (S.auditError) out = h('div', { class: 'notice error', id: 'audit-result', dataset: { passed: 'false' } }, S.auditError);
+  else if (a) {
+    const stepsById = Object.fromEntries(a.steps.map((s) => [s.id, s]));
+    out = h('div', { id: 'audit-result', dataset: { passed: String(a.passed) } },
+      h('div', { class: `notice ${a.passed ? 'ok' : 'error'}` }, t(a.passed ? 'el.audit.passed' : 'el.audit.failed')),
+      a.code ? trackingCodeView(a.code, 'audit-tracking-code') : null,
+      h('ul', { class: 'steps-list' }, AUDIT_STEPS.map((sid) => {
+        const s = stepsById[sid];
+        return h('li', { class: s.status, dataset: { step: sid, status: s.status } },
+          h('b', {}, t(`el.${sid}`)), ' — ', t(`el.step.${s.status}`),
+          s.failures.map((f) => h('div', { class: 'muted', dataset: { code: f.code } }, localText(`el.afail.${f.code}`, {}, f.message))));
+      })),
+      a.selection ? [h('p', {}, t('el.audit.revealed')), h('ul', { id: 'audit-opened' }, revealedChoices(a.selection))] : null);
+  }
+  replace($('audit-check'), h('div', { class: 'card', id: 'audit-card' },
+    h('h2', {}, t('el.audit')),
+    h('p', { class: 'muted' }, t('el.audit.help')),
+    h('label', { for: 'audit-file', class: 'muted' }, t('el.audit.file')),
+    auditFile,
+    out));
 }
 
 // ------------------------------------------------------------------------------------------
@@ -539,7 +673,7 @@ function renderTellers() {
     c?.signing_keys?.length ? h('ol', { class: 'teller-keys' }, c.signing_keys.map((k, i) => h('li', {}, t('el.teller', { i: i + 1 }), ' ', h('span', { class: 'hex mono' }, groupChars(k))))) : null,
     c ? [h('h3', {}, t('el.ceremony')),
       h('div', { class: 'row', id: 'ceremony-rounds' }, rounds.map((r) => h('span', { class: 'badge' }, `${t(`el.round.${r}`)} ${c.transcript?.[lists[r]]?.length ?? 0}/${m.tellers.n}`))),
-      ...(c.output ? [h('p', {}, t('el.ceremony.done')), hexLine(c.output.joint_key, { id: 'joint-key' })] : []),
+      ...(c.output ? [h('p', {}, t('el.ceremony.done')), techDetails(t('el.ceremony.key'), hexLine(c.output.joint_key, { id: 'joint-key' }))] : []),
       S.status.state === 'failed' ? h('div', { class: 'notice error' }, t('el.ceremony.failed')) : null] : null));
 }
 
@@ -572,7 +706,7 @@ function renderBoard() {
   const headNode = S.head ? h('dl', { class: 'kv', id: 'tree-head', dataset: { size: String(S.head.size) } },
     h('dt', {}, t('el.head')), h('dd', {}, t('el.head.size', { n: S.head.size }), ' · ', formatTime(S.head.timestamp_ms), ' · ',
       h('span', { class: `tag ${S.headOk ? 'adopted' : 'failed'}`, id: 'head-signature', dataset: { ok: String(S.headOk) } }, t(S.headOk ? 'el.head.sig_ok' : 'el.head.sig_bad'))),
-    h('dt', {}, t('el.head.root')), h('dd', { class: 'hex mono' }, groupChars(S.head.root))) : null;
+    h('dt', {}, t('el.head.tech')), h('dd', {}, techDetails(t('el.head.root'), h('div', { class: 'hex mono', id: 'tree-head-root' }, groupChars(S.head.root))))) : null;
   const rows = [...S.entries].reverse().map((e) => h('tr', { dataset: { index: String(e.index), kind: e.kind } },
     h('td', { class: 'mono' }, e.index),
     h('td', { class: 'kind' }, t(`el.kind.${e.kind}`), h('div', { class: 'muted time' }, formatTime(e.time_ms))),
@@ -625,14 +759,7 @@ async function refreshWitnesses() {
 
 function renderRecord() {
   const ready = ['open', 'closed', 'tallied', 'published'].includes(S.status.state);
-  const file = `${id}-record.json`;
-  const origin = location.origin;
-  replace($('record'), card('record', t('el.record'),
-    ready ? [h('p', {}, t('el.record.help')),
-      h('a', { class: 'button primary', id: 'record-link', href: apiPath(id, '/record'), download: file }, t('el.record.download')),
-      h('pre', { class: 'cmd', id: 'verify-command' },
-        `piaojue-verify record ${file}\n# ${t('el.record')}: piaojue verify record ${file}\n# ${t('el.receipt')}: piaojue-verify receipt receipt.json --url ${origin}\npiaojue-verify url ${origin} ${id}`)]
-      : h('p', { class: 'muted' }, t('el.record.pending'))));
+  replace($('record'), checkYourselfCard({ id, origin: location.origin, ready, downloads: S.downloads, recordHref: apiPath(id, '/record') }));
 }
 
 // ------------------------------------------------------------------------------------------
@@ -649,6 +776,7 @@ function renderAll() {
   renderOverview();
   renderResult();
   renderReceiptForm();
+  renderAuditForm();
   renderContests();
   renderTellers();
   renderBoard();
@@ -692,12 +820,13 @@ async function start() {
     return renderAll();
   }
   try {
-    const results = await Promise.allSettled([loadSetup(id, S.status.manifest), loadHead(), loadResult(), api('/api/elections'), fetchEntries(id, 0, 2), refreshWitnesses()]);
+    const results = await Promise.allSettled([loadSetup(id, S.status.manifest), loadHead(), loadResult(), api('/api/elections'), fetchEntries(id, 0, 2), refreshWitnesses(), api('/api/downloads')]);
     if (results[0].status === 'fulfilled') S.setup = results[0].value;
     if (results[3].status === 'fulfilled') {
       S.elections = results[3].value;
       S.children = S.elections.filter((e) => e.parent === id).map((e) => e.election_id);
     }
+    if (results[6].status === 'fulfilled') S.downloads = results[6].value;
     if (results[4].status === 'fulfilled') S.approval = results[4].value.find((e) => e.kind === 'approval')?.data ?? null;
     S.entries = await fetchEntries(id, Math.max(0, S.status.log_size - PAGE), PAGE);
   } catch { /* shown as far as it got */ }

@@ -58,7 +58,7 @@ addTexts({
     'booth.pin.refused': '已拒绝投票：',
     'booth.pin.nothing_sent': '选票未加密，也未发送任何内容。请告知工作人员。',
     'booth.pin.err.fingerprint': '服务器提供的选举的指纹（{computed}）与您核对的指纹（{pinned}）不一致。',
-    'booth.pin.err.joint-key': '服务器提供的选举公钥与密钥生成仪式得出的公钥不一致。',
+    'booth.pin.err.joint-key': '服务器提供的选举加密密钥与密钥生成仪式得出的不一致。',
     'booth.pin.err.ceremony': '服务器提供的密钥生成仪式记录未通过验证。',
     'booth.pin.err.manifest': '服务器提供的选举设置无效。',
     'booth.pin.err.credentials': '服务器提供的凭证名单无效。',

@@ -34,15 +34,15 @@ export function parseTellerKeys(text, n) {
 
 addTexts({
   zh: {
-    'tellers.heading': '登记监票人', 'tellers.intro': '每位监票人在自己的电脑上运行 piaojue teller keygen，得到签名公钥（43 个 base64url 字符）。请按监票人 1、2 … {n} 的顺序粘贴，每行一个，共 {n} 个。',
-    'tellers.keys': '监票人签名公钥', 'tellers.submit': '登记监票人并开始密钥生成',
-    'tellers.badKey': '第 {line} 行不是公钥（43 个 base64url 字符）', 'tellers.count': '需要 {n} 个公钥，粘贴了 {got} 个',
-    'tellers.repeated': '有重复的公钥', 'tellers.invalid': '第 {i} 个公钥不是有效的 ed25519 公钥',
+    'tellers.heading': '登记监票人', 'tellers.intro': '每位监票人在自己的电脑上运行 piaojue teller keygen，得到一串 43 个字符的监票人识别码。请按监票人 1、2 … {n} 的顺序粘贴，每行一个，共 {n} 个。',
+    'tellers.keys': '监票人识别码', 'tellers.submit': '登记监票人并开始密钥生成',
+    'tellers.badKey': '第 {line} 行不是监票人识别码（应为 43 个字符）', 'tellers.count': '需要 {n} 个识别码，粘贴了 {got} 个',
+    'tellers.repeated': '有重复的识别码', 'tellers.invalid': '第 {i} 个识别码无效，请让该监票人重新核对',
     'tellers.done': '监票人已登记，密钥生成仪式开始。',
     'ceremony.heading': '密钥生成仪式', 'ceremony.intro': '监票人在各自的电脑上完成四轮消息，服务器只转发并公开。本页每 3 秒刷新。',
-    'ceremony.teller': '监票人', 'ceremony.key': '签名公钥',
+    'ceremony.teller': '监票人', 'ceremony.key': '识别码',
     'ceremony.round.announcement': '公告', 'ceremony.round.commitment': '承诺', 'ceremony.round.reveal': '分发', 'ceremony.round.share_check': '核验',
-    'ceremony.progress': '已完成 {done} / {total} 条消息', 'ceremony.output': '仪式成功。选举公钥：',
+    'ceremony.progress': '已完成 {done} / {total} 条消息', 'ceremony.output': '仪式成功，已生成本次选举的加密密钥。', 'ceremony.details': '技术细节', 'ceremony.output.key': '选举公钥：',
     'ceremony.failed': '密钥生成仪式失败，选举无法继续：', 'ceremony.guilty': '被认定有过错的监票人：{list}',
     'ceremony.posted': '已提交', 'ceremony.waiting': '等待中',
   },
@@ -55,7 +55,7 @@ addTexts({
     'ceremony.heading': 'Key ceremony', 'ceremony.intro': 'The tellers post four rounds of messages from their own computers; the server only relays and publishes them. This page refreshes every 3 s.',
     'ceremony.teller': 'Teller', 'ceremony.key': 'Signing key',
     'ceremony.round.announcement': 'Announce', 'ceremony.round.commitment': 'Commit', 'ceremony.round.reveal': 'Reveal', 'ceremony.round.share_check': 'Check',
-    'ceremony.progress': '{done} / {total} messages', 'ceremony.output': 'The ceremony succeeded. Election key:',
+    'ceremony.progress': '{done} / {total} messages', 'ceremony.output': 'The ceremony succeeded: the election’s encryption key is made.', 'ceremony.details': 'Technical details', 'ceremony.output.key': 'Election public key:',
     'ceremony.failed': 'The key ceremony failed; the election cannot go on:', 'ceremony.guilty': 'Tellers found at fault: {list}',
     'ceremony.posted': 'posted', 'ceremony.waiting': 'waiting',
   },
@@ -117,7 +117,9 @@ export function ceremonyCard(status) {
           })))))),
       h('progress', { max: 4 * n, value: done, id: 'ceremony-bar' }),
       h('p', { class: 'muted' }, t('ceremony.progress', { done, total: 4 * n })),
-      c.output ? h('div', { class: 'notice ok', id: 'ceremony-output' }, t('ceremony.output'), ' ', h('span', { class: 'hex mono' }, groupChars(c.output.joint_key))) : null,
+      c.output ? h('div', { class: 'notice ok', id: 'ceremony-output' }, t('ceremony.output'),
+        h('details', { class: 'tech' }, h('summary', {}, t('ceremony.details')),
+          h('div', { class: 'muted' }, t('ceremony.output.key')), h('span', { class: 'hex mono', id: 'ceremony-joint-key' }, groupChars(c.output.joint_key)))) : null,
       failure ? h('div', { class: 'notice error', id: 'ceremony-failure' }, t('ceremony.failed'), ' ', failure.reason,
         h('div', {}, t('ceremony.guilty', { list: failure.guilty.join(', ') || '—' }))) : null);
   };

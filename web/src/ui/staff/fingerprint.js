@@ -52,7 +52,7 @@ addTexts({
     'setup.err.manifest': '服务器提供的选举设置无效。',
     'setup.err.other-election': '服务器提供的是另一场选举的设置。',
     'setup.err.ceremony': '服务器提供的密钥生成仪式记录未通过验证。',
-    'setup.err.joint-key': '服务器声明的选举公钥与密钥生成仪式得出的公钥不一致。',
+    'setup.err.joint-key': '服务器声明的选举加密密钥与密钥生成仪式得出的不一致。',
     'setup.err.credentials': '服务器提供的凭证名单无效。',
     'setup.err.stated': '服务器声明的选举指纹与本页根据密钥生成仪式和凭证名单算出的不一致。',
     'setup.err.missing': '服务器提供的凭证名单缺少本页刚登记的 {n} 张凭证。',

@@ -93,7 +93,7 @@ export function qrSvg(text) {
 
 addTexts({
   zh: {
-    'cred.heading': '登记代表凭证', 'cred.intro': '本浏览器生成凭证码，只把公钥发送给服务器；凭证码只打印在凭证单上。凭证单不记名，与代表名册无关联（无记名投票）。',
+    'cred.heading': '登记代表凭证', 'cred.intro': '本浏览器生成凭证码，只把由凭证码算出的公开识别码发送给服务器；凭证码只打印在凭证单上。凭证单不记名，与代表名册无关联（无记名投票）。',
     'cred.count': '要生成的凭证数', 'cred.complete': '凭证名单已完整：应到 {deputies} 名代表，每人一张凭证。名单不能再增加。', 'cred.generate': '生成、登记并显示凭证单',
     'cred.progress': '已登记 {done} / {total} …', 'cred.done': '已登记 {n} 张凭证；服务器上共 {total} 张。',
     'cred.partial': '只登记了 {done} / {total} 张；只显示已登记的凭证单。',
