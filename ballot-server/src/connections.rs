@@ -105,7 +105,9 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let ip = addr.ip().to_canonical();
-        let slot = if config.exempts(ip) {
+        // A trusted proxy carries many clients: they are limited per request, by the address
+        // its `X-Forwarded-For` gives (`crate::client_addr`), not per connection.
+        let slot = if config.exempts(ip) || config.trusted_proxies.contains(ip) {
             None
         } else {
             match per_client.enter(ip) {

@@ -17,6 +17,7 @@ pub mod auth;
 pub mod backup;
 pub mod board;
 pub mod casting;
+pub mod client_addr;
 pub mod connections;
 pub mod cycle;
 pub mod db;
@@ -198,5 +199,11 @@ pub async fn serve_with_limits(
     config: limits::LimitConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    connections::serve(listener, app_with_limits(state, config), &config, shutdown).await
+    connections::serve(
+        listener,
+        app_with_limits(state, config.clone()),
+        &config,
+        shutdown,
+    )
+    .await
 }

@@ -22,21 +22,26 @@ use http_body::Frame;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower_http::timeout::TimeoutLayer;
 
+use crate::client_addr::{ClientAddr, TrustedProxies};
 use crate::error::ApiError;
 
 /// The time a body may take before [`LimitConfig::body_min_rate`] applies.
 pub const BODY_GRACE: Duration = Duration::from_secs(2);
 
 /// The limits' settings.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LimitConfig {
     /// Requests per second one client address may make on average (0: no limit).
     pub rate_per_sec: f64,
     /// Requests a client may make at once above the average.
     pub burst: u32,
     /// Whether loopback clients (127.0.0.0/8, ::1) are exempt from the limits per client
-    /// address (the rate, the requests in progress, the connections).
+    /// address (the rate, the requests in progress, the connections). This applies to the
+    /// client's address as resolved through [`LimitConfig::trusted_proxies`], not to the proxy.
     pub exempt_loopback: bool,
+    /// The reverse proxies whose `X-Forwarded-For` gives the client's address
+    /// ([`crate::client_addr`]); their connections are not capped per address.
+    pub trusted_proxies: TrustedProxies,
     /// Requests served at once; more are refused with 503.
     pub max_in_flight: usize,
     /// Of those, writes (any method but GET, HEAD and OPTIONS) served at once; more are refused
@@ -72,6 +77,7 @@ impl Default for LimitConfig {
             rate_per_sec: 50.0,
             burst: 200,
             exempt_loopback: true,
+            trusted_proxies: TrustedProxies::default(),
             max_in_flight: 1024,
             max_writes_in_flight: 768,
             max_in_flight_per_client: 64,
@@ -168,11 +174,11 @@ impl Limits {
     /// Limits with these settings.
     pub fn new(config: LimitConfig) -> Self {
         Limits {
-            config,
             buckets: Mutex::new(HashMap::new()),
             in_flight: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
             writes: Arc::new(Semaphore::new(config.max_writes_in_flight.max(1))),
             per_client: PerClient::new(config.max_in_flight_per_client),
+            config,
         }
     }
 
@@ -255,15 +261,21 @@ impl Limits {
     }
 }
 
-/// The middleware: the cap on requests in progress per client address (429), the per-client
-/// rate limit (429), then the caps on requests and on writes in progress (503); the body is
-/// read under [`LimitConfig::body_timeout`] and [`LimitConfig::body_min_rate`].
-pub async fn enforce(State(limits): State<Arc<Limits>>, req: Request, next: Next) -> Response {
-    let client = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_canonical())
-        .filter(|ip| !limits.config.exempts(*ip));
+/// The middleware: the client's address resolved through the trusted proxies (and kept in the
+/// request as [`ClientAddr`]), the cap on requests in progress per client address (429), the
+/// per-client rate limit (429), then the caps on requests and on writes in progress (503); the
+/// body is read under [`LimitConfig::body_timeout`] and [`LimitConfig::body_min_rate`].
+pub async fn enforce(State(limits): State<Arc<Limits>>, mut req: Request, next: Next) -> Response {
+    let client = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| {
+        limits
+            .config
+            .trusted_proxies
+            .resolve(c.0.ip(), req.headers())
+    });
+    if let Some(ip) = client {
+        req.extensions_mut().insert(ClientAddr(ip));
+    }
+    let client = client.filter(|ip| !limits.config.exempts(*ip));
     let _slot = match client {
         Some(ip) => match limits.per_client.enter(ip) {
             Some(slot) => Some(slot),
@@ -295,14 +307,8 @@ pub async fn enforce(State(limits): State<Arc<Limits>>, req: Request, next: Next
         Ok(p) => p,
         Err(busy) => return refuse(busy, 1),
     };
-    let config = limits.config;
-    let req = req.map(|body| {
-        Body::new(TimedBody::new(
-            body,
-            config.body_timeout,
-            config.body_min_rate,
-        ))
-    });
+    let (body_timeout, body_min_rate) = (limits.config.body_timeout, limits.config.body_min_rate);
+    let req = req.map(|body| Body::new(TimedBody::new(body, body_timeout, body_min_rate)));
     next.run(req).await
 }
 
@@ -409,11 +415,12 @@ pub fn layer<S: Clone + Send + Sync + 'static>(
     router: Router<S>,
     config: LimitConfig,
 ) -> Router<S> {
+    let timeout = config.timeout;
     let limits = Arc::new(Limits::new(config));
     router
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            config.timeout,
+            timeout,
         ))
         // Outside the timeout layer, to turn its bare 408 into the JSON error.
         .layer(axum::middleware::map_response(timeout_as_json))
@@ -618,6 +625,77 @@ mod tests {
         assert_eq!(
             send(&app, Method::GET, "/fast", Body::empty()).await.0,
             StatusCode::OK
+        );
+    }
+
+    /// The status of `GET /fast` from `peer` with these `X-Forwarded-For` headers.
+    async fn get_from(app: &Router, peer: [u8; 4], forwarded: &[&str]) -> StatusCode {
+        use tower::ServiceExt;
+        let mut req = axum::http::Request::builder()
+            .uri("/fast")
+            .extension(ConnectInfo(SocketAddr::from((peer, 4000))));
+        for f in forwarded {
+            req = req.header(crate::client_addr::X_FORWARDED_FOR, *f);
+        }
+        let res = app
+            .clone()
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        res.status()
+    }
+
+    #[tokio::test]
+    async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket() {
+        let config = LimitConfig {
+            rate_per_sec: 0.001,
+            burst: 2,
+            trusted_proxies: TrustedProxies::new([
+                crate::client_addr::parse_cidr("127.0.0.1").unwrap()
+            ]),
+            ..LimitConfig::default()
+        };
+        let app = write_app(config);
+        let proxy = [127, 0, 0, 1];
+        for _ in 0..2 {
+            assert_eq!(
+                get_from(&app, proxy, &["203.0.113.1"]).await,
+                StatusCode::OK
+            );
+        }
+        assert_eq!(
+            get_from(&app, proxy, &["203.0.113.1"]).await,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        // Another client behind the same proxy is limited on its own.
+        assert_eq!(
+            get_from(&app, proxy, &["203.0.113.2"]).await,
+            StatusCode::OK
+        );
+        // A client that writes its own header gets the proxy's appended address all the same.
+        assert_eq!(
+            get_from(&app, proxy, &["198.51.100.77, 203.0.113.1"]).await,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        // Loopback is exempt as the resolved client, not as the proxy: a request the proxy
+        // makes itself (no header) is exempt; one from a loopback client through it too.
+        for _ in 0..5 {
+            assert_eq!(get_from(&app, proxy, &[]).await, StatusCode::OK);
+            assert_eq!(get_from(&app, proxy, &["::1"]).await, StatusCode::OK);
+        }
+        // An untrusted peer's header is ignored: it is limited as itself, whatever it claims.
+        let other = [192, 0, 2, 50];
+        for n in 0..2 {
+            let claimed = format!("203.0.113.{}", 100 + n);
+            assert_eq!(get_from(&app, other, &[&claimed]).await, StatusCode::OK);
+        }
+        assert_eq!(
+            get_from(&app, other, &["203.0.113.200"]).await,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        assert_eq!(
+            get_from(&app, other, &["127.0.0.1"]).await,
+            StatusCode::TOO_MANY_REQUESTS
         );
     }
 

@@ -90,6 +90,12 @@ pub struct ServeArgs {
     /// reverse proxy on the same machine).
     #[arg(long)]
     pub rate_limit_loopback: bool,
+    /// A reverse proxy in front, by address or CIDR block (e.g. 127.0.0.1, 10.0.0.0/8):
+    /// requests from it are limited by the client address its X-Forwarded-For gives (the
+    /// rightmost address that is not a trusted proxy's), and its connections are not capped
+    /// per address. Repeat for each. Without it, X-Forwarded-For is ignored.
+    #[arg(long = "trusted-proxy", value_name = "CIDR", value_parser = piaojue_server::client_addr::parse_cidr)]
+    pub trusted_proxies: Vec<piaojue_server::client_addr::IpNet>,
     /// Requests served at once; more are refused with 503.
     #[arg(long, default_value_t = 1024)]
     pub max_in_flight: usize,
@@ -335,6 +341,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             rate_per_sec: args.rate_limit,
             burst: args.rate_burst,
             exempt_loopback: !args.rate_limit_loopback,
+            trusted_proxies: piaojue_server::client_addr::TrustedProxies::new(args.trusted_proxies.iter().copied()),
             max_in_flight: args.max_in_flight,
             max_writes_in_flight: args.max_writes_in_flight,
             max_in_flight_per_client: args.max_in_flight_per_client,

@@ -1,12 +1,8 @@
 //! The cycle's HTTP API (`spec/api.md` §9): thin handlers that decode, check the role, call
 //! the cycle's modules and encode.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-
 use axum::body::Bytes as BodyBytes;
-use axum::extract::connect_info::ConnectInfo;
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -16,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::{ballots, congresses, plan, proposals, screening, supervision};
 use crate::auth::Staff;
+use crate::client_addr::ClientAddr;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::{JsonBody, Path, Query};
 use crate::state::AppState;
@@ -71,23 +68,6 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for RawBody {
     type Rejection = ApiError;
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
         crate::routes::read_body(req, state).await.map(RawBody)
-    }
-}
-
-/// The client's address, for the rate limit (loopback when the server was not started with
-/// connection info, as in in-process tests).
-struct Client(IpAddr);
-
-impl<S: Send + Sync> FromRequestParts<S> for Client {
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Client(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip())
-                .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)),
-        ))
     }
 }
 
@@ -149,7 +129,7 @@ async fn list_proposals(
 /// A public submission: at most [`proposals::MAX_SUBMISSION`] bytes, rate-limited per client.
 async fn submit_proposal(
     State(s): State<AppState>,
-    Client(ip): Client,
+    ClientAddr(ip): ClientAddr,
     RawBody(body): RawBody,
 ) -> ApiResult<Response> {
     if body.len() > proposals::MAX_SUBMISSION {
