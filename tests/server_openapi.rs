@@ -490,6 +490,15 @@ fn real_traffic_matches_the_document() {
         200
     );
 
+    // The staff audit trail of all that (§7.8), and a refusal.
+    let trail = expect(
+        staff.get(&format!("/api/staff/audit?election={}", e.id)),
+        200,
+    );
+    assert!(!trail.as_array().expect("a list").is_empty());
+    expect(staff.get("/api/staff/audit?limit=5"), 200);
+    assert_eq!(staff.get("/api/staff/audit?limit=0").0, 400);
+
     let doc = openapi();
     let exchanges = log.lock().expect("log").clone();
     let mut covered: BTreeMap<String, BTreeSet<u16>> = BTreeMap::new();

@@ -4,6 +4,7 @@
 //! signature on the ballot; the public reads.
 
 use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use rand::RngExt;
 use sha2::{Digest, Sha256};
@@ -22,6 +23,18 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// Who a valid staff token is, for the audit trail ([`crate::audit`]): never the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffIdentity {
+    /// The first 12 hex digits of the token's SHA-256 (what the database keeps of it).
+    pub token_id: String,
+    /// The token's label (`first start`, `rotated` …).
+    pub label: String,
+}
+
+/// Length of [`StaffIdentity::token_id`].
+pub const TOKEN_ID_LEN: usize = 12;
+
 impl FromRequestParts<AppState> for Staff {
     type Rejection = ApiError;
 
@@ -29,65 +42,72 @@ impl FromRequestParts<AppState> for Staff {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        // One Authorization header: with two, which one a proxy or the server reads is
-        // anybody's guess (issue 19 §3).
-        if parts
-            .headers
-            .get_all(axum::http::header::AUTHORIZATION)
-            .iter()
-            .nth(1)
-            .is_some()
-        {
-            return Err(ApiError::BadRequest(
-                "more than one Authorization header".into(),
-            ));
+        identify(state, &parts.headers).await.map(|_| Staff)
+    }
+}
+
+/// The staff member whose token the request carries: 400 for two `Authorization` headers, 401
+/// for none or one of another scheme, 403 for a token that is not valid or has expired.
+pub async fn identify(state: &AppState, headers: &HeaderMap) -> Result<StaffIdentity, ApiError> {
+    // One Authorization header: with two, which one a proxy or the server reads is
+    // anybody's guess (issue 19 §3).
+    if headers
+        .get_all(axum::http::header::AUTHORIZATION)
+        .iter()
+        .nth(1)
+        .is_some()
+    {
+        return Err(ApiError::BadRequest(
+            "more than one Authorization header".into(),
+        ));
+    }
+    let header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            ApiError::Unauthorized("staff only: send Authorization: Bearer <staff token>".into())
+        })?;
+    // The scheme is case-insensitive (RFC 9110 §11.1).
+    let token = header
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token)
+        .ok_or_else(|| {
+            ApiError::Unauthorized("the Authorization header must be 'Bearer <staff token>'".into())
+        })?;
+    let hash = token_hash(token.trim());
+    // Tokens made before this time have expired (`serve --staff-token-ttl`).
+    let oldest = state.staff_token_ttl.map_or(i64::MIN, |ttl| {
+        crate::cycle::now_ms() - ttl.as_millis() as i64
+    });
+    let rows = sqlx::query("SELECT token_hash, created_ms, label FROM staff_tokens")
+        .fetch_all(&state.db.pool)
+        .await?;
+    let (mut valid, mut expired) = (subtle::Choice::from(0u8), subtle::Choice::from(0u8));
+    let mut label = String::new();
+    for r in rows {
+        let stored: String = r.try_get(0)?;
+        let created: i64 = r.try_get(1)?;
+        let same = stored.as_bytes().ct_eq(hash.as_bytes());
+        let fresh = subtle::Choice::from(u8::from(created >= oldest));
+        if bool::from(same) {
+            label = r.try_get(2)?;
         }
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                ApiError::Unauthorized(
-                    "staff only: send Authorization: Bearer <staff token>".into(),
-                )
-            })?;
-        // The scheme is case-insensitive (RFC 9110 §11.1).
-        let token = header
-            .split_once(' ')
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token)
-            .ok_or_else(|| {
-                ApiError::Unauthorized(
-                    "the Authorization header must be 'Bearer <staff token>'".into(),
-                )
-            })?;
-        let hash = token_hash(token.trim());
-        // Tokens made before this time have expired (`serve --staff-token-ttl`).
-        let oldest = state.staff_token_ttl.map_or(i64::MIN, |ttl| {
-            crate::cycle::now_ms() - ttl.as_millis() as i64
-        });
-        let rows = sqlx::query("SELECT token_hash, created_ms FROM staff_tokens")
-            .fetch_all(&state.db.pool)
-            .await?;
-        let (mut valid, mut expired) = (subtle::Choice::from(0u8), subtle::Choice::from(0u8));
-        for r in rows {
-            let stored: String = r.try_get(0)?;
-            let created: i64 = r.try_get(1)?;
-            let same = stored.as_bytes().ct_eq(hash.as_bytes());
-            let fresh = subtle::Choice::from(u8::from(created >= oldest));
-            valid |= same & fresh;
-            expired |= same & !fresh;
-        }
-        if bool::from(valid) {
-            Ok(Staff)
-        } else if bool::from(expired) {
-            Err(ApiError::Forbidden(
-                "this staff token has expired: ask for a new one (piaojue serve --rotate-staff-token)"
-                    .into(),
-            ))
-        } else {
-            Err(ApiError::Forbidden("this staff token is not valid".into()))
-        }
+        valid |= same & fresh;
+        expired |= same & !fresh;
+    }
+    if bool::from(valid) {
+        Ok(StaffIdentity {
+            token_id: hash[..TOKEN_ID_LEN].to_string(),
+            label,
+        })
+    } else if bool::from(expired) {
+        Err(ApiError::Forbidden(
+            "this staff token has expired: ask for a new one (piaojue serve --rotate-staff-token)"
+                .into(),
+        ))
+    } else {
+        Err(ApiError::Forbidden("this staff token is not valid".into()))
     }
 }
 

@@ -19,6 +19,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use crate::elections::Opened;
 use crate::error::ApiError;
+use crate::telemetry;
 
 /// Most ballots verified in one batch: large enough to share the fixed costs, small enough that
 /// a batch takes a few milliseconds.
@@ -50,14 +51,18 @@ impl CastQueue {
     /// Decodes and verifies a ballot's JSON body (with whatever other ballots are waiting).
     pub async fn verify(&self, body: Bytes) -> Result<VerifiedBallot, ApiError> {
         let (reply, answer) = oneshot::channel();
+        let arrived = std::time::Instant::now();
         self.tx.try_send(Request { body, reply }).map_err(|_| {
             ApiError::TooManyRequests(
                 "too many ballots are waiting to be verified; try again in a moment".into(),
             )
         })?;
-        answer
+        telemetry::cast_queue(1.0);
+        let verdict = answer
             .await
-            .map_err(|_| ApiError::Internal("ballot verification stopped".into()))?
+            .map_err(|_| ApiError::Internal("ballot verification stopped".into()))?;
+        telemetry::ballot_verified(arrived.elapsed());
+        verdict
     }
 }
 
@@ -75,6 +80,7 @@ async fn batcher(opened: Weak<Opened>, mut rx: mpsc::Receiver<Request>) {
                 Err(_) => break,
             }
         }
+        telemetry::cast_queue(-(batch.len() as f64));
         let Some(opened) = opened.upgrade() else {
             break;
         };

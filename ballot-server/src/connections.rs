@@ -83,6 +83,9 @@ pub async fn serve(
         .header_read_timeout(config.header_timeout)
         .keep_alive(true);
     let graceful = GracefulShutdown::new();
+    if let Ok(local) = listener.local_addr() {
+        tracing::info!(address = %local, max_connections = cap, "accepting connections");
+    }
     tokio::pin!(shutdown);
     loop {
         // Wait for a free connection slot before accepting: past the cap, new connections wait

@@ -13,6 +13,7 @@
 //! * [`routes`] — the HTTP API; [`auth`] — roles; [`pages`] — the web pages.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod board;
@@ -33,6 +34,7 @@ pub mod limits;
 pub mod pages;
 pub mod routes;
 pub mod state;
+pub mod telemetry;
 pub mod witnessing;
 pub mod write_guard;
 
@@ -151,6 +153,10 @@ pub fn app(state: AppState) -> Router {
 pub fn app_with_limits(state: AppState, config: limits::LimitConfig) -> Router {
     limits::layer(
         routes::router()
+            .route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                audit::record,
+            ))
             .layer(DefaultBodyLimit::max(MAX_BODY))
             .layer(axum::middleware::from_fn(write_guard::check_writes)),
         config,

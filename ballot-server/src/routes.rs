@@ -117,6 +117,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/openapi.json", get(openapi))
         .route("/api/downloads", get(downloads))
         .route("/api/staff/session", get(staff_session))
+        .route("/api/staff/audit", get(crate::audit::list))
         .route("/api/elections", get(list_elections).post(create_election))
         .route("/api/elections/{id}", get(election_status))
         .route("/api/elections/{id}/tellers", post(start_ceremony))
@@ -297,8 +298,12 @@ async fn create_election(
         s.elections.state(&s.db, p).await?;
     }
     let manifest = draft.complete(&s.board);
+    let id = manifest.election_id.clone();
     let a = s.elections.create(&s.board, manifest, q.parent).await?;
-    Ok(created(AppendResponse::from(a)))
+    let mut res = created(AppendResponse::from(a));
+    res.extensions_mut()
+        .insert(crate::audit::AuditedElection(id));
+    Ok(res)
 }
 
 async fn downloads(State(s): State<AppState>) -> Response {
@@ -405,9 +410,14 @@ async fn open(State(s): State<AppState>, _: Staff, Path(id): Path<String>) -> Ap
 async fn cast(
     State(s): State<AppState>,
     Path(id): Path<String>,
-    RawBody(body): RawBody,
+    body: Result<RawBody, ApiError>,
 ) -> ApiResult<Response> {
-    Ok(created(s.elections.cast(&s.db, &s.board, &id, body).await?))
+    let receipt = match body {
+        Ok(RawBody(body)) => s.elections.cast(&s.db, &s.board, &id, body).await,
+        Err(e) => Err(e),
+    };
+    crate::telemetry::ballot_cast(&receipt);
+    Ok(created(receipt?))
 }
 
 async fn audit(

@@ -127,6 +127,13 @@ pub struct ServeArgs {
     /// Connections open at once from one client address; more are closed at once.
     #[arg(long, default_value_t = 256)]
     pub max_connections_per_client: usize,
+    /// Serve Prometheus metrics at http://ADDR/metrics on a listener of its own (off by
+    /// default; never on the public port: give an address only the monitoring reaches).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// The log's format on standard error: text, or one JSON object per line.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     /// Threads that verify ballots [default: one per core]. When several server processes share
     /// one machine, give each its share of the cores.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
@@ -212,7 +219,7 @@ pub fn check(args: &ServeArgs) -> Vec<String> {
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
-    init_logging();
+    init_logging_as(args.log_format);
     // Ballot verification runs on rayon's pool (`casting.rs`); its threads are named so that
     // a profile or `top -H` tells them from the async threads.
     let _ = rayon::ThreadPoolBuilder::new()
@@ -265,6 +272,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             Some(dir) => piaojue_server::downloads::Downloads::from_dir(dir).context("--downloads-dir")?,
             None => Default::default(),
         };
+        // Installed before anything is recorded.
+        let metrics = args
+            .metrics_listen
+            .map(|_| piaojue_server::telemetry::install())
+            .transpose()
+            .context("--metrics-listen")?;
         let state = AppState::connect_with(&args.database_url, &board_key, config)
             .await
             .with_context(|| format!("opening the database {}", args.database_url))?
@@ -320,6 +333,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
+        if let (Some(addr), Some(handle)) = (args.metrics_listen, metrics) {
+            let metrics_listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("--metrics-listen {addr}"))?;
+            eprintln!("指标 / metrics: http://{}/metrics", metrics_listener.local_addr()?);
+            let router = piaojue_server::telemetry::router(state.clone(), handle);
+            tokio::spawn(piaojue_server::telemetry::serve(metrics_listener, router, shutdown_signal()));
+        }
         let origin = format!("http://{}", listener.local_addr()?);
         eprintln!("票决 Piaojue serving on {origin}");
         eprintln!("  选举列表 / elections:   {origin}/");
@@ -461,16 +482,34 @@ fn demo_sheets(
     Ok(path)
 }
 
-/// Logs to standard error, filtered by `RUST_LOG` (default: info, and warnings of sqlx and
-/// tower_http).
+/// The log's format (`serve --log-format`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Lines of text.
+    #[default]
+    Text,
+    /// One JSON object per line (`timestamp`, `level`, `fields`, `target`).
+    Json,
+}
+
+/// Logs to standard error as text, filtered by `RUST_LOG` (default: info, and warnings of
+/// sqlx and tower_http).
 pub(crate) fn init_logging() {
-    tracing_subscriber::fmt()
+    init_logging_as(LogFormat::Text);
+}
+
+/// [`init_logging`] in this format.
+pub(crate) fn init_logging_as(format: LogFormat) {
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -11,7 +11,7 @@
 //   served lacks a key, then 5 sheets with short(F);
 //   the hall screen; roll                    STEP registered {seed, short, fingerprint} →
 //                                                        checks 5 credentials, the roll, F
-//   open (confirmed), turnout 0 / 5; the booth
+//   open (confirmed), listed in the audit trail, turnout 0 / 5; the booth
 //   from sheet 2's link shows short(F)       STEP open {seed} → audits a ballot, casts one
 //   turnout 1 / 5; close (confirmed); each
 //   teller's command line, none decrypted   STEP closed → teller 1 posts its share
@@ -312,6 +312,13 @@ try {
   assert.match(await page.locator('#turnout-credentials').innerText(), /0\s*\/\s*5/);
   assert.equal(await page.locator('#generate-credentials').count(), 0, 'no registration once open');
   await page.waitForFunction((f) => document.querySelector('#fingerprint-short')?.dataset.short === f, short);
+  // The audit trail lists the opening, done, from this browser's address, in Chinese.
+  await page.waitForSelector('#audit-list tr[data-action="open"][data-outcome="done"]');
+  const opened = await page.locator('#audit-list tr[data-action="open"]').first().innerText();
+  assert.match(opened, /开始投票/);
+  assert.match(opened, /127\.0\.0\.1/);
+  assert.match(opened, /已完成/);
+  assert.ok(await page.locator('#audit-list tr[data-action="create"]').count() === 1, 'the creation is listed');
   // The booth, opened with the second sheet's link, accepts its pin and shows the same digits.
   const booth = await context.newPage();
   booth.on('pageerror', (e) => errors.push(`booth page error: ${e.message}`));

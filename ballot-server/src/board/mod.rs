@@ -202,6 +202,15 @@ impl Board {
         stopped
     }
 
+    /// Per election whose writer runs in this process, the jobs waiting for it.
+    pub async fn queued_jobs(&self) -> Vec<(String, usize)> {
+        let writers = self.writers.lock().await;
+        writers
+            .iter()
+            .map(|(id, h)| (id.clone(), h.queued()))
+            .collect()
+    }
+
     /// Appends a job to an election's log and waits for its commit.
     pub async fn append(&self, election_id: &str, job: AppendJob) -> ApiResult<Appended> {
         let creating = job

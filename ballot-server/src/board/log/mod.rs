@@ -192,6 +192,11 @@ impl LogHandle {
         !self.tx.is_closed()
     }
 
+    /// Jobs waiting for the writer.
+    pub fn queued(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
     /// Appends a job and waits until it is committed (or refused).
     pub async fn append(&self, job: AppendJob) -> Result<Appended, ApiError> {
         let (reply, rx) = oneshot::channel();

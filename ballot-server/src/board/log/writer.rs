@@ -99,6 +99,7 @@ impl LogWriter {
             }
             Err(e) => Err(e),
         };
+        crate::telemetry::log_batch(jobs.len(), started.elapsed());
         tracing::debug!(
             target: "piaojue_server::timing",
             election = %self.election_id,

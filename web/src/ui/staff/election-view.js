@@ -4,6 +4,7 @@
 // opening (registration), the roll (until open), turnout and closing (open), decryption
 // (closed), publishing (tallied), the result (tallied, published), the failure (failed).
 import { addTexts, api, errorText, formatNumber, h, pick, replace, t } from '../common.js';
+import { auditCard } from './audit.js';
 import { ceremonyCard, renderTellersForm } from './ceremony.js';
 import { fingerprintCard } from './fingerprint.js';
 import { submit } from './ui.js';
@@ -135,7 +136,8 @@ export function renderElection(box, s, ctx) {
   const msg = h('div', { id: 'action-message', role: 'status' });
   const cards = [];
   const fc = fingerprintCard(s, () => registeredKeys(s.election_id));
-  const updaters = [(st) => fc.update(st)];
+  const ac = auditCard(s.election_id, ctx);
+  const updaters = [(st) => fc.update(st), () => ac.update()];
   const n = s.manifest.tellers.n;
   switch (s.state) {
     case 'draft':
@@ -212,7 +214,8 @@ export function renderElection(box, s, ctx) {
     h('section', { class: 'card' }, summaryBox),
     errorBox,
     fc.card,
-    cards);
+    cards,
+    ac.card);
   const update = async (st) => {
     replace(summaryBox, summary(st));
     try {
