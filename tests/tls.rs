@@ -7,7 +7,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -92,6 +92,32 @@ fn https_get(
     (head, peer)
 }
 
+/// A SQLite database, a test CA, and a folder for the certificate files.
+fn setup() -> (TestDb, Ca, PathBuf) {
+    let db = TestDb::sqlite();
+    let dir = db.scratch().join("tls");
+    std::fs::create_dir_all(&dir).unwrap();
+    (db, Ca::new(), dir)
+}
+
+/// `piaojue serve` on `db` with the TLS files `cert` and `key`, and more arguments before.
+fn serve(db: &TestDb, args: &[&str], cert: &Path, key: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_piaojue"))
+        .arg("serve")
+        .args(args)
+        .arg("--database-url")
+        .arg(&db.url)
+        .arg("--data-dir")
+        .arg(db.data_dir())
+        .arg("--tls-cert")
+        .arg(cert)
+        .arg("--tls-key")
+        .arg(key)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap()
+}
+
 fn write_pair(dir: &Path, cert: &str, key: &str) {
     std::fs::write(dir.join("cert.pem"), cert).unwrap();
     std::fs::write(dir.join("key.pem"), key).unwrap();
@@ -111,10 +137,7 @@ fn eventually(what: &str, mut f: impl FnMut() -> bool) {
 
 #[test]
 fn https_with_hsts_and_a_certificate_reloaded_without_restart() {
-    let db = TestDb::sqlite();
-    let ca = Ca::new();
-    let dir = db.scratch().join("tls");
-    std::fs::create_dir_all(&dir).unwrap();
+    let (db, ca, dir) = setup();
     let (cert1, key1, der1) = ca.server_cert(1);
     write_pair(&dir, &cert1, &key1);
     let cert_path = dir.join("cert.pem");
@@ -177,21 +200,7 @@ fn https_with_hsts_and_a_certificate_reloaded_without_restart() {
 /// `piaojue serve` with these TLS files: its exit status (or `None` if it started listening)
 /// and its standard error.
 fn start_fails(db: &TestDb, cert: &Path, key: &Path) -> (Option<i32>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_piaojue"))
-        .arg("serve")
-        .arg("--database-url")
-        .arg(&db.url)
-        .arg("--listen")
-        .arg("127.0.0.1:0")
-        .arg("--data-dir")
-        .arg(db.data_dir())
-        .arg("--tls-cert")
-        .arg(cert)
-        .arg("--tls-key")
-        .arg(key)
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
+    let out = serve(db, &["--listen", "127.0.0.1:0"], cert, key);
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(!err.contains("serving on"), "{err}");
     (out.status.code(), err)
@@ -199,10 +208,7 @@ fn start_fails(db: &TestDb, cert: &Path, key: &Path) -> (Option<i32>, String) {
 
 #[test]
 fn a_key_that_does_not_match_or_a_missing_file_stops_the_start() {
-    let db = TestDb::sqlite();
-    let ca = Ca::new();
-    let dir = db.scratch().join("tls");
-    std::fs::create_dir_all(&dir).unwrap();
+    let (db, ca, dir) = setup();
     let (cert1, _, _) = ca.server_cert(1);
     let (_, key2, _) = ca.server_cert(2);
     write_pair(&dir, &cert1, &key2);
@@ -237,18 +243,7 @@ fn a_key_that_does_not_match_or_a_missing_file_stops_the_start() {
     );
 
     // --check-config finds the mismatch and passes a good pair.
-    let check = |cert: &Path, key: &Path| {
-        Command::new(env!("CARGO_BIN_EXE_piaojue"))
-            .args(["serve", "--check-config", "--data-dir"])
-            .arg(db.data_dir())
-            .arg("--tls-cert")
-            .arg(cert)
-            .arg("--tls-key")
-            .arg(key)
-            .env_remove("DATABASE_URL")
-            .output()
-            .unwrap()
-    };
+    let check = |cert: &Path, key: &Path| serve(&db, &["--check-config"], cert, key);
     let out = check(&cert, &key);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr).to_string();
@@ -264,4 +259,35 @@ fn a_key_that_does_not_match_or_a_missing_file_stops_the_start() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn a_client_silent_after_connecting_is_closed_after_the_handshake_timeout() {
+    let (db, ca, dir) = setup();
+    let (cert, key, _) = ca.server_cert(1);
+    write_pair(&dir, &cert, &key);
+    let server = Server::start_with(
+        &db,
+        &[
+            "--tls-cert",
+            dir.join("cert.pem").to_str().unwrap(),
+            "--tls-key",
+            dir.join("key.pem").to_str().unwrap(),
+        ],
+    );
+    // Connects and says nothing: the server closes the connection after its 10 s handshake
+    // timeout (a read timeout here, well past it, means it was kept open).
+    let mut silent = TcpStream::connect(server.addr).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut buf = [0u8; 16];
+    match silent.read(&mut buf) {
+        Ok(0) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        other => panic!("the silent connection was not closed: {other:?}"),
+    }
+    // Others are still served.
+    let (head, _) = https_get(&ca.client(), server.addr, "/healthz");
+    assert!(head.starts_with("http/1.1 200"), "{head}");
 }

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use rustls_pki_types::pem::{self, PemObject};
@@ -91,14 +91,16 @@ pub fn load(cert: &Path, key: &Path) -> Result<ServerConfig, TlsError> {
     Ok(config)
 }
 
-/// What a file looked like when last read: its modification time and length (`None` if it
-/// could not be looked at).
-type Stamp = Option<(Option<SystemTime>, u64)>;
+/// What a file held when last looked at: the SHA-256 of its contents (`None` if it could not
+/// be read). The contents, not the modification time and length: a renewed file copied with
+/// its times kept, or written twice within the file system's clock tick, is seen too.
+type Stamp = Option<[u8; 32]>;
 
 fn stamp(path: &Path) -> Stamp {
-    std::fs::metadata(path)
+    use sha2::{Digest, Sha256};
+    std::fs::read(path)
         .ok()
-        .map(|m| (m.modified().ok(), m.len()))
+        .map(|bytes| Sha256::digest(zeroize::Zeroizing::new(bytes)).into())
 }
 
 /// The TLS configuration in force, and the files it came from.
@@ -292,8 +294,8 @@ mod tests {
             tls.reload_if_changed(&mut seen),
             Reload::Unchanged
         ));
-        // The matching key back (the length differs from the other key's or the time does).
-        write(&d, "key.pem", &format!("{KEY}\n"));
+        // The matching key back.
+        write(&d, "key.pem", KEY);
         assert!(matches!(tls.reload_if_changed(&mut seen), Reload::Reloaded));
         assert!(!Arc::ptr_eq(&before, &tls.current.load_full()));
         let _ = std::fs::remove_dir_all(&d);
