@@ -5,7 +5,7 @@
 //! requests in progress finish.
 //!
 //! HTTP/2 is not spoken here: a reverse proxy in front speaks it to browsers and HTTP/1.1 to
-//! the server.
+//! the server. Without a proxy, the server speaks TLS itself ([`crate::tls`]), HTTP/1.1 inside.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -22,6 +22,7 @@ use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 use crate::limits::{LimitConfig, PerClient};
+use crate::tls::{HANDSHAKE_TIMEOUT, Tls};
 
 /// Open files kept for the database, the log and the rest of the process, below the open-file
 /// limit, when [`LimitConfig::max_connections`] is worked out.
@@ -67,10 +68,16 @@ fn open_file_limit() -> Option<u64> {
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting and waits for the
 /// open connections to finish their requests (at most [`LimitConfig::shutdown_timeout`]). Each request carries the client's address as
 /// `ConnectInfo<SocketAddr>`.
+///
+/// With `tls`, each accepted connection first completes a TLS handshake (within
+/// [`crate::tls::HANDSHAKE_TIMEOUT`], with the certificate in force when it was accepted), and
+/// every answer carries `Strict-Transport-Security`; the certificate files are watched for
+/// changes until the shutdown.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     config: &LimitConfig,
+    tls: Option<Arc<Tls>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let cap = connection_cap(config.max_connections, open_file_limit());
@@ -86,6 +93,8 @@ pub async fn serve(
     if let Ok(local) = listener.local_addr() {
         tracing::info!(address = %local, max_connections = cap, "accepting connections");
     }
+    // Stopped (aborted) when the loop ends.
+    let reloader = tls.clone().map(|t| tokio::spawn(t.watch()));
     tokio::pin!(shutdown);
     loop {
         // Wait for a free connection slot before accepting: past the cap, new connections wait
@@ -121,24 +130,58 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
+        let hsts = tls.is_some();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(addr));
             let app = app.clone();
-            async move { app.oneshot(req).await }
+            async move {
+                let mut res = app.oneshot(req).await?;
+                if hsts {
+                    res.headers_mut().insert(
+                        hyper::header::STRICT_TRANSPORT_SECURITY,
+                        hyper::header::HeaderValue::from_static(crate::tls::HSTS),
+                    );
+                }
+                Ok::<_, std::convert::Infallible>(res)
+            }
         });
-        // Not `serve_connection_with_upgrades`: it first waits, without a timeout, for the
-        // bytes that tell HTTP/1 from HTTP/2, and an idle connection would never be closed.
-        let conn = builder
-            .serve_connection(TokioIo::new(stream), service)
-            .into_owned();
-        let conn = graceful.watch(conn);
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        let acceptor = tls.as_ref().map(|t| t.acceptor());
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
+            // Not `serve_connection_with_upgrades`: it first waits, without a timeout, for the
+            // bytes that tell HTTP/1 from HTTP/2, and an idle connection would never be closed.
+            let served = match acceptor {
+                None => {
+                    let conn = builder.serve_connection(TokioIo::new(stream), service);
+                    watcher.watch(conn.into_owned()).await
+                }
+                Some(acceptor) => {
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => {
+                            let conn = builder.serve_connection(TokioIo::new(stream), service);
+                            watcher.watch(conn.into_owned()).await
+                        }
+                        Ok(Err(e)) => {
+                            tracing::debug!(error = %e, client = %addr, "TLS handshake failed");
+                            Ok(())
+                        }
+                        Err(_) => {
+                            tracing::debug!(client = %addr, "TLS handshake timed out");
+                            Ok(())
+                        }
+                    }
+                }
+            };
+            if let Err(e) = served {
                 tracing::debug!(error = %e, client = %addr, "connection ended with an error");
             }
             drop(slot);
             drop(permit);
         });
+    }
+    if let Some(r) = reloader {
+        r.abort();
     }
     // Stop accepting (the listening socket is closed: new connections are refused), close the
     // idle kept-alive connections, and let the requests in progress finish, for at most the

@@ -35,6 +35,7 @@ pub mod pages;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
+pub mod tls;
 pub mod witnessing;
 pub mod write_guard;
 
@@ -205,10 +206,23 @@ pub async fn serve_with_limits(
     config: limits::LimitConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with_tls(listener, state, config, None, shutdown).await
+}
+
+/// [`serve_with_limits`] over TLS when `tls` is given ([`tls::Tls`]: HTTPS only, the
+/// certificate reloaded when its files change).
+pub async fn serve_with_tls(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    config: limits::LimitConfig,
+    tls: Option<std::sync::Arc<tls::Tls>>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     connections::serve(
         listener,
         app_with_limits(state, config.clone()),
         &config,
+        tls,
         shutdown,
     )
     .await

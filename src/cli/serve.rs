@@ -143,6 +143,35 @@ pub struct ServeArgs {
     /// not be on the board: the deputy's device asks again).
     #[arg(long, default_value_t = 20)]
     pub shutdown_timeout: u64,
+    /// Serve HTTPS (TLS) with this certificate chain, a PEM file with the server's certificate
+    /// first, for a LAN without a reverse proxy; with --tls-key. Every answer then carries
+    /// Strict-Transport-Security. The files are read again when they change (see
+    /// --tls-reload-interval): new connections get the new certificate, without a restart.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert: a PEM file (PKCS#8, RSA or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Seconds between two looks at --tls-cert and --tls-key for a change; a changed pair that
+    /// does not read or match is refused with a warning, and the certificate in force stays.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    pub tls_reload_interval: u64,
+}
+
+impl ServeArgs {
+    /// The TLS configuration of --tls-cert and --tls-key, read and checked, or `None` for plain
+    /// HTTP.
+    pub fn tls(&self) -> Result<Option<piaojue_server::tls::Tls>, piaojue_server::tls::TlsError> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => piaojue_server::tls::Tls::new(
+                cert,
+                key,
+                std::time::Duration::from_secs(self.tls_reload_interval),
+            )
+            .map(Some),
+            _ => Ok(None),
+        }
+    }
 }
 
 /// `piaojue serve` with its options layered from the command line, the environment and the
@@ -170,7 +199,8 @@ pub fn main(layered: super::config::Layered) -> anyhow::Result<i32> {
 
 /// What is wrong with a configuration, found without starting anything (nothing is created,
 /// no database opened): the database URL's kind, the board's name, the witnesses and their
-/// quorum, the data folder, the board key file (read if it exists).
+/// quorum, the data folder, the board key file (read if it exists), the TLS certificate and key
+/// (read, parsed, and checked to go together).
 pub fn check(args: &ServeArgs) -> Vec<String> {
     let mut problems = Vec::new();
     let url = &args.database_url;
@@ -214,12 +244,20 @@ pub fn check(args: &ServeArgs) -> Vec<String> {
             dir.display()
         ));
     }
+    if let Err(e) = args.tls() {
+        problems.push(format!("tls-cert/tls-key: {e}"));
+    }
     problems
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging_as(args.log_format);
+    // A TLS certificate or key that cannot be used stops the start before anything is opened.
+    let tls = args
+        .tls()
+        .context("--tls-cert/--tls-key")?
+        .map(std::sync::Arc::new);
     // Ballot verification runs on rayon's pool (`casting.rs`); its threads are named so that
     // a profile or `top -H` tells them from the async threads.
     let _ = rayon::ThreadPoolBuilder::new()
@@ -341,7 +379,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             let router = piaojue_server::telemetry::router(state.clone(), handle);
             tokio::spawn(piaojue_server::telemetry::serve(metrics_listener, router, shutdown_signal()));
         }
-        let origin = format!("http://{}", listener.local_addr()?);
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let origin = format!("{scheme}://{}", listener.local_addr()?);
         eprintln!("票决 Piaojue serving on {origin}");
         eprintln!("  选举列表 / elections:   {origin}/");
         eprintln!("  工作人员 / staff pages: {origin}/staff");
@@ -374,7 +413,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             max_connections_per_client: args.max_connections_per_client,
             shutdown_timeout: std::time::Duration::from_secs(args.shutdown_timeout),
         };
-        piaojue_server::serve_with_limits(listener, state.clone(), limits, shutdown_signal()).await?;
+        piaojue_server::serve_with_tls(listener, state.clone(), limits, tls, shutdown_signal()).await?;
         // No request is in progress any more: the log writers commit and answer what is
         // queued, the witnessing stops, the database is closed.
         state.shutdown().await;
