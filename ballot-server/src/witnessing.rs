@@ -165,21 +165,33 @@ impl Witnessing {
                 if target <= p.size {
                     continue;
                 }
-                match self.submit(id, manifest, witness, p.size, target).await {
+                let submitted = self.submit(id, manifest, witness, p.size, target).await;
+                // A witness already at exactly this size: ours only if a cosignature of ours at
+                // that size is stored (another process of this board took it). Otherwise the
+                // witness holds another tree of that size (a fork), which is not a cosignature.
+                let already_ours = match &submitted {
+                    Err(SubmitError::Conflict(theirs)) if *theirs == target => {
+                        has_cosignature(&self.db, id, &witness.name, target).await?
+                    }
+                    _ => false,
+                };
+                match submitted {
                     Ok(()) => p.size = target,
-                    Err(SubmitError::Conflict(theirs)) if theirs <= size && theirs != p.size => {
+                    Err(SubmitError::Conflict(_)) if already_ours => p.size = target,
+                    Err(SubmitError::Conflict(theirs))
+                        if theirs < target && theirs <= size && theirs != p.size =>
+                    {
                         // The witness is elsewhere (a restart of ours, another server process):
                         // start from its size (a bigger size than ours is checked on the next
                         // submission, whose consistency proof starts there).
                         p.size = theirs;
-                        if theirs < target
-                            && self
-                                .submit(id, manifest, witness, p.size, target)
-                                .await
-                                .is_ok()
+                        if self
+                            .submit(id, manifest, witness, p.size, target)
+                            .await
+                            .is_ok()
                         {
                             p.size = target;
-                        } else if theirs < target {
+                        } else {
                             p.retry_at = Some(Instant::now() + RETRY);
                             break;
                         }
@@ -302,6 +314,19 @@ fn post(url: &str, body: Vec<u8>) -> Result<String, SubmitError> {
 }
 
 /// Stores a verified cosignature (a second one for the same size and witness is ignored).
+/// Whether `witness`'s cosignature of the election's checkpoint of `size` is stored.
+async fn has_cosignature(db: &Db, id: &str, witness: &str, size: u64) -> ApiResult<bool> {
+    let row = sqlx::query(
+        "SELECT 1 FROM cosignatures WHERE election_id = $1 AND size = $2 AND witness = $3",
+    )
+    .bind(id)
+    .bind(size as i64)
+    .bind(witness)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.is_some())
+}
+
 async fn store(db: &Db, id: &str, c: &StoredCosignature) -> ApiResult<()> {
     sqlx::query(
         "INSERT INTO cosignatures (election_id, size, witness, timestamp, signature) \
