@@ -46,11 +46,7 @@ const AROUND: usize = 20;
 
 /// Deputy `d`'s choices: up to two of the four options.
 fn choices(d: usize) -> Vec<usize> {
-    match d % 4 {
-        0 => vec![],
-        1 => vec![d % OPTIONS],
-        _ => vec![d % OPTIONS, (d + 1) % OPTIONS],
-    }
+    common::election::up_to_two(d, 4, OPTIONS)
 }
 
 /// A tmpfs mounted for the test, unmounted when dropped.

@@ -30,12 +30,9 @@ const DEPUTIES: usize = 300;
 /// The server's `--shutdown-timeout`.
 const SHUTDOWN_TIMEOUT: u64 = 20;
 
+/// Deputy `d`'s choices: up to two of the four options.
 fn choices(d: usize) -> Vec<usize> {
-    match d % 3 {
-        0 => vec![],
-        1 => vec![d % OPTIONS],
-        _ => vec![d % OPTIONS, (d + 1) % OPTIONS],
-    }
+    common::election::up_to_two(d, 3, OPTIONS)
 }
 
 #[test]

@@ -317,3 +317,14 @@ impl Election {
         e
     }
 }
+
+/// Deputy `d`'s choices among `options` in a load test: a blank ballot every `period`-th
+/// deputy, one option the next, two the rest (`period` ≥ 3).
+#[allow(dead_code)] // not every test binary that includes `common` casts load
+pub fn up_to_two(d: usize, period: usize, options: usize) -> Vec<usize> {
+    match d % period {
+        0 => vec![],
+        1 => vec![d % options],
+        _ => vec![d % options, (d + 1) % options],
+    }
+}
