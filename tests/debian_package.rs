@@ -14,19 +14,19 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{Client, TempDir};
+use common::TempDir;
+use common::deb::{
+    CONFIG, DEMO_OPTIONS, STATE, build_deb, demo_config, has_tool, run, succeeds, text, vote_once,
+};
 
 const REQUIRE_VAR: &str = "PIAOJUE_REQUIRE_DPKG";
 const UNIT: &str = "/usr/lib/systemd/system/piaojue.service";
 const WITNESS_UNIT: &str = "/usr/lib/systemd/system/piaojue-witness.service";
-const CONFIG: &str = "/etc/piaojue/piaojue.toml";
-const STATE: &str = "/var/lib/piaojue";
-const DEMO: &str = "demo-2027";
 
 /// Why this machine cannot run the test, if it cannot.
 fn why_not() -> Option<String> {
@@ -34,7 +34,7 @@ fn why_not() -> Option<String> {
         return Some("not root (dpkg -i needs it)".into());
     }
     for tool in ["dpkg", "dpkg-deb", "jq", "setpriv", "getent"] {
-        if !succeeds(Command::new("sh").args(["-c", &format!("command -v {tool}")])) {
+        if !has_tool(tool) {
             return Some(format!("{tool} is missing"));
         }
     }
@@ -45,68 +45,6 @@ fn why_not() -> Option<String> {
         return Some("a user piaojue exists already (the test would remove it)".into());
     }
     None
-}
-
-fn succeeds(cmd: &mut Command) -> bool {
-    cmd.stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// Runs `program args` and answers its output; panics, showing it, when it fails.
-#[track_caller]
-fn run(program: &str, args: &[&str]) -> Output {
-    let out = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("running {program}: {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?} failed ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn text(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// The folder of the tests' binaries. `piaojue-verify` is another package's binary: `cargo test
-/// --workspace` builds it there (for the verifier's own tests) before any test runs; when only
-/// this test is run and it is missing, it is built here, once.
-fn bin_dir() -> PathBuf {
-    let piaojue = Path::new(env!("CARGO_BIN_EXE_piaojue"));
-    let dir = piaojue
-        .parent()
-        .expect("the binaries' folder")
-        .to_path_buf();
-    if !dir.join("piaojue-verify").exists() {
-        let profile = if dir.ends_with("release") {
-            "release"
-        } else {
-            "test"
-        };
-        run(
-            env!("CARGO"),
-            &[
-                "build",
-                "--quiet",
-                "--profile",
-                profile,
-                "-p",
-                "piaojue-verifier",
-                "--bin",
-                "piaojue-verify",
-            ],
-        );
-    }
-    assert!(dir.join("piaojue-verify").exists(), "{}", dir.display());
-    dir
 }
 
 /// Purges the package when dropped (a failed test leaves nothing installed).
@@ -149,22 +87,8 @@ fn exec_start(unit: &str) -> Vec<String> {
 /// (keys are the long option names), else as options after the unit's command line without its
 /// `--config FILE`.
 fn serve_command(exec: &[String], takes_config: bool) -> Vec<String> {
-    let options: [(&str, &str); 5] = [
-        ("database-url", "sqlite:/var/lib/piaojue/piaojue.db"),
-        ("data-dir", STATE),
-        ("listen", "127.0.0.1:0"),
-        ("demo-deputies", "1"),
-        ("demo-witnesses", "0"),
-    ];
     if takes_config {
-        let mut toml = String::from("demo = true\n");
-        for (k, v) in options {
-            match v.parse::<u64>() {
-                Ok(n) => toml.push_str(&format!("{k} = {n}\n")),
-                Err(_) => toml.push_str(&format!("{k} = {v:?}\n")),
-            }
-        }
-        std::fs::write(CONFIG, toml).expect("write the configuration");
+        std::fs::write(CONFIG, demo_config()).expect("write the configuration");
         exec.to_vec()
     } else {
         let config_at = exec.iter().position(|a| a == "--config");
@@ -175,7 +99,7 @@ fn serve_command(exec: &[String], takes_config: bool) -> Vec<String> {
             .map(|(_, a)| a.clone())
             .collect();
         cmd.push("--demo".into());
-        for (k, v) in options {
+        for (k, v) in DEMO_OPTIONS {
             cmd.push(format!("--{k}"));
             cmd.push(v.into());
         }
@@ -244,25 +168,7 @@ fn the_package_installs_serves_a_vote_and_purges_cleanly() {
     let scratch = TempDir::new("piaojue-deb");
 
     // Build: the tests' binaries, packaged by the script from Cargo.toml's metadata.
-    let bins = bin_dir();
-    let root = env!("CARGO_MANIFEST_DIR");
-    let out = run(
-        &format!("{root}/packaging/build-deb"),
-        &[
-            "--profile",
-            "debug",
-            "--bin-dir",
-            bins.to_str().expect("a UTF-8 path"),
-            "--out",
-            scratch.path().to_str().expect("a UTF-8 path"),
-        ],
-    );
-    let deb = text(&out)
-        .lines()
-        .last()
-        .expect("the .deb's path")
-        .to_string();
-    assert!(deb.ends_with(".deb") && Path::new(&deb).exists(), "{deb}");
+    let deb = build_deb(scratch.path());
     let control = text(&run("dpkg-deb", &["--field", &deb]));
     for field in [
         "Package: piaojue",
@@ -316,7 +222,6 @@ fn the_package_installs_serves_a_vote_and_purges_cleanly() {
     for line in [
         "User=piaojue",
         "StateDirectory=piaojue",
-        "ConfigurationDirectory=piaojue",
         "ProtectSystem=strict",
         "NoNewPrivileges=yes",
         "CapabilityBoundingSet=\n",
@@ -326,7 +231,7 @@ fn the_package_installs_serves_a_vote_and_purges_cleanly() {
         assert!(unit.contains(line), "{line:?} in the unit");
     }
     assert!(std::fs::read_to_string(WITNESS_UNIT).is_ok_and(|u| u.contains("witness serve")));
-    if succeeds(Command::new("sh").args(["-c", "command -v systemd-analyze"])) {
+    if has_tool("systemd-analyze") {
         let out = Command::new("systemd-analyze")
             .args(["verify", UNIT, WITNESS_UNIT])
             .output()
@@ -359,41 +264,9 @@ fn the_package_installs_serves_a_vote_and_purges_cleanly() {
     }
 
     // One deputy votes with the installed client, pinned to the election's fingerprint.
-    let (status, election) = Client::new(&base, None).get(&format!("/api/elections/{DEMO}"));
-    assert_eq!(status, 200, "{election}");
-    let fingerprint = election["fingerprint"]
-        .as_str()
-        .expect("open: a fingerprint");
     let credentials = std::fs::read_to_string(format!("{STATE}/demo/credentials.txt"))
         .expect("the demo credentials");
-    let credential = scratch.path().join("credential.txt");
-    std::fs::write(&credential, credentials.lines().next().expect("one")).unwrap();
-    let receipt = scratch.path().join("receipt.json");
-    let s = |p: &Path| p.to_str().expect("a UTF-8 path").to_string();
-    run(
-        "/usr/bin/piaojue",
-        &[
-            "vote",
-            "--url",
-            &base,
-            "--election",
-            DEMO,
-            "--credential-file",
-            &s(&credential),
-            "--choose",
-            "1",
-            "--fingerprint",
-            fingerprint,
-            "--receipt",
-            &s(&receipt),
-        ],
-    );
-    run(
-        "/usr/bin/piaojue",
-        &["receipt", "check", &s(&receipt), "--url", &base],
-    );
-    let (_, status) = Client::new(&base, None).get(&format!("/api/elections/{DEMO}"));
-    assert_eq!(status["ballots"], 1, "one ballot on the board: {status}");
+    vote_once(&base, &credentials, scratch.path(), &["/usr/bin/piaojue"]);
 
     // SIGTERM, as systemd stops it: the server exits cleanly.
     run("kill", &["-TERM", &server.id().to_string()]);

@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 
 pub mod cycle;
+pub mod deb;
 pub mod election;
 
 use std::io::{BufRead, BufReader};
