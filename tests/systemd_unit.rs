@@ -4,10 +4,11 @@
 //! neither the cached tree nor this machine keeps anything. In it the test installs the package
 //! with `dpkg -i`, starts `piaojue.service` with `systemctl`, checks that it is active, ready
 //! (`/readyz`) and confined as the unit says (user, no capability, `NoNewPrivileges`, seccomp, a
-//! read-only system, a private /tmp), lets a deputy vote with the installed client, sees systemd
-//! restart it after a crash with the ballot kept, stops it with `systemctl stop` (a clean exit 0,
-//! in the journal), runs the witness unit with its credential, and purges the package while
-//! systemd runs (the maintainer scripts' systemctl calls).
+//! read-only system, a private /tmp), lets a deputy vote with the installed client, upgrades the
+//! package while it serves (no restart), sees systemd restart it after a crash with the ballot
+//! kept, stops it with `systemctl stop` (a clean exit 0, in the journal), runs the witness unit
+//! with its credential, and purges the package while systemd runs (the maintainer scripts'
+//! systemctl calls).
 //!
 //! systemd never starts on this machine's own root: only inside the container, whose root is
 //! the cached tree; the container shares this machine's network (its server listens on a free
@@ -491,6 +492,21 @@ fn the_unit_runs_under_systemd_confined_votes_and_stops_cleanly() {
     piaojue.extend(c.enter(&["/usr/bin/piaojue"]));
     let piaojue: Vec<&str> = piaojue.iter().map(String::as_str).collect();
     vote_once(&base, &credentials, scratch.path(), &piaojue);
+
+    // An upgrade (the package again) while it serves: the server is not restarted, and the
+    // installation says how to restart it.
+    let upgrade = c.sh(&format!("dpkg -i {deb} 2>&1"));
+    assert!(
+        text(&upgrade).contains("systemctl restart piaojue"),
+        "{}",
+        text(&upgrade)
+    );
+    let show = c.show("piaojue");
+    assert_eq!(
+        (show["ActiveState"].as_str(), &show["MainPID"]),
+        ("active", &pid),
+        "the same process serves on"
+    );
 
     // A crash: systemd restarts it (Restart=on-failure), and the ballot is still there.
     c.sh(&format!("kill -KILL {pid}"));
