@@ -126,11 +126,12 @@ struct Container {
 
 impl Container {
     /// Boots `rootfs` over a tmpfs overlay (`--volatile=overlay`: every change is gone with the
-    /// container), with `binds` mounted at the same paths inside, read-write. systemd-nspawn
-    /// runs in a mount namespace of its own with a tmpfs on /run/systemd/nspawn (this machine's
-    /// /run is no tmpfs, which it wants there), registers with no machined and makes no scope
-    /// (this machine's PID 1 is not systemd), and takes no lock on the shared, unchanged tree.
-    fn boot(rootfs: &Path, binds: &[&Path], console: PathBuf) -> Container {
+    /// container), with `binds` mounted at the same paths inside (read-only where marked
+    /// `true`). systemd-nspawn runs in a mount namespace of its own with a tmpfs on
+    /// /run/systemd/nspawn (this machine's /run is no tmpfs, which it wants there), registers
+    /// with no machined and makes no scope (this machine's PID 1 is not systemd), and takes no
+    /// lock on the shared, unchanged tree.
+    fn boot(rootfs: &Path, binds: &[(&Path, bool)], console: PathBuf) -> Container {
         let name = format!("piaojue-test-{}", std::process::id());
         let mut args: Vec<String> = vec![
             "--directory".into(),
@@ -142,9 +143,10 @@ impl Container {
             "--boot".into(),
             "--console=pipe".into(),
         ];
-        for bind in binds {
+        for (bind, read_only) in binds {
             let p = bind.to_str().expect("a UTF-8 path");
-            args.push(format!("--bind={p}:{p}"));
+            let how = if *read_only { "bind-ro" } else { "bind" };
+            args.push(format!("--{how}={p}:{p}"));
         }
         let log = std::fs::File::create(&console).expect("the console's log");
         let nspawn = Command::new("unshare")
@@ -372,7 +374,7 @@ fn the_unit_runs_under_systemd_confined_votes_and_stops_cleanly() {
     let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("web");
     let c = Container::boot(
         &rootfs_path,
-        &[scratch.path(), &web],
+        &[(scratch.path(), false), (&web, true)],
         scratch.path().join("console.log"),
     );
     let booted = started.elapsed();
