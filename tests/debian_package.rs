@@ -76,39 +76,6 @@ fn text(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-/// The folder of the tests' binaries. `piaojue-verify` is another package's binary: `cargo test
-/// --workspace` builds it there (for the verifier's own tests) before any test runs; when only
-/// this test is run and it is missing, it is built here, once.
-fn bin_dir() -> PathBuf {
-    let piaojue = Path::new(env!("CARGO_BIN_EXE_piaojue"));
-    let dir = piaojue
-        .parent()
-        .expect("the binaries' folder")
-        .to_path_buf();
-    if !dir.join("piaojue-verify").exists() {
-        let profile = if dir.ends_with("release") {
-            "release"
-        } else {
-            "test"
-        };
-        run(
-            env!("CARGO"),
-            &[
-                "build",
-                "--quiet",
-                "--profile",
-                profile,
-                "-p",
-                "piaojue-verifier",
-                "--bin",
-                "piaojue-verify",
-            ],
-        );
-    }
-    assert!(dir.join("piaojue-verify").exists(), "{}", dir.display());
-    dir
-}
-
 /// Purges the package when dropped (a failed test leaves nothing installed).
 struct Installed;
 
@@ -244,7 +211,7 @@ fn the_package_installs_serves_a_vote_and_purges_cleanly() {
     let scratch = TempDir::new("piaojue-deb");
 
     // Build: the tests' binaries, packaged by the script from Cargo.toml's metadata.
-    let bins = bin_dir();
+    let bins = common::binaries_with_verifier();
     let root = env!("CARGO_MANIFEST_DIR");
     let out = run(
         &format!("{root}/packaging/build-deb"),
