@@ -6,8 +6,10 @@
 //! entries and signed heads are a prefix of the live one's, consistent with it, with the
 //! receipts issued before the backup. A server refuses to start on a database whose stored board
 //! was edited, naming the election and the first bad size; on a database of a newer schema,
-//! naming both versions; a database of the previous release's schema is migrated forward and
-//! voting goes on. The board key goes into escrow and back. SQLite always, PostgreSQL when
+//! naming both versions; a database of an older schema (version 5, before the witnesses'
+//! cosignatures) is migrated forward through every later migration and voting goes on (a
+//! database the previous release wrote itself: tests/upgrade.rs). The board key goes into
+//! escrow and back. SQLite always, PostgreSQL when
 //! `PIAOJUE_TEST_POSTGRES_URL` is set.
 
 mod common;

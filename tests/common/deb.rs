@@ -3,7 +3,7 @@
 //! binaries, the demo configuration they serve, one deputy's vote with the installed client, and
 //! small helpers to run commands.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use super::Client;
@@ -74,42 +74,9 @@ pub fn text(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-/// The folder of the tests' binaries. `piaojue-verify` is another package's binary: `cargo test
-/// --workspace` builds it there (for the verifier's own tests) before any test runs; when only
-/// one test is run and it is missing, it is built here, once.
-pub fn bin_dir() -> PathBuf {
-    let piaojue = Path::new(env!("CARGO_BIN_EXE_piaojue"));
-    let dir = piaojue
-        .parent()
-        .expect("the binaries' folder")
-        .to_path_buf();
-    if !dir.join("piaojue-verify").exists() {
-        let profile = if dir.ends_with("release") {
-            "release"
-        } else {
-            "test"
-        };
-        run(
-            env!("CARGO"),
-            &[
-                "build",
-                "--quiet",
-                "--profile",
-                profile,
-                "-p",
-                "piaojue-verifier",
-                "--bin",
-                "piaojue-verify",
-            ],
-        );
-    }
-    assert!(dir.join("piaojue-verify").exists(), "{}", dir.display());
-    dir
-}
-
 /// Packages the tests' binaries with packaging/build-deb into `out`; answers the .deb's path.
 pub fn build_deb(out: &Path) -> String {
-    let bins = bin_dir();
+    let bins = super::binaries_with_verifier();
     let root = env!("CARGO_MANIFEST_DIR");
     let built = run(
         &format!("{root}/packaging/build-deb"),

@@ -596,3 +596,34 @@ pub fn dump_database_but_audit(db: &TestDb) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// The folder of the tests' binaries, with `piaojue-verify` in it. That is another package's
+/// binary: `cargo test --workspace` builds it there (for the verifier's own tests) before any
+/// test runs; when only one test of this package is run and it is missing, it is built here.
+pub fn binaries_with_verifier() -> PathBuf {
+    let piaojue = Path::new(env!("CARGO_BIN_EXE_piaojue"));
+    let dir = piaojue
+        .parent()
+        .expect("the binaries' folder")
+        .to_path_buf();
+    if !dir.join("piaojue-verify").exists() {
+        let profile = if dir.ends_with("release") {
+            "release"
+        } else {
+            "test"
+        };
+        let out = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--profile", profile])
+            .args(["-p", "piaojue-verifier", "--bin", "piaojue-verify"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run cargo build");
+        assert!(
+            out.status.success(),
+            "building piaojue-verify: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(dir.join("piaojue-verify").exists(), "{}", dir.display());
+    dir
+}
