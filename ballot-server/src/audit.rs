@@ -4,16 +4,19 @@
 //! the token), the action, the election or object, the client's address (after
 //! `--trusted-proxy`) and the outcome. `GET /api/staff/audit` lists it for the staff pages.
 //!
-//! The trail is kept by a middleware on the API's routes ([`record`]): it knows the staff
-//! token before the handler runs and the outcome after, so that no handler has to remember to
-//! write it, and a refused action (a wrong state, bad input) is kept too. Its row is written
-//! right after the action's own transaction, not in it.
+//! The trail is kept by a middleware on the API's routes ([`record`]), so that no handler has
+//! to remember to write it, and a refused action (a wrong state, bad input) is kept too. It is
+//! written ahead: the row is committed with the outcome `pending` before the action runs (if it
+//! cannot be, the action is not run), and given the action's outcome after. A row still
+//! `pending` when a server starts belongs to an action the server died in: [`interrupt_pending`]
+//! marks it `interrupted` (the action may or may not have taken effect: staff look at the
+//! election's state). So no action that took effect is missing from the trail.
 
 use axum::Json;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
@@ -88,33 +91,56 @@ pub async fn record(State(s): State<AppState>, req: Request, next: Next) -> Resp
     let client = ClientAddr::of(req.extensions()).0;
     let path = req.uri().path().to_string();
     let object = first_param(&template, &path);
-    let res = next.run(req).await;
-    let election = res
-        .extensions()
-        .get::<AuditedElection>()
-        .map(|e| e.0.clone())
-        .or_else(|| {
-            path.starts_with("/api/elections/")
-                .then(|| object.clone())
-                .flatten()
-        })
-        .or_else(|| {
-            path.starts_with("/api/cycle/elections/")
-                .then(|| object.clone())
-                .flatten()
-        });
+    let election = ["/api/elections/", "/api/cycle/elections/"]
+        .iter()
+        .any(|p| path.starts_with(p))
+        .then(|| object.clone())
+        .flatten();
     let row = PendingRow {
         staff,
         action,
         election,
         object,
         client: client.to_string(),
-        status: res.status().as_u16(),
     };
-    if let Err(e) = insert(&s, &row).await {
-        tracing::error!(error = %e, action, "could not keep the staff audit row");
+    let id = match begin(&s, &row).await {
+        Ok(id) => id,
+        Err(e) => return refuse_unrecorded(e, action).into_response(),
+    };
+    // The action runs in a task of its own: a client that goes away, or the request's timeout,
+    // does not cut it half-way, and its outcome is kept all the same.
+    let task = {
+        let s = s.clone();
+        tokio::spawn(async move {
+            let res = next.run(req).await;
+            finish(&s, id, action, answered(&res)).await;
+            res
+        })
+    };
+    match task.await {
+        Ok(res) => res,
+        Err(e) => {
+            // A handler that panicked: its row says so, its answer is a 500.
+            tracing::error!(error = %e, action, "a staff action failed");
+            let res = ApiError::Internal("the action failed".into()).into_response();
+            finish(&s, id, action, answered(&res)).await;
+            res
+        }
     }
-    res
+}
+
+/// The answer to a staff action whose row could not be written ahead: the action is not run.
+fn refuse_unrecorded(e: sqlx::Error, action: &str) -> ApiError {
+    match crate::health::StorageFault::of(&e) {
+        crate::health::StorageFault::Full(_) => ApiError::from(e),
+        crate::health::StorageFault::Other => {
+            tracing::error!(error = %e, action, "could not write the staff audit row: the action was not run");
+            ApiError::Unavailable(
+                "the staff audit trail could not be written, so nothing was done; try again later"
+                    .into(),
+            )
+        }
+    }
 }
 
 /// The value of the first parameter of `template` (`/api/elections/{id}/open`) in `path`.
@@ -133,8 +159,14 @@ struct PendingRow {
     election: Option<String>,
     object: Option<String>,
     client: String,
-    status: u16,
 }
+
+/// The outcome of a row written ahead, while its action runs.
+pub const PENDING: &str = "pending";
+/// The outcome of a row its server died with, marked at the next start.
+pub const INTERRUPTED: &str = "interrupted";
+/// The `status` column of a row that has no answer (pending or interrupted).
+const NO_STATUS: i64 = 0;
 
 /// What came of an action, by its answer's status.
 fn outcome(status: u16) -> &'static str {
@@ -145,10 +177,11 @@ fn outcome(status: u16) -> &'static str {
     }
 }
 
-async fn insert(s: &AppState, r: &PendingRow) -> Result<(), sqlx::Error> {
-    sqlx::query(
+/// Commits the row of an action about to run, as `pending`; its id.
+async fn begin(s: &AppState, r: &PendingRow) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
         "INSERT INTO staff_audit (time_ms, token_id, staff_label, action, election_id, object_id, client, status, outcome) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(crate::cycle::now_ms())
     .bind(&r.staff.token_id)
@@ -157,11 +190,50 @@ async fn insert(s: &AppState, r: &PendingRow) -> Result<(), sqlx::Error> {
     .bind(r.election.as_deref())
     .bind(r.object.as_deref())
     .bind(&r.client)
-    .bind(i64::from(r.status))
-    .bind(outcome(r.status))
+    .bind(NO_STATUS)
+    .bind(PENDING)
+    .fetch_one(&s.db.pool)
+    .await
+}
+
+/// What a row keeps of an answer: its status, and the election it names (a creation's). Taken
+/// before any await: an answer's body may be sent, not shared, between threads.
+fn answered(res: &Response) -> (u16, Option<String>) {
+    let election = res
+        .extensions()
+        .get::<AuditedElection>()
+        .map(|e| e.0.clone());
+    (res.status().as_u16(), election)
+}
+
+/// Gives row `id` the outcome of an answer ([`answered`]) (and the election the answer names, for a creation).
+/// Also over `interrupted`: another server process on the same database may have started
+/// while this action ran. If it cannot be written, the row stays `pending` and the next start
+/// marks it `interrupted`.
+async fn finish(s: &AppState, id: i64, action: &str, (status, election): (u16, Option<String>)) {
+    let done = sqlx::query(
+        "UPDATE staff_audit SET status = $1, outcome = $2, election_id = COALESCE($3, election_id) WHERE id = $4",
+    )
+    .bind(i64::from(status))
+    .bind(outcome(status))
+    .bind(election)
+    .bind(id)
     .execute(&s.db.pool)
-    .await?;
-    Ok(())
+    .await;
+    if let Err(e) = done {
+        tracing::error!(error = %e, action, id, "could not write the outcome of a staff action: its row stays pending");
+    }
+}
+
+/// At a server's start: marks `interrupted` every row still `pending` (its server died while
+/// the action ran; it may or may not have taken effect). Answers how many.
+pub async fn interrupt_pending(pool: &sqlx::AnyPool) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("UPDATE staff_audit SET outcome = $1 WHERE outcome = $2")
+        .bind(INTERRUPTED)
+        .bind(PENDING)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// One row of the trail, as `GET /api/staff/audit` answers it.
@@ -183,9 +255,10 @@ pub struct AuditEntry {
     pub object_id: Option<String>,
     /// The client's address.
     pub client: String,
-    /// The answer's HTTP status.
-    pub status: u16,
-    /// `done` (2xx), `refused` (4xx) or `failed` (5xx).
+    /// The answer's HTTP status; `None` while there is none (`pending`, `interrupted`).
+    pub status: Option<u16>,
+    /// `done` (2xx), `refused` (4xx), `failed` (5xx), `pending` (the action is running) or
+    /// `interrupted` (the server died while it ran: it may or may not have taken effect).
     pub outcome: String,
 }
 
@@ -239,7 +312,7 @@ pub async fn list(
                 election_id: r.try_get(5)?,
                 object_id: r.try_get(6)?,
                 client: r.try_get(7)?,
-                status: u16::try_from(status).unwrap_or(0),
+                status: u16::try_from(status).ok().filter(|s| *s != 0),
                 outcome: r.try_get(9)?,
             })
         })

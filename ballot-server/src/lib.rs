@@ -79,6 +79,15 @@ impl AppState {
             ms = started.elapsed().as_millis() as u64,
             "every election's board matches its signed heads"
         );
+        // Staff actions a previous run died in: their outcome is unknown (spec/api.md §7.8).
+        match audit::interrupt_pending(&db.pool).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                rows = n,
+                "staff actions were in progress when the server last stopped: marked interrupted in the audit trail; check those elections' state"
+            ),
+            Err(e) => tracing::error!(error = %e, "could not mark interrupted staff actions"),
+        }
         let elections = Arc::new(elections::Elections::default());
         // Finish what a previous run left between two appends (a ceremony's verdict, a tally,
         // a result).

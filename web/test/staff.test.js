@@ -129,3 +129,24 @@ test('credential serials are given in a shuffled order: a permutation, not the s
   assert.equal(calls, 3, 'the tail value (2^32 − 1 ≥ limit for 3) is drawn again');
   assert.deepEqual([...out2].sort(), ['x', 'y', 'z']);
 });
+
+test('the audit card names every outcome the server writes, in both languages, and flags an interrupted action', async () => {
+  const { AUDIT_OUTCOMES, hasInterrupted } = await import('../src/ui/staff/audit.js');
+  const { setLang, t } = await import('../src/ui/common.js');
+  const { readFileSync } = await import('node:fs');
+  const rust = readFileSync(new URL('../../ballot-server/src/audit.rs', import.meta.url), 'utf8');
+  for (const o of AUDIT_OUTCOMES) assert.ok(rust.includes(`"${o}"`), `audit.rs writes ${o}`);
+  assert.ok(AUDIT_OUTCOMES.includes('pending') && AUDIT_OUTCOMES.includes('interrupted'));
+  globalThis.document ??= { documentElement: {}, querySelectorAll: () => [] };
+  setLang('zh');
+  for (const o of AUDIT_OUTCOMES) assert.doesNotMatch(t(`audit.outcome.${o}`), /[A-Za-z]|^audit/, `zh ${o}`);
+  assert.match(t('audit.outcome.interrupted'), /中断/);
+  assert.match(t('audit.interrupted'), /可能已经生效，也可能没有生效/);
+  assert.doesNotMatch(t('audit.interrupted'), /[A-Za-z]/);
+  setLang('en');
+  for (const o of AUDIT_OUTCOMES) assert.doesNotMatch(t(`audit.outcome.${o}`), /[\u4e00-\u9fff]|^audit/, `en ${o}`);
+  assert.match(t('audit.interrupted'), /may or may not have taken effect/);
+  setLang('zh');
+  assert.equal(hasInterrupted([{ outcome: 'done' }, { outcome: 'pending' }]), false);
+  assert.equal(hasInterrupted([{ outcome: 'done' }, { outcome: 'interrupted' }]), true);
+});

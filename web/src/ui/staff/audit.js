@@ -9,8 +9,11 @@ export const AUDIT_ACTIONS = [
   'create_candidate', 'approve', 'revote', 'evaluation', 'set_plan', 'add_progress', 'add_attachment',
 ];
 
-/** The outcomes the server names. */
-export const AUDIT_OUTCOMES = ['done', 'refused', 'failed'];
+/**
+ * The outcomes the server names: `pending` while the action runs (its row is written before it),
+ * `interrupted` when the server died while it ran (it may or may not have taken effect).
+ */
+export const AUDIT_OUTCOMES = ['done', 'refused', 'failed', 'pending', 'interrupted'];
 
 /** The labels the server gives the tokens it makes (src/cli/serve.rs). */
 const TOKEN_LABELS = ['first start', 'rotated'];
@@ -28,6 +31,8 @@ addTexts({
     'audit.action.revote': '重新表决', 'audit.action.evaluation': '满意度测评', 'audit.action.set_plan': '制定实施计划',
     'audit.action.add_progress': '报送进展', 'audit.action.add_attachment': '上传附件',
     'audit.outcome.done': '已完成', 'audit.outcome.refused': '被拒绝', 'audit.outcome.failed': '失败',
+    'audit.outcome.pending': '进行中', 'audit.outcome.interrupted': '已中断，结果不明',
+    'audit.interrupted': '标为“已中断，结果不明”的操作，是服务器在操作进行过程中停止运行所致，该操作可能已经生效，也可能没有生效。请查看本次选举的当前状态予以确认，必要时重新操作。',
     'audit.label.first start': '首次启动时生成', 'audit.label.rotated': '轮换后生成',
   },
   en: {
@@ -42,6 +47,8 @@ addTexts({
     'audit.action.revote': 'Called a revote', 'audit.action.evaluation': 'Satisfaction evaluation', 'audit.action.set_plan': 'Set an implementation plan',
     'audit.action.add_progress': 'Reported progress', 'audit.action.add_attachment': 'Uploaded an attachment',
     'audit.outcome.done': 'done', 'audit.outcome.refused': 'refused', 'audit.outcome.failed': 'failed',
+    'audit.outcome.pending': 'in progress', 'audit.outcome.interrupted': 'interrupted, outcome unknown',
+    'audit.interrupted': 'An action marked “interrupted, outcome unknown” was under way when the server stopped: it may or may not have taken effect. Check the election’s current state to see which, and repeat the action if needed.',
     'audit.label.first start': 'made at first start', 'audit.label.rotated': 'made when rotated',
   },
 });
@@ -61,6 +68,11 @@ export function auditRows(entries) {
     h('td', { class: `outcome-${e.outcome}` }, named('audit.outcome', e.outcome, AUDIT_OUTCOMES))));
 }
 
+/** Whether any of `entries` is an action whose server died while it ran (outcome unknown). */
+export function hasInterrupted(entries) {
+  return entries.some((e) => e.outcome === 'interrupted');
+}
+
 /** The audit card of election `id`: `{ card, update() }`, `update` loading the newest rows. */
 export function auditCard(id, ctx) {
   const body = h('div', { id: 'audit-list' }, t('loading'));
@@ -74,7 +86,8 @@ export function auditCard(id, ctx) {
     }
     replace(body, h('table', { class: 'audit' },
       h('thead', {}, h('tr', {}, ['audit.time', 'audit.staff', 'audit.action', 'audit.client', 'audit.outcome'].map((k) => h('th', {}, t(k))))),
-      h('tbody', {}, auditRows(entries))));
+      h('tbody', {}, auditRows(entries))),
+    hasInterrupted(entries) ? h('p', { class: 'notice warn', id: 'audit-interrupted' }, t('audit.interrupted')) : false);
   };
   return { card, update };
 }
