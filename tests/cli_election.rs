@@ -755,3 +755,86 @@ fn vote_saves_the_receipt_before_checking_it() {
     );
     ok_once_witnessed(&["receipt", "check", s(&r), "--url", &server.base]);
 }
+
+/// `serve --demo` without `--downloads-dir` offers the program it runs and the verifier beside
+/// it (`spec/api.md` §8.1): here a copy of `piaojue` in a folder of its own, with a stand-in
+/// `piaojue-verify` beside it. Both are listed with the SHA-256 of the files beside each other and
+/// served byte for byte; without the verifier beside it, the next start lists only `piaojue`; an
+/// explicit `--downloads-dir` is served instead.
+#[test]
+fn the_demo_offers_the_running_program_and_the_verifier_beside_it() {
+    use sha2::{Digest, Sha256};
+    let db = TestDb::sqlite();
+    let bin = db.scratch().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let piaojue = bin.join("piaojue");
+    // Copied by another process: a file this one wrote could still be open in a child being
+    // forked by another test, and would then not start (ETXTBSY).
+    let copied = Command::new("cp")
+        .arg(env!("CARGO_BIN_EXE_piaojue"))
+        .arg(&piaojue)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let verifier = bin.join("piaojue-verify");
+    std::fs::write(&verifier, b"#!/bin/sh\necho a stand-in for the verifier\n").unwrap();
+    let digest = |p: &Path| hex::encode(Sha256::digest(std::fs::read(p).unwrap()));
+    let args = ["--demo", "--demo-deputies", "1", "--demo-witnesses", "0"];
+    let listed = |server: &Server| {
+        let (status, list) = server.public().get("/api/downloads");
+        assert_eq!(status, 200, "{list}");
+        list["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["name"].as_str().unwrap().to_string(),
+                    f["sha256"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+
+    let server = Server::start_program(&piaojue, &db.url, &db.data_dir(), &args);
+    assert_eq!(
+        listed(&server),
+        [
+            ("piaojue".to_string(), digest(&piaojue)),
+            ("piaojue-verify".to_string(), digest(&verifier)),
+        ]
+    );
+    for (name, file) in [("piaojue", &piaojue), ("piaojue-verify", &verifier)] {
+        let (status, bytes) = server.public().get_bytes(&format!("/downloads/{name}"));
+        assert_eq!(status, 200, "{name}");
+        assert!(
+            bytes == std::fs::read(file).unwrap(),
+            "{name} byte for byte"
+        );
+    }
+    drop(server);
+
+    std::fs::remove_file(&verifier).unwrap();
+    let server = Server::start_program(&piaojue, &db.url, &db.data_dir(), &args);
+    assert_eq!(
+        listed(&server),
+        [("piaojue".to_string(), digest(&piaojue))],
+        "no verifier beside the program: the old copy is not listed"
+    );
+    drop(server);
+
+    let own = db.scratch().join("own");
+    std::fs::create_dir_all(&own).unwrap();
+    std::fs::write(own.join("piaojue-verify-linux-x86_64"), b"release build").unwrap();
+    let own_dir = own.to_str().unwrap();
+    let mut with_dir = args.to_vec();
+    with_dir.extend(["--downloads-dir", own_dir]);
+    let server = Server::start_program(&piaojue, &db.url, &db.data_dir(), &with_dir);
+    assert_eq!(
+        listed(&server),
+        [(
+            "piaojue-verify-linux-x86_64".to_string(),
+            hex::encode(Sha256::digest(b"release build"))
+        )]
+    );
+}

@@ -8,6 +8,7 @@ pub mod board_witnesses;
 pub mod ceremony;
 pub mod client;
 pub mod config;
+pub mod demo_downloads;
 pub mod keystore;
 pub mod man;
 pub mod passphrase;

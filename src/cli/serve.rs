@@ -73,7 +73,8 @@ pub struct ServeArgs {
     pub witness_quorum: Option<u32>,
     /// A folder whose files (the verifier's binaries) the server offers at /downloads/{file},
     /// listed with their SHA-256 at /api/downloads and on the election pages (spec/api.md
-    /// §8.1). Read once at start.
+    /// §8.1). Read once at start. With --demo and no folder given: <data-dir>/demo/downloads,
+    /// holding copies of this program and of piaojue-verify when it sits beside it.
     #[arg(long, value_name = "DIR")]
     pub downloads_dir: Option<PathBuf>,
     /// Public proposals (项目建议) one client address may submit in 10 minutes.
@@ -306,9 +307,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             name: args.board_name.clone(),
             witnesses: super::board_witnesses::witnesses(list, quorum)?,
         };
-        let downloads = match &args.downloads_dir {
-            Some(dir) => piaojue_server::downloads::Downloads::from_dir(dir).context("--downloads-dir")?,
-            None => Default::default(),
+        let downloads = match (&args.downloads_dir, args.demo) {
+            (Some(dir), _) => piaojue_server::downloads::Downloads::from_dir(dir).context("--downloads-dir")?,
+            // The demo offers the program it runs and the verifier beside it.
+            (None, true) => {
+                let dir = super::demo_downloads::prepare(&args.data_dir).context("the demo's downloads")?;
+                piaojue_server::downloads::Downloads::from_dir(&dir).context("the demo's downloads")?
+            }
+            (None, false) => Default::default(),
         };
         // Installed before anything is recorded.
         let metrics = args

@@ -210,8 +210,18 @@ impl Server {
     /// Starts a server on the database of `url` with the data folder `data_dir` (a restored
     /// copy, say), and more command-line arguments.
     pub fn start_at(url: &str, data_dir: &Path, args: &[&str]) -> Self {
+        Self::start_program(
+            Path::new(env!("CARGO_BIN_EXE_piaojue")),
+            url,
+            data_dir,
+            args,
+        )
+    }
+
+    /// [`Server::start_at`] with another copy of the `piaojue` program.
+    pub fn start_program(program: &Path, url: &str, data_dir: &Path, args: &[&str]) -> Self {
         let data_dir = data_dir.to_path_buf();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_piaojue"))
+        let mut child = Command::new(program)
             .arg("serve")
             .arg("--database-url")
             .arg(url)
