@@ -446,6 +446,23 @@ fn a_tampered_audit_file_fails_the_step_it_breaks() {
     let o = piaojue(&["audit", s(&p), "--record", s(&f.dir), "--json"]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     assert_eq!(json_failed(&o), ["A2"]);
+    // Both languages name the contest and the option whose ciphertext does not match; the
+    // Chinese report with no English word in it.
+    let o = piaojue(&["audit", s(&p), "--record", s(&f.dir), "--lang", "en"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains("contest 0, option 0: the ciphertext does not encrypt the revealed value"),
+        "{out}"
+    );
+    let o = piaojue(&["audit", s(&p), "--record", s(&f.dir)]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains("公开值与选票不符：第 0 项表决第 0 个选项：用公开的值和随机数重新加密，与选票中的密文不符"),
+        "{out}"
+    );
+    assert_eq!(latin_words(&out, &["cli"]), Vec::<String>::new(), "{out}");
     // The opening of another audited ballot: A2 fails, the ballot itself is sound (A3).
     let mut swapped: AuditedBallot = a.clone();
     swapped.opening = f.record.audited[1].opening.clone();

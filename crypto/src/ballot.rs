@@ -645,7 +645,45 @@ pub enum BallotError {
     },
     /// An audit opening does not match the ballot.
     #[error("the opening does not match the ballot: {0}")]
-    Opening(String),
+    Opening(OpeningError),
+}
+
+/// Why an audited ballot's opening does not match the ballot (`spec/verification.md` V6.2, A2):
+/// where, by contest and option index, so that a report in any language can name them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpeningError {
+    /// Not one opening per contest.
+    #[error("wrong number of contests")]
+    ContestCount,
+    /// Not one opening per option of a contest.
+    #[error("contest {contest}: wrong number of options")]
+    OptionCount {
+        /// Contest index.
+        contest: usize,
+    },
+    /// A revealed value other than 0 or 1.
+    #[error("contest {contest}, option {option}: the revealed value {value} is not 0 or 1")]
+    NotBinary {
+        /// Contest index.
+        contest: usize,
+        /// Option index.
+        option: usize,
+        /// The value revealed.
+        value: u8,
+    },
+    /// The revealed value and randomness do not re-encrypt to the ballot's ciphertext.
+    #[error(
+        "contest {contest}, option {option}: the ciphertext does not encrypt the revealed value"
+    )]
+    Ciphertext {
+        /// Contest index.
+        contest: usize,
+        /// Option index.
+        option: usize,
+    },
+    /// The revealed selection is not a valid one of the manifest.
+    #[error(transparent)]
+    Selection(#[from] SelectionError),
 }
 
 /// A ballot whose every check passed. Only [`Ballot::verify`] and [`verify_ballots`] make one.
@@ -866,27 +904,29 @@ impl AuditedBallot {
         let b = &self.ballot;
         let o = &self.opening;
         if o.contests.len() != b.contests.len() {
-            return Err(BallotError::Opening("wrong number of contests".into()));
+            return Err(BallotError::Opening(OpeningError::ContestCount));
         }
         let mut rows = Vec::with_capacity(o.contests.len());
         for (ci, (oc, bc)) in o.contests.iter().zip(&b.contests).enumerate() {
             if oc.len() != bc.selections.len() {
-                return Err(BallotError::Opening(format!(
-                    "contest {ci}: wrong number of options"
-                )));
+                return Err(BallotError::Opening(OpeningError::OptionCount {
+                    contest: ci,
+                }));
             }
             let mut row = Vec::with_capacity(oc.len());
             for (oi, (os, bs)) in oc.iter().zip(&bc.selections).enumerate() {
                 if os.value > 1 {
-                    return Err(BallotError::Opening(format!(
-                        "contest {ci}, option {oi}: the revealed value {} is not 0 or 1",
-                        os.value
-                    )));
+                    return Err(BallotError::Opening(OpeningError::NotBinary {
+                        contest: ci,
+                        option: oi,
+                        value: os.value,
+                    }));
                 }
                 if ctx.key.encrypt(u64::from(os.value), &os.randomness) != bs.ciphertext {
-                    return Err(BallotError::Opening(format!(
-                        "contest {ci}, option {oi}: the ciphertext does not encrypt the revealed value"
-                    )));
+                    return Err(BallotError::Opening(OpeningError::Ciphertext {
+                        contest: ci,
+                        option: oi,
+                    }));
                 }
                 row.push(os.value);
             }
@@ -895,7 +935,7 @@ impl AuditedBallot {
         let selection = Selection(rows);
         selection
             .validate(&ctx.manifest)
-            .map_err(|e| BallotError::Opening(e.to_string()))?;
+            .map_err(|e| BallotError::Opening(e.into()))?;
         Ok(selection)
     }
 }

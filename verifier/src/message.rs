@@ -15,7 +15,7 @@
 use std::fmt;
 
 use piaojue_crypto::attendance::AttendanceError;
-use piaojue_crypto::ballot::BallotError;
+use piaojue_crypto::ballot::{BallotError, OpeningError, SelectionError};
 use piaojue_crypto::board::ReceiptError;
 use piaojue_crypto::decryption::DecryptionError;
 use piaojue_crypto::dkg::CeremonyError;
@@ -1231,9 +1231,10 @@ impl Message {
                 code: CODE.into(),
                 problem: AuditProblem::CiphertextsCast,
             },
-            Message::AuditFile(B::Opening(
-                "contest 0, option 1: the ciphertext does not encrypt the revealed value".into(),
-            )),
+            Message::AuditFile(B::Opening(OpeningError::Ciphertext {
+                contest: 0,
+                option: 1,
+            })),
             Message::Revealed {
                 zh: "公开的选择为：项目：甲".into(),
                 en: "the opening reveals: projects: A".into(),
@@ -1332,7 +1333,19 @@ impl Message {
                     reason: "2 branches".into(),
                 },
             },
-            B::Opening("value 2 is not 0 or 1".into()),
+            B::Opening(OpeningError::NotBinary {
+                contest: 0,
+                option: 1,
+                value: 2,
+            }),
+            B::Opening(OpeningError::ContestCount),
+            B::Opening(OpeningError::OptionCount { contest: 1 }),
+            B::Opening(OpeningError::Selection(SelectionError::Count {
+                contest: 0,
+                chosen: 3,
+                min: 0,
+                max: 2,
+            })),
         ] {
             out.push(Message::Ballot {
                 i: 0,
@@ -1584,7 +1597,50 @@ fn ballot_text(e: &BallotError, lang: Lang) -> String {
             option: None,
             ..
         } => format!("第 {contest} 项表决的选择数：范围证明验证不通过"),
-        BallotError::Opening(_) => "公开值与选票不符".into(),
+        BallotError::Opening(e) => format!("公开值与选票不符：{}", opening_text(e)),
+    }
+}
+
+/// Where an opening does not match its ballot, in Chinese, with the English text's contest and
+/// option numbers.
+fn opening_text(e: &OpeningError) -> String {
+    match e {
+        OpeningError::ContestCount => "公开值的表决项数与选票不符".into(),
+        OpeningError::OptionCount { contest } => {
+            format!("第 {contest} 项表决：公开值的选项数与选票不符")
+        }
+        OpeningError::NotBinary {
+            contest,
+            option,
+            value,
+        } => format!("第 {contest} 项表决第 {option} 个选项：公开的值 {value} 不是 0 或 1"),
+        OpeningError::Ciphertext { contest, option } => format!(
+            "第 {contest} 项表决第 {option} 个选项：用公开的值和随机数重新加密，与选票中的密文不符"
+        ),
+        OpeningError::Selection(e) => selection_text(e),
+    }
+}
+
+/// Why a selection is not one the manifest allows, in Chinese.
+fn selection_text(e: &SelectionError) -> String {
+    match e {
+        SelectionError::ContestCount { expected, got } => {
+            format!("本次选举有 {expected} 项表决，公开的选择有 {got} 项")
+        }
+        SelectionError::OptionCount {
+            contest,
+            expected,
+            got,
+        } => format!("第 {contest} 项表决有 {expected} 个选项，公开的选择有 {got} 个"),
+        SelectionError::NotBinary { contest, option } => {
+            format!("第 {contest} 项表决第 {option} 个选项：选择只能是 0 或 1")
+        }
+        SelectionError::Count {
+            contest,
+            chosen,
+            min,
+            max,
+        } => format!("第 {contest} 项表决：选了 {chosen} 个，应选 {min} 至 {max} 个"),
     }
 }
 
