@@ -10,7 +10,7 @@ use anyhow::Context;
 /// if missing); answers the files written.
 pub fn write_pages(cmd: clap::Command, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    // The about after the flattened arguments: their doc comment would replace it.
+    // The verifier's own description (its arguments carry none: verifier/src/cli.rs).
     let verify = <piaojue_verifier::cli::VerifyArgs as clap::Args>::augment_args(
         clap::Command::new("piaojue-verify").version(env!("CARGO_PKG_VERSION")),
     )

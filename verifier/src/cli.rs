@@ -48,16 +48,18 @@ pub const PROGRESS_MIN_ITEMS: u64 = 3_000;
 pub const ABOUT: &str =
     "票决 Piaojue — independent verifier of election records, receipts and board logs";
 
-/// Arguments of `piaojue-verify` and `piaojue verify`.
-///
-/// A first word that names a subcommand is the subcommand; any other is a record's path
-/// (write `./record` for a folder called `record`).
+// Arguments of `piaojue-verify` and `piaojue verify`. Not a doc comment: clap would make a
+// flattened struct's doc comment the about of the command it is flattened into, in place of
+// the program's own (`piaojue-verify --help`, tests/verifier_cli.rs).
+#[allow(missing_docs)]
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// What to check.
     #[command(subcommand)]
     pub command: Option<VerifyCommand>,
-    /// A record to verify (folder or single file): the same as `record <RECORD>`.
+    /// A record to verify (folder or single file): the same as `record <RECORD>`. A first word
+    /// that names a subcommand is the subcommand; write `./record` for a folder called
+    /// `record`.
     #[arg(value_name = "RECORD")]
     pub record: Option<PathBuf>,
     /// How to show the result.

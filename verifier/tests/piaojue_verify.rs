@@ -73,3 +73,25 @@ fn an_integer_beyond_u64_is_named_exactly_and_once() {
     assert!(!err.contains("floating point"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+/// `--help` and `-h` open with the program's own description and its usage, never the doc
+/// comment of the arguments' struct (clap puts a flattened struct's doc comment there).
+#[test]
+fn help_starts_with_the_programs_description() {
+    for flag in ["--help", "-h"] {
+        let o = run(&[flag]);
+        assert!(o.status.success(), "{flag}");
+        let out = String::from_utf8(o.stdout).unwrap();
+        let lines: Vec<&str> = out.lines().take(3).collect();
+        assert_eq!(
+            lines,
+            [
+                piaojue_verifier::cli::ABOUT,
+                "",
+                "Usage: piaojue-verify [OPTIONS] [RECORD] [COMMAND]",
+            ],
+            "{flag}:\n{out}"
+        );
+        assert!(!out.contains("Arguments of"), "{flag}:\n{out}");
+    }
+}
