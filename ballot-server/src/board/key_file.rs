@@ -268,21 +268,14 @@ pub async fn load(db: &Db, path: &Path) -> Result<BoardKeys, BoardKeyError> {
 }
 
 /// The retired keys the elections not signed by `current` are signed with.
-async fn load_retired(
-    db: &Db,
-    path: &Path,
-    current: &str,
-) -> Result<Vec<BoardKey>, BoardKeyError> {
+async fn load_retired(db: &Db, path: &Path, current: &str) -> Result<Vec<BoardKey>, BoardKeyError> {
     let rows = sqlx::query("SELECT board_key, id FROM elections WHERE board_key <> $1 ORDER BY id")
         .bind(current)
         .fetch_all(&db.pool)
         .await?;
     let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for r in &rows {
-        by_key
-            .entry(r.try_get(0)?)
-            .or_default()
-            .push(r.try_get(1)?);
+        by_key.entry(r.try_get(0)?).or_default().push(r.try_get(1)?);
     }
     let mut retired = Vec::new();
     for (public, elections) in by_key {

@@ -89,9 +89,9 @@ pub async fn verify_all(pool: &AnyPool) -> Result<Checked, BoardCheckError> {
             Err(e) => return Err(e.into()),
         };
     let elections: Vec<(String, i64, Option<String>, String)> = rows
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
-            .collect::<Result<_, sqlx::Error>>()?;
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+        .collect::<Result<_, sqlx::Error>>()?;
     let mut checked = Checked::default();
     for (id, size, recorded, manifest) in elections {
         let key = election_key(&id, recorded.as_deref(), &manifest)?;
