@@ -4,7 +4,8 @@
 //! again: the old election goes on (ballots, close, tally, publish) signed by the key it was
 //! made with, its record verifies pinned to that key and not to the new one; a new election's
 //! manifest, heads and receipts are the new key's; `GET /api/board-key` lists both keys with
-//! their elections. A rotation that would replace a retired key file is refused and changes
+//! their elections; the retired key goes into escrow and back (`export --key`, `import
+//! --retired`). A rotation that would replace a retired key file is refused and changes
 //! nothing; a missing retired key file refuses the start, naming the election and the key; no
 //! seed appears in any output or log. SQLite always, PostgreSQL when `PIAOJUE_TEST_POSTGRES_URL`
 //! is set.
@@ -177,6 +178,47 @@ fn rotation(db: TestDb) {
         .filter(|n| n.starts_with("board-key."))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // The retired key into escrow (`export --key`) and back as a retired key (`import
+    // --retired`) beside another key file.
+    let escrow = db.scratch().join("retired.age");
+    let elsewhere = db.scratch().join("elsewhere").join("board-key");
+    let board_key_cmd = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_piaojue"))
+            .arg("board-key")
+            .args(args)
+            .env("PIAOJUE_BOARD_KEY_PASSPHRASE", "escrow passphrase")
+            .env_remove("PIAOJUE_BOARD_KEY_FILE")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", output(&out));
+        output(&out)
+    };
+    logs.push_str(&board_key_cmd(&[
+        "export",
+        "--data-dir",
+        db.data_dir().to_str().unwrap(),
+        "--key",
+        &old_key.to_base64(),
+        "--out",
+        escrow.to_str().unwrap(),
+    ]));
+    logs.push_str(&board_key_cmd(&[
+        "import",
+        "--retired",
+        "--from",
+        escrow.to_str().unwrap(),
+        "--board-key-file",
+        elsewhere.to_str().unwrap(),
+    ]));
+    assert!(!elsewhere.exists(), "no key file made");
+    let back = elsewhere
+        .parent()
+        .unwrap()
+        .join("retired-board-keys")
+        .join(old_key.to_base64());
+    assert_eq!(seed_in(&back), old_seed);
 
     // Another rotation that would replace a retired key's file (one planted under the current
     // key's name): refused, nothing changed.
