@@ -419,8 +419,16 @@ fn a_database_of_the_previous_schema_is_migrated_and_voting_goes_on() {
         let live_file = live.url.strip_prefix("sqlite:").unwrap();
         let mut sql = format!("ATTACH DATABASE '{live_file}' AS live;");
         for t in &tables {
+            // The old schema's columns only: later migrations add some (0008 elections.board_key),
+            // which the upgrade itself fills.
+            let columns: Vec<String> =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT name FROM pragma_table_info('{t}')")))
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+            let columns = columns.join(", ");
             sql.push_str(&format!(
-                "DELETE FROM main.{t}; INSERT INTO main.{t} SELECT * FROM live.{t};"
+                "DELETE FROM main.{t}; INSERT INTO main.{t} ({columns}) SELECT {columns} FROM live.{t};"
             ));
         }
         sql.push_str("DETACH DATABASE live;");

@@ -8,8 +8,8 @@
 //!   0600); restore runs `pg_restore` into an empty database.
 //!
 //! Both check their result: the copy opens, its schema is not newer than this build's, and
-//! every election's board matches its signed heads under the board key the database records
-//! ([`crate::board::verify`]). The board's signing key is not in the database: keep it (or its
+//! every election's board matches its signed heads under the board key the database records for
+//! it ([`crate::board::verify`]). The board's signing key is not in the database: keep it (or its
 //! escrow copy, `piaojue board-key export`) beside the backups.
 
 use std::path::{Path, PathBuf};
@@ -185,7 +185,7 @@ async fn check_pool(pool: &AnyPool, backend: Backend) -> Result<Checked, BackupE
             "no piaojue schema in it".into(),
         )));
     }
-    Ok(verify::verify_recorded(pool).await?)
+    Ok(verify::verify_all(pool).await?)
 }
 
 fn backup_postgres(url: &str, out: &Path) -> Result<Checked, BackupError> {

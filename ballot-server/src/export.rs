@@ -38,7 +38,7 @@ pub async fn record(state: &AppState, election_id: &str) -> ApiResult<ElectionRe
     let info = BoardInfo {
         election_id: election_id.to_string(),
         log_id: log_id(election_id),
-        board_key: state.board.public_key(),
+        board_key: state.board.election_key(election_id).await?,
     };
     let cosignatures = crate::witnessing::cosignatures(&state.db, election_id).await?;
     let board = BoardLog {

@@ -71,7 +71,7 @@ impl AppState {
         let db = db::Db::connect(database_url).await?;
         let board = Arc::new(board::Board::open(db.clone(), board_key_file, config).await?);
         let started = std::time::Instant::now();
-        let checked = board::verify::verify_all(&db.pool, &board.public_key()).await?;
+        let checked = board::verify::verify_all(&db.pool).await?;
         tracing::info!(
             elections = checked.elections,
             entries = checked.entries,

@@ -189,8 +189,18 @@ fn created<T: Serialize>(v: T) -> Response {
     (StatusCode::CREATED, Json(v)).into_response()
 }
 
-async fn board_key(State(s): State<AppState>) -> Json<Value> {
-    Json(json!({ "board_key": s.board.public_key() }))
+/// The key of new elections, and every key with the elections it signs (`spec/api.md` §6).
+async fn board_key(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+    let keys: Vec<Value> = s
+        .board
+        .keys_in_use()
+        .await?
+        .into_iter()
+        .map(|(key, elections)| json!({ "board_key": key, "elections": elections }))
+        .collect();
+    Ok(Json(
+        json!({ "board_key": s.board.public_key(), "keys": keys }),
+    ))
 }
 
 /// Alive: the process answers (`spec/api.md` §8).

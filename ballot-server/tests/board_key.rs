@@ -110,3 +110,79 @@ async fn a_key_kept_in_the_database_by_an_older_version_moves_to_the_file() {
     );
     assert_eq!(rows[0].0, "board_public_key");
 }
+
+/// `piaojue board-key rotate` ([`key_file::rotate`]) stopped at each point: before its commit
+/// the old key stays (the staged key is taken by the next rotation); after it the next start
+/// finishes it. A retired key file holding another key is never replaced.
+#[tokio::test]
+async fn a_rotation_is_atomic_and_replaces_no_retired_key() {
+    use piaojue_server::board::key_file;
+    let scratch = Scratch::new();
+    let file = scratch.key();
+    let next = scratch.0.join("board-key.next");
+    let s = AppState::connect(&scratch.url(), &file).await.unwrap();
+    let first = s.board.public_key();
+    let first_seed = std::fs::read_to_string(&file).unwrap();
+
+    // Crashed before the commit: a key staged, the database unchanged. The start keeps the
+    // old key and leaves the staged one; the next rotation takes it.
+    let staged = BoardKey::generate(&mut rand::rng());
+    std::fs::write(&next, format!("{}\n", hex::encode(&staged.seed()[..]))).unwrap();
+    drop(s);
+    let s = AppState::connect(&scratch.url(), &file).await.unwrap();
+    assert_eq!(s.board.public_key(), first);
+    assert!(next.exists());
+    let r = key_file::rotate(&s.db, &file).await.unwrap();
+    assert_eq!(r.retired, Some(first));
+    assert_eq!(r.current, staged.public());
+    assert!(!next.exists());
+    assert_eq!(
+        std::fs::read_to_string(key_file::retired_path(&file, &first)).unwrap(),
+        first_seed
+    );
+    drop(s);
+    let s = AppState::connect(&scratch.url(), &file).await.unwrap();
+    assert_eq!(s.board.public_key(), staged.public());
+
+    // Crashed after the commit: the database records a staged key the key file does not hold.
+    // The start finishes the rotation: the staged key becomes the key file, the old one retired.
+    let third = BoardKey::generate(&mut rand::rng());
+    std::fs::write(&next, format!("{}\n", hex::encode(&third.seed()[..]))).unwrap();
+    sqlx::query("UPDATE server_keys SET value = $1 WHERE name = 'board_public_key'")
+        .bind(third.public().to_base64())
+        .execute(&s.db.pool)
+        .await
+        .unwrap();
+    drop(s);
+    let s = AppState::connect(&scratch.url(), &file).await.unwrap();
+    assert_eq!(s.board.public_key(), third.public());
+    assert!(!next.exists());
+    assert_eq!(
+        key_file::read(&key_file::retired_path(&file, &staged.public()))
+            .unwrap()
+            .public(),
+        staged.public()
+    );
+
+    // A retired key file of the current key's name holding another key: refused, unchanged.
+    let planted = key_file::retired_path(&file, &third.public());
+    std::fs::write(&planted, &first_seed).unwrap();
+    let e = key_file::rotate(&s.db, &file).await.unwrap_err();
+    assert!(matches!(e, BoardKeyError::RetiredWrong { .. }), "{e}");
+    assert_eq!(std::fs::read_to_string(&planted).unwrap(), first_seed);
+    assert_eq!(key_file::read(&file).unwrap().public(), third.public());
+    assert!(!next.exists(), "nothing staged");
+    let recorded: String =
+        sqlx::query_scalar("SELECT value FROM server_keys WHERE name = 'board_public_key'")
+            .fetch_one(&s.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(recorded, third.public().to_base64());
+
+    // Another key file than the database's: refused.
+    let other = scratch.0.join("other").join("board-key");
+    std::fs::create_dir_all(other.parent().unwrap()).unwrap();
+    std::fs::write(&other, &first_seed).unwrap();
+    let e = key_file::rotate(&s.db, &other).await.unwrap_err();
+    assert!(matches!(e, BoardKeyError::Mismatch { .. }), "{e}");
+}

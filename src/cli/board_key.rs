@@ -1,17 +1,24 @@
-//! `piaojue board-key export | import`: the board's signing key in escrow (issue 17).
+//! `piaojue board-key export | import | rotate`: the board's signing key in escrow, and a new
+//! one for new elections (issue 17).
 //!
 //! The key file (`<data-dir>/board-key`, [`piaojue_server::board::key_file`]) is exported into
 //! an age-encrypted file, to a passphrase (scrypt) or to an age recipient (`--recipient
 //! age1…`, whose identity the escrow holder keeps), and imported back into a new key file
-//! (mode 0600, never replacing one). The key is never printed or logged: only its public key.
-//! Inside the age file: `{"format": "piaojue-board-key/1", "seed": hex, "public": base64}`.
+//! (mode 0600, never replacing one). A retired key (`retired-board-keys/<public key>` beside
+//! the key file, after `rotate`) is exported with `--key <public key>` and imported back with
+//! `--retired`. `rotate` (servers stopped) makes a new key for the elections made from then on
+//! and keeps the old one as a retired key for the elections made before. A key is never printed
+//! or logged: only its public key. Inside the age file: `{"format": "piaojue-board-key/1",
+//! "seed": hex, "public": base64}`.
 
 use std::path::PathBuf;
 use std::str::FromStr;
 
 use anyhow::{Context, bail};
 use piaojue_crypto::board::BoardKey;
+use piaojue_crypto::credential::CredentialKey;
 use piaojue_server::board::key_file;
+use piaojue_server::db::Db;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -45,6 +52,10 @@ enum BoardKeyCommand {
         /// The escrow file to write (never overwritten).
         #[arg(long)]
         out: PathBuf,
+        /// Export this retired key (its public key, `retired-board-keys/<KEY>` beside the key
+        /// file) instead of the key file's.
+        #[arg(long, value_name = "KEY")]
+        key: Option<String>,
         /// Encrypt to this age recipient (age1…) instead of a passphrase. Repeat for several.
         #[arg(long)]
         recipient: Vec<String>,
@@ -62,12 +73,31 @@ enum BoardKeyCommand {
         /// The server's data folder.
         #[arg(long, default_value = "piaojue-data")]
         data_dir: PathBuf,
+        /// Write it as a retired key (`retired-board-keys/<public key>` beside the key file)
+        /// instead of into the key file.
+        #[arg(long)]
+        retired: bool,
         /// An age identity file (AGE-SECRET-KEY-1…) of a recipient it was exported to; without
         /// it, the passphrase.
         #[arg(long)]
         identity: Option<PathBuf>,
         #[command(flatten)]
         passphrase: PassphraseArgs,
+    },
+    /// 轮换 / Makes a new board key for the elections made from now on; the old one is kept as
+    /// a retired key (`retired-board-keys/<public key>` beside the key file) for the elections
+    /// made before. Stop every server on the database first; they sign with the new key when
+    /// started again.
+    Rotate {
+        /// The board key file [default: <data-dir>/board-key].
+        #[arg(long, env = "PIAOJUE_BOARD_KEY_FILE")]
+        board_key_file: Option<PathBuf>,
+        /// The server's data folder.
+        #[arg(long, default_value = "piaojue-data")]
+        data_dir: PathBuf,
+        /// The server's database: `sqlite:FILE` or `postgres://…`.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
     },
 }
 
@@ -86,10 +116,20 @@ pub fn run(args: BoardKeyArgs) -> anyhow::Result<()> {
             board_key_file,
             data_dir,
             out,
+            key,
             recipient,
             passphrase,
         } => {
-            let path = board_key_file.unwrap_or_else(|| data_dir.join("board-key"));
+            let mut path = board_key_file.unwrap_or_else(|| data_dir.join("board-key"));
+            if let Some(public) = &key {
+                let public = piaojue_crypto::encoding::decode_base64_array::<32>(public)
+                    .ok()
+                    .and_then(|b| CredentialKey::decode(&b).ok())
+                    .ok_or_else(|| anyhow::anyhow!("--key {public:?} is not a board public key"))?;
+                if key_file::read(&path).map(|k| k.public()).ok() != Some(public) {
+                    path = key_file::retired_path(&path, &public);
+                }
+            }
             let key = key_file::read(&path)?;
             let public = key.public().to_base64();
             let escrow = Escrow {
@@ -131,6 +171,7 @@ pub fn run(args: BoardKeyArgs) -> anyhow::Result<()> {
             from,
             board_key_file,
             data_dir,
+            retired,
             identity,
             passphrase,
         } => {
@@ -174,12 +215,50 @@ pub fn run(args: BoardKeyArgs) -> anyhow::Result<()> {
             if public != escrow.public {
                 bail!("{}: the key is not the public key it names", from.display());
             }
-            let path = board_key_file.unwrap_or_else(|| data_dir.join("board-key"));
+            let mut path = board_key_file.unwrap_or_else(|| data_dir.join("board-key"));
+            if retired {
+                path = key_file::retired_path(&path, &key.public());
+            }
             key_file::create_new(&path, &key)?;
             eprintln!(
                 "公告板密钥已导入 / board key {public} imported into {}",
                 path.display()
             );
+        }
+        BoardKeyCommand::Rotate {
+            board_key_file,
+            data_dir,
+            database_url,
+        } => {
+            let path = board_key_file.unwrap_or_else(|| data_dir.join("board-key"));
+            let rotation = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(async {
+                    let db = Db::connect(&database_url)
+                        .await
+                        .with_context(|| format!("opening the database {database_url}"))?;
+                    let rotation = key_file::rotate(&db, &path).await;
+                    db.pool.close().await;
+                    anyhow::Ok(rotation?)
+                })?;
+            let current = rotation.current.to_base64();
+            match rotation.retired {
+                Some(old) => eprintln!(
+                    "公告板密钥已轮换：此后新建的选举由新密钥 {current} 签名；旧密钥 {old} 保存在 {} \
+                     中，继续为此前的选举签名。请导出两把密钥以备托管，并公布新公钥。\n\
+                     board key rotated: elections made from now on are signed by {current}; the \
+                     old key {old} is kept in {} and goes on signing the elections made before. \
+                     Export both for escrow and publish the new public key.",
+                    key_file::retired_path(&path, &old).display(),
+                    key_file::retired_path(&path, &old).display(),
+                    old = old.to_base64(),
+                ),
+                None => eprintln!(
+                    "已完成一次中断的轮换：新建的选举由 {current} 签名 / an interrupted rotation \
+                     was finished: new elections are signed by {current}"
+                ),
+            }
         }
     }
     Ok(())

@@ -88,12 +88,12 @@ impl DemoWitness {
         })
     }
 
-    /// Serves the witness, trusting the board `board_name` with key `board_key`, until
-    /// `shutdown` completes.
+    /// Serves the witness, trusting the board `board_name` with the keys `board_keys` (the key
+    /// of new elections and the retired ones), until `shutdown` completes.
     pub async fn start(
         self,
         board_name: &str,
-        board_key: CredentialKey,
+        board_keys: &[CredentialKey],
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let DemoWitness {
@@ -102,7 +102,9 @@ impl DemoWitness {
             state,
         } = self;
         let mut policy = Policy::new();
-        policy.add_board(board_name, board_key)?;
+        for key in board_keys {
+            policy.add_board(board_name, *key)?;
+        }
         let witness = piaojue_witness::Witness::open(&name, key, policy, &state)
             .await
             .with_context(|| format!("the demo witness {name}"))?;

@@ -338,7 +338,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             .check(&state.board.public_key())
             .map_err(|e| anyhow::anyhow!("--witness: {e}"))?;
         for w in demo_witnesses {
-            w.start(&args.board_name, state.board.public_key(), shutdown_signal()).await?;
+            w.start(&args.board_name, &state.board.public_keys(), shutdown_signal()).await?;
         }
         let witnesses = &state.board.config().witnesses;
         if !witnesses.list.is_empty() {

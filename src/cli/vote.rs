@@ -122,7 +122,19 @@ pub fn run(args: VoteArgs) -> anyhow::Result<()> {
     );
     let board_key = client
         .get::<serde_json::Value>("/api/board-key")
-        .and_then(|v| Ok(piaojue_crypto::json::from_value(v["board_key"].clone())?))
+        .and_then(|v| {
+            // The key listed with this election (a server that rotated its key), else the key
+            // of new elections.
+            let of_election = v["keys"].as_array().and_then(|keys| {
+                keys.iter().find(|k| {
+                    k["elections"]
+                        .as_array()
+                        .is_some_and(|es| es.iter().any(|e| e.as_str() == Some(&receipt.election_id)))
+                })
+            });
+            let key = of_election.map_or(&v["board_key"], |k| &k["board_key"]);
+            Ok(piaojue_crypto::json::from_value(key.clone())?)
+        })
         .map_err(|e| {
             anyhow::anyhow!(
                 "服务器已接受选票（{code}），但无法取得公告板公钥来核对回执：{e}\n\

@@ -266,7 +266,7 @@ fn execute(command: VerifyCommand, out: &OutputArgs) -> anyhow::Result<Report> {
                     let http = Http::new(&url)?;
                     let (key, origin) = match given {
                         Some(k) => (k, KeyOrigin::Given),
-                        None => (http.board_key()?, KeyOrigin::Server),
+                        None => (http.board_key(&receipt.election_id)?, KeyOrigin::Server),
                     };
                     Ok(check_receipt(&receipt, &key, origin, &http))
                 }
@@ -474,6 +474,15 @@ pub struct Http {
 #[derive(Deserialize)]
 struct BoardKeyAnswer {
     board_key: CredentialKey,
+    /// Every key with the elections it signs (a server that rotated its key, `spec/api.md`).
+    #[serde(default)]
+    keys: Vec<BoardKeyOf>,
+}
+
+#[derive(Deserialize)]
+struct BoardKeyOf {
+    board_key: CredentialKey,
+    elections: Vec<String>,
 }
 
 /// Largest download accepted: 8 GiB.
@@ -520,9 +529,15 @@ impl Http {
             .with_context(|| format!("{}{path} did not answer what the API says", self.base))
     }
 
-    /// `GET /api/board-key`.
-    pub fn board_key(&self) -> anyhow::Result<CredentialKey> {
-        Ok(self.json::<BoardKeyAnswer>("/api/board-key")?.board_key)
+    /// `GET /api/board-key`: the key that signs `election_id` (the key listed with it in
+    /// `keys`; else `board_key`, the key of new elections).
+    pub fn board_key(&self, election_id: &str) -> anyhow::Result<CredentialKey> {
+        let answer = self.json::<BoardKeyAnswer>("/api/board-key")?;
+        Ok(answer
+            .keys
+            .iter()
+            .find(|k| k.elections.iter().any(|e| e == election_id))
+            .map_or(answer.board_key, |k| k.board_key))
     }
 
     /// `GET /api/elections/{id}/record`, saved to `save` if given.

@@ -3,7 +3,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { api, ApiError, ERROR_CODES, errorText, setLang } from '../src/ui/common.js';
+import { api, ApiError, electionBoardKey, ERROR_CODES, errorText, setLang } from '../src/ui/common.js';
 
 // setLang re-applies the page's texts: a page with no element to translate.
 globalThis.document = { documentElement: {}, querySelectorAll: () => [] };
@@ -103,4 +103,16 @@ test('every write declares JSON, with a body or without one (spec/api.md §6.3)'
   assert.equal(seen[1].init.headers['Content-Type'], 'application/json');
   assert.equal(seen[2].init.method, 'GET');
   assert.equal(seen[2].init.headers['Content-Type'], undefined);
+});
+
+test('the board key of an election is the one GET /api/board-key lists with it, else the current one', () => {
+  const answer = {
+    board_key: 'NEW',
+    keys: [{ board_key: 'NEW', elections: ['e-2028'] }, { board_key: 'OLD', elections: ['e-2027', 'f'] }],
+  };
+  assert.equal(electionBoardKey(answer, 'e-2027'), 'OLD');
+  assert.equal(electionBoardKey(answer, 'e-2028'), 'NEW');
+  assert.equal(electionBoardKey(answer, 'unknown'), 'NEW');
+  // A server of before rotation: board_key only.
+  assert.equal(electionBoardKey({ board_key: 'ONE' }, 'e-2027'), 'ONE');
 });

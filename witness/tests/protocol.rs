@@ -348,3 +348,38 @@ async fn http_routes_and_limits() {
     assert_eq!(send(get("/add-checkpoint".into())).await.0, 405);
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// A board whose key was rotated (`piaojue board-key rotate`): a witness told only the old key
+/// refuses the checkpoints of the new key's elections (403); given the board again with the new
+/// key (`--board NAME=NEW` beside `--board NAME=OLD`) it cosigns both, each by its key ID.
+#[tokio::test]
+async fn a_rotated_board_key_is_trusted_only_once_given() {
+    let d = dir();
+    let old = new_log("before", 1, "a", 4);
+    let new = new_log("after", 3, "a", 4);
+    let w = witness(&d.join("state.db")).await;
+    let r = w.add_checkpoint(new.request(0, 2).as_bytes()).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = w.add_checkpoint(old.request(0, 2).as_bytes()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    drop(w);
+
+    let mut both = policy();
+    both.add_board(BOARD, BoardKey::from_seed(&[3; 32]).public())
+        .unwrap();
+    let w = Witness::open(
+        WITNESS,
+        WitnessKey::from_seed(&[9; 32]),
+        both,
+        &d.join("state.db"),
+    )
+    .await
+    .unwrap();
+    let r = w.add_checkpoint(new.request(0, 2).as_bytes()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    cosignature(&w, &new.checkpoint(2), &r.body);
+    let r = w.add_checkpoint(old.request(2, 4).as_bytes()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    cosignature(&w, &old.checkpoint(4), &r.body);
+    let _ = std::fs::remove_dir_all(d);
+}

@@ -46,10 +46,14 @@ impl Default for BoardConfig {
     }
 }
 
-/// The board: the signing key, its identity and one writer per election.
+/// The board: the signing keys, its identity and one writer per election.
 pub struct Board {
     db: Db,
+    /// The key of new elections.
     key: Arc<BoardKey>,
+    /// The retired keys elections made before a rotation are signed with, by public key
+    /// (base64url).
+    retired: HashMap<String, Arc<BoardKey>>,
     config: BoardConfig,
     writers: Mutex<HashMap<String, LogHandle>>,
     /// Set when the server shuts down: the writers commit and answer what is queued, refuse
@@ -68,18 +72,24 @@ impl std::fmt::Debug for Board {
 }
 
 impl Board {
-    /// Opens the board with the signing key in `key_file`, created on first start
-    /// ([`key_file`]: a file of its own, never the database; every server process on one
-    /// database must be given the same key).
+    /// Opens the board with the signing key in `key_file`, created on first start, and the
+    /// retired keys beside it that elections made before a rotation are signed with
+    /// ([`key_file`]: files of their own, never the database; every server process on one
+    /// database must be given the same keys).
     pub async fn open(
         db: Db,
         key_file: &std::path::Path,
         config: BoardConfig,
     ) -> Result<Self, key_file::BoardKeyError> {
-        let key = key_file::load(&db, key_file).await?;
+        let keys = key_file::load(&db, key_file).await?;
         Ok(Board {
             db,
-            key: Arc::new(key),
+            key: Arc::new(keys.current),
+            retired: keys
+                .retired
+                .into_iter()
+                .map(|k| (k.public().to_base64(), Arc::new(k)))
+                .collect(),
             config,
             writers: Mutex::new(HashMap::new()),
             stop: tokio::sync::watch::Sender::new(false),
@@ -115,9 +125,62 @@ impl Board {
         self.writers.lock().await.clear();
     }
 
-    /// The board's public key.
+    /// The board's public key: the key of new elections.
     pub fn public_key(&self) -> CredentialKey {
         self.key.public()
+    }
+
+    /// Every key this process signs with: the key of new elections, then the retired ones.
+    pub fn public_keys(&self) -> Vec<CredentialKey> {
+        let mut retired: Vec<CredentialKey> = self.retired.values().map(|k| k.public()).collect();
+        retired.sort();
+        std::iter::once(self.key.public()).chain(retired).collect()
+    }
+
+    /// The key an election is signed with (the one its manifest names, `elections.board_key`);
+    /// for an election not made yet, the key of new elections.
+    async fn key_of(&self, election_id: &str) -> ApiResult<Arc<BoardKey>> {
+        let recorded: Option<Option<String>> =
+            sqlx::query_scalar("SELECT board_key FROM elections WHERE id = $1")
+                .bind(election_id)
+                .fetch_optional(&self.db.pool)
+                .await?;
+        match recorded.flatten() {
+            None => Ok(self.key.clone()),
+            Some(k) if k == self.key.public().to_base64() => Ok(self.key.clone()),
+            Some(k) => self.retired.get(&k).cloned().ok_or_else(|| {
+                ApiError::Unavailable(format!(
+                    "the election {election_id:?} is signed by the board key {k}, which this \
+                     server process did not load: restart it (after `piaojue board-key rotate`, \
+                     every process on the database restarts)"
+                ))
+            }),
+        }
+    }
+
+    /// The public key an election is signed with.
+    pub async fn election_key(&self, election_id: &str) -> ApiResult<CredentialKey> {
+        Ok(self.key_of(election_id).await?.public())
+    }
+
+    /// Every board key with the elections it signs (by id): the key of new elections first,
+    /// then the retired ones (`GET /api/board-key`).
+    pub async fn keys_in_use(&self) -> ApiResult<Vec<(String, Vec<String>)>> {
+        let rows = sqlx::query("SELECT board_key, id FROM elections ORDER BY id")
+            .fetch_all(&self.db.pool)
+            .await?;
+        let current = self.key.public().to_base64();
+        let mut by_key: std::collections::BTreeMap<String, Vec<String>> =
+            std::collections::BTreeMap::new();
+        for r in &rows {
+            let key: Option<String> = r.try_get(0)?;
+            by_key
+                .entry(key.unwrap_or_else(|| current.clone()))
+                .or_default()
+                .push(r.try_get(1)?);
+        }
+        let mine = by_key.remove(&current).unwrap_or_default();
+        Ok(std::iter::once((current, mine)).chain(by_key).collect())
     }
 
     /// The board's name and witnesses.
@@ -180,7 +243,7 @@ impl Board {
         }
         let (h, task) = LogWriter::spawn(
             self.db.clone(),
-            self.key.clone(),
+            self.key_of(election_id).await?,
             election_id.to_string(),
             self.stopping(),
         )
@@ -351,7 +414,10 @@ impl Board {
             root,
             extensions: Vec::new(),
         };
-        let signature = self.key.sign_note(origin, &checkpoint.text());
+        let signature = self
+            .key_of(election_id)
+            .await?
+            .sign_note(origin, &checkpoint.text());
         Ok((checkpoint, signature))
     }
 

@@ -4,7 +4,8 @@
 //! §2.1.1) and compared with the stored one, the entries' indexes run `0..log_size` without a
 //! gap, the Merkle tree of the entries is rebuilt, every stored tree head's size and root are
 //! those of that tree (and its log id the election's), and the latest head, of the committed
-//! size, carries the board key's signature. A database edited behind the board's back (an entry
+//! size, carries the signature of the election's board key (the key its manifest names, which
+//! `elections.board_key` records: after a rotation, elections made before keep theirs). A database edited behind the board's back (an entry
 //! changed, removed or added, a head replaced) is refused, naming the election and the first
 //! size at which the stored log and its heads part, instead of being served and signed on.
 //!
@@ -38,6 +39,17 @@ pub enum BoardCheckError {
         /// What disagrees.
         reason: String,
     },
+    /// The election's recorded board key is missing, not a key, or not its manifest's.
+    #[error(
+        "the board key of election {election:?}: {reason}; the database was changed outside the \
+         server (restore a backup, or keep it for investigation), refusing to serve it"
+    )]
+    Key {
+        /// The election.
+        election: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The database.
     #[error("reading the board: {0}")]
     Database(#[from] sqlx::Error),
@@ -54,23 +66,68 @@ pub struct Checked {
     pub heads: u64,
 }
 
-/// Checks every election's board against its signed heads and the board key `key`.
-pub async fn verify_all(pool: &AnyPool, key: &CredentialKey) -> Result<Checked, BoardCheckError> {
-    let elections: Vec<(String, i64)> =
-        sqlx::query("SELECT id, log_size FROM elections ORDER BY id")
+/// Checks every election's board against its signed heads and its own board key: the one
+/// `elections.board_key` records, which must be the one its manifest names (`board.key`). Public
+/// keys only: what a copy of the database (a backup, a restore) is checked with too.
+pub async fn verify_all(pool: &AnyPool) -> Result<Checked, BoardCheckError> {
+    let rows =
+        match sqlx::query("SELECT id, log_size, board_key, manifest FROM elections ORDER BY id")
             .fetch_all(pool)
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_, sqlx::Error>>()?;
+            .await
+        {
+            Ok(rows) => rows,
+            // A copy of a schema before 0008 (a backup of an older release, checked before it
+            // is migrated): its elections are all signed by the one key it records.
+            Err(sqlx::Error::Database(_)) => {
+                sqlx::query(
+                    "SELECT id, log_size, (SELECT value FROM server_keys \
+                     WHERE name = 'board_public_key'), manifest FROM elections ORDER BY id",
+                )
+                .fetch_all(pool)
+                .await?
+            }
+            Err(e) => return Err(e.into()),
+        };
+    let elections: Vec<(String, i64, Option<String>, String)> = rows
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+        .collect::<Result<_, sqlx::Error>>()?;
     let mut checked = Checked::default();
-    for (id, size) in elections {
-        let heads = verify_election(pool, key, &id, size.max(0) as u64).await?;
+    for (id, size, recorded, manifest) in elections {
+        let key = election_key(&id, recorded.as_deref(), &manifest)?;
+        let heads = verify_election(pool, &key, &id, size.max(0) as u64).await?;
         checked.elections += 1;
         checked.entries += size.max(0) as u64;
         checked.heads += heads;
     }
     Ok(checked)
+}
+
+/// An election's board key: the one recorded for it, if it is the one its manifest names.
+fn election_key(
+    election: &str,
+    recorded: Option<&str>,
+    manifest: &str,
+) -> Result<CredentialKey, BoardCheckError> {
+    let bad = |reason: String| BoardCheckError::Key {
+        election: election.to_string(),
+        reason,
+    };
+    let recorded = recorded.ok_or_else(|| bad("none is recorded".into()))?;
+    let key = piaojue_crypto::encoding::decode_base64_array::<32>(recorded)
+        .ok()
+        .and_then(|b| CredentialKey::decode(&b).ok())
+        .ok_or_else(|| bad(format!("the recorded {recorded:?} is not a public key")))?;
+    let named = serde_json::from_str::<serde_json::Value>(manifest)
+        .ok()
+        .and_then(|m| m["board"]["key"].as_str().map(str::to_string));
+    if named.as_deref() != Some(key.to_base64().as_str()) {
+        return Err(bad(format!(
+            "it is recorded as {recorded}, but the manifest names {}",
+            named.as_deref().unwrap_or("none")
+        )));
+    }
+    Ok(key)
 }
 
 /// Checks one election's log of `size` committed entries; returns how many heads it has.
@@ -145,7 +202,7 @@ pub async fn verify_election(
         if !latest.verify(key) {
             return Err(bad(
                 size,
-                "the latest head is not signed by this board's key".into(),
+                "the latest head is not signed by the election's board key".into(),
             ));
         }
     }
@@ -206,36 +263,6 @@ async fn rebuild(
     Ok(Ok(tree))
 }
 
-/// [`verify_all`] under the board key the database records (`server_keys`): what a copy of the
-/// database (a backup, a restore) is checked with, without the board's secret key. A database
-/// with no board key recorded has no board to check.
-pub async fn verify_recorded(pool: &AnyPool) -> Result<Checked, BoardCheckError> {
-    let recorded: Option<String> =
-        sqlx::query_scalar("SELECT value FROM server_keys WHERE name = 'board_public_key'")
-            .fetch_optional(pool)
-            .await?;
-    let Some(recorded) = recorded else {
-        let elections: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM elections")
-            .fetch_one(pool)
-            .await?;
-        if elections > 0 {
-            return Err(BoardCheckError::Database(sqlx::Error::Decode(
-                "the database has elections but records no board key".into(),
-            )));
-        }
-        return Ok(Checked::default());
-    };
-    let key = piaojue_crypto::encoding::decode_base64_array::<32>(&recorded)
-        .ok()
-        .and_then(|b| CredentialKey::decode(&b).ok())
-        .ok_or_else(|| {
-            BoardCheckError::Database(sqlx::Error::Decode(
-                "the recorded board public key does not decode".into(),
-            ))
-        })?;
-    verify_all(pool, &key).await
-}
-
 #[cfg(test)]
 mod tests {
     use piaojue_crypto::board::{BoardKey, TreeHead};
@@ -245,6 +272,27 @@ mod tests {
     use crate::db::Db;
 
     const ENTRIES: u64 = 10_000;
+
+    /// The part of a manifest that names the board key.
+    fn manifest_of(key: &CredentialKey) -> String {
+        format!("{{\"board\":{{\"key\":\"{}\"}}}}", key.to_base64())
+    }
+
+    /// Records `key` as the election's board key, in its manifest too (`both`) or not.
+    async fn record_key(db: &Db, key: &CredentialKey, both: bool) {
+        sqlx::query("UPDATE elections SET board_key = $1")
+            .bind(key.to_base64())
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        if both {
+            sqlx::query("UPDATE elections SET manifest = $1")
+                .bind(manifest_of(key))
+                .execute(&db.pool)
+                .await
+                .unwrap();
+        }
+    }
     const EVERY: u64 = 50;
 
     /// A board of `ENTRIES` entries of 2 kB with a signed head every `EVERY` entries.
@@ -256,8 +304,10 @@ mod tests {
             .await
             .unwrap();
         let mut tx = db.pool.begin().await.unwrap();
-        sqlx::query("INSERT INTO elections (id, state, manifest, created_ms, log_size) VALUES ('e', 'open', '{}', 0, $1)")
+        sqlx::query("INSERT INTO elections (id, state, manifest, created_ms, log_size, board_key) VALUES ('e', 'open', $2, 0, $1, $3)")
             .bind(ENTRIES as i64)
+            .bind(manifest_of(&key.public()))
+            .bind(key.public().to_base64())
             .execute(&mut *tx)
             .await
             .unwrap();
@@ -300,7 +350,7 @@ mod tests {
         let key = BoardKey::generate(&mut rand::rng());
         let (db, dir) = board(&key).await;
         let started = std::time::Instant::now();
-        let checked = verify_all(&db.pool, &key.public()).await.unwrap();
+        let checked = verify_all(&db.pool).await.unwrap();
         // Printed, not asserted (no timed assertions): the README's "well under a second".
         println!(
             "{ENTRIES} entries, {} heads verified in {:?}",
@@ -316,13 +366,23 @@ mod tests {
             }
         );
 
-        // Another key: the latest head's signature fails.
+        // Another key recorded, not the manifest's: refused, naming both.
         let other = BoardKey::generate(&mut rand::rng());
-        let e = verify_all(&db.pool, &other.public()).await.unwrap_err();
+        record_key(&db, &other.public(), false).await;
+        let e = verify_all(&db.pool).await.unwrap_err();
+        assert!(matches!(e, BoardCheckError::Key { .. }), "{e}");
+        assert!(e.to_string().contains(&other.public().to_base64()), "{e}");
+        assert!(e.to_string().contains(&key.public().to_base64()), "{e}");
+        // Another key in the manifest too: the latest head's signature fails.
+        record_key(&db, &other.public(), true).await;
+        let e = verify_all(&db.pool).await.unwrap_err();
         assert!(
-            e.to_string().contains("not signed by this board's key"),
+            e.to_string()
+                .contains("not signed by the election's board key"),
             "{e}"
         );
+        record_key(&db, &key.public(), true).await;
+        verify_all(&db.pool).await.unwrap();
 
         // A head in the middle replaced by one (signed by the board's key) of another root.
         let forged = key.sign(TreeHead {
@@ -336,7 +396,7 @@ mod tests {
             .execute(&db.pool)
             .await
             .unwrap();
-        let e = verify_all(&db.pool, &key.public()).await.unwrap_err();
+        let e = verify_all(&db.pool).await.unwrap_err();
         assert!(
             matches!(e, BoardCheckError::Mismatch { size: 5_000, .. }),
             "{e}"
@@ -347,7 +407,7 @@ mod tests {
             .execute(&db.pool)
             .await
             .unwrap();
-        let e = verify_all(&db.pool, &key.public()).await.unwrap_err();
+        let e = verify_all(&db.pool).await.unwrap_err();
         assert!(
             matches!(e, BoardCheckError::Mismatch { size: 10_001, .. }),
             "{e}"

@@ -117,6 +117,16 @@ export async function api(path, { method, body, token } = {}) {
 }
 
 /**
+ * The board key that signs election `id`, from the answer of `GET /api/board-key`: the key
+ * listed with the election in `keys` (after a rotation an election keeps the key it was made
+ * with, spec/api.md §1), else `board_key`, the key of new elections.
+ */
+export function electionBoardKey(answer, id) {
+  const listed = (answer?.keys ?? []).find((k) => Array.isArray(k?.elections) && k.elections.includes(id));
+  return (listed ?? answer)?.board_key;
+}
+
+/**
  * Every error code the server sends (spec/api.md §6, `ballot-server/src/error.rs`): each has a
  * text `error.<code>` in both languages (test/errors.test.js checks both lists).
  */

@@ -93,14 +93,15 @@ impl LogWriter {
                 .find(|e| matches!(e, Effect::CreateElection { .. }))
             {
                 sqlx::query(
-                    "INSERT INTO elections (id, state, manifest, parent, created_ms, log_size, lock_version) \
-                     VALUES ($1, $2, $3, $4, $5, 0, 0)",
+                    "INSERT INTO elections (id, state, manifest, parent, created_ms, log_size, lock_version, board_key) \
+                     VALUES ($1, $2, $3, $4, $5, 0, 0, $6)",
                 )
                 .bind(&self.election_id)
                 .bind(ElectionState::Draft.as_str())
                 .bind(manifest)
                 .bind(parent.as_deref())
                 .bind(time_ms as i64)
+                .bind(self.key.public().to_base64())
                 .execute(&mut *tx)
                 .await?;
                 exists = true;

@@ -9,7 +9,7 @@
 // tracking code checked.
 import * as P from '../../piaojue.js';
 import {
-  ApiError, addTexts, api, colon, currentLang, electionIdFromPath, errorText, formatMoney, formatNumber, formatPercent, formatTime, groupChars, h, initPage,
+  ApiError, addTexts, api, colon, currentLang, electionBoardKey, electionIdFromPath, errorText, formatMoney, formatNumber, formatPercent, formatTime, groupChars, h, initPage,
   listSep, onLangChange, pick, replace, t,
 } from '../common.js';
 import { apiPath, fetchCheckpoint, fetchEntries, fetchEntryBytes, loadSetup } from '../board.js';
@@ -553,7 +553,7 @@ async function runCheck(text) {
       if (!trackingCodeMatches(typed, receipt.tracking_code)) throw new Error(t('el.receipt.wrong_code', { code: receipt.tracking_code }));
     }
     if (receipt.election_id !== id) throw new Error(t('el.receipt.other_election', { id: receipt.election_id }));
-    S.boardKey ??= (await api('/api/board-key')).board_key;
+    S.boardKey ??= electionBoardKey(await api('/api/board-key'), id);
     const report = await checkReceipt(receipt, {
       boardKey: S.boardKey,
       entry: (i) => fetchEntryBytes(id, i),
@@ -732,7 +732,7 @@ async function loadEntries() {
 
 async function loadHead() {
   S.head = await api(apiPath(id, '/board/head'));
-  S.boardKey ??= (await api('/api/board-key')).board_key;
+  S.boardKey ??= electionBoardKey(await api('/api/board-key'), id);
   try { S.headOk = P.verifySignature(S.head.signature, treeHeadSignedBytes(S.head), S.boardKey); } catch { S.headOk = false; }
 }
 

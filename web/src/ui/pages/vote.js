@@ -16,7 +16,7 @@
 import qrcode from 'qrcode-generator';
 import * as booth from '../../booth.js';
 import {
-  ApiError, addTexts, api, colon, currentLang, electionIdFromPath, errorText, formatMoney, formatTime, h,
+  ApiError, addTexts, api, colon, currentLang, electionBoardKey, electionIdFromPath, errorText, formatMoney, formatTime, h,
   initPage, listSep, onLangChange, pick, replace, t,
 } from '../common.js';
 import { apiPath, fetchEntryBytes } from '../board.js';
@@ -851,7 +851,7 @@ async function start() {
     say('warn', { key: 'booth.not_open', params: { state: t(`state.${S.status.state}`) }, code: 'not-open' });
     // A receipt kept on this device, checked again under the board key, is shown below.
     try {
-      S.boardKey = (await parts[3]).board_key;
+      S.boardKey = electionBoardKey(await parts[3], id);
       S.store = await indexedDbStore();
       const { receipt } = await kept(S.store, id);
       if (receipt && !checkServedReceipt(receipt, { electionId: id, code: receipt.tracking_code, boardKey: S.boardKey })) {
@@ -869,7 +869,7 @@ async function start() {
   try {
     const [ceremony, credentials, key] = await rest;
     served = { manifest: S.status.manifest, ceremony, credentials: credentials.keys };
-    S.boardKey = key.board_key;
+    S.boardKey = electionBoardKey(key, id);
   } catch (e) {
     return say('error', { text: errorText(e) });
   }
