@@ -106,6 +106,11 @@ impl CredentialKey {
         encode_base64(&self.bytes)
     }
 
+    /// Decodes a public key from its base64url text, with [`Self::decode`]'s checks.
+    pub fn from_base64(text: &str) -> Result<Self, DecodeError> {
+        Self::decode(&decode_base64_array::<32>(text)?)
+    }
+
     /// Checks a signature on `message` by this key (`spec/protocol.md` §7.4: canonical `S` and
     /// `R`, `R` not of small order, the cofactored equation).
     pub fn verify(&self, message: &[u8], signature: &[u8; 64]) -> bool {
@@ -156,7 +161,7 @@ impl Serialize for CredentialKey {
 
 impl<'de> Deserialize<'de> for CredentialKey {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        crate::encoding::from_text(d, |t| CredentialKey::decode(&decode_base64_array::<32>(t)?))
+        crate::encoding::from_text(d, CredentialKey::from_base64)
     }
 }
 

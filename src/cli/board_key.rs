@@ -122,10 +122,8 @@ pub fn run(args: BoardKeyArgs) -> anyhow::Result<()> {
         } => {
             let mut path = board_key_file.unwrap_or_else(|| data_dir.join("board-key"));
             if let Some(public) = &key {
-                let public = piaojue_crypto::encoding::decode_base64_array::<32>(public)
-                    .ok()
-                    .and_then(|b| CredentialKey::decode(&b).ok())
-                    .ok_or_else(|| anyhow::anyhow!("--key {public:?} is not a board public key"))?;
+                let public = CredentialKey::from_base64(public)
+                    .map_err(|_| anyhow::anyhow!("--key {public:?} is not a board public key"))?;
                 if key_file::read(&path).map(|k| k.public()).ok() != Some(public) {
                     path = key_file::retired_path(&path, &public);
                 }

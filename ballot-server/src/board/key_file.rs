@@ -233,11 +233,7 @@ pub async fn load(db: &Db, path: &Path) -> Result<BoardKeys, BoardKeyError> {
     .bind(&public)
     .execute(&db.pool)
     .await?;
-    let recorded: String =
-        sqlx::query("SELECT value FROM server_keys WHERE name = 'board_public_key'")
-            .fetch_one(&db.pool)
-            .await?
-            .try_get(0)?;
+    let recorded = recorded(db).await?.ok_or(sqlx::Error::RowNotFound)?;
     let mismatch = |database: String| BoardKeyError::Mismatch {
         path: path.to_path_buf(),
         file: public.clone(),
@@ -281,9 +277,8 @@ async fn load_retired(db: &Db, path: &Path, current: &str) -> Result<Vec<BoardKe
     for (public, elections) in by_key {
         let file = retired_dir(path).join(&public);
         // A key name that is not a key's base64url would name another file: refused as missing.
-        let named = piaojue_crypto::encoding::decode_base64_array::<32>(&public)
+        let named = CredentialKey::from_base64(&public)
             .ok()
-            .and_then(|b| CredentialKey::decode(&b).ok())
             .filter(|k| k.to_base64() == public);
         let key = match (named, read(&file)) {
             (Some(named), Ok(key)) if key.public() == named => key,

@@ -114,10 +114,8 @@ fn election_key(
         reason,
     };
     let recorded = recorded.ok_or_else(|| bad("none is recorded".into()))?;
-    let key = piaojue_crypto::encoding::decode_base64_array::<32>(recorded)
-        .ok()
-        .and_then(|b| CredentialKey::decode(&b).ok())
-        .ok_or_else(|| bad(format!("the recorded {recorded:?} is not a public key")))?;
+    let key = CredentialKey::from_base64(recorded)
+        .map_err(|_| bad(format!("the recorded {recorded:?} is not a public key")))?;
     let named = serde_json::from_str::<serde_json::Value>(manifest)
         .ok()
         .and_then(|m| m["board"]["key"].as_str().map(str::to_string));
