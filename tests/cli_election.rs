@@ -727,12 +727,15 @@ fn demo_teller_files_are_encrypted_and_decrypt() {
 fn vote_saves_the_receipt_before_checking_it() {
     let db = TestDb::sqlite();
     let server = Server::start_with(&db, &["--demo", "--demo-deputies", "1"]);
-    // The election's data is served (the booth needs it), the board key is not.
-    let proxy = hostile::Proxy::with_hook(server.addr, |method, path, _, _| {
-        (method == hyper::Method::GET && path == "/api/board-key").then(|| {
+    // The server takes the ballot but answers with a receipt that does not check (its index
+    // changed after signing): the answer is kept as it came, then refused.
+    let proxy = hostile::Proxy::with_hook(server.addr, |method, path, status, body| {
+        (method == hyper::Method::POST && path == "/api/elections/demo-2027/ballots").then(|| {
             (
-                hyper::StatusCode::SERVICE_UNAVAILABLE,
-                bytes::Bytes::from_static(br#"{"error":"unavailable","message":"proxy"}"#),
+                status,
+                hostile::edit_json(body, |v| {
+                    v["index"] = serde_json::json!(v["index"].as_u64().unwrap() + 1);
+                }),
             )
         })
     });
@@ -743,17 +746,38 @@ fn vote_saves_the_receipt_before_checking_it() {
     let out = vote(&proxy.base, "demo-2027", &c, "1", &r, &[]);
     assert!(!out.status.success(), "the receipt was not checked");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("服务器已接受选票"), "{err}");
-    assert!(err.contains("The server accepted the ballot"), "{err}");
-    assert!(err.contains("piaojue receipt check"), "{err}");
-    // The receipt is saved, and checks against the real server.
-    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&r).unwrap()).unwrap();
-    assert_eq!(
-        saved["index"].as_u64().map(|i| i > 0),
-        Some(true),
-        "{saved}"
+    assert!(err.contains("服务器的回执未通过核验"), "{err}");
+    assert!(
+        err.contains("The server's receipt does not verify"),
+        "{err}"
     );
-    ok_once_witnessed(&["receipt", "check", s(&r), "--url", &server.base]);
+    assert!(err.contains("piaojue receipt check"), "{err}");
+    // The way to check it later names the manifest's board key, not a key the server lists.
+    let (_, status) = server.public().get("/api/elections/demo-2027");
+    let key = status["manifest"]["board"]["key"].as_str().unwrap();
+    assert!(err.contains(&format!("--board-key {key}")), "{err}");
+    // The receipt is saved as it was answered.
+    let answered = proxy.requests(&hyper::Method::POST, "/api/elections/demo-2027/ballots");
+    assert_eq!(answered.len(), 1);
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&r).unwrap()).unwrap();
+    let sent: serde_json::Value = serde_json::from_slice(&answered[0].response).unwrap();
+    assert_eq!(saved, sent);
+    // The ballot is on the board: with the index the server signed, the receipt checks, under
+    // the key the message named.
+    let mut true_receipt = saved;
+    true_receipt["index"] = serde_json::json!(true_receipt["index"].as_u64().unwrap() - 1);
+    let t = db.scratch().join("true.json");
+    std::fs::write(&t, true_receipt.to_string()).unwrap();
+    let args = [
+        "receipt",
+        "check",
+        s(&t),
+        "--url",
+        &server.base,
+        "--board-key",
+        key,
+    ];
+    ok_once_witnessed(&args);
 }
 
 /// `serve --demo` without `--downloads-dir` offers the program it runs and the verifier beside

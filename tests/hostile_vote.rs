@@ -96,6 +96,11 @@ fn seed(e: &Election, i: usize) -> String {
     hex::encode(*e.credentials[i].seed())
 }
 
+/// The first deputy votes through `proxy`, pinned to the election's fingerprint.
+fn first_deputy_votes(s: &Setup, dir: &Path, proxy: &Proxy) -> Output {
+    vote(dir, &proxy.base, &seed(&s.election, 0), &s.fingerprint)
+}
+
 #[test]
 fn a_served_joint_key_that_is_not_the_ceremonys_is_refused() {
     let s = open_election(14);
@@ -111,12 +116,7 @@ fn a_served_joint_key_that_is_not_the_ceremonys_is_refused() {
         })
     });
     let scratch = common::TempDir::new("hostile-vote");
-    let out = vote(
-        scratch.path(),
-        &proxy.base,
-        &seed(&s.election, 0),
-        &s.fingerprint,
-    );
+    let out = first_deputy_votes(&s, scratch.path(), &proxy);
     assert_refused(
         &out,
         &proxy,
@@ -127,12 +127,7 @@ fn a_served_joint_key_that_is_not_the_ceremonys_is_refused() {
 
     // The same deputy through an honest path votes (the pin is right).
     let honest = Proxy::start(s.server.addr);
-    let out = vote(
-        scratch.path(),
-        &honest.base,
-        &seed(&s.election, 0),
-        &s.fingerprint,
-    );
+    let out = first_deputy_votes(&s, scratch.path(), &honest);
     assert!(
         out.status.success(),
         "{}",
@@ -205,4 +200,51 @@ fn a_pin_of_another_election_is_refused_even_by_an_honest_server() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("选举指纹格式不对"));
     assert!(proxy.requests(&Method::GET, "/ceremony").len() == 1);
+}
+
+/// A server that signs its receipts with a key of its own, and lists that key as the election's
+/// at `GET /api/board-key`: `piaojue vote` believes only the manifest's board key (covered by the
+/// pinned fingerprint), so it never asks the server for a key and refuses the receipt, keeping it.
+#[test]
+fn a_receipt_signed_by_a_key_the_server_lists_but_the_manifest_does_not_is_refused() {
+    use piaojue_crypto::board::head::BoardKey;
+    use piaojue_crypto::board::receipt::Receipt;
+    let s = open_election(18);
+    let forger = BoardKey::from_seed(&[7; 32]);
+    let forged_key = forger.public();
+    let proxy = Proxy::with_hook(s.server.addr, move |method, path, status, body| {
+        if *method == Method::POST && path == format!("/api/elections/{ID}/ballots") {
+            let mut receipt: Receipt =
+                piaojue_crypto::json::from_slice(body).expect("the server's receipt");
+            receipt.tree_head = forger.sign(receipt.tree_head.head);
+            receipt.signature = forger.sign_bytes(&receipt.signed_bytes());
+            assert!(receipt.verify(&forged_key).is_ok(), "a well-made forgery");
+            return Some((status, Bytes::from(serde_json::to_vec(&receipt).unwrap())));
+        }
+        (*method == Method::GET && path == "/api/board-key").then(|| {
+            let key = json!(forged_key);
+            let listed = json!({"board_key": key, "keys": [{"board_key": key, "elections": [ID]}]});
+            (StatusCode::OK, Bytes::from(listed.to_string()))
+        })
+    });
+    let scratch = common::TempDir::new("hostile-vote");
+    let out = first_deputy_votes(&s, scratch.path(), &proxy);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the forged receipt is refused");
+    assert!(
+        stderr.contains("服务器的回执未通过核验") && stderr.contains("取自已核对指纹的选举清单"),
+        "{stderr}"
+    );
+    assert!(
+        proxy.requests(&Method::GET, "/api/board-key").is_empty(),
+        "the server's word on its key is not asked for: {:?}",
+        proxy.log()
+    );
+    // The forged receipt is kept as evidence, and the ballot was cast (the board took it).
+    let kept: Receipt = piaojue_crypto::json::from_slice(
+        &std::fs::read(scratch.path().join("receipt.json")).expect("the receipt is kept"),
+    )
+    .expect("a receipt");
+    assert!(kept.verify(&forged_key).is_ok());
+    assert_eq!(proxy.requests(&Method::POST, "/ballots").len(), 1);
 }

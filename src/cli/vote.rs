@@ -114,37 +114,26 @@ pub fn run(args: VoteArgs) -> anyhow::Result<()> {
     // then checked.
     std::fs::write(&args.receipt, serde_json::to_vec_pretty(&receipt)?)
         .with_context(|| format!("saving the receipt to {}", args.receipt.display()))?;
+    // The board key is the manifest's, which the pinned fingerprint covers: nothing the server
+    // says about its keys (`GET /api/board-key`) is believed here.
+    let board_key = &ctx.manifest.board.key;
     let check_later = format!(
-        "回执已保存到 {path}。请稍后核对：piaojue receipt check {path} --url {url} --board-key <组织者公布的公告板公钥>\n\
-         The receipt is saved to {path}. Check it later: piaojue receipt check {path} --url {url} --board-key <the board key published by the organisers>",
+        "回执已保存到 {path}。请稍后核对：piaojue receipt check {path} --url {url} --board-key {key}\n\
+         The receipt is saved to {path}. Check it later: piaojue receipt check {path} --url {url} --board-key {key}",
         path = args.receipt.display(),
         url = args.url,
+        key = board_key.to_base64(),
     );
-    let board_key = client
-        .get::<serde_json::Value>("/api/board-key")
-        .and_then(|v| {
-            // The key listed with this election (a server that rotated its key), else the key
-            // of new elections.
-            let of_election = v["keys"].as_array().and_then(|keys| {
-                keys.iter().find(|k| {
-                    k["elections"]
-                        .as_array()
-                        .is_some_and(|es| es.iter().any(|e| e.as_str() == Some(&receipt.election_id)))
-                })
-            });
-            let key = of_election.map_or(&v["board_key"], |k| &k["board_key"]);
-            Ok(piaojue_crypto::json::from_value(key.clone())?)
-        })
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "服务器已接受选票（{code}），但无法取得公告板公钥来核对回执：{e}\n\
-                 The server accepted the ballot ({code}), but the board's key could not be fetched to check the receipt: {e}\n{check_later}"
-            )
-        })?;
-    receipt.verify(&board_key).map_err(|e| {
+    anyhow::ensure!(
+        receipt.election_id == args.election,
+        "回执属于另一场选举（{}），请保留回执并告知组织者 / the receipt is for another election ({}); keep it and tell the organisers\n{check_later}",
+        receipt.election_id,
+        receipt.election_id,
+    );
+    receipt.verify(board_key).map_err(|e| {
         anyhow::anyhow!(
-            "服务器的回执未通过核验，请保留回执并告知组织者：{e}\n\
-             The server's receipt does not verify; keep it and tell the organisers: {e}\n{check_later}"
+            "服务器的回执未通过核验（公告板公钥取自已核对指纹的选举清单），请保留回执并告知组织者：{e}\n\
+             The server's receipt does not verify under the board key of the election's manifest, which the fingerprint covers; keep it and tell the organisers: {e}\n{check_later}"
         )
     })?;
     anyhow::ensure!(

@@ -40,6 +40,8 @@ pub struct Exchange {
     pub request: Bytes,
     /// The status served (after the hook).
     pub status: StatusCode,
+    /// The body served (after the hook).
+    pub response: Bytes,
     /// Whether the hook replaced the server's answer.
     pub rewritten: bool,
 }
@@ -220,14 +222,16 @@ impl State {
         };
         let hook = self.hook.read().expect("hook lock").clone();
         let rewritten = hook(&parts.method, &path, status, &body);
+        let was_rewritten = rewritten.is_some();
+        let (status, body) = rewritten.unwrap_or((status, body));
         self.log.lock().expect("log lock").push(Exchange {
             method: parts.method.clone(),
             path: path_and_query,
             request,
-            status: rewritten.as_ref().map_or(status, |r| r.0),
-            rewritten: rewritten.is_some(),
+            status,
+            response: body.clone(),
+            rewritten: was_rewritten,
         });
-        let (status, body) = rewritten.unwrap_or((status, body));
         let mut response = Response::new(Full::new(body));
         *response.status_mut() = status;
         *response.headers_mut() = headers;
