@@ -185,8 +185,9 @@ async function voteTopK() {
   assert.match(await text(observer, '#tellers-card'), /共 3 名监票人，任意 2 名/);
   assert.equal(await observer.locator('#contests-card .project-list li').count(), 5);
 
-  // The booth's four start-up calls run together, counted in on the page (issue 16 item 6): the
-  // election's status held back, the other three are asked for meanwhile.
+  // The booth's three start-up calls run together, counted in on the page (issue 16 item 6): the
+  // election's status held back, the other two are asked for meanwhile. The board's key is never
+  // asked for: receipts are checked under the pinned manifest's (protocol §6.6 step 6).
   const loading = await newPage();
   const asked = [];
   let whileStatusHeld = null;
@@ -201,10 +202,11 @@ async function voteTopK() {
   });
   await loading.goto(boothUrl(id));
   await loading.waitForSelector('#loading');
-  assert.match(await text(loading, '#loading'), /^正在取得选举信息（[0-4] \/ 4）…$/);
+  assert.match(await text(loading, '#loading'), /^正在取得选举信息（[0-3] \/ 3）…$/);
   await loading.waitForSelector('#pin-form');
   assert.deepEqual(whileStatusHeld.slice().sort(),
-    [`/api/board-key`, `/api/elections/${id}`, `/api/elections/${id}/ceremony`, `/api/elections/${id}/credentials`]);
+    [`/api/elections/${id}`, `/api/elections/${id}/ceremony`, `/api/elections/${id}/credentials`]);
+  assert.ok(!asked.includes('/api/board-key'), `the booth asked for the server's key: ${asked}`);
   await loading.close();
 
   const page = current = await newPage();

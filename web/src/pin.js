@@ -12,7 +12,7 @@
 // (2) refuses a stated output that is not that one; (3) computes F (§6.4) from the manifest, the
 // announcements' signing keys, its own output and the credential list; (4) refuses unless F
 // matches the pin and its credential is on the list; (5) builds ballots from that F and K only.
-import { credentialList, electionFingerprint, fromBase64, toBase64, validateManifest } from './piaojue.js';
+import { credentialList, decodeCredentialKey, electionFingerprint, fromBase64, toBase64, validateManifest } from './piaojue.js';
 import { verifyCeremony } from './ceremony.js';
 
 /** The number of digits of a short fingerprint. */
@@ -129,7 +129,9 @@ export function verifySetup({ manifest, ceremony, credentials }) {
   const fingerprint = toBase64(electionFingerprint({
     manifest, tellerKeys: out.signingKeys, jointKey: out.jointKey, verificationKeys: out.verificationKeys, credentials: list,
   }));
-  return { fingerprint, ...out, credentials: list };
+  // The board key receipts are checked under (step 6): the manifest's, which F covers.
+  const boardKey = toBase64(decodeCredentialKey(manifest.board.key));
+  return { fingerprint, ...out, credentials: list, boardKey };
 }
 
 /**

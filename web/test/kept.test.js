@@ -30,33 +30,39 @@ function board(over = {}) {
   };
 }
 
-test('the store keeps tracking codes and receipts only, per election', async () => {
+test('the store keeps tracking codes, receipts and the pinned board key only, per election', async () => {
   const store = memoryStore();
-  assert.deepEqual(await kept(store, E), { pending: [], receipt: null });
-  await keepPending(store, E, CODE);
-  await keepPending(store, E, CODE);
-  assert.deepEqual(await kept(store, E), { pending: [CODE], receipt: null });
-  assert.deepEqual(await kept(store, 'other'), { pending: [], receipt: null });
-  await keepReceipt(store, E, fx.receipt);
+  const none = { pending: [], receipt: null, boardKey: null };
+  assert.deepEqual(await kept(store, E), none);
+  await keepPending(store, E, CODE, fx.board_key);
+  await keepPending(store, E, CODE, fx.board_key);
+  assert.deepEqual(await kept(store, E), { pending: [CODE], receipt: null, boardKey: fx.board_key });
+  assert.deepEqual(await kept(store, 'other'), none);
+  await keepReceipt(store, E, fx.receipt, fx.board_key);
   const k = await kept(store, E);
-  assert.deepEqual(k, { pending: [], receipt: fx.receipt });
-  // Exactly two fields in the stored value.
-  assert.deepEqual(Object.keys(await store.get(E)).sort(), ['pending', 'receipt']);
+  assert.deepEqual(k, { pending: [], receipt: fx.receipt, boardKey: fx.board_key });
+  // Exactly three fields in the stored value.
+  assert.deepEqual(Object.keys(await store.get(E)).sort(), ['boardKey', 'pending', 'receipt']);
+  // A value kept by an older booth (no key) reads as no key; a key that is no string as none.
+  await store.put('older', { pending: [], receipt: fx.receipt });
+  assert.equal((await kept(store, 'older')).boardKey, null);
+  await store.put('odd', { pending: [], receipt: null, boardKey: 7 });
+  assert.equal((await kept(store, 'odd')).boardKey, null);
   // An earlier receipt does not replace a later one (last_counts).
-  await keepReceipt(store, E, { ...fx.receipt, index: 1, tracking_code: OTHER });
+  await keepReceipt(store, E, { ...fx.receipt, index: 1, tracking_code: OTHER }, fx.board_key);
   assert.equal((await kept(store, E)).receipt.tracking_code, CODE);
   for (let i = 0; i < PENDING_MAX + 3; i++) await keepPending(store, E, `${i}`.padStart(43, 'A'));
   assert.equal((await kept(store, E)).pending.length, PENDING_MAX);
   await dropPending(store, E, `${PENDING_MAX + 2}`.padStart(43, 'A'));
   assert.equal((await kept(store, E)).pending.length, PENDING_MAX - 1);
   await forget(store, E);
-  assert.deepEqual(await kept(store, E), { pending: [], receipt: null });
+  assert.deepEqual(await kept(store, E), none);
   // No store (no IndexedDB), or a broken one: nothing kept, nothing thrown.
-  await keepPending(null, E, CODE);
-  assert.deepEqual(await kept(null, E), { pending: [], receipt: null });
+  await keepPending(null, E, CODE, fx.board_key);
+  assert.deepEqual(await kept(null, E), none);
   const broken = { get: async () => { throw new Error('x'); }, put: async () => { throw new Error('x'); }, delete: async () => {} };
-  await keepPending(broken, E, CODE);
-  assert.deepEqual(await kept(broken, E), { pending: [], receipt: null });
+  await keepPending(broken, E, CODE, fx.board_key);
+  assert.deepEqual(await kept(broken, E), none);
 });
 
 test('a served receipt is checked as a fresh one: election, tracking code, signatures', () => {
@@ -75,7 +81,7 @@ test('a served receipt is checked as a fresh one: election, tracking code, signa
 
 test('a pending code is recovered from the board, and a forged answer refused', async () => {
   const store = memoryStore();
-  await keepPending(store, E, CODE);
+  await keepPending(store, E, CODE, fx.board_key);
   // The board has not got it (yet): it stays pending.
   assert.equal((await recoverPending(store, board({ receipt: async () => null }), E, fx.board_key)).status, 'absent');
   assert.deepEqual((await kept(store, E)).pending, [CODE]);
@@ -94,7 +100,7 @@ test('a pending code is recovered from the board, and a forged answer refused', 
   // The real receipt: found, kept, no longer pending.
   const got = await recoverPending(store, board(), E, fx.board_key);
   assert.equal(got.status, 'found');
-  assert.deepEqual(await kept(store, E), { pending: [], receipt: fx.receipt });
+  assert.deepEqual(await kept(store, E), { pending: [], receipt: fx.receipt, boardKey: fx.board_key });
   assert.equal((await lookUpCode(board(), E, OTHER, fx.board_key)).status, 'absent');
 });
 

@@ -53,6 +53,12 @@ test('the ceremony of election-record.json verifies in JS and gives its output a
   assert.deepEqual(out.signingKeys, record.ceremony.announcements.slice().sort((a, b) => a.index - b.index).map((a) => a.signing_key));
   const setup = verifySetup(served());
   assert.equal(setup.fingerprint, record.fingerprint);
+  // Receipts are checked under the manifest's board key (§6.6 step 6), which F covers (and the
+  // ceremony's transcript, bound to the manifest): another key in the served manifest is refused.
+  assert.equal(setup.boardKey, record.manifest.board.key);
+  const swapped = served();
+  swapped.manifest.board.key = record.credentials[0];
+  assert.throws(() => verifySetup(swapped), (e) => e instanceof PinError && e.code === 'ceremony');
   // Pinned in either form; the output the server states is not needed.
   const short = vector('short-fingerprint.json').cases[3].short;
   assert.equal(shortFingerprint(record.fingerprint), short);

@@ -4,7 +4,10 @@
 // Kept, per election (the store's key is the election's id), public data only:
 //   pending   tracking codes of ballots about to be cast (written BEFORE the ballot is posted,
 //             so that an answer lost on the way does not lose the receipt), at most PENDING_MAX;
-//   receipt   the last receipt this device had from the board and checked.
+//   receipt   the last receipt this device had from the board and checked;
+//   boardKey  the board key it was checked under: the pinned manifest's (protocol §6.6 step 6),
+//             so that a page reopened after the polls close checks it again under that key and
+//             not under one the server states then.
 // Never the credential, the choice, nor a ballot's randomness or opening.
 //
 // Whatever the board serves is checked as the booth checks a fresh receipt (R1, receipt.js
@@ -61,9 +64,12 @@ export async function indexedDbStore(idb = globalThis.indexedDB, name = 'piaojue
   };
 }
 
-const empty = () => ({ pending: [], receipt: null });
+const empty = () => ({ pending: [], receipt: null, boardKey: null });
 
-/** What is kept for an election: `{ pending: [codes], receipt | null }`; store errors read as nothing. */
+/**
+ * What is kept for an election: `{ pending: [codes], receipt | null, boardKey | null }`; store
+ * errors read as nothing.
+ */
 export async function kept(store, electionId) {
   if (!store) return empty();
   let v = null;
@@ -72,30 +78,37 @@ export async function kept(store, electionId) {
   return {
     pending: Array.isArray(v.pending) ? v.pending.filter((c) => typeof c === 'string') : [],
     receipt: v.receipt && typeof v.receipt === 'object' ? v.receipt : null,
+    boardKey: typeof v.boardKey === 'string' ? v.boardKey : null,
   };
 }
 
 async function save(store, electionId, value) {
   if (!store) return;
-  // Only these two fields, whatever the caller holds.
-  try { await store.put(electionId, { pending: value.pending.slice(-PENDING_MAX), receipt: value.receipt }); } catch { /* kept nothing */ }
+  // Only these fields, whatever the caller holds.
+  const { pending, receipt, boardKey } = value;
+  try { await store.put(electionId, { pending: pending.slice(-PENDING_MAX), receipt, boardKey }); } catch { /* kept nothing */ }
 }
 
-/** Keeps a tracking code before its ballot is posted. */
-export async function keepPending(store, electionId, code) {
+/**
+ * Keeps a tracking code before its ballot is posted, with the board key its receipt is to be
+ * checked under (the pinned manifest's).
+ */
+export async function keepPending(store, electionId, code, boardKey) {
   const k = await kept(store, electionId);
   if (!k.pending.includes(code)) k.pending.push(code);
+  k.boardKey = boardKey;
   await save(store, electionId, k);
 }
 
 /**
- * Keeps a checked receipt (the latest on the board of those this device had: a later ballot
- * under `last_counts` replaces the receipt kept) and forgets its pending code.
+ * Keeps a receipt checked under `boardKey` (the latest on the board of those this device had: a
+ * later ballot under `last_counts` replaces the receipt kept) and forgets its pending code.
  */
-export async function keepReceipt(store, electionId, receipt) {
+export async function keepReceipt(store, electionId, receipt, boardKey) {
   const k = await kept(store, electionId);
   k.pending = k.pending.filter((c) => c !== receipt.tracking_code);
   if (!k.receipt || !(k.receipt.index > receipt.index)) k.receipt = receipt;
+  k.boardKey = boardKey;
   await save(store, electionId, k);
 }
 
@@ -157,7 +170,7 @@ export async function recoverPending(store, board, electionId, boardKey) {
   for (const code of pending.slice().reverse()) {
     const got = await lookUpCode(board, electionId, code, boardKey);
     if (got.status === 'found') {
-      await keepReceipt(store, electionId, got.receipt);
+      await keepReceipt(store, electionId, got.receipt, boardKey);
       found ??= got;
     } else if (got.status === 'refused') worst = got;
     else if (got.status === 'unreachable' && worst.status === 'absent') worst = got;

@@ -16,7 +16,7 @@
 import qrcode from 'qrcode-generator';
 import * as booth from '../../booth.js';
 import {
-  ApiError, addTexts, api, colon, currentLang, electionBoardKey, electionIdFromPath, errorText, formatMoney, formatTime, h,
+  ApiError, addTexts, api, colon, currentLang, electionIdFromPath, errorText, formatMoney, formatTime, h,
   initPage, listSep, onLangChange, pick, replace, t,
 } from '../common.js';
 import { apiPath, fetchEntryBytes } from '../board.js';
@@ -352,7 +352,7 @@ async function signIn(text) {
     return say('error', { key: 'booth.receipt_refused', code: 'receipt-refused', failure: got.failure.code });
   }
   if (got.status === 'found') {
-    await keepReceipt(S.store, id, got.receipt);
+    await keepReceipt(S.store, id, got.receipt, S.boardKey);
     S.receipt = got.receipt;
     S.receiptCheck = null;
     S.doneKind = 'voted';
@@ -685,13 +685,13 @@ async function cast() {
   const code = S.built.trackingCode;
   // The tracking code is kept BEFORE the ballot leaves: if the answer is lost, the receipt can
   // be found on the board (kept.js; never the credential, the choice or the opening).
-  await keepPending(S.store, id, code);
+  await keepPending(S.store, id, code, S.boardKey);
   try {
     const receipt = await api(apiPath(id, '/ballots'), { body: S.built.cast() });
     S.receipt = receipt;
     // Checked as any receipt served: this election, this ballot's code, the board's signatures.
     S.receiptCheck = checkServedReceipt(receipt, { electionId: id, code, boardKey: S.boardKey });
-    if (S.receiptCheck === null) await keepReceipt(S.store, id, receipt);
+    if (S.receiptCheck === null) await keepReceipt(S.store, id, receipt, S.boardKey);
     // Cast: the credential and the ballot are no longer needed on this device.
     S.credential = null;
     S.built = null;
@@ -727,7 +727,7 @@ async function recover(credential) {
   // last_counts an earlier one is not the ballot just sent, and is not offered in its place.
   if (got.status !== 'found' && got.status !== 'refused' && credential && revoteRule() === 'first_final') {
     got = await lookUpCredential(boardApi, id, booth.toBase64(credential.publicKey), S.boardKey);
-    if (got.status === 'found') await keepReceipt(S.store, id, got.receipt);
+    if (got.status === 'found') await keepReceipt(S.store, id, got.receipt, S.boardKey);
     kind = 'voted';
   }
   if (got.status === 'refused') {
@@ -832,8 +832,9 @@ async function start() {
   if (location.hash) history.replaceState(null, '', location.pathname + location.search);
   if (!id) return say('error', { key: 'booth.not_found' });
   document.getElementById('board-link').href = `/elections/${encodeURIComponent(id)}`;
-  // The four start-up calls run together, the page counting them in.
-  const parts = [api(apiPath(id)), api(apiPath(id, '/ceremony')), api(apiPath(id, '/credentials')), api('/api/board-key')];
+  // The three start-up calls run together, the page counting them in. The board's key is not
+  // asked for: receipts are checked under the manifest's, once the pin covers it (§6.6 step 6).
+  const parts = [api(apiPath(id)), api(apiPath(id, '/ceremony')), api(apiPath(id, '/credentials'))];
   let arrived = 0;
   renderLoading(0, parts.length);
   for (const p of parts) p.then(() => renderLoading(++arrived, parts.length), () => {});
@@ -849,11 +850,13 @@ async function start() {
     S.step = 'closed';
     render();
     say('warn', { key: 'booth.not_open', params: { state: t(`state.${S.status.state}`) }, code: 'not-open' });
-    // A receipt kept on this device, checked again under the board key, is shown below.
+    // A receipt kept on this device, checked again under the board key it was checked under
+    // when it was kept (the pinned manifest's; the served manifest's for a receipt kept by an
+    // older booth), is shown below.
     try {
-      S.boardKey = electionBoardKey(await parts[3], id);
       S.store = await indexedDbStore();
-      const { receipt } = await kept(S.store, id);
+      const { receipt, boardKey } = await kept(S.store, id);
+      S.boardKey = boardKey ?? S.status.manifest.board.key;
       if (receipt && !checkServedReceipt(receipt, { electionId: id, code: receipt.tracking_code, boardKey: S.boardKey })) {
         S.receipt = receipt;
         S.receiptCheck = null;
@@ -867,9 +870,8 @@ async function start() {
   }
   let served;
   try {
-    const [ceremony, credentials, key] = await rest;
+    const [ceremony, credentials] = await rest;
     served = { manifest: S.status.manifest, ceremony, credentials: credentials.keys };
-    S.boardKey = electionBoardKey(key, id);
   } catch (e) {
     return say('error', { text: errorText(e) });
   }
@@ -881,6 +883,7 @@ async function start() {
     return refuse(`booth.pin.err.${e.code}`, {}, `pin-${e.code}`);
   }
   if (S.setup.fingerprint !== S.status.fingerprint) return refuse('booth.pin.err.status', {}, 'pin-status');
+  S.boardKey = S.setup.boardKey;
   S.credentials = new Set(S.setup.credentials);
   S.pendingSeed = fromLink;
   S.store = await indexedDbStore();
@@ -923,7 +926,10 @@ async function start() {
 
 /** The receipt kept on this device (or recovered for a kept tracking code), checked and shown. */
 async function showKept() {
-  const got = await recoverPending(S.store, boardApi, id, S.boardKey);
+  // Before any pin is given again: under the key this device kept with them (the manifest's it
+  // pinned when it voted), not under one the server serves now.
+  const keptKey = (await kept(S.store, id)).boardKey ?? S.boardKey;
+  const got = await recoverPending(S.store, boardApi, id, keptKey);
   if (got.status === 'refused') {
     say('error', { key: 'booth.receipt_refused', code: 'receipt-refused', failure: got.failure.code });
     return false;
@@ -933,7 +939,7 @@ async function showKept() {
   if (!receipt) {
     receipt = (await kept(S.store, id)).receipt;
     S.doneKind = 'kept';
-    if (!receipt || checkServedReceipt(receipt, { electionId: id, code: receipt.tracking_code, boardKey: S.boardKey })) return false;
+    if (!receipt || checkServedReceipt(receipt, { electionId: id, code: receipt.tracking_code, boardKey: keptKey })) return false;
   }
   S.receipt = receipt;
   S.receiptCheck = null;
