@@ -62,5 +62,18 @@ for run in $(seq 1 "$RUNS"); do
     after=$(cpu "$pid")
     echo "run $run witnesses $n: server CPU $(echo "$after - $before" | bc) s" >&2
     echo "$out" | jq -c --argjson run "$run" --argjson w "$n" '. + {run: $run, witnesses: $w}'
+    if [ "$kind" = w ]; then
+      # The witnessing did happen: the largest checkpoint the quorum cosigned, a few seconds on.
+      election=$(echo "$out" | jq -r .election)
+      size=$(curl -fsS "http://127.0.0.1:$port/api/elections/$election" | jq .log_size)
+      for _ in $(seq 1 50); do
+        cosigned=$(curl -fsS "http://127.0.0.1:$port/api/elections/$election/board/checkpoint" 2>/dev/null | sed -n 2p)
+        [ "${cosigned:-0}" = "$size" ] && break
+        sleep 0.1
+      done
+      witnesses=$(curl -fsS "http://127.0.0.1:$port/api/elections/$election/board/cosignatures" |
+        jq --argjson s "${cosigned:-0}" '[.[] | select(.size == $s)] | length')
+      echo "run $run witnesses $n: the log's $size entries; the quorum's largest checkpoint ${cosigned:-none}, cosigned by $witnesses" >&2
+    fi
   done
 done
