@@ -57,9 +57,9 @@ fn check(out: &Output, what: &[&str]) {
 }
 
 /// [`ok`] for a receipt check, asked again while R3 says the witnesses have not yet cosigned a
-/// checkpoint covering the receipt: the server sends them one every 250 ms, later when the
-/// machine is loaded, and a receipt checks only once a quorum has cosigned (spec/verification.md
-/// §7.4). Any other failure fails at once.
+/// checkpoint covering the receipt, or none at all yet (a server just started): the server sends
+/// them one every 250 ms, later when the machine is loaded, and a receipt checks only once a
+/// quorum has cosigned (spec/verification.md §7.4). Any other failure fails at once.
 #[track_caller]
 fn ok_once_witnessed(args: &[&str]) -> String {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
@@ -67,7 +67,9 @@ fn ok_once_witnessed(args: &[&str]) -> String {
         let out = run(args);
         let stdout = String::from_utf8_lossy(&out.stdout);
         let not_yet = stdout.contains("见证人尚未见到此选票")
-            || stdout.contains("have not yet seen this ballot");
+            || stdout.contains("have not yet seen this ballot")
+            || stdout.contains("无法取得经选举清单所列见证人副签的检查点")
+            || stdout.contains("no checkpoint cosigned by the manifest's witnesses could be had");
         if out.status.success() || !not_yet || std::time::Instant::now() > deadline {
             check(&out, args);
             return String::from_utf8(out.stdout).expect("utf-8");
