@@ -204,6 +204,42 @@ fn check_config_reads_the_files_it_names_and_says_what_is_wrong() {
     );
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}\n{err}");
+    // Retired keys (after a rotation): each must hold a key and be named by its public key.
+    let retired = dir.path().join("retired-board-keys");
+    std::fs::create_dir(&retired).unwrap();
+    let old = piaojue_crypto::board::head::BoardKey::from_seed(&[0x22; 32]);
+    let named = old.public().to_base64();
+    std::fs::write(retired.join(&named), format!("{}\n", "22".repeat(32))).unwrap();
+    let check = || {
+        let o = serve(
+            &["--check-config", "--board-key-file", key.to_str().unwrap()],
+            &[],
+            dir.path(),
+        );
+        let (out, err) = text(&o);
+        (o.status.code(), format!("{out}\n{err}"))
+    };
+    let (code, said) = check();
+    assert_eq!(code, Some(0), "{said}");
+    // A retired key under another key's name, and a file that is no key: both named.
+    std::fs::rename(retired.join(&named), retired.join(old_name(&named))).unwrap();
+    std::fs::write(retired.join("junk"), "not a key\n").unwrap();
+    let (code, said) = check();
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains(&format!(
+            "the file holds the key {named}, not the key it is named by"
+        )),
+        "{said}"
+    );
+    assert!(said.contains("junk"), "{said}");
+}
+
+/// Another valid key's base64url name than `named`.
+fn old_name(named: &str) -> String {
+    let other = piaojue_crypto::board::head::BoardKey::from_seed(&[0x33; 32]).public();
+    assert_ne!(other.to_base64(), named);
+    other.to_base64()
 }
 
 #[test]

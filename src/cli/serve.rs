@@ -200,8 +200,8 @@ pub fn main(layered: super::config::Layered) -> anyhow::Result<i32> {
 
 /// What is wrong with a configuration, found without starting anything (nothing is created,
 /// no database opened): the database URL's kind, the board's name, the witnesses and their
-/// quorum, the data folder, the board key file (read if it exists), the TLS certificate and key
-/// (read, parsed, and checked to go together).
+/// quorum, the data folder, the board key file (read if it exists) and the retired keys beside
+/// it, the TLS certificate and key (read, parsed, and checked to go together).
 pub fn check(args: &ServeArgs) -> Vec<String> {
     let mut problems = Vec::new();
     let url = &args.database_url;
@@ -234,6 +234,7 @@ pub fn check(args: &ServeArgs) -> Vec<String> {
         if let Err(e) = piaojue_server::board::key_file::read(&key) {
             problems.push(format!("board-key-file: {e}"));
         }
+        problems.extend(retired_key_problems(&key));
     } else if args.board_key_file.is_some()
         && let Some(dir) = key
             .parent()
@@ -247,6 +248,40 @@ pub fn check(args: &ServeArgs) -> Vec<String> {
     }
     if let Err(e) = args.tls() {
         problems.push(format!("tls-cert/tls-key: {e}"));
+    }
+    problems
+}
+
+/// What is wrong with the retired keys beside the key file `key` (`retired-board-keys/`, after a
+/// rotation): each file must hold a board key and be named by that key's public key, as the
+/// server requires at start for the elections signed with it. Which elections need which key
+/// only the database knows; the start checks that.
+fn retired_key_problems(key: &Path) -> Vec<String> {
+    use piaojue_server::board::key_file;
+    let dir = key_file::retired_dir(key);
+    let Ok(files) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut problems = Vec::new();
+    for file in files {
+        let path = match file {
+            Ok(f) => f.path(),
+            Err(e) => {
+                problems.push(format!("retired board keys {}: {e}", dir.display()));
+                continue;
+            }
+        };
+        match key_file::read(&path) {
+            Err(e) => problems.push(format!("retired board key {}: {e}", path.display())),
+            Ok(k) if path.file_name() != Some(std::ffi::OsStr::new(&k.public().to_base64())) => {
+                problems.push(format!(
+                    "retired board key {}: the file holds the key {}, not the key it is named by",
+                    path.display(),
+                    k.public().to_base64()
+                ));
+            }
+            Ok(_) => {}
+        }
     }
     problems
 }
