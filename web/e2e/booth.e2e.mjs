@@ -29,7 +29,10 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { toBase64 } from '../src/piaojue.js';
 import { shortFingerprint } from '../src/pin.js';
+import { receiptSignedBytes, treeHeadSignedBytes, verifyReceipt } from '../src/ui/receipt.js';
 import { shortTrackingCode } from '../src/tracking.js';
 
 const phase = process.argv[2];
@@ -505,18 +508,28 @@ async function voteTopK() {
   assert.equal(await omit.locator('#ballot').count(), 0);
   await omit.context().close();
 
-  // The look-up answered with a forged receipt: another ballot's, or the right one with its
-  // signature changed. Refused; no receipt, no ballot.
+  // The look-up answered with a forged receipt: another ballot's, the right one with its
+  // signature changed, or the right one signed again, head and all, under a key of the server's
+  // own that it lists for the election at /api/board-key (protocol §6.6 step 6: the booth checks
+  // under the pinned manifest's key only). Refused; no receipt, no ballot.
   const receipt2 = await (await fetch(`${cfg.base}/api/elections/${id}/receipts/${cast2}`)).json();
   const flipped = { ...receipt2, signature: (receipt2.signature[0] === 'A' ? 'B' : 'A') + receipt2.signature.slice(1) };
-  for (const [forged, failure] of [[receipt1, 'tracking-code'], [flipped, 'signature']]) {
+  const forger = new Uint8Array(32).fill(7);
+  const forgerKey = toBase64(ed25519.getPublicKey(forger));
+  const resigned = structuredClone(receipt2);
+  resigned.tree_head.signature = toBase64(ed25519.sign(treeHeadSignedBytes(resigned.tree_head), forger));
+  resigned.signature = toBase64(ed25519.sign(receiptSignedBytes(resigned), forger));
+  assert.equal(verifyReceipt(resigned, forgerKey), null, 'a well-made forgery under the server’s own key');
+  const listedKey = JSON.stringify({ board_key: forgerKey, keys: [{ board_key: forgerKey, elections: [id] }] });
+  for (const [forged, failure] of [[receipt1, 'tracking-code'], [flipped, 'signature'], [resigned, 'signature']]) {
     const f = current = await newPage();
+    await f.route('**/api/board-key', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: listedKey }));
     await f.route(`**/api/elections/${id}/receipts/**`, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(forged) }));
     await f.goto(sheetLink(cfg.base, id, seeds[1], cfg.topk.fingerprint));
     await f.waitForSelector('#message[data-code="receipt-refused"]');
     assert.equal(await f.getAttribute('#message', 'data-failure'), failure);
     assert.equal(await f.locator('#done, #ballot').count(), 0, 'a forged receipt is not shown');
-    await shot(f, `booth-7-forged-${failure}`);
+    if (forged !== resigned) await shot(f, `booth-7-forged-${failure}`);
     await f.context().close();
   }
 
