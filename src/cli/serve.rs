@@ -271,13 +271,12 @@ fn retired_key_problems(key: &Path) -> Vec<String> {
                 continue;
             }
         };
-        match key_file::read(&path) {
+        match key_file::read(&path).map(|k| k.public().to_base64()) {
             Err(e) => problems.push(format!("retired board key {}: {e}", path.display())),
-            Ok(k) if path.file_name() != Some(std::ffi::OsStr::new(&k.public().to_base64())) => {
+            Ok(public) if path.file_name() != Some(std::ffi::OsStr::new(&public)) => {
                 problems.push(format!(
-                    "retired board key {}: the file holds the key {}, not the key it is named by",
+                    "retired board key {}: the file holds the key {public}, not the key it is named by",
                     path.display(),
-                    k.public().to_base64()
                 ));
             }
             Ok(_) => {}

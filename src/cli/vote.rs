@@ -126,9 +126,8 @@ pub fn run(args: VoteArgs) -> anyhow::Result<()> {
     );
     anyhow::ensure!(
         receipt.election_id == args.election,
-        "回执属于另一场选举（{}），请保留回执并告知组织者 / the receipt is for another election ({}); keep it and tell the organisers\n{check_later}",
-        receipt.election_id,
-        receipt.election_id,
+        "回执属于另一场选举（{other}），请保留回执并告知组织者 / the receipt is for another election ({other}); keep it and tell the organisers\n{check_later}",
+        other = receipt.election_id,
     );
     receipt.verify(board_key).map_err(|e| {
         anyhow::anyhow!(

@@ -850,14 +850,14 @@ async function start() {
     S.step = 'closed';
     render();
     say('warn', { key: 'booth.not_open', params: { state: t(`state.${S.status.state}`) }, code: 'not-open' });
-    // A receipt kept on this device, checked again under the board key it was checked under
-    // when it was kept (the pinned manifest's; the served manifest's for a receipt kept by an
-    // older booth), is shown below.
+    // A receipt kept on this device, checked again under the board key it was kept with, is
+    // shown below.
     try {
       S.store = await indexedDbStore();
-      const { receipt, boardKey } = await kept(S.store, id);
-      S.boardKey = boardKey ?? S.status.manifest.board.key;
-      if (receipt && !checkServedReceipt(receipt, { electionId: id, code: receipt.tracking_code, boardKey: S.boardKey })) {
+      const here = await keptHere(S.status.manifest.board.key);
+      S.boardKey = here.boardKey;
+      const receipt = stillValid(here);
+      if (receipt) {
         S.receipt = receipt;
         S.receiptCheck = null;
         S.doneKind = 'kept';
@@ -924,12 +924,26 @@ async function start() {
   });
 }
 
+/**
+ * What this device kept for the election, with the board key to check it under: the key kept
+ * with it (the manifest's it pinned when it voted), not one the server serves now; `fallback`
+ * only for what a booth of before the key was kept left.
+ */
+async function keptHere(fallback) {
+  const k = await kept(S.store, id);
+  return { ...k, boardKey: k.boardKey ?? fallback };
+}
+
+/** The receipt of `keptHere` if it still checks under its key, else null. */
+function stillValid({ receipt, boardKey }) {
+  if (!receipt || checkServedReceipt(receipt, { electionId: id, code: receipt.tracking_code, boardKey })) return null;
+  return receipt;
+}
+
 /** The receipt kept on this device (or recovered for a kept tracking code), checked and shown. */
 async function showKept() {
-  // Before any pin is given again: under the key this device kept with them (the manifest's it
-  // pinned when it voted), not under one the server serves now.
-  const keptKey = (await kept(S.store, id)).boardKey ?? S.boardKey;
-  const got = await recoverPending(S.store, boardApi, id, keptKey);
+  const here = await keptHere(S.boardKey);
+  const got = await recoverPending(S.store, boardApi, id, here.boardKey);
   if (got.status === 'refused') {
     say('error', { key: 'booth.receipt_refused', code: 'receipt-refused', failure: got.failure.code });
     return false;
@@ -937,9 +951,10 @@ async function showKept() {
   let receipt = got.status === 'found' ? got.receipt : null;
   S.doneKind = 'recovered';
   if (!receipt) {
-    receipt = (await kept(S.store, id)).receipt;
+    // recoverPending changes what is kept only when it finds a receipt: `here` is still current.
+    receipt = stillValid(here);
     S.doneKind = 'kept';
-    if (!receipt || checkServedReceipt(receipt, { electionId: id, code: receipt.tracking_code, boardKey: keptKey })) return false;
+    if (!receipt) return false;
   }
   S.receipt = receipt;
   S.receiptCheck = null;
