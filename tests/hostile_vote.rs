@@ -248,3 +248,32 @@ fn a_receipt_signed_by_a_key_the_server_lists_but_the_manifest_does_not_is_refus
     assert!(kept.verify(&forged_key).is_ok());
     assert_eq!(proxy.requests(&Method::POST, "/ballots").len(), 1);
 }
+
+/// A server that answers the cast with a receipt for another election (say, one whose key it
+/// holds): refused by name, before its signatures are looked at, and kept.
+#[test]
+fn a_receipt_for_another_election_is_refused() {
+    let s = open_election(19);
+    let proxy = Proxy::with_hook(s.server.addr, move |method, path, status, body| {
+        (*method == Method::POST && path == format!("/api/elections/{ID}/ballots")).then(|| {
+            (
+                status,
+                edit_json(body, |v| v["election_id"] = json!("other-election")),
+            )
+        })
+    });
+    let scratch = common::TempDir::new("hostile-vote");
+    let out = first_deputy_votes(&s, scratch.path(), &proxy);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("回执属于另一场选举（other-election）")
+            && stderr.contains("the receipt is for another election (other-election)"),
+        "{stderr}"
+    );
+    let kept: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(scratch.path().join("receipt.json")).expect("the receipt is kept"),
+    )
+    .expect("JSON");
+    assert_eq!(kept["election_id"], "other-election");
+}
