@@ -53,8 +53,8 @@ enum BoardKeyCommand {
         #[arg(long)]
         out: PathBuf,
         /// Export this retired key (its public key, `retired-board-keys/<KEY>` beside the key
-        /// file) instead of the key file's.
-        #[arg(long, value_name = "KEY")]
+        /// file) instead of the key file's. Base64url: it may begin with `-`.
+        #[arg(long, value_name = "KEY", allow_hyphen_values = true)]
         key: Option<String>,
         /// Encrypt to this age recipient (age1…) instead of a passphrase. Repeat for several.
         #[arg(long)]
@@ -260,4 +260,27 @@ pub fn run(args: BoardKeyArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A retired key whose base64url begins with `-` (one in 64) is a value, not an option.
+    #[test]
+    fn a_key_may_begin_with_a_hyphen() {
+        #[derive(clap::Parser)]
+        struct T {
+            #[command(flatten)]
+            args: BoardKeyArgs,
+        }
+        let key = "-mUewOjiJkveYJFaeIGtC2IZ0KsA38Ufb-nu6p0ku_E";
+        let t =
+            <T as clap::Parser>::try_parse_from(["t", "export", "--out", "e.age", "--key", key])
+                .unwrap();
+        let BoardKeyCommand::Export { key: Some(got), .. } = t.args.command else {
+            panic!("{:?}", t.args.command)
+        };
+        assert_eq!(got, key);
+    }
 }
